@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The users service: the core's domain logic for VPN users, shared by every
+ * front end (the API plugin, evpnd's commands, tests). Obtain it with
+ * host->get_service(host, EVPN_SERVICE_USERS, &ref).
+ *
+ * Threading: every op is thread-safe and may block on the store; call them
+ * from worker threads, not from the packet path. Writes are serialised inside
+ * the service; changes to live peers are posted to the loop thread.
+ */
+#ifndef EVPN_USERS_H
+#define EVPN_USERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "plugin.h"
+#include "transport.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define EVPN_CLIENT_ID_MAX 63
+#define EVPN_API_KEY_LEN 64 /* hex of 32 random bytes */
+
+struct evpn_user {
+	char client_id[EVPN_CLIENT_ID_MAX + 1];
+	char status[16];     /* "active" | "inactive" */
+	char created_at[32]; /* RFC 3339, UTC */
+	char expires_at[32]; /* "" when the user does not expire */
+	char address[64];    /* "10.77.0.2/32" */
+	char public_key[45]; /* base64 */
+};
+
+struct evpn_user_create {
+	const char *client_id;
+	const char *public_key; /* base64 X25519 key, or NULL: generate one */
+	int64_t ttl_seconds;	/* 0: never expires */
+};
+
+struct evpn_user_created {
+	struct evpn_user user;
+	char api_key[EVPN_API_KEY_LEN + 1]; /* shown once; wiped by release */
+	char *config; /* wg-quick file (with the private key when generated) */
+};
+
+/* Why a request failed, for the API to map to a status code. */
+struct evpn_users_error {
+	int code;	   /* evpn_err */
+	char message[200]; /* human-readable, never contains secrets */
+};
+
+typedef int (*evpn_users_list_cb)(void *arg, const struct evpn_user *u);
+
+struct evpn_users_ops {
+	uint32_t size;
+	/* EVPN_ERR_INVAL (bad id/key/ttl), EVPN_ERR_EXISTS (duplicate id),
+	 * EVPN_ERR_FULL (pool exhausted), EVPN_ERR_UNAVAILABLE (store down). */
+	int (*create)(void *self, const struct evpn_user_create *req,
+		      struct evpn_user_created *out,
+		      struct evpn_users_error *err) EVPN_WUR;
+	/* Wipes the secrets in out and frees out->config. */
+	void (*release)(void *self, struct evpn_user_created *out);
+	int (*get)(void *self, const char *client_id,
+		   struct evpn_user *out) EVPN_WUR;
+	/* Every user, sorted by client_id. */
+	int (*list)(void *self, evpn_users_list_cb cb, void *arg) EVPN_WUR;
+	int (*set_status)(void *self, const char *client_id, bool active,
+			  struct evpn_user *out,
+			  struct evpn_users_error *err) EVPN_WUR;
+	/* Deletes the user's records, frees its address, drops the peer. */
+	int (*remove)(void *self, const char *client_id,
+		      struct evpn_users_error *err) EVPN_WUR;
+	/* wg-quick file; *out malloc'd, free() it. The private key line is a
+	 * placeholder: the server never keeps a client private key. */
+	int (*render_config)(void *self, const char *client_id,
+			     char **out) EVPN_WUR;
+	/* Live peer state from the transport (zeroes when no transport). */
+	int (*peer_stats)(void *self, const char *client_id,
+			  struct evpn_peer_stats *out) EVPN_WUR;
+	/* Which user owns an API key (by SHA-256 of the key): writes the
+	 * client_id (EVPN_CLIENT_ID_MAX+1 bytes) or EVPN_ERR_NOTFOUND. */
+	int (*find_by_key_hash)(void *self, const uint8_t hash[32],
+				char *client_id) EVPN_WUR;
+	/* Store reachable? EVPN_OK or EVPN_ERR_UNAVAILABLE. */
+	int (*health)(void *self) EVPN_WUR;
+	/* Number of users loaded (the peers the transport serves). */
+	uint32_t (*count)(void *self);
+	/* The master API key hash, for auth; EVPN_OK or an error. */
+	int (*master_key_hash)(void *self, uint8_t hash[32]) EVPN_WUR;
+};
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* EVPN_USERS_H */
