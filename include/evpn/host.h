@@ -172,6 +172,11 @@ struct evpn_host {
 	/* Name of the plugin configured for a kind, or NULL. */
 	const char *(*plugin_name)(const struct evpn_host *h,
 				   enum evpn_kind kind);
+
+	/* The evpnd command this process runs: "run" for the daemon, or a
+	 * one-shot command ("keygen", "master-key", "check-config"). A store
+	 * may, say, lock its state exclusively only for "run". */
+	const char *command;
 };
 
 #define evpn_log(h, lvl, ...) ((h)->log((h), (lvl), __VA_ARGS__))

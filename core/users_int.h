@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/* Internals shared by the users service's files. */
+#ifndef EVPN_CORE_USERS_INT_H
+#define EVPN_CORE_USERS_INT_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include <evpn/transport.h>
+
+#include "pool.h"
+#include "users.h"
+
+struct user_rec {
+	struct evpn_user u;
+	uint8_t pub[32];
+	uint8_t key_hash[32];
+	bool has_hash;
+	int64_t expires; /* unix seconds, 0 = never */
+};
+
+struct evpn_users {
+	const struct evpn_host *host;
+	const struct evpn_store_ops *st;
+	void *sts;
+	struct evpn_users_opts opts;
+	char *master_key_opt;
+
+	pthread_mutex_t mu;    /* guards everything below */
+	struct user_rec *recs; /* sorted by client_id */
+	size_t n, cap;
+	struct evpn_pool pool;
+	uint8_t master_hash[32];
+	bool has_master;
+	uint8_t *server_priv; /* sodium_malloc'd, 32 bytes */
+	uint8_t server_pub[32];
+	char server_pub_b64[45];
+	bool has_server_key;
+	bool live; /* the transport has our peers: push changes */
+
+	/* maintenance thread */
+	pthread_t thread;
+	bool thread_running, thread_stop, reload_requested;
+	pthread_cond_t cond;
+
+	struct evpn_metric *m_created, *m_deleted, *m_expired, *m_users;
+};
+
+/* users_store.c */
+int users_store_err(int err);
+int users_put(struct evpn_users *u, const char *id, const char *leaf,
+	      const char *value, uint32_t flags) EVPN_WUR;
+void users_delete_records(struct evpn_users *u, const char *id,
+			  const char *address);
+
+/* users.c */
+struct user_rec *users_find_locked(struct evpn_users *u, const char *id);
+int users_insert_locked(struct evpn_users *u, const struct user_rec *r);
+void users_remove_locked(struct evpn_users *u, const char *id);
+void users_push_peer(struct evpn_users *u, const struct user_rec *r,
+		     bool remove);
+int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
+			  struct evpn_users_error *err);
+
+void evpn_metrics_gauge_users(struct evpn_users *u);
+
+/* wgconf.c */
+char *evpn_render_wg_config(const struct evpn_network *net,
+			    const char *server_pub_b64, const char *address,
+			    const char *private_key_b64);
+
+/* util */
+void evpn_rfc3339(int64_t t, char out[32]);
+bool evpn_parse_rfc3339(const char *s, int64_t *t);
+bool evpn_valid_client_id(const char *id);
+bool evpn_b64_key(const char *b64, uint8_t key[32]);
+void evpn_key_b64(const uint8_t key[32], char out[45]);
+
+#endif

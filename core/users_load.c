@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Loading users from the store, and sweeping what a crash left behind.
+ *
+ * A user is complete when its `status` record exists: creation writes it
+ * last and deletion removes it first. Records of an incomplete user older
+ * than the grace period (another instance may be creating it right now) are
+ * removed, and so are address claims that no user owns.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "users_int.h"
+
+struct triple {
+	char id[EVPN_CLIENT_ID_MAX + 1];
+	char leaf[32];
+	char *value;
+};
+
+struct collect {
+	struct triple *t;
+	size_t n, cap;
+	bool oom;
+};
+
+struct claim {
+	char ip[48];
+	char owner[EVPN_CLIENT_ID_MAX + 1];
+};
+
+struct claims {
+	struct claim *c;
+	size_t n, cap;
+	bool oom;
+};
+
+static int collect_cb(void *arg, const char *key, const char *value, size_t len)
+{
+	struct collect *c = arg;
+	const char *id = key + strlen("users/"), *slash;
+	struct triple *t;
+
+	if (strncmp(key, "users/", 6) != 0)
+		return 0;
+	slash = strchr(id, '/');
+	if (!slash || (size_t)(slash - id) > EVPN_CLIENT_ID_MAX ||
+	    strlen(slash + 1) >= sizeof(t->leaf) || strchr(slash + 1, '/'))
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct triple *p = realloc(c->t, cap * sizeof(*p));
+
+		if (!p) {
+			c->oom = true;
+			return 1;
+		}
+		c->t = p;
+		c->cap = cap;
+	}
+	t = &c->t[c->n];
+	memcpy(t->id, id, (size_t)(slash - id));
+	t->id[slash - id] = '\0';
+	snprintf(t->leaf, sizeof(t->leaf), "%s", slash + 1);
+	t->value = strndup(value, len);
+	if (!t->value) {
+		c->oom = true;
+		return 1;
+	}
+	c->n++;
+	return 0;
+}
+
+static int claims_cb(void *arg, const char *key, const char *value, size_t len)
+{
+	struct claims *c = arg;
+
+	if (strncmp(key, "addresses/", 10) != 0 ||
+	    strlen(key + 10) >= sizeof(c->c->ip))
+		return 0;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 256;
+		struct claim *p = realloc(c->c, cap * sizeof(*p));
+
+		if (!p) {
+			c->oom = true;
+			return 1;
+		}
+		c->c = p;
+		c->cap = cap;
+	}
+	snprintf(c->c[c->n].ip, sizeof(c->c->ip), "%s", key + 10);
+	snprintf(c->c[c->n].owner, sizeof(c->c->owner), "%.*s", (int)len,
+		 value);
+	c->n++;
+	return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct triple *)a)->id,
+		      ((const struct triple *)b)->id);
+}
+
+static int rec_by_id(const void *a, const void *b)
+{
+	return strcmp(((const struct user_rec *)a)->u.client_id,
+		      ((const struct user_rec *)b)->u.client_id);
+}
+
+/* Strip one trailing newline that a hand-edited file store may have. */
+static const char *trim(char *v)
+{
+	size_t n = strlen(v);
+
+	while (n && (v[n - 1] == '\n' || v[n - 1] == '\r'))
+		v[--n] = '\0';
+	return v;
+}
+
+static bool build_rec(struct evpn_users *u, struct triple *t, size_t n,
+		      struct user_rec *r, bool *complete, int64_t *created)
+{
+	bool has_status = false, has_pub = false, has_addr = false;
+
+	memset(r, 0, sizeof(*r));
+	*created = -1;
+	snprintf(r->u.client_id, sizeof(r->u.client_id), "%s", t[0].id);
+	for (size_t i = 0; i < n; i++) {
+		const char *v = trim(t[i].value);
+
+		if (strcmp(t[i].leaf, "status") == 0) {
+			snprintf(r->u.status, sizeof(r->u.status), "%s",
+				 strcmp(v, "inactive") == 0 ? "inactive"
+							    : "active");
+			has_status = true;
+		} else if (strcmp(t[i].leaf, "created-at") == 0) {
+			snprintf(r->u.created_at, sizeof(r->u.created_at), "%s",
+				 v);
+			if (!evpn_parse_rfc3339(v, created))
+				*created = 0;
+		} else if (strcmp(t[i].leaf, "expires-at") == 0) {
+			snprintf(r->u.expires_at, sizeof(r->u.expires_at), "%s",
+				 v);
+			if (!evpn_parse_rfc3339(v, &r->expires))
+				r->expires = 0;
+		} else if (strcmp(t[i].leaf, "public-key") == 0) {
+			has_pub = evpn_b64_key(v, r->pub);
+			if (has_pub)
+				snprintf(r->u.public_key,
+					 sizeof(r->u.public_key), "%s", v);
+		} else if (strcmp(t[i].leaf, "address") == 0) {
+			snprintf(r->u.address, sizeof(r->u.address), "%s", v);
+			has_addr = true;
+		} else if (strcmp(t[i].leaf, "api-key-hash") == 0) {
+			size_t bl;
+
+			r->has_hash =
+				sodium_hex2bin(r->key_hash, 32, v, strlen(v),
+					       NULL, &bl, NULL) == 0 &&
+				bl == 32;
+		}
+	}
+	*complete = has_status && has_pub && has_addr && *created >= 0;
+	if (has_status && !*complete)
+		evpn_warn(u->host,
+			  "user '%s' in the store is missing records (%s%s%s); "
+			  "it is not served",
+			  r->u.client_id, has_pub ? "" : "public-key ",
+			  has_addr ? "" : "address ",
+			  *created >= 0 ? "" : "created-at");
+	return true;
+}
+
+/* Tell the transport what a reload changed (both arrays sorted by id). */
+static void push_diff(struct evpn_users *u, const struct user_rec *old,
+		      size_t nold, const struct user_rec *cur, size_t ncur)
+{
+	size_t i = 0, j = 0;
+
+	while (i < nold || j < ncur) {
+		int c = i == nold   ? 1
+			: j == ncur ? -1
+				    : strcmp(old[i].u.client_id,
+					     cur[j].u.client_id);
+
+		if (c < 0) {
+			users_push_peer(u, &old[i++], true);
+		} else if (c > 0) {
+			users_push_peer(u, &cur[j++], false);
+		} else {
+			if (memcmp(old[i].pub, cur[j].pub, 32) != 0)
+				users_push_peer(u, &old[i], true);
+			if (memcmp(old[i].pub, cur[j].pub, 32) != 0 ||
+			    strcmp(old[i].u.status, cur[j].u.status) != 0 ||
+			    strcmp(old[i].u.address, cur[j].u.address) != 0)
+				users_push_peer(u, &cur[j], false);
+			i++;
+			j++;
+		}
+	}
+}
+
+int evpn_users_load(struct evpn_users *u)
+{
+	struct collect c = {0};
+	struct claims cl = {0};
+	struct user_rec *recs = NULL;
+	size_t nrec = 0, swept = 0;
+	struct evpn_pool pool;
+	int64_t now = (int64_t)time(NULL);
+	int r;
+
+	r = u->st->list(u->sts, "users/", collect_cb, &c);
+	if (r == EVPN_OK && c.oom)
+		r = EVPN_ERR_NOMEM;
+	if (r == EVPN_OK)
+		r = u->st->list(u->sts, "addresses/", claims_cb, &cl);
+	if (r == EVPN_OK && cl.oom)
+		r = EVPN_ERR_NOMEM;
+	if (r != EVPN_OK) {
+		evpn_error(u->host, "cannot list users in the store: %s",
+			   evpn_strerror(r));
+		r = r == EVPN_ERR_NOMEM ? r : EVPN_ERR_UNAVAILABLE;
+		goto out;
+	}
+	qsort(c.t, c.n, sizeof(*c.t), by_id);
+	recs = calloc(c.n ? c.n : 1, sizeof(*recs));
+	if (!recs) {
+		r = EVPN_ERR_NOMEM;
+		goto out;
+	}
+	for (size_t i = 0; i < c.n;) {
+		size_t j = i;
+		bool complete;
+		int64_t created;
+
+		while (j < c.n && strcmp(c.t[j].id, c.t[i].id) == 0)
+			j++;
+		build_rec(u, c.t + i, j - i, &recs[nrec], &complete, &created);
+		if (complete) {
+			nrec++;
+		} else if (created <= 0 ||
+			   now - created > (int64_t)u->opts.partial_grace) {
+			evpn_info(u->host,
+				  "removing the records of half-created user "
+				  "'%s'",
+				  recs[nrec].u.client_id);
+			users_delete_records(u, recs[nrec].u.client_id,
+					     recs[nrec].u.address);
+			swept++;
+		}
+		i = j;
+	}
+	qsort(recs, nrec, sizeof(*recs), rec_by_id);
+
+	if (evpn_pool_init(&pool, u->host->network->pool) != EVPN_OK) {
+		r = EVPN_ERR_CONFIG;
+		goto out;
+	}
+	for (size_t i = 0; i < nrec; i++)
+		if (!evpn_pool_mark(&pool, recs[i].u.address, true))
+			evpn_warn(
+				u->host,
+				"user '%s' has address %s outside the pool %s",
+				recs[i].u.client_id, recs[i].u.address,
+				u->host->network->pool);
+	/* Claims: keep those of live users and of users being created;
+	 * free the ones a crash orphaned. */
+	for (size_t i = 0; i < cl.n; i++) {
+		struct user_rec key;
+		struct user_rec *owner;
+		bool in_creation = false;
+
+		snprintf(key.u.client_id, sizeof(key.u.client_id), "%s",
+			 cl.c[i].owner);
+		owner = bsearch(&key, recs, nrec, sizeof(*recs), rec_by_id);
+		if (!owner) {
+			for (size_t k = 0; k < c.n; k++)
+				if (strcmp(c.t[k].id, cl.c[i].owner) == 0 &&
+				    strcmp(c.t[k].leaf, "created-at") == 0) {
+					int64_t t;
+
+					in_creation =
+						evpn_parse_rfc3339(c.t[k].value,
+								   &t) &&
+						now - t <=
+							(int64_t)u->opts
+								.partial_grace;
+				}
+		}
+		if (owner || in_creation) {
+			evpn_pool_mark(&pool, cl.c[i].ip, true);
+			continue;
+		}
+		char key2[80];
+
+		snprintf(key2, sizeof(key2), "addresses/%s", cl.c[i].ip);
+		if (u->st->del(u->sts, key2) == EVPN_OK)
+			swept++;
+	}
+
+	pthread_mutex_lock(&u->mu);
+	if (u->live)
+		push_diff(u, u->recs, u->n, recs, nrec);
+	free(u->recs);
+	u->recs = recs;
+	u->n = u->cap = nrec;
+	if (!u->cap) {
+		u->cap = 1;
+	}
+	recs = NULL;
+	pool.hint = u->pool.hint;
+	evpn_pool_free(&u->pool);
+	u->pool = pool;
+	pthread_mutex_unlock(&u->mu);
+	evpn_metrics_gauge_users(u);
+	evpn_info(u->host, "loaded %zu user%s from the store%s", nrec,
+		  nrec == 1 ? "" : "s",
+		  swept ? " (swept crash leftovers)" : "");
+	r = EVPN_OK;
+out:
+	for (size_t i = 0; i < c.n; i++) {
+		sodium_memzero(c.t[i].value, strlen(c.t[i].value));
+		free(c.t[i].value);
+	}
+	free(c.t);
+	free(cl.c);
+	free(recs);
+	return r;
+}

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: MIT */
+/* Store record helpers of the users service (SPEC.md "Store layout"). */
+#include <stdio.h>
+#include <string.h>
+
+#include "users_int.h"
+
+/* Map a store error to what the users service reports: anything that is
+ * not a semantic answer means the store cannot be trusted right now. */
+int users_store_err(int err)
+{
+	switch (err) {
+	case EVPN_OK:
+	case EVPN_ERR_NOTFOUND:
+	case EVPN_ERR_EXISTS:
+	case EVPN_ERR_INVAL: return err;
+	default: return EVPN_ERR_UNAVAILABLE;
+	}
+}
+
+int users_put(struct evpn_users *u, const char *id, const char *leaf,
+	      const char *value, uint32_t flags)
+{
+	char key[160];
+
+	snprintf(key, sizeof(key), "users/%s/%s", id, leaf);
+	return u->st->put(u->sts, key, value, strlen(value), flags);
+}
+
+/* Best effort, in the reverse order of creation: status first (the commit
+ * marker), the id claim last, so a crash half-way leaves a record that the
+ * sweep recognises as incomplete. */
+void users_delete_records(struct evpn_users *u, const char *id,
+			  const char *address)
+{
+	static const char *const leaves[] = {"status", "expires-at",
+					     "api-key-hash", "public-key",
+					     "address"};
+	char key[160];
+	int r;
+
+	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
+		snprintf(key, sizeof(key), "users/%s/%s", id, leaves[i]);
+		r = u->st->del(u->sts, key);
+		if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
+			evpn_warn(u->host, "could not delete %s: %s", key,
+				  evpn_strerror(r));
+	}
+	if (address && *address) {
+		char ip[64], *slash;
+		char *owner = NULL;
+		size_t len;
+
+		snprintf(ip, sizeof(ip), "%s", address);
+		slash = strchr(ip, '/');
+		if (slash)
+			*slash = '\0';
+		snprintf(key, sizeof(key), "addresses/%s", ip);
+		/* Only free a claim that is ours: never another user's. */
+		if (u->st->get(u->sts, key, &owner, &len) == EVPN_OK) {
+			if (strcmp(owner, id) == 0) {
+				r = u->st->del(u->sts, key);
+				if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
+					evpn_warn(u->host,
+						  "could not free %s: %s", key,
+						  evpn_strerror(r));
+			}
+			u->st->free_value(u->sts, owner, len);
+		}
+	}
+	snprintf(key, sizeof(key), "users/%s/created-at", id);
+	r = u->st->del(u->sts, key);
+	if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
+		evpn_warn(u->host, "could not delete %s: %s", key,
+			  evpn_strerror(r));
+}
