@@ -245,7 +245,7 @@ int evpn_users_load(struct evpn_users *u)
 		if (complete) {
 			nrec++;
 		} else if (created <= 0 ||
-			   now - created > (int64_t)u->opts.partial_grace) {
+			   (double)(now - created) > u->opts.partial_grace) {
 			evpn_info(u->host,
 				  "removing the records of half-created user "
 				  "'%s'",
@@ -288,9 +288,8 @@ int evpn_users_load(struct evpn_users *u)
 					in_creation =
 						evpn_parse_rfc3339(c.t[k].value,
 								   &t) &&
-						now - t <=
-							(int64_t)u->opts
-								.partial_grace;
+						(double)(now - t) <=
+							u->opts.partial_grace;
 				}
 		}
 		if (owner || in_creation) {

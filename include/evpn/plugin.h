@@ -167,7 +167,7 @@ typedef const struct evpn_plugin_desc *(*evpn_plugin_entry_fn)(
 		uint16_t host_abi_major, uint16_t host_abi_minor)     \
 	{                                                             \
 		if (host_abi_major != EVPN_ABI_MAJOR ||               \
-		    host_abi_minor < EVPN_ABI_MINOR)                  \
+		    host_abi_minor + 1u <= (unsigned)EVPN_ABI_MINOR)  \
 			return NULL;                                  \
 		return &(desc);                                       \
 	}
