@@ -176,8 +176,6 @@ static int add_default(struct evpn_config_node *map,
 		       const struct evpn_config_key *k)
 {
 	struct evpn_config_node *d = calloc(1, sizeof(*d));
-	struct evpn_config_node **items;
-	char **keys;
 	char err[200];
 
 	if (!d)
@@ -197,23 +195,12 @@ static int add_default(struct evpn_config_node *map,
 		}
 		d->is_null = !k->def;
 	}
-	items = realloc(map->items, (map->n + 1) * sizeof(*items));
-	if (!items)
-		goto fail;
-	map->items = items;
-	keys = realloc(map->keys, (map->n + 1) * sizeof(*keys));
-	if (!keys)
-		goto fail;
-	map->keys = keys;
-	map->keys[map->n] = strdup(k->key);
-	if (!map->keys[map->n])
-		goto fail;
-	map->items[map->n++] = d;
+	if (evpn_config_map_append(map, k->key, d)) {
+		free(d->value);
+		free(d);
+		return -1;
+	}
 	return 0;
-fail:
-	free(d->value);
-	free(d);
-	return -1;
 }
 
 size_t evpn_config_validate(struct evpn_config_node *n,
@@ -249,10 +236,15 @@ size_t evpn_config_validate(struct evpn_config_node *n,
 						? sizeof(allowed) - len
 						: 0,
 					"%s%s", len ? ", " : "", k->key);
-			evpn_errors_add(errs, n->items[i],
-					"%s: unknown key '%s' (allowed: %s)",
-					what, n->keys[i],
-					*allowed ? allowed : "none");
+			struct evpn_config_node at = *n;
+
+			if (n->kpos) {
+				at.line = n->kpos[i] >> 16;
+				at.col = n->kpos[i] & 0xffff;
+			}
+			evpn_errors_add(
+				errs, &at, "%s: unknown key '%s' (allowed: %s)",
+				what, n->keys[i], *allowed ? allowed : "none");
 		}
 	}
 	for (const struct evpn_config_key *k = schema; k && k->key; k++) {

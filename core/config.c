@@ -94,6 +94,7 @@ static void node_free(struct evpn_config_node *n)
 	}
 	free(n->items);
 	free(n->keys);
+	free(n->kpos);
 	free(n->value);
 	free(n->resolved);
 	free(n);
@@ -163,7 +164,8 @@ static struct evpn_config_node *convert(struct evpn_config *cfg,
 		n->type = EVPN_NODE_MAP;
 		n->items = calloc(cnt ? cnt : 1, sizeof(*n->items));
 		n->keys = calloc(cnt ? cnt : 1, sizeof(*n->keys));
-		if (!n->items || !n->keys)
+		n->kpos = calloc(cnt ? cnt : 1, sizeof(*n->kpos));
+		if (!n->items || !n->keys || !n->kpos)
 			goto fail;
 		for (size_t i = 0; i < cnt; i++) {
 			yaml_node_pair_t *p = &yn->data.mapping.pairs.start[i];
@@ -190,6 +192,8 @@ static struct evpn_config_node *convert(struct evpn_config *cfg,
 					goto fail;
 				}
 			}
+			n->kpos[i] =
+				(kn.line & 0xffff) << 16 | (kn.col & 0xffff);
 			n->keys[i] = strdup((char *)k->data.scalar.value);
 			if (!n->keys[i])
 				goto fail;
@@ -335,6 +339,35 @@ void evpn_config_free(struct evpn_config *cfg)
 	free(cfg->file);
 	free(cfg->dir);
 	free(cfg);
+}
+
+int evpn_config_map_append(struct evpn_config_node *map, const char *key,
+			   struct evpn_config_node *value)
+{
+	struct evpn_config_node **items;
+	char **keys, *k;
+	unsigned *kpos;
+
+	k = strdup(key);
+	if (!k)
+		return -1;
+	items = realloc(map->items, (map->n + 1) * sizeof(*items));
+	if (items)
+		map->items = items;
+	keys = realloc(map->keys, (map->n + 1) * sizeof(*keys));
+	if (keys)
+		map->keys = keys;
+	kpos = realloc(map->kpos, (map->n + 1) * sizeof(*kpos));
+	if (kpos)
+		map->kpos = kpos;
+	if (!items || !keys || !kpos) {
+		free(k);
+		return -1;
+	}
+	map->keys[map->n] = k;
+	map->kpos[map->n] = (map->line & 0xffff) << 16 | (map->col & 0xffff);
+	map->items[map->n++] = value;
+	return 0;
 }
 
 /* ------------------------------------------------------------- accessors */

@@ -10,16 +10,21 @@
 
 struct evpn_config_node {
 	enum evpn_node_type type;
-	char *value;  /* scalar text after ${VAR} expansion */
-	bool is_null; /* `~`, `null` or empty plain scalar */
-	bool secret;  /* marked by a schema: never print */
-	size_t n;     /* map entries / sequence items */
-	char **keys;  /* map keys */
+	char *value;	/* scalar text after ${VAR} expansion */
+	bool is_null;	/* `~`, `null` or empty plain scalar */
+	bool secret;	/* marked by a schema: never print */
+	size_t n;	/* map entries / sequence items */
+	char **keys;	/* map keys */
+	unsigned *kpos; /* map keys' positions: line << 16 | column */
 	struct evpn_config_node **items;
 	const char *file;   /* owned by the config */
 	unsigned line, col; /* 1-based */
 	char *resolved;	    /* get_path cache */
 };
+
+/* Append a key/value pair to a map node (defaults, implied sections). */
+int evpn_config_map_append(struct evpn_config_node *map, const char *key,
+			   struct evpn_config_node *value);
 
 /* A list of "FILE:LINE:COL: message" errors. */
 struct evpn_errors {

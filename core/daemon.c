@@ -256,34 +256,17 @@ int evpn_daemon_load(struct evpn_core *core, const char *config_path,
 			/* An absent `config:` is an empty one: validate it so
 			 * defaults are filled and required keys reported. */
 			struct evpn_config_node *m = calloc(1, sizeof(*m));
-			char **keys = realloc(ent->keys,
-					      (ent->n + 1) * sizeof(char *));
-			struct evpn_config_node **items;
 
-			if (!m || !keys) {
-				free(m);
-				if (keys)
-					ent->keys = keys;
+			if (!m)
 				return EVPN_ERR_NOMEM;
-			}
-			ent->keys = keys;
-			items = realloc(ent->items,
-					(ent->n + 1) * sizeof(*items));
-			if (!items) {
-				free(m);
-				return EVPN_ERR_NOMEM;
-			}
-			ent->items = items;
 			m->type = EVPN_NODE_MAP;
 			m->file = ent->file;
 			m->line = ent->line;
 			m->col = ent->col;
-			ent->keys[ent->n] = strdup("config");
-			if (!ent->keys[ent->n]) {
+			if (evpn_config_map_append(ent, "config", m)) {
 				free(m);
 				return EVPN_ERR_NOMEM;
 			}
-			ent->items[ent->n++] = m;
 			pi->config = m;
 		}
 		snprintf(what, sizeof(what), "plugins.%s.config",

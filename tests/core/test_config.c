@@ -195,7 +195,7 @@ static void test_validate_errors(void **state)
 	assert_non_null(cfg);
 	assert_int_equal(evpn_config_validate(cfg->root, schema, "x", &e), 9);
 	assert_true(has(&e,
-			":1:8: x: unknown key 'lisen' (allowed: listen, "
+			":1:1: x: unknown key 'lisen' (allowed: listen, "
 			"name, count, on, wait, cap, deny, dir, secret, sub)"));
 	assert_true(has(&e, "x: missing required key 'name'"));
 	assert_true(has(&e, ":2:8: x.count: 11 is out of range [1, 10]"));
