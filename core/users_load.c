@@ -228,7 +228,8 @@ int evpn_users_load(struct evpn_users *u)
 		r = r == EVPN_ERR_NOMEM ? r : EVPN_ERR_UNAVAILABLE;
 		goto out;
 	}
-	qsort(c.t, c.n, sizeof(*c.t), by_id);
+	if (c.n)
+		qsort(c.t, c.n, sizeof(*c.t), by_id);
 	recs = calloc(c.n ? c.n : 1, sizeof(*recs));
 	if (!recs) {
 		r = EVPN_ERR_NOMEM;
@@ -256,7 +257,8 @@ int evpn_users_load(struct evpn_users *u)
 		}
 		i = j;
 	}
-	qsort(recs, nrec, sizeof(*recs), rec_by_id);
+	if (nrec)
+		qsort(recs, nrec, sizeof(*recs), rec_by_id);
 
 	if (evpn_pool_init(&pool, u->host->network->pool) != EVPN_OK) {
 		r = EVPN_ERR_CONFIG;

@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * /users routes. Handlers run on civetweb worker threads and reach the rest
+ * of evpn only through the (thread-safe) users service.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "api_internal.h"
+#include "errmap.h"
+#include "json_util.h"
+#include "qr_png.h"
+#include "validate.h"
+
+static int forbid(struct api_req *r)
+{
+	return api_send_error(r, 403, API_CODE_FORBIDDEN,
+			      "this key may not do that");
+}
+
+static bool is_admin(const struct api_req *r)
+{
+	return r->who.role == EVPN_ROLE_ADMIN;
+}
+
+/* Admin, or the user the record belongs to. A user asking for someone
+ * else gets 403 whether or not that user exists: no enumeration. */
+static bool may_read(const struct api_req *r, const char *id)
+{
+	return is_admin(r) ||
+	       (r->who.role == EVPN_ROLE_USER && strcmp(r->who.user, id) == 0);
+}
+
+static int no_users(struct api_req *r)
+{
+	return api_send_error(r, 503, API_CODE_UNAVAILABLE,
+			      "users service unavailable");
+}
+
+static json_int_t clamp64(uint64_t v)
+{
+	return v > (uint64_t)INT64_MAX ? (json_int_t)INT64_MAX : (json_int_t)v;
+}
+
+static json_t *endpoint_json(const struct sockaddr_storage *ss)
+{
+	char ip[INET6_ADDRSTRLEN], text[INET6_ADDRSTRLEN + 10];
+
+	if (ss->ss_family == AF_INET) {
+		const struct sockaddr_in *s4 = (const void *)ss;
+
+		if (!inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip)))
+			return json_null();
+		snprintf(text, sizeof(text), "%s:%u", ip, ntohs(s4->sin_port));
+		return json_string(text);
+	}
+	if (ss->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const void *)ss;
+
+		if (!inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip)))
+			return json_null();
+		snprintf(text, sizeof(text), "[%s]:%u", ip,
+			 ntohs(s6->sin6_port));
+		return json_string(text);
+	}
+	return json_null();
+}
+
+/* The user record, plus live peer state when `st` is given. */
+static json_t *user_json(const struct evpn_user *u,
+			 const struct evpn_peer_stats *st)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "client_id",
+			      u->client_id, "status", u->status, "created_at",
+			      u->created_at, "address", u->address,
+			      "public_key", u->public_key);
+
+	if (!j)
+		return NULL;
+	if (u->expires_at[0])
+		json_object_set_new(j, "expires_at",
+				    json_string(u->expires_at));
+	if (st) {
+		char ts[32];
+
+		if (st->last_handshake_sec > 0) {
+			api_rfc3339(st->last_handshake_sec, ts);
+			json_object_set_new(j, "last_handshake",
+					    json_string(ts));
+		} else {
+			json_object_set_new(j, "last_handshake", json_null());
+		}
+		json_object_set_new(j, "rx_bytes",
+				    json_integer(clamp64(st->rx_bytes)));
+		json_object_set_new(j, "tx_bytes",
+				    json_integer(clamp64(st->tx_bytes)));
+		json_object_set_new(j, "endpoint",
+				    endpoint_json(&st->endpoint));
+	}
+	return j;
+}
+
+/*
+ * The 201 body carries the API key and maybe a private key: those two are
+ * spliced into a buffer we wipe, never into jansson strings (freed without
+ * wiping).
+ */
+static int send_created(struct api_req *r, const struct evpn_user_created *c)
+{
+	json_t *j = user_json(&c->user, NULL);
+	char *head = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	const char *config = c->config ? c->config : "";
+	size_t hl, cap;
+	char *buf = NULL;
+	long n1, n2;
+	int rc;
+
+	json_decref(j);
+	if (!head)
+		goto oom;
+	hl = strlen(head);
+	if (hl < 2 || head[hl - 1] != '}')
+		goto oom;
+	cap = hl + api_json_quote_bound(c->api_key) +
+	      api_json_quote_bound(config) + 32;
+	buf = malloc(cap);
+	if (!buf)
+		goto oom;
+	memcpy(buf, head, hl - 1);
+	memcpy(buf + hl - 1, ",\"api_key\":", 11);
+	n1 = api_json_quote(c->api_key, buf + hl + 10, cap - hl - 10);
+	if (n1 < 0)
+		goto oom;
+	memcpy(buf + hl + 10 + n1, ",\"config\":", 10);
+	n2 = api_json_quote(config, buf + hl + 20 + n1, cap - hl - 20 - n1);
+	if (n2 < 0 || hl + 20 + (size_t)n1 + (size_t)n2 + 2 > cap)
+		goto oom;
+	buf[hl + 20 + n1 + n2] = '}';
+	buf[hl + 21 + n1 + n2] = '\0';
+	rc = api_send(r, 201, "application/json", buf, strlen(buf), NULL);
+	sodium_memzero(buf, cap);
+	free(buf);
+	free(head);
+	return rc;
+oom:
+	if (buf)
+		sodium_memzero(buf, cap);
+	free(buf);
+	free(head);
+	return api_send_error(r, 500, API_CODE_INTERNAL, "out of memory");
+}
+
+int api_users_create(struct api_req *r)
+{
+	struct api_create_req req;
+	struct evpn_user_create cr;
+	struct evpn_user_created out;
+	struct evpn_users_error uerr;
+	const struct evpn_users_ops *users;
+	struct api_err perr;
+	void *self;
+	char *body = NULL;
+	size_t len;
+	int rc;
+
+	if (!is_admin(r))
+		return forbid(r);
+	rc = api_require_json(r);
+	if (rc)
+		return rc;
+	rc = api_read_body(r, &body, &len);
+	if (rc)
+		return rc;
+	rc = api_parse_create(body, len, &req, &perr);
+	free(body);
+	if (rc)
+		return api_send_error(r, perr.status, perr.code, perr.message);
+	users = api_users(r->api, &self);
+	if (!users)
+		return no_users(r);
+
+	memset(&cr, 0, sizeof(cr));
+	memset(&out, 0, sizeof(out));
+	memset(&uerr, 0, sizeof(uerr));
+	cr.client_id = req.client_id;
+	cr.public_key = req.has_public_key ? req.public_key : NULL;
+	cr.ttl_seconds = req.ttl_seconds;
+	rc = users->create(self, &cr, &out, &uerr);
+	if (rc != EVPN_OK)
+		return api_send_evpn_error(r, rc, uerr.message);
+	evpn_info(r->api->host, "created user %s", out.user.client_id);
+	rc = send_created(r, &out);
+	users->release(self, &out);
+	sodium_memzero(&out, sizeof(out));
+	return rc;
+}
+
+struct list_ctx {
+	json_t *arr;
+	int oom;
+};
+
+static int list_cb(void *arg, const struct evpn_user *u)
+{
+	struct list_ctx *l = arg;
+
+	if (json_array_append_new(l->arr, json_string(u->client_id)))
+		l->oom = 1;
+	return 0;
+}
+
+int api_users_list(struct api_req *r)
+{
+	const struct evpn_users_ops *users;
+	struct list_ctx l = {.arr = json_array()};
+	void *self;
+	int rc;
+
+	if (!l.arr)
+		return api_send_json(r, 500, NULL);
+	if (!is_admin(r)) {
+		/* A user key sees only its own name. */
+		json_array_append_new(l.arr, json_string(r->who.user));
+		return api_send_json(r, 200, l.arr);
+	}
+	users = api_users(r->api, &self);
+	if (!users) {
+		json_decref(l.arr);
+		return no_users(r);
+	}
+	rc = users->list(self, list_cb, &l);
+	if (rc == EVPN_OK && l.oom)
+		rc = EVPN_ERR_NOMEM;
+	if (rc != EVPN_OK) {
+		json_decref(l.arr);
+		return api_send_evpn_error(r, rc, "cannot list users");
+	}
+	return api_send_json(r, 200, l.arr);
+}
+
+int api_users_get(struct api_req *r)
+{
+	const struct evpn_users_ops *users;
+	struct evpn_peer_stats st;
+	struct evpn_user u;
+	const char *id = r->match.user;
+	void *self;
+	int rc;
+
+	if (!may_read(r, id))
+		return forbid(r);
+	users = api_users(r->api, &self);
+	if (!users)
+		return no_users(r);
+	memset(&u, 0, sizeof(u));
+	rc = users->get(self, id, &u);
+	if (rc != EVPN_OK)
+		return api_send_evpn_error(
+			r, rc, rc == EVPN_ERR_NOTFOUND ? "no such user" : NULL);
+	memset(&st, 0, sizeof(st));
+	st.size = sizeof(st);
+	if (users->peer_stats(self, id, &st) != EVPN_OK) {
+		/* Live state is best effort: the record is what matters. */
+		memset(&st, 0, sizeof(st));
+	}
+	return api_send_json(r, 200, user_json(&u, &st));
+}
+
+int api_users_config(struct api_req *r, bool png)
+{
+	const struct evpn_users_ops *users;
+	const char *id = r->match.user;
+	unsigned char *img = NULL;
+	char *text = NULL;
+	size_t len;
+	void *self;
+	int rc;
+
+	if (!may_read(r, id))
+		return forbid(r);
+	users = api_users(r->api, &self);
+	if (!users)
+		return no_users(r);
+	rc = users->render_config(self, id, &text);
+	if (rc != EVPN_OK)
+		return api_send_evpn_error(
+			r, rc, rc == EVPN_ERR_NOTFOUND ? "no such user" : NULL);
+	if (!png) {
+		rc = api_send(r, 200, "text/plain; charset=utf-8", text,
+			      strlen(text), NULL);
+		free(text);
+		return rc;
+	}
+	rc = api_qr_png(text, &img, &len);
+	free(text);
+	if (rc != EVPN_OK)
+		return api_send_evpn_error(r, rc, "cannot draw the QR code");
+	rc = api_send(r, 200, "image/png", img, len, NULL);
+	free(img);
+	return rc;
+}
+
+int api_users_patch(struct api_req *r)
+{
+	const struct evpn_users_ops *users;
+	struct evpn_users_error uerr;
+	struct evpn_user u;
+	struct api_err perr;
+	char *body = NULL;
+	size_t len;
+	bool active;
+	void *self;
+	int rc;
+
+	if (!is_admin(r))
+		return forbid(r);
+	rc = api_require_json(r);
+	if (rc)
+		return rc;
+	rc = api_read_body(r, &body, &len);
+	if (rc)
+		return rc;
+	rc = api_parse_patch(body, len, &active, &perr);
+	free(body);
+	if (rc)
+		return api_send_error(r, perr.status, perr.code, perr.message);
+	users = api_users(r->api, &self);
+	if (!users)
+		return no_users(r);
+	memset(&u, 0, sizeof(u));
+	memset(&uerr, 0, sizeof(uerr));
+	rc = users->set_status(self, r->match.user, active, &u, &uerr);
+	if (rc != EVPN_OK)
+		return api_send_evpn_error(r, rc, uerr.message);
+	evpn_info(r->api->host, "user %s is now %s", u.client_id,
+		  active ? "active" : "inactive");
+	return api_send_json(r, 200, user_json(&u, NULL));
+}
+
+int api_users_delete(struct api_req *r)
+{
+	const struct evpn_users_ops *users;
+	struct evpn_users_error uerr;
+	void *self;
+	int rc;
+
+	if (!is_admin(r))
+		return forbid(r);
+	users = api_users(r->api, &self);
+	if (!users)
+		return no_users(r);
+	memset(&uerr, 0, sizeof(uerr));
+	rc = users->remove(self, r->match.user, &uerr);
+	if (rc != EVPN_OK)
+		return api_send_evpn_error(r, rc, uerr.message);
+	evpn_info(r->api->host, "deleted user %s", r->match.user);
+	return api_send(r, 204, NULL, NULL, 0, NULL);
+}

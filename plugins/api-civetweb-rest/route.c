@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: MIT */
+#include "route.h"
+
+#include <string.h>
+
+#include "validate.h"
+
+bool api_route_match(const char *path, struct api_match *m)
+{
+	static const char users[] = "/users/";
+	const char *id, *slash;
+	size_t n;
+
+	memset(m, 0, sizeof(*m));
+	if (!path)
+		return false;
+	if (strcmp(path, "/health") == 0)
+		m->route = API_R_HEALTH;
+	else if (strcmp(path, "/users") == 0)
+		m->route = API_R_USERS;
+	else if (strcmp(path, "/metrics") == 0)
+		m->route = API_R_METRICS;
+	else if (strcmp(path, "/openapi.json") == 0)
+		m->route = API_R_OPENAPI;
+	if (m->route != API_R_NONE)
+		return true;
+	if (strncmp(path, users, sizeof(users) - 1) != 0)
+		return false;
+
+	id = path + sizeof(users) - 1;
+	slash = strchr(id, '/');
+	n = slash ? (size_t)(slash - id) : strlen(id);
+	if (n == 0 || n >= sizeof(m->user))
+		return false;
+	memcpy(m->user, id, n);
+	m->user[n] = '\0';
+	if (!api_client_id_valid(m->user))
+		goto none;
+	if (!slash)
+		m->route = API_R_USER;
+	else if (strcmp(slash, "/config") == 0)
+		m->route = API_R_USER_CONFIG;
+	else if (strcmp(slash, "/config.png") == 0)
+		m->route = API_R_USER_PNG;
+	else
+		goto none;
+	return true;
+none:
+	memset(m, 0, sizeof(*m));
+	return false;
+}
+
+const char *api_route_allow(enum api_route r)
+{
+	switch (r) {
+	case API_R_USERS: return "GET, POST";
+	case API_R_USER: return "GET, PATCH, DELETE";
+	case API_R_NONE: return "";
+	default: return "GET";
+	}
+}
+
+bool api_route_allows(enum api_route r, const char *method)
+{
+	if (!method)
+		return false;
+	switch (r) {
+	case API_R_NONE: return false;
+	case API_R_USERS:
+		return strcmp(method, "GET") == 0 ||
+		       strcmp(method, "POST") == 0;
+	case API_R_USER:
+		return strcmp(method, "GET") == 0 ||
+		       strcmp(method, "PATCH") == 0 ||
+		       strcmp(method, "DELETE") == 0;
+	default: return strcmp(method, "GET") == 0;
+	}
+}

@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: MIT */
+#include "validate.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <jansson.h>
+#include <sodium.h>
+
+#include "errmap.h"
+
+bool api_client_id_valid(const char *s)
+{
+	size_t n;
+
+	if (!s)
+		return false;
+	n = strlen(s);
+	if (n < 1 || n > 63)
+		return false;
+	if (!((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= '0' && s[0] <= '9')))
+		return false;
+	for (size_t i = 1; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '_' || c == '.' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+int api_parse_ttl(const char *s, int64_t *seconds)
+{
+	int64_t v = 0, mult = 1;
+	const char *p = s;
+
+	*seconds = 0;
+	if (!s || !isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (*p - '0');
+		if (v > API_TTL_MAX_SECONDS)
+			return -1; /* also keeps the multiply below safe */
+	}
+	switch (*p) {
+	case '\0': mult = 1; break;
+	case 's':
+		mult = 1;
+		p++;
+		break;
+	case 'm':
+		mult = 60;
+		p++;
+		break;
+	case 'h':
+		mult = 3600;
+		p++;
+		break;
+	case 'd':
+		mult = 86400;
+		p++;
+		break;
+	default: return -1;
+	}
+	if (*p != '\0')
+		return -1;
+	v *= mult;
+	if (v <= 0 || v > API_TTL_MAX_SECONDS)
+		return -1;
+	*seconds = v;
+	return 0;
+}
+
+bool api_public_key_valid(const char *s)
+{
+	unsigned char key[32];
+	size_t n = 0;
+	bool ok;
+
+	if (!s || strlen(s) != 44)
+		return false;
+	ok = sodium_base642bin(key, sizeof(key), s, 44, NULL, &n, NULL,
+			       sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	     n == sizeof(key);
+	sodium_memzero(key, sizeof(key));
+	return ok;
+}
+
+bool api_content_type_is_json(const char *ct)
+{
+	static const char want[] = "application/json";
+	size_t n = sizeof(want) - 1;
+
+	if (!ct)
+		return false;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	if (strncasecmp(ct, want, n) != 0)
+		return false;
+	ct += n;
+	while (*ct == ' ' || *ct == '\t')
+		ct++;
+	return *ct == '\0' || *ct == ';';
+}
+
+static int fail(struct api_err *err, const char *code, const char *msg)
+{
+	err->status = 400;
+	err->code = code;
+	snprintf(err->message, sizeof(err->message), "%s", msg);
+	return -1;
+}
+
+/* Parses `body` into an object; reports syntax errors with their place. */
+static json_t *load_object(const char *body, size_t len, struct api_err *err)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (!body || len == 0) {
+		fail(err, API_CODE_INVALID_JSON, "request body is empty");
+		return NULL;
+	}
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (!j) {
+		err->status = 400;
+		err->code = API_CODE_INVALID_JSON;
+		snprintf(err->message, sizeof(err->message),
+			 "invalid JSON at line %d column %d: %s", jerr.line,
+			 jerr.column, jerr.text);
+		return NULL;
+	}
+	if (!json_is_object(j)) {
+		json_decref(j);
+		fail(err, API_CODE_INVALID_JSON,
+		     "request body must be a JSON object");
+		return NULL;
+	}
+	return j;
+}
+
+/* Rejects keys outside `allowed` (NULL-terminated). */
+static int check_keys(json_t *obj, const char *const *allowed, const char *list,
+		      struct api_err *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(obj, key, v)
+	{
+		bool ok = false;
+
+		for (const char *const *a = allowed; *a; a++)
+			if (strcmp(key, *a) == 0)
+				ok = true;
+		if (!ok) {
+			err->status = 400;
+			err->code = API_CODE_UNKNOWN_FIELD;
+			snprintf(err->message, sizeof(err->message),
+				 "unknown field \"%.64s\" (allowed: %s)", key,
+				 list);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int api_parse_create(const char *body, size_t len, struct api_create_req *out,
+		     struct api_err *err)
+{
+	static const char *const allowed[] = {"client_id", "public_key", "ttl",
+					      NULL};
+	json_t *j, *v;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	j = load_object(body, len, err);
+	if (!j)
+		return -1;
+	if (check_keys(j, allowed, "client_id, public_key, ttl", err))
+		goto out;
+
+	v = json_object_get(j, "client_id");
+	if (!v) {
+		fail(err, API_CODE_INVALID_FIELD, "client_id is required");
+		goto out;
+	}
+	if (!json_is_string(v)) {
+		fail(err, API_CODE_INVALID_FIELD, "client_id must be a string");
+		goto out;
+	}
+	if (!api_client_id_valid(json_string_value(v)) ||
+	    strlen(json_string_value(v)) != json_string_length(v)) {
+		fail(err, API_CODE_INVALID_FIELD,
+		     "client_id must match ^[a-z0-9][a-z0-9_.-]{0,62}$");
+		goto out;
+	}
+	strcpy(out->client_id, json_string_value(v));
+
+	v = json_object_get(j, "public_key");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v) ||
+		    !api_public_key_valid(json_string_value(v))) {
+			fail(err, API_CODE_INVALID_FIELD,
+			     "public_key must be a base64 X25519 key "
+			     "(44 characters)");
+			goto out;
+		}
+		strcpy(out->public_key, json_string_value(v));
+		out->has_public_key = true;
+	}
+
+	v = json_object_get(j, "ttl");
+	if (v && !json_is_null(v)) {
+		if (!json_is_string(v) ||
+		    api_parse_ttl(json_string_value(v), &out->ttl_seconds)) {
+			fail(err, API_CODE_INVALID_FIELD,
+			     "ttl must be a duration string such as \"90s\", "
+			     "\"30m\", \"24h\" or \"7d\" (at most 365d)");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+int api_parse_patch(const char *body, size_t len, bool *active,
+		    struct api_err *err)
+{
+	static const char *const allowed[] = {"status", NULL};
+	json_t *j, *v;
+	const char *s;
+	int rc = -1;
+
+	*active = false;
+	j = load_object(body, len, err);
+	if (!j)
+		return -1;
+	if (check_keys(j, allowed, "status", err))
+		goto out;
+	v = json_object_get(j, "status");
+	s = json_string_value(v);
+	if (!s || (strcmp(s, "active") != 0 && strcmp(s, "inactive") != 0)) {
+		fail(err, API_CODE_INVALID_FIELD,
+		     "status is required: \"active\" or \"inactive\"");
+		goto out;
+	}
+	*active = strcmp(s, "active") == 0;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}

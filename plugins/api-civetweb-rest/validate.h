@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Validation of API input: client ids, ttl strings, and the JSON bodies of
+ * POST /users and PATCH /users/{id}. Pure (jansson + libsodium only), so
+ * tests/api unit-tests it without a server.
+ */
+#ifndef EVPN_API_VALIDATE_H
+#define EVPN_API_VALIDATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <evpn/plugin.h>
+
+/* Longest ttl accepted: one year. A typo like "90000d" is refused rather
+ * than creating a user that never really expires. */
+#define API_TTL_MAX_SECONDS (365LL * 86400)
+
+/* A client-facing error: HTTP status, stable machine code, message. */
+struct api_err {
+	int status;
+	const char *code;
+	char message[200];
+};
+
+struct api_create_req {
+	char client_id[64];
+	char public_key[64];
+	bool has_public_key;
+	int64_t ttl_seconds; /* 0: no ttl */
+};
+
+/* ^[a-z0-9][a-z0-9_.-]{0,62}$ */
+bool api_client_id_valid(const char *s);
+/* "90s", "30m", "24h", "7d" or bare seconds; > 0 and <= API_TTL_MAX. */
+int api_parse_ttl(const char *s, int64_t *seconds) EVPN_WUR;
+/* base64 (standard alphabet, padded) of a 32-byte key. */
+bool api_public_key_valid(const char *s);
+/* "application/json", optionally with parameters, case-insensitive. */
+bool api_content_type_is_json(const char *ct);
+
+/* Return 0, or -1 with *err filled (status 400). */
+int api_parse_create(const char *body, size_t len, struct api_create_req *out,
+		     struct api_err *err) EVPN_WUR;
+int api_parse_patch(const char *body, size_t len, bool *active,
+		    struct api_err *err) EVPN_WUR;
+
+#endif

@@ -1,0 +1,632 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""Integration suite of the HTTP API (api:civetweb-rest + auth:bearer)
+against a real `evpnd run` with the file store. Python stdlib only.
+
+Needs $EVPN_BUILD_DIR/evpnd and the plugins store-file, auth-bearer and
+api-civetweb-rest in $EVPN_BUILD_DIR/plugins. Loopback only.
+"""
+import base64
+import http.client
+import json
+import os
+import re
+import secrets
+import shutil
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+BUILD = os.environ.get("EVPN_BUILD_DIR", "")
+MASTER = "test-master-" + secrets.token_hex(16)
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
+B64KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
+CREATED_FIELDS = {"client_id", "api_key", "created_at", "status", "address",
+                  "public_key", "config"}
+LOCKOUT = 3  # seconds, see CONFIG
+
+CONFIG = """\
+log_level: debug
+plugin_dir: {plugins}
+master_key: ${{EVPN_MASTER_KEY:-}}
+network:
+  pool: 10.77.0.0/16
+  endpoint: 127.0.0.1:51820
+  dns: [1.1.1.1]
+  mtu: 1420
+plugins:
+  store: {{ use: file, config: {{ dir: {state} }} }}
+  auth:
+    use: bearer
+    config: {{ max_failures: 10, window: 60s, lockout: {lockout}s }}
+  api:
+    use: civetweb-rest
+    config:
+      listen: "127.0.0.1:0"
+      threads: 16
+      max_body: 64k
+      request_timeout: 10s
+"""
+
+failures = []
+
+
+def check(cond, what):
+    if cond:
+        print("ok   - " + what)
+    else:
+        print("FAIL - " + what)
+        failures.append(what)
+    return cond
+
+
+class Daemon:
+    def __init__(self, tmp):
+        self.tmp = tmp
+        self.state = os.path.join(tmp, "state")
+        self.cfg = os.path.join(tmp, "evpn.yaml")
+        with open(self.cfg, "w") as f:
+            f.write(CONFIG.format(plugins=os.path.join(BUILD, "plugins"),
+                                  state=self.state, lockout=LOCKOUT))
+        self.proc = None
+        self.port = None
+        self.runs = 0
+
+    def start(self):
+        self.runs += 1
+        self.log = os.path.join(self.tmp, "evpnd.%d.log" % self.runs)
+        env = dict(os.environ, EVPN_MASTER_KEY=MASTER)
+        with open(self.log, "wb") as out:
+            self.proc = subprocess.Popen(
+                [os.path.join(BUILD, "evpnd"), "run", "-c", self.cfg],
+                stdout=out, stderr=subprocess.STDOUT, env=env)
+        deadline = time.time() + 30
+        pat = re.compile(rb"listening on http://127\.0\.0\.1:(\d+)")
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                break
+            with open(self.log, "rb") as f:
+                m = pat.search(f.read())
+            if m:
+                self.port = int(m.group(1))
+                try:
+                    st, _, _ = req("GET", "/health")
+                    if st in (200, 503):
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.1)
+        self.dump()
+        raise SystemExit("evpnd did not come up")
+
+    def stop(self, sig=signal.SIGTERM):
+        if not self.proc or self.proc.poll() is not None:
+            return self.proc.returncode if self.proc else None
+        self.proc.send_signal(sig)
+        try:
+            return self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            return None
+
+    def dump(self):
+        try:
+            with open(self.log, "rb") as f:
+                sys.stdout.write(f.read()[-6000:].decode(errors="replace"))
+        except OSError:
+            pass
+
+
+D = None
+
+
+def req(method, path, body=None, token=None, ctype="application/json",
+        headers=None, source=None, chunked=False):
+    """One request; returns (status, headers dict lower-cased, body bytes)."""
+    conn = http.client.HTTPConnection(
+        "127.0.0.1", D.port, timeout=20,
+        source_address=(source, 0) if source else None)
+    h = dict(headers or {})
+    if token is not None:
+        h["Authorization"] = "Bearer " + token
+    if body is not None:
+        if not isinstance(body, (bytes, str)) and not chunked:
+            body = json.dumps(body)
+        if isinstance(body, str):
+            body = body.encode()
+        if ctype:
+            h["Content-Type"] = ctype
+    try:
+        if chunked:
+            h["Transfer-Encoding"] = "chunked"
+            conn.request(method, path, body=iter(body), headers=h,
+                         encode_chunked=True)
+        else:
+            conn.request(method, path, body=body, headers=h)
+        r = conn.getresponse()
+        data = r.read()
+        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
+    finally:
+        conn.close()
+
+
+def jreq(*a, **kw):
+    st, h, data = req(*a, **kw)
+    try:
+        j = json.loads(data) if data else None
+    except ValueError:
+        j = None
+    return st, h, j
+
+
+def is_error(st, h, j, status, code=None):
+    ok = (st == status and isinstance(j, dict) and
+          isinstance(j.get("error"), str) and isinstance(j.get("code"), str) and
+          h.get("content-type", "").startswith("application/json"))
+    if ok and code:
+        ok = j["code"] == code
+    return ok
+
+
+def fake_pubkey():
+    return base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+def create(cid, token=MASTER, **extra):
+    body = {"client_id": cid}
+    body.update(extra)
+    return jreq("POST", "/users", body, token=token)
+
+
+def png_size(data):
+    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
+        return None
+    return struct.unpack(">II", data[16:24])
+
+
+# ---------------------------------------------------------------- tests
+
+def t_health_openapi():
+    st, h, j = jreq("GET", "/health")
+    check(st == 200 and j and j.get("status") == "ok", "GET /health 200 ok")
+    check(isinstance(j.get("version"), str) and j["version"], "health version")
+    check(j.get("plugins", {}).get("store") == "file" and
+          j["plugins"].get("api") == "civetweb-rest" and
+          j["plugins"].get("auth") == "bearer", "health lists plugins")
+    check(isinstance(j.get("peers"), int), "health peers is a number")
+
+    st, h, j = jreq("GET", "/openapi.json")
+    check(st == 200 and j and j.get("openapi", "").startswith("3."),
+          "GET /openapi.json parses as OpenAPI 3")
+    paths = (j or {}).get("paths", {})
+    want = {"/health": ["get"], "/users": ["get", "post"],
+            "/users/{id}": ["get", "patch", "delete"],
+            "/users/{id}/config": ["get"], "/users/{id}/config.png": ["get"],
+            "/metrics": ["get"], "/openapi.json": ["get"]}
+    check(all(p in paths and all(m in paths[p] for m in ms)
+              for p, ms in want.items()), "openapi lists every route")
+    check("bearer" in j.get("components", {}).get("securitySchemes", {}),
+          "openapi has the bearer security scheme")
+
+
+def t_errors_basic():
+    st, h, j = jreq("GET", "/users")
+    check(is_error(st, h, j, 401) and
+          h.get("www-authenticate", "").startswith("Bearer"),
+          "no token: 401 with WWW-Authenticate: Bearer")
+    st, h, j = jreq("GET", "/users", token="0" * 64)
+    check(is_error(st, h, j, 401) and
+          h.get("www-authenticate", "").startswith("Bearer"),
+          "unknown token: 401")
+    st, h, j = jreq("GET", "/users", headers={"Authorization": "Basic eDp5"})
+    check(is_error(st, h, j, 401), "other scheme: 401")
+    st, h, j = jreq("GET", "/nope", token=MASTER)
+    check(is_error(st, h, j, 404), "unknown route: 404")
+    st, h, j = jreq("GET", "/users/Bad!", token=MASTER)
+    check(is_error(st, h, j, 404), "invalid id in path: 404")
+    st, h, j = jreq("DELETE", "/users", token=MASTER)
+    check(is_error(st, h, j, 405) and "POST" in h.get("allow", "") and
+          "GET" in h.get("allow", ""), "DELETE /users: 405 with Allow")
+    st, h, j = jreq("POST", "/health", {})
+    check(is_error(st, h, j, 405) and h.get("allow") == "GET",
+          "POST /health: 405")
+    st, h, j = jreq("PUT", "/users/alice", {}, token=MASTER)
+    check(is_error(st, h, j, 405) and "PATCH" in h.get("allow", ""),
+          "PUT /users/{id}: 405")
+
+
+def t_create():
+    st, h, j = create("alice")
+    check(st == 201 and j is not None, "POST /users (generated key): 201")
+    check(set(j) == CREATED_FIELDS, "201 has exactly the SPEC fields: %s"
+          % sorted(j))
+    check(HEX64.match(j["api_key"]) is not None, "api_key is 64 hex")
+    check(j["status"] == "active" and j["client_id"] == "alice",
+          "status active")
+    check(RFC3339.match(j["created_at"]) is not None, "created_at RFC 3339")
+    check(j["address"].startswith("10.77.") and j["address"].endswith("/32"),
+          "address from the pool")
+    check(B64KEY.match(j["public_key"]) is not None, "public_key base64")
+    m = re.search(r"^PrivateKey\s*=\s*(\S+)\s*$", j["config"], re.M)
+    check(m is not None and B64KEY.match(m.group(1)) is not None,
+          "generated config carries the private key")
+    priv = m.group(1) if m else "none"
+    check("[Peer]" in j["config"] and "Endpoint" in j["config"],
+          "config is a wg-quick file")
+    alice = j
+
+    st, h, data = req("GET", "/users/alice/config", token=MASTER)
+    text = data.decode(errors="replace")
+    check(st == 200 and h.get("content-type", "").startswith("text/plain"),
+          "GET config: 200 text/plain")
+    check(priv not in text and "PrivateKey" in text,
+          "stored config has a placeholder, not the private key")
+
+    pub = fake_pubkey()
+    st, h, j = create("bob", public_key=pub)
+    check(st == 201 and j and j["public_key"] == pub,
+          "POST /users with public_key: 201, key kept")
+    check(j is not None and "expires_at" not in j, "no expires_at without ttl")
+    m = re.search(r"^PrivateKey\s*=\s*(\S+)", (j or {}).get("config", ""), re.M)
+    check(not (m and B64KEY.match(m.group(1))),
+          "config without a private key when the client brought its own")
+    bob = j
+
+    st, h, j = create("carol", ttl="1h")
+    check(st == 201 and RFC3339.match(j.get("expires_at", "")) is not None,
+          "ttl: 201 with expires_at")
+
+    st, h, j = create("alice")
+    check(is_error(st, h, j, 409), "duplicate client_id: 409")
+    return alice, bob
+
+
+def t_bad_requests():
+    cases = [
+        ("{", "bad JSON"),
+        ("[1]", "array body"),
+        (json.dumps({"client_id": "x1", "admin": True}), "unknown field"),
+        (json.dumps({"client_id": 5}), "client_id wrong type"),
+        (json.dumps({}), "client_id missing"),
+        (json.dumps({"client_id": "Bad!"}), "client_id regex"),
+        (json.dumps({"client_id": "a" * 64}), "client_id too long"),
+        (json.dumps({"client_id": "x2", "ttl": "0s"}), "ttl 0"),
+        (json.dumps({"client_id": "x3", "ttl": "forever"}), "ttl garbage"),
+        (json.dumps({"client_id": "x4", "ttl": 60}), "ttl wrong type"),
+        (json.dumps({"client_id": "x5", "ttl": "9999d"}), "ttl too long"),
+        (json.dumps({"client_id": "x6", "public_key": "xyz"}), "bad key"),
+    ]
+    for body, what in cases:
+        st, h, j = jreq("POST", "/users", body, token=MASTER)
+        check(is_error(st, h, j, 400), "400: " + what)
+    st, h, j = jreq("POST", "/users", json.dumps({"client_id": "x7"}),
+                    token=MASTER, ctype="text/plain")
+    check(is_error(st, h, j, 415), "text/plain body: 415")
+    st, h, j = jreq("POST", "/users", json.dumps({"client_id": "x8"}),
+                    token=MASTER, ctype=None)
+    check(is_error(st, h, j, 415), "no Content-Type: 415")
+    big = json.dumps({"client_id": "x9", "pad": "a" * 70000})
+    st, h, j = jreq("POST", "/users", big, token=MASTER)
+    check(is_error(st, h, j, 413), "body > 64 KiB (Content-Length): 413")
+    chunks = [b"{\"client_id\":\"x10\",\"pad\":\"" + b"a" * 8192] + \
+        [b"a" * 8192] * 9 + [b"\"}"]
+    st, h, j = jreq("POST", "/users", chunks, token=MASTER, chunked=True)
+    check(is_error(st, h, j, 413), "chunked body > 64 KiB: 413")
+    st, h, j = jreq("POST", "/users", [b'{"client_id":', b'"chunky"}'],
+                    token=MASTER, chunked=True)
+    check(st == 201, "small chunked body: 201")
+    st, h, j = jreq("GET", "/users/x9", token=MASTER)
+    check(is_error(st, h, j, 404), "nothing created by refused requests")
+
+
+def t_access(alice, bob):
+    ak, bk = alice["api_key"], bob["api_key"]
+    st, h, j = jreq("GET", "/users", token=MASTER)
+    check(st == 200 and isinstance(j, list) and
+          {"alice", "bob", "carol"} <= set(j) and j == sorted(j),
+          "GET /users as admin: all, sorted")
+    st, h, j = jreq("GET", "/users", token=ak)
+    check(st == 200 and j == ["alice"], "GET /users as a user: itself")
+
+    st, h, j = jreq("GET", "/users/alice", token=MASTER)
+    check(st == 200 and j and j["client_id"] == "alice" and
+          j["address"] == alice["address"], "GET /users/{id} as admin")
+    check(j is not None and "api_key" not in j and "config" not in j,
+          "the API key is never shown again")
+    check(j is not None and all(k in j for k in (
+        "last_handshake", "rx_bytes", "tx_bytes", "endpoint")),
+        "record has live peer fields")
+    check(j is not None and (j["last_handshake"] is None or
+                             RFC3339.match(j["last_handshake"])) and
+          isinstance(j["rx_bytes"], int) and isinstance(j["tx_bytes"], int) and
+          (j["endpoint"] is None or isinstance(j["endpoint"], str)),
+          "live peer field types")
+    st, h, j = jreq("GET", "/users/alice", token=ak)
+    check(st == 200 and j["client_id"] == "alice", "user reads itself")
+    st, h, j = jreq("GET", "/users/bob", token=ak)
+    check(is_error(st, h, j, 403), "user on another user: 403")
+    st, h, j = jreq("GET", "/users/nobody", token=ak)
+    check(is_error(st, h, j, 403), "user on a missing user: 403 (no probing)")
+    st, h, _ = req("GET", "/users/bob/config", token=ak)
+    check(st == 403, "user on another user's config: 403")
+    st, h, j = jreq("GET", "/metrics", token=ak)
+    check(is_error(st, h, j, 403), "user key on /metrics: 403")
+    st, h, j = create("mallory", token=ak)
+    check(is_error(st, h, j, 403), "user key on POST /users: 403")
+    st, h, j = jreq("DELETE", "/users/bob", token=ak)
+    check(is_error(st, h, j, 403), "user key on DELETE: 403")
+    st, h, j = jreq("PATCH", "/users/alice", {"status": "inactive"}, token=ak)
+    check(is_error(st, h, j, 403), "user key on PATCH (even itself): 403")
+    st, h, j = jreq("GET", "/users/nobody", token=MASTER)
+    check(is_error(st, h, j, 404), "admin on a missing user: 404")
+    st, h, _ = req("GET", "/users/nobody/config", token=MASTER)
+    check(st == 404, "missing user's config: 404")
+
+    for who, tok in (("admin", MASTER), ("user", ak)):
+        st, h, data = req("GET", "/users/alice/config.png", token=tok)
+        size = png_size(data)
+        check(st == 200 and h.get("content-type") == "image/png" and
+              size and size[0] == size[1] and size[0] > 100,
+              "config.png as %s is a square PNG %s" % (who, size))
+
+
+def t_patch_delete(bob):
+    st, h, j = jreq("PATCH", "/users/bob", {"status": "inactive"},
+                    token=MASTER)
+    check(st == 200 and j and j["status"] == "inactive", "PATCH inactive")
+    st, h, j = jreq("GET", "/users/bob", token=MASTER)
+    check(st == 200 and j["status"] == "inactive", "GET shows inactive")
+    st, h, j = jreq("PATCH", "/users/bob", {"status": "active"}, token=MASTER)
+    check(st == 200 and j["status"] == "active", "PATCH active")
+    st, h, j = jreq("PATCH", "/users/bob", {"status": "paused"}, token=MASTER)
+    check(is_error(st, h, j, 400), "PATCH bad status: 400")
+    st, h, j = jreq("PATCH", "/users/bob", {"status": "active", "x": 1},
+                    token=MASTER)
+    check(is_error(st, h, j, 400), "PATCH unknown field: 400")
+    st, h, j = jreq("PATCH", "/users/bob", "{\"status\":", token=MASTER)
+    check(is_error(st, h, j, 400), "PATCH bad JSON: 400")
+    st, h, j = jreq("PATCH", "/users/bob", "status=active", token=MASTER,
+                    ctype="application/x-www-form-urlencoded")
+    check(is_error(st, h, j, 415), "PATCH form body: 415")
+    st, h, j = jreq("PATCH", "/users/nobody", {"status": "active"},
+                    token=MASTER)
+    check(is_error(st, h, j, 404), "PATCH missing user: 404")
+
+    st, h, data = req("DELETE", "/users/bob", token=MASTER)
+    check(st == 204 and data == b"", "DELETE: 204, no body")
+    st, h, j = jreq("GET", "/users/bob", token=MASTER)
+    check(is_error(st, h, j, 404), "deleted user: 404")
+    st, h, j = jreq("DELETE", "/users/bob", token=MASTER)
+    check(is_error(st, h, j, 404), "DELETE again: 404")
+    st, h, j = jreq("GET", "/users/bob", token=bob["api_key"])
+    check(is_error(st, h, j, 401), "deleted user's key: 401")
+    st, h, j = create("bob", public_key=fake_pubkey())
+    check(st == 201, "the id can be reused after DELETE")
+
+
+def t_concurrent():
+    results = [None] * 50
+
+    def one(i):
+        try:
+            results[i] = create("conc-%02d" % i)
+        except Exception as e:  # noqa: BLE001 - reported below
+            results[i] = (None, None, repr(e))
+
+    th = [threading.Thread(target=one, args=(i,)) for i in range(50)]
+    for t in th:
+        t.start()
+    for t in th:
+        t.join()
+    ok = [r for r in results if r and r[0] == 201]
+    check(len(ok) == 50, "50 concurrent creates: %d x 201 (others: %s)" %
+          (len(ok), [r[0] for r in results if not r or r[0] != 201][:5]))
+    addrs = {r[2]["address"] for r in ok}
+    check(len(addrs) == 50, "50 distinct addresses (%d)" % len(addrs))
+    return {r[2]["client_id"]: r[2]["api_key"] for r in ok}
+
+
+def t_metrics():
+    st, h, data = req("GET", "/metrics", token=MASTER)
+    text = data.decode(errors="replace")
+    check(st == 200 and h.get("content-type", "").startswith("text/plain"),
+          "GET /metrics as admin: 200 text/plain")
+    check(re.search(r'^evpn_api_requests_total\{[^}]*status="201"[^}]*\} [1-9]',
+                    text, re.M) is not None,
+          "metrics count API requests by status")
+
+
+def t_throttle():
+    src = "127.0.0.2"
+    first429 = None
+    for i in range(12):
+        st, h, j = jreq("GET", "/users", token="f" * 64, source=src)
+        if st == 429:
+            first429 = (i, h, j)
+            break
+        if not check(st == 401, "failure %d from %s: 401" % (i + 1, src)):
+            break
+    check(first429 is not None and first429[0] == 10,
+          "429 after 10 failures (at attempt %s)" %
+          (first429[0] + 1 if first429 else None))
+    if not first429:
+        return
+    _, h, j = first429
+    ra = h.get("retry-after", "")
+    check(is_error(429, h, j, 429) and ra.isdigit() and
+          1 <= int(ra) <= LOCKOUT, "429 has Retry-After (%r)" % ra)
+    st, h, j = jreq("GET", "/users", token=MASTER, source=src)
+    check(st == 429, "locked-out address is refused even with the master key")
+    st, h, j = jreq("GET", "/users", token=MASTER)
+    check(st == 200, "other addresses are not affected")
+    time.sleep(int(ra) + 0.5 if ra.isdigit() else LOCKOUT + 1)
+    st, h, j = jreq("GET", "/users", token=MASTER, source=src)
+    check(st == 200, "after Retry-After the address works again")
+
+
+def t_ttl():
+    st, h, j = create("eph", ttl="2s")
+    check(st == 201 and "expires_at" in (j or {}), "ttl 2s user created")
+    deadline = time.time() + 30
+    st = None
+    while time.time() < deadline:
+        st, _, _ = req("GET", "/users/eph", token=MASTER)
+        if st == 404:
+            break
+        time.sleep(0.5)
+    check(st == 404, "ttl user disappears by itself")
+    st, h, j = jreq("GET", "/users", token=MASTER)
+    check(st == 200 and "eph" not in j, "expired user not listed")
+
+
+def user_complete(cid, key=None):
+    st, h, j = jreq("GET", "/users/" + cid, token=MASTER)
+    if st != 200:
+        return "GET %s: %s" % (cid, st)
+    for k in ("client_id", "status", "created_at", "address", "public_key"):
+        if not j.get(k):
+            return "%s lacks %s" % (cid, k)
+    if key is not None:
+        st, _, _ = req("GET", "/users/" + cid, token=key)
+        if st != 200:
+            return "key of %s: %s" % (cid, st)
+    return None
+
+
+def t_restart(keys):
+    code = D.stop(signal.SIGTERM)
+    check(code == 0, "SIGTERM: clean exit (status %s)" % code)
+    D.start()
+    st, h, j = jreq("GET", "/users", token=MASTER)
+    check(st == 200 and set(keys) <= set(j) and "alice" in j,
+          "users persist across a restart")
+    bad = [e for e in (user_complete(c, k) for c, k in keys.items()) if e]
+    check(not bad, "user API keys still work after restart %s" % bad[:3])
+
+
+def t_kill_burst():
+    acked = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+
+    def burst(t):
+        i = 0
+        while not stop.is_set():
+            cid = "burst-%d-%d" % (t, i)
+            i += 1
+            try:
+                st, h, j = create(cid)
+            except (OSError, http.client.HTTPException):
+                continue
+            if st == 201:
+                with lock:
+                    acked[cid] = j["api_key"]
+
+    th = [threading.Thread(target=burst, args=(t,)) for t in range(6)]
+    for t in th:
+        t.start()
+    time.sleep(1.5)
+    D.proc.send_signal(signal.SIGKILL)
+    D.proc.wait()
+    time.sleep(0.3)
+    stop.set()
+    for t in th:
+        t.join()
+    check(len(acked) > 0, "burst acknowledged %d creates before SIGKILL"
+          % len(acked))
+    D.start()
+    st, h, listed = jreq("GET", "/users", token=MASTER)
+    check(st == 200, "list after SIGKILL restart")
+    missing = [c for c in acked if c not in (listed or [])]
+    check(not missing, "every acknowledged user survives SIGKILL (%d lost: %s)"
+          % (len(missing), missing[:3]))
+    bad = [e for e in (user_complete(c, acked.get(c))
+                       for c in (listed or [])) if e]
+    check(not bad, "no half user after SIGKILL %s" % bad[:3])
+    # every listed user owns its address alone
+    addrs = {}
+    for c in listed or []:
+        st, h, j = jreq("GET", "/users/" + c, token=MASTER)
+        if st == 200:
+            addrs.setdefault(j["address"], []).append(c)
+    dup = {a: c for a, c in addrs.items() if len(c) > 1}
+    check(not dup, "addresses unique after SIGKILL %s" % list(dup.items())[:2])
+
+
+def t_store_gone():
+    shutil.rmtree(D.state)
+    st, h, j = jreq("GET", "/health")
+    check(st == 503 and j and j.get("status") == "unavailable",
+          "store removed: /health 503")
+    st, h, j = create("late")
+    check(st >= 500 and isinstance(j, dict) and "code" in j,
+          "store removed: create fails with a 5xx error body (%s)" % st)
+
+
+def t_no_secrets_logged(secrets_):
+    text = b""
+    for i in range(1, D.runs + 1):
+        with open(os.path.join(D.tmp, "evpnd.%d.log" % i), "rb") as f:
+            text += f.read()
+    leaked = [s[:6] + "..." for s in secrets_ if s.encode() in text]
+    check(not leaked, "no token in the daemon log (debug level) %s" % leaked)
+
+
+def main():
+    global D
+    if not BUILD:
+        print("EVPN_BUILD_DIR is not set")
+        return 1
+    need = [os.path.join(BUILD, "evpnd")] + [
+        os.path.join(BUILD, "plugins", p + ".so")
+        for p in ("store-file", "auth-bearer", "api-civetweb-rest")]
+    missing = [p for p in need if not os.path.exists(p)]
+    if missing:
+        print("missing build outputs: %s" % missing)
+        return 1  # never a skip: these are ours to build
+    tmp = tempfile.mkdtemp(prefix="evpn-api-test-")
+    D = Daemon(tmp)
+    try:
+        D.start()
+        t_health_openapi()
+        t_errors_basic()
+        alice, bob = t_create()
+        t_bad_requests()
+        t_access(alice, bob)
+        t_patch_delete(bob)
+        keys = t_concurrent()
+        keys["alice"] = alice["api_key"]
+        t_metrics()
+        t_throttle()
+        t_ttl()
+        t_restart(keys)
+        t_kill_burst()
+        t_store_gone()
+        t_no_secrets_logged([MASTER, alice["api_key"], bob["api_key"]] +
+                            list(keys.values())[:5])
+    except SystemExit as e:
+        failures.append(str(e))
+        print("FAIL - %s" % e)
+    except Exception:  # noqa: BLE001 - a crash is a failure, show it
+        import traceback
+        traceback.print_exc()
+        failures.append("exception")
+    finally:
+        D.stop(signal.SIGTERM)
+        if failures:
+            print("---- evpnd log (tail) ----")
+            D.dump()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("%d failure(s)" % len(failures))
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
