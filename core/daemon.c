@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <sodium.h>
 
@@ -160,6 +161,67 @@ static int load_network(struct evpn_core *core, struct evpn_errors *errs)
 	return 0;
 }
 
+/*
+ * One shipped config serves several plugins of a kind (EVPN_STORE=file or
+ * ssm): `config` may hold one map per plugin name, and the one named after
+ * the plugin in use is its config. That form is recognised only when every
+ * key of `config` names an installed plugin of this kind and is not a key
+ * of the used plugin's schema, so a typo is still an unknown-key error.
+ */
+static bool names_plugin(struct evpn_core *core, enum evpn_kind kind,
+			 const char *name)
+{
+	char *path = evpn_loader_path(core->plugin_dir, kind, name);
+	struct stat st;
+	bool ok;
+
+	if (!path || strchr(name, '/'))
+		return free(path), false;
+	ok = stat(path, &st) == 0;
+	free(path);
+	return ok;
+}
+
+static struct evpn_config_node *
+select_config(struct evpn_core *core, enum evpn_kind kind,
+	      struct evpn_plugin_inst *pi, struct evpn_config_node *cfg,
+	      char *what, size_t whatlen, const char *kindkey)
+{
+	struct evpn_config_node *sub = NULL;
+
+	what[0] = '\0';
+	if (cfg->type != EVPN_NODE_MAP || cfg->n == 0)
+		return cfg;
+	for (size_t i = 0; i < cfg->n; i++) {
+		const struct evpn_config_key *k = pi->desc->schema;
+
+		while (k && k->key && strcmp(k->key, cfg->keys[i]) != 0)
+			k++;
+		if ((k && k->key) || cfg->items[i]->type != EVPN_NODE_MAP ||
+		    !names_plugin(core, kind, cfg->keys[i]))
+			return cfg;
+		if (strcmp(cfg->keys[i], pi->desc->name) == 0)
+			sub = cfg->items[i];
+	}
+	snprintf(what, whatlen, "plugins.%s.config.%s", kindkey,
+		 pi->desc->name);
+	if (sub)
+		return sub;
+	/* no block for this plugin: an empty one, defaults apply */
+	sub = calloc(1, sizeof(*sub));
+	if (!sub)
+		return NULL;
+	sub->type = EVPN_NODE_MAP;
+	sub->file = cfg->file;
+	sub->line = cfg->line;
+	sub->col = cfg->col;
+	if (evpn_config_map_append(cfg, pi->desc->name, sub)) {
+		free(sub);
+		return NULL;
+	}
+	return sub;
+}
+
 int evpn_daemon_load(struct evpn_core *core, const char *config_path,
 		     uint32_t kinds, struct evpn_errors *errs)
 {
@@ -269,8 +331,13 @@ int evpn_daemon_load(struct evpn_core *core, const char *config_path,
 			}
 			pi->config = m;
 		}
-		snprintf(what, sizeof(what), "plugins.%s.config",
-			 plugins->keys[i]);
+		pi->config = select_config(core, kind, pi, pi->config, what,
+					   sizeof(what), plugins->keys[i]);
+		if (!pi->config)
+			return EVPN_ERR_NOMEM;
+		if (!what[0])
+			snprintf(what, sizeof(what), "plugins.%s.config",
+				 plugins->keys[i]);
 		evpn_config_validate(pi->config, pi->desc->schema, what, errs);
 	}
 	if (errs->n)

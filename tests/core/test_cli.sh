@@ -79,6 +79,22 @@ expect 1 "plugins.store.config: unknown key 'directory' \(allowed: " \
 	"$EVPND" check-config -c "$(cfg bad7 "plugin_dir: $PD
 plugins: {store: {use: file, config: {directory: /x}}}
 ")"
+# one shipped config for several plugins of a kind: config.<plugin-name>
+expect 0 'OK' "$EVPND" check-config -c "$(cfg perplugin "plugin_dir: $PD
+plugins:
+  store:
+    use: file
+    config:
+      file: {dir: $T/var}
+      ssm: {prefix: /whatever}
+")"
+expect 1 "perplugin2.yaml:5:21: plugins.store.config.file: unknown key 'dor'" \
+	"$EVPND" check-config -c "$(cfg perplugin2 "plugin_dir: $PD
+plugins:
+  store:
+    use: file
+    config: {file: {dor: x}, ssm: {}}
+")"
 expect 1 "built for plugin ABI 2.0" "$EVPND" check-config -c "$(cfg bad8 "plugin_dir: $TP
 plugins: {store: {use: wrongabi}}
 ")"
@@ -103,7 +119,7 @@ plugins: {store: {use: failcreate}}
 
 expect 0 'file +store +1' "$EVPND" plugins -c "$good"
 expect 0 'config keys \(plugins.store.config\)' "$EVPND" describe file -c "$good"
-expect 0 'dir +path' "$EVPND" describe store-file -c "$good"
+expect 0 'dir +string +default: ./var' "$EVPND" describe store-file -c "$good"
 expect 0 'pool +CIDR +default: 10.77.0.0/16' "$EVPND" describe core
 expect 1 "no plugin named 'nope'" "$EVPND" describe nope -c "$good"
 
