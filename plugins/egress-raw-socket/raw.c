@@ -1,0 +1,259 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * egress `raw-socket`: the privileged path. Decrypted packets are handed to
+ * the host kernel through a TUN device; the kernel routes and NATs them
+ * (one-time host setup in README.md), and packets it routes back to the
+ * pool come out of the TUN device to the transport. Needs CAP_NET_ADMIN
+ * (or a TUN device created beforehand for our uid).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <evpn/config.h>
+#include <evpn/egress.h>
+#include <evpn/host.h>
+#include <evpn/plugin.h>
+
+#include "tun.h"
+
+#define BATCH 64
+#define BUF 65536 /* a TUN read returns at most one packet of <= 64 KiB */
+
+struct raw {
+	const struct evpn_host *host;
+	char name[16];
+	bool configure;
+	unsigned mtu;
+	uint32_t addr_be;
+	unsigned prefix;
+	int fd;
+	struct evpn_io *io;
+	struct evpn_sink to_transport;
+	uint8_t *bufs; /* BATCH * BUF, allocated once: no malloc per packet */
+	struct evpn_pkt pkts[BATCH];
+	struct evpn_metric *m_rx, *m_tx, *m_drop_write, *m_drop_short;
+};
+
+static const struct evpn_config_key schema[] = {
+	{.key = "device",
+	 .type = EVPN_CFG_STRING,
+	 .def = "evpn0",
+	 .desc = "TUN device name (created if absent)"},
+	{.key = "address",
+	 .type = EVPN_CFG_CIDR,
+	 .desc = "address of the device; default: the pool's server address "
+		 "with the pool's prefix"},
+	{.key = "mtu",
+	 .type = EVPN_CFG_INT,
+	 .def = "0",
+	 .min = 0,
+	 .max = 65535,
+	 .desc = "device MTU; 0: network.mtu"},
+	{.key = "configure",
+	 .type = EVPN_CFG_BOOL,
+	 .def = "true",
+	 .desc = "set address and MTU and bring the device up (false: it "
+		 "was configured beforehand)"},
+	EVPN_CONFIG_KEYS_END,
+};
+
+static int raw_create(const struct evpn_host *h,
+		      const struct evpn_config_node *cfg, void **self)
+{
+	const struct evpn_config_ops *c = h->config;
+	struct raw *r = calloc(1, sizeof(*r));
+	const char *addr;
+	char buf[64];
+
+	if (!r)
+		return EVPN_ERR_NOMEM;
+	r->host = h;
+	r->fd = -1;
+	snprintf(r->name, sizeof(r->name), "%s",
+		 c->get_str(cfg, "device", "evpn0"));
+	if (strlen(c->get_str(cfg, "device", "evpn0")) >= sizeof(r->name)) {
+		evpn_error(h, "device: name longer than 15 characters");
+		free(r);
+		return EVPN_ERR_CONFIG;
+	}
+	r->configure = c->get_bool(cfg, "configure", true);
+	r->mtu = (unsigned)c->get_int(cfg, "mtu", 0);
+	if (!r->mtu)
+		r->mtu = h->network->mtu ? h->network->mtu : 1420;
+	addr = c->get_str(cfg, "address", NULL);
+	if (addr) {
+		snprintf(buf, sizeof(buf), "%s", addr);
+	} else {
+		snprintf(buf, sizeof(buf), "%s/%u", h->network->server_address,
+			 h->network->prefix_len);
+	}
+	{
+		char *slash = strchr(buf, '/');
+
+		r->prefix = slash ? (unsigned)atoi(slash + 1) : 32;
+		if (slash)
+			*slash = '\0';
+		if (inet_pton(AF_INET, buf, &r->addr_be) != 1) {
+			evpn_error(h, "address: '%s' is not an IPv4 address",
+				   buf);
+			free(r);
+			return EVPN_ERR_CONFIG;
+		}
+	}
+	r->bufs = malloc((size_t)BATCH * BUF);
+	if (!r->bufs) {
+		free(r);
+		return EVPN_ERR_NOMEM;
+	}
+	for (int i = 0; i < BATCH; i++) {
+		r->pkts[i].data = r->bufs + (size_t)i * BUF;
+		r->pkts[i].cap = BUF;
+	}
+	r->m_rx = h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_packets_total",
+			    "Packets through the egress", "dir=\"in\"");
+	r->m_tx = h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_packets_total",
+			    "Packets through the egress", "dir=\"out\"");
+	r->m_drop_write =
+		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_drops_total",
+			  "Packets the egress dropped", "reason=\"tun_write\"");
+	r->m_drop_short =
+		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_drops_total",
+			  "Packets the egress dropped", "reason=\"malformed\"");
+	*self = r;
+	return EVPN_OK;
+}
+
+/* Kernel -> clients: drain the TUN device in batches. */
+static void on_readable(struct evpn_io *w, int fd, int revents, void *arg)
+{
+	struct raw *r = arg;
+
+	for (;;) {
+		struct evpn_pkt_batch b = {.pkts = r->pkts, .n = 0};
+
+		while (b.n < BATCH) {
+			ssize_t n = read(fd, r->pkts[b.n].data, BUF);
+
+			if (n <= 0)
+				break;
+			if (n < 20) {
+				r->host->metric_add(r->m_drop_short, 1);
+				continue;
+			}
+			r->pkts[b.n].len = (uint32_t)n;
+			r->pkts[b.n].peer = 0;
+			r->pkts[b.n].flags = 0;
+			b.n++;
+		}
+		if (b.n == 0)
+			return;
+		r->host->metric_add(r->m_rx, b.n);
+		if (r->to_transport.deliver)
+			r->to_transport.deliver(r->to_transport.self, &b);
+		if (b.n < BATCH)
+			return;
+	}
+}
+
+static int raw_start(void *self)
+{
+	struct raw *r = self;
+	char err[256];
+
+	r->fd = tun_open(r->name, err, sizeof(err));
+	if (r->fd < 0) {
+		evpn_error(r->host, "%s", err);
+		return r->fd == -EPERM || r->fd == -EACCES
+			       ? EVPN_ERR_PERM
+			       : EVPN_ERR_UNAVAILABLE;
+	}
+	if (r->configure && tun_configure(r->name, r->addr_be, r->prefix,
+					  r->mtu, err, sizeof(err)) != 0) {
+		evpn_error(r->host, "%s", err);
+		close(r->fd);
+		r->fd = -1;
+		return EVPN_ERR_PERM;
+	}
+	r->io = r->host->io_new(r->host, r->fd, EVPN_IO_READ, on_readable, r);
+	if (!r->io) {
+		close(r->fd);
+		r->fd = -1;
+		return EVPN_ERR_NOMEM;
+	}
+	evpn_info(r->host, "TUN device %s up (mtu %u)%s", r->name, r->mtu,
+		  r->configure ? "" : " (configured beforehand)");
+	return EVPN_OK;
+}
+
+static void raw_stop(void *self)
+{
+	struct raw *r = self;
+
+	r->host->io_free(r->io);
+	r->io = NULL;
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+static void raw_destroy(void *self)
+{
+	struct raw *r = self;
+
+	raw_stop(r);
+	free(r->bufs);
+	free(r);
+}
+
+static int raw_attach(void *self, const struct evpn_sink *to_transport)
+{
+	struct raw *r = self;
+
+	r->to_transport = *to_transport;
+	return EVPN_OK;
+}
+
+/* Clients -> kernel: one write per packet (a TUN device has no batch write
+ * without offloads). A full queue drops, as a router would. */
+static void raw_send(void *self, const struct evpn_pkt_batch *b)
+{
+	struct raw *r = self;
+	uint32_t sent = 0;
+
+	if (r->fd < 0)
+		return;
+	for (uint32_t i = 0; i < b->n; i++) {
+		if (write(r->fd, b->pkts[i].data, b->pkts[i].len) < 0)
+			r->host->metric_add(r->m_drop_write, 1);
+		else
+			sent++;
+	}
+	r->host->metric_add(r->m_tx, sent);
+}
+
+static const struct evpn_egress_ops ops = {
+	.size = sizeof(ops),
+	.attach = raw_attach,
+	.send = raw_send,
+};
+
+static const struct evpn_plugin_desc desc = {
+	EVPN_PLUGIN_DESC_INIT,
+	.name = "raw-socket",
+	.kind = EVPN_KIND_EGRESS,
+	.version = "1.0.0",
+	.description = "decrypted packets to the host kernel through a TUN "
+		       "device (privileged: CAP_NET_ADMIN)",
+	.schema = schema,
+	.create = raw_create,
+	.start = raw_start,
+	.stop = raw_stop,
+	.destroy = raw_destroy,
+	.vtable = &ops,
+};
+
+EVPN_PLUGIN_DEFINE(desc)

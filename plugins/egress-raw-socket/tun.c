@@ -1,0 +1,97 @@
+/* SPDX-License-Identifier: MIT */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "tun.h"
+
+int tun_open(char name[16], char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	int fd, e;
+
+	fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		snprintf(err, errlen,
+			 "cannot open /dev/net/tun: %s (the raw-socket egress "
+			 "needs a TUN device: on Fargate or without privilege "
+			 "use the slirp egress)",
+			 strerror(e));
+		return -e;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(fd, TUNSETIFF, &ifr) < 0) {
+		e = errno;
+		snprintf(err, errlen, "cannot create TUN device %s: %s%s", name,
+			 strerror(e),
+			 e == EPERM ? " (needs CAP_NET_ADMIN; or create it "
+				      "beforehand with `ip tuntap add dev NAME "
+				      "mode tun user UID`)"
+				    : "");
+		close(fd);
+		return -e;
+	}
+	snprintf(name, 16, "%s", ifr.ifr_name);
+	return fd;
+}
+
+int tun_configure(const char *name, uint32_t addr_be, unsigned prefix,
+		  unsigned mtu, char *err, size_t errlen)
+{
+	struct ifreq ifr;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), e = 0;
+	const char *what = "";
+
+	if (s < 0)
+		return -errno;
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	ifr.ifr_mtu = (int)mtu;
+	if (ioctl(s, SIOCSIFMTU, &ifr) < 0) {
+		what = "set the MTU";
+		goto fail;
+	}
+	if (addr_be) {
+		sin->sin_family = AF_INET;
+		sin->sin_addr.s_addr = addr_be;
+		if (ioctl(s, SIOCSIFADDR, &ifr) < 0) {
+			what = "set the address";
+			goto fail;
+		}
+		sin->sin_addr.s_addr = prefix ? htonl(~0u << (32 - prefix)) : 0;
+		if (ioctl(s, SIOCSIFNETMASK, &ifr) < 0) {
+			what = "set the netmask";
+			goto fail;
+		}
+	}
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) < 0) {
+		what = "read the flags";
+		goto fail;
+	}
+	ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+	if (ioctl(s, SIOCSIFFLAGS, &ifr) < 0) {
+		what = "bring the link up";
+		goto fail;
+	}
+	close(s);
+	return 0;
+fail:
+	e = errno;
+	snprintf(err, errlen, "cannot %s of %s: %s%s", what, name, strerror(e),
+		 e == EPERM ? " (needs CAP_NET_ADMIN, or set `configure: "
+			      "false` and configure it beforehand)"
+			    : "");
+	close(s);
+	return -e;
+}

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+/* Opening and configuring a Linux TUN device (IFF_TUN | IFF_NO_PI). */
+#ifndef EVPN_RAW_TUN_H
+#define EVPN_RAW_TUN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Open (create) the device; name in/out. Returns the fd or -errno; on
+ * failure err says what to do about it (missing /dev/net/tun, privilege). */
+int tun_open(char name[16], char *err, size_t errlen);
+/* Set an IPv4 address/prefix and MTU and bring the link up. */
+int tun_configure(const char *name, uint32_t addr_be, unsigned prefix,
+		  unsigned mtu, char *err, size_t errlen);
+
+#endif
