@@ -165,6 +165,19 @@ grep -q ready "$T/run.log" && ok "daemon ready" || bad "daemon did not start: $(
 m4=$("$EVPND" master-key -c "$good" 2>/dev/null)
 [ "$m4" = "$m1" ] && ok "master-key while the daemon runs" || bad "master-key beside the daemon: '$m4'"
 expect 1 "lock|locked" "$EVPND" run -c "$good"
+# SIGHUP reloads users from the store: add one behind the daemon's back,
+# as another instance sharing the store would
+u=$T/var/users/zed
+mkdir -p "$u" && chmod 700 "$u"
+for kv in "created-at=2026-01-01T00:00:00Z" "address=10.99.0.77/32" \
+	"public-key=$k1" "api-key-hash=$(printf %064d 0)" "status=active"; do
+	printf '%s' "${kv#*=}" >"$u/${kv%%=*}"
+	chmod 600 "$u/${kv%%=*}"
+done
+printf zed >"$T/var/addresses/10.99.0.77" 2>/dev/null || { mkdir -p "$T/var/addresses"; printf zed >"$T/var/addresses/10.99.0.77"; }
+kill -HUP "$pid"
+for _ in $(seq 30); do grep -q "loaded 1 user " "$T/run.log" && break; sleep 0.1; done
+grep -q "loaded 1 user " "$T/run.log" && ok "SIGHUP reloads users" || bad "SIGHUP: $(tail -3 "$T/run.log")"
 kill -TERM "$pid"
 wait "$pid"
 st=$?
