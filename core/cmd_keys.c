@@ -103,11 +103,14 @@ int evpnd_cmd_keygen(const struct evpnd_args *a)
 	struct evpn_core core;
 	struct evpn_errors errs = {0};
 	struct keygen_cfg kc = {0};
-	const char *kpath = a->keygen_config ? a->keygen_config
-					     : getenv("EVPN_KEYGEN_CONFIG");
+	const char *kpath = a->keygen_config;
 	char pub[45], meta[512], now[32];
 	bool created, force = a->force;
 	int r, status = 1;
+
+	/* The container entrypoint names the JSON file in the environment. */
+	if (!kpath)
+		kpath = getenv("EVPN_KEYGEN_CONFIG_FILE");
 
 	if (kpath && *kpath) {
 		if (read_keygen_config(kpath, &kc))

@@ -6,6 +6,7 @@
  * before anything is created, and a failure at any step unwinds all of it.
  */
 #include <arpa/inet.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -253,8 +254,14 @@ int evpn_daemon_load(struct evpn_core *core, const char *config_path,
 	evpn_log_set_level(lvl);
 	if (load_network(core, errs))
 		return EVPN_ERR_CONFIG;
-	core->plugin_dir = strdup(c->get_path(core->cfg->root, "plugin_dir",
-					      EVPN_DEFAULT_PLUGIN_DIR));
+	{
+		const char *pd = c->get_path(core->cfg->root, "plugin_dir",
+					     EVPN_DEFAULT_PLUGIN_DIR);
+		char real[PATH_MAX];
+
+		/* logs and errors read better without "etc/../" */
+		core->plugin_dir = strdup(realpath(pd, real) ? real : pd);
+	}
 	if (!core->plugin_dir)
 		return EVPN_ERR_NOMEM;
 

@@ -27,6 +27,8 @@ static void usage(FILE *f)
 		"(NAME: a plugin\n"
 		"                             name, KIND-NAME, or 'core')\n"
 		"  keygen [-c FILE] [--force] [--keygen-config JSON]\n"
+		"                             (JSON also from "
+		"$EVPN_KEYGEN_CONFIG_FILE)\n"
 		"                             create the server key pair in "
 		"the store if absent\n"
 		"  master-key [-c FILE]       print the master API key "

@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Argument parsing. Options may come before or after the positional
+ * arguments ("create alice --ttl 1h" and "create --ttl 1h alice"); "--" ends
+ * the options. Everything is validated here so commands never see a name
+ * that could escape the client directory or a URL path segment.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "args.h"
+
+struct cmd_spec {
+	const char *name;
+	enum evpnctl_cmd cmd;
+	int npos; /* exact number of positional arguments */
+	bool ttl, qr;
+};
+
+static const struct cmd_spec cmds[] = {
+	{"setup", EVPNCTL_CMD_SETUP, 2, false, false},
+	{"create", EVPNCTL_CMD_CREATE, 1, true, false},
+	{"connect", EVPNCTL_CMD_CONNECT, 1, false, false},
+	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, false, false},
+	{"list", EVPNCTL_CMD_LIST, 0, false, false},
+	{"status", EVPNCTL_CMD_STATUS, 1, false, false},
+	{"delete", EVPNCTL_CMD_DELETE, 1, false, false},
+	{"config", EVPNCTL_CMD_CONFIG, 1, false, true},
+};
+
+#define GLOBAL_HELP                                                            \
+	"usage: evpnctl COMMAND [ARGS]\n"                                      \
+	"\n"                                                                   \
+	"Client for an evpn server: creates WireGuard users and connects.\n"   \
+	"\n"                                                                   \
+	"commands:\n"                                                          \
+	"  setup URL MASTER_KEY       save the server URL and API key\n"       \
+	"  create NAME [--ttl D]      create a user with a locally generated " \
+	"key pair\n"                                                           \
+	"  connect NAME               wg-quick up NAME's config (root)\n"      \
+	"  disconnect NAME            wg-quick down NAME's config (root)\n"    \
+	"  list                       list the users on the server\n"          \
+	"  status NAME                server record and local `wg show`\n"     \
+	"  delete NAME                delete the user and its local files\n"   \
+	"  config NAME [--qr]         print NAME's config (or a QR code)\n"    \
+	"\n"                                                                   \
+	"`evpnctl COMMAND --help` describes one command.\n"                    \
+	"\n"                                                                   \
+	"files: $EVPN_CLIENT_DIR, else ~/.config/evpn/ (client.json, "         \
+	"NAME.conf,\n"                                                         \
+	"       NAME.key), all mode 0600.\n"                                   \
+	"\n"                                                                   \
+	"exit status:\n"                                                       \
+	"  0  success\n"                                                       \
+	"  1  usage error (bad command, option or argument)\n"                 \
+	"  2  server error: unreachable, rejected key (401/403), not found,\n" \
+	"     name taken (409), bad request, server failure\n"                 \
+	"  3  local error: not set up, missing or unwritable files\n"          \
+	"  4  connect/disconnect need root\n"                                  \
+	"  5  wg-quick or wg missing, or it failed\n"
+
+static const char *const helps[] = {
+	[EVPNCTL_CMD_NONE] = GLOBAL_HELP,
+	[EVPNCTL_CMD_VERSION] = GLOBAL_HELP,
+	[EVPNCTL_CMD_SETUP] =
+		"usage: evpnctl setup URL MASTER_KEY\n"
+		"\n"
+		"Saves the server's URL (http:// or https://) and an API key\n"
+		"in client.json (mode 0600). Nothing is sent to the server.\n",
+	[EVPNCTL_CMD_CREATE] = "usage: evpnctl create NAME [--ttl D]\n"
+			       "\n"
+			       "Generates an X25519 key pair on this machine, "
+			       "creates user NAME\n"
+			       "on the server with only the public key (the "
+			       "private key never\n"
+			       "leaves this machine), writes NAME.conf (0600) "
+			       "with the private\n"
+			       "key filled in, saves the user's API key in "
+			       "NAME.key (0600) and\n"
+			       "prints it.\n"
+			       "\n"
+			       "  --ttl D   the user expires after D (e.g. "
+			       "30m, 24h, 7d) and is\n"
+			       "            deleted by the server\n"
+			       "\n"
+			       "NAME: ^[a-z0-9][a-z0-9_.-]{0,62}$; at most 15 "
+			       "characters if it\n"
+			       "is to be used with connect (wg-quick names the "
+			       "interface NAME).\n",
+	[EVPNCTL_CMD_CONNECT] =
+		"usage: evpnctl connect NAME\n"
+		"\n"
+		"Runs `wg-quick up` with NAME.conf. Needs root. Where the "
+		"kernel\n"
+		"has no WireGuard, set WG_QUICK_USERSPACE_IMPLEMENTATION=\n"
+		"wireguard-go; the environment is passed to wg-quick as is.\n",
+	[EVPNCTL_CMD_DISCONNECT] =
+		"usage: evpnctl disconnect NAME\n"
+		"\n"
+		"Runs `wg-quick down` with NAME.conf. Needs root.\n",
+	[EVPNCTL_CMD_LIST] = "usage: evpnctl list\n"
+			     "\n"
+			     "Lists the users the saved key may see, one per "
+			     "line.\n",
+	[EVPNCTL_CMD_STATUS] =
+		"usage: evpnctl status NAME\n"
+		"\n"
+		"Shows the server's record of NAME (status, address, last\n"
+		"handshake, bytes) and, when interface NAME is up here, the\n"
+		"output of `wg show NAME`. Uses NAME's own API key (NAME.key)\n"
+		"when it exists, else the key saved by setup.\n",
+	[EVPNCTL_CMD_DELETE] = "usage: evpnctl delete NAME\n"
+			       "\n"
+			       "Deletes user NAME on the server (its peer is "
+			       "dropped at once)\n"
+			       "and removes NAME.conf and NAME.key here.\n",
+	[EVPNCTL_CMD_CONFIG] =
+		"usage: evpnctl config NAME [--qr [--invert]]\n"
+		"\n"
+		"Prints NAME.conf (the wg-quick file with the private key).\n"
+		"\n"
+		"  --qr       draw it as a QR code in the terminal, for the\n"
+		"             WireGuard mobile apps\n"
+		"  --invert   swap dark and light (for dark-on-light "
+		"terminals)\n",
+};
+
+const char *evpnctl_help(enum evpnctl_cmd cmd)
+{
+	if ((size_t)cmd >= sizeof(helps) / sizeof(helps[0]) || !helps[cmd])
+		return GLOBAL_HELP;
+	return helps[cmd];
+}
+
+bool evpnctl_valid_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n < 1 || n > 63)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+		bool alnum = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+
+		if (!alnum && (i == 0 || !strchr("_.-", c)))
+			return false;
+	}
+	return true;
+}
+
+bool evpnctl_valid_ttl(const char *ttl)
+{
+	size_t n = strlen(ttl), digits = strspn(ttl, "0123456789");
+
+	/* Nine digits is already decades; more would only overflow. */
+	return digits >= 1 && digits <= 9 && n == digits + 1 &&
+	       strchr("smhd", ttl[digits]);
+}
+
+bool evpnctl_valid_url(const char *url)
+{
+	const char *host;
+
+	if (!strncmp(url, "http://", 7))
+		host = url + 7;
+	else if (!strncmp(url, "https://", 8))
+		host = url + 8;
+	else
+		return false;
+	if (!*host || *host == '/' || strlen(url) > 400)
+		return false;
+	for (const char *p = url; *p; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+__attribute__((format(printf, 2, 3))) static int fail(struct evpnctl_args *a,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(a->error, sizeof(a->error), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static int parse_option(struct evpnctl_args *a, const struct cmd_spec *spec,
+			int argc, char *const *argv, int *i)
+{
+	const char *opt = argv[*i];
+
+	if (!strcmp(opt, "-h") || !strcmp(opt, "--help")) {
+		a->help = true;
+		return 0;
+	}
+	if (spec->ttl && !strncmp(opt, "--ttl", 5) &&
+	    (opt[5] == '\0' || opt[5] == '=')) {
+		if (opt[5] == '=') {
+			a->ttl = opt + 6;
+		} else {
+			if (*i + 1 >= argc)
+				return fail(a, "option %s needs a value", opt);
+			a->ttl = argv[++*i];
+		}
+		if (!evpnctl_valid_ttl(a->ttl))
+			return fail(a,
+				    "bad --ttl '%s': use a number and a unit, "
+				    "e.g. 30m, 24h, 7d",
+				    a->ttl);
+		return 0;
+	}
+	if (spec->qr && !strcmp(opt, "--qr")) {
+		a->qr = true;
+		return 0;
+	}
+	if (spec->qr && !strcmp(opt, "--invert")) {
+		a->invert = true;
+		return 0;
+	}
+	return fail(a, "unknown option '%s'", opt);
+}
+
+static int parse_global(int argc, char *const *argv, struct evpnctl_args *a)
+{
+	const char *first = argc > 1 ? argv[1] : NULL;
+
+	if (!first || !strcmp(first, "-h") || !strcmp(first, "--help")) {
+		a->help = true;
+		return 0;
+	}
+	if (!strcmp(first, "--version") || !strcmp(first, "version")) {
+		a->cmd = EVPNCTL_CMD_VERSION;
+		return 0;
+	}
+	if (!strcmp(first, "help")) {
+		/* "evpnctl help create" = "evpnctl create --help" */
+		a->help = true;
+		if (argc > 2) {
+			for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]);
+			     i++) {
+				if (!strcmp(argv[2], cmds[i].name)) {
+					a->cmd = cmds[i].cmd;
+					return 0;
+				}
+			}
+			return fail(a, "unknown command '%s'", argv[2]);
+		}
+		return 0;
+	}
+	return 1; /* not global: a command */
+}
+
+int evpnctl_args_parse(int argc, char *const *argv, struct evpnctl_args *a)
+{
+	const struct cmd_spec *spec = NULL;
+	const char *pos[3];
+	int npos = 0, r;
+	bool opts_done = false;
+
+	memset(a, 0, sizeof(*a));
+	r = parse_global(argc, argv, a);
+	if (r <= 0)
+		return r;
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (!strcmp(argv[1], cmds[i].name))
+			spec = &cmds[i];
+	}
+	if (!spec)
+		return fail(a, "unknown command '%s' (see evpnctl --help)",
+			    argv[1]);
+	a->cmd = spec->cmd;
+	for (int i = 2; i < argc; i++) {
+		const char *s = argv[i];
+
+		if (!opts_done && !strcmp(s, "--")) {
+			opts_done = true;
+		} else if (!opts_done && s[0] == '-' && s[1] != '\0') {
+			if (parse_option(a, spec, argc, argv, &i))
+				return -1;
+		} else {
+			if (npos == 3)
+				return fail(a, "too many arguments for %s",
+					    spec->name);
+			pos[npos++] = s;
+		}
+	}
+	if (a->help)
+		return 0;
+	if (npos != spec->npos) {
+		snprintf(a->error, sizeof(a->error),
+			 "%s takes %d argument%s, got %d (see evpnctl %s "
+			 "--help)",
+			 spec->name, spec->npos, spec->npos == 1 ? "" : "s",
+			 npos, spec->name);
+		return -1;
+	}
+	if (a->invert && !a->qr)
+		return fail(a, "%s", "--invert only goes with --qr");
+	if (spec->cmd == EVPNCTL_CMD_SETUP) {
+		a->url = pos[0];
+		a->key = pos[1];
+		if (!evpnctl_valid_url(a->url))
+			return fail(a,
+				    "bad URL '%s': expected http://HOST[:PORT] "
+				    "or https://HOST[:PORT]",
+				    a->url);
+		if (!*a->key || strlen(a->key) > 200 ||
+		    strpbrk(a->key, " \t\r\n"))
+			return fail(a, "%s",
+				    "bad API key: empty, too long or has "
+				    "whitespace");
+		return 0;
+	}
+	if (spec->npos == 1) {
+		a->name = pos[0];
+		if (!evpnctl_valid_name(a->name))
+			return fail(a,
+				    "bad name '%s': use 1-63 of a-z 0-9 _ . - "
+				    "starting with a letter or digit",
+				    a->name);
+	}
+	return 0;
+}

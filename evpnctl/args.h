@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/* Command-line parsing for evpnctl: pure, no I/O, unit-tested. */
+#ifndef EVPNCTL_ARGS_H
+#define EVPNCTL_ARGS_H
+
+#include <stdbool.h>
+
+#include "exitcodes.h"
+
+enum evpnctl_cmd {
+	EVPNCTL_CMD_NONE = 0, /* no command: global help */
+	EVPNCTL_CMD_SETUP,
+	EVPNCTL_CMD_CREATE,
+	EVPNCTL_CMD_CONNECT,
+	EVPNCTL_CMD_DISCONNECT,
+	EVPNCTL_CMD_LIST,
+	EVPNCTL_CMD_STATUS,
+	EVPNCTL_CMD_DELETE,
+	EVPNCTL_CMD_CONFIG,
+	EVPNCTL_CMD_VERSION,
+};
+
+struct evpnctl_args {
+	enum evpnctl_cmd cmd;
+	bool help;	 /* print cmd's help (global help when cmd is NONE) */
+	const char *url; /* setup */
+	const char *key; /* setup */
+	const char *name;
+	const char *ttl; /* create --ttl */
+	bool qr;	 /* config --qr */
+	bool invert;	 /* config --qr --invert */
+	char error[200]; /* why parsing failed */
+};
+
+/* Parses argv (argv[0] is the program). 0, or -1 with args->error set. */
+int evpnctl_args_parse(int argc, char *const *argv,
+		       struct evpnctl_args *args) EVPNCTL_WUR;
+
+/* client_id as SPEC.md defines it: ^[a-z0-9][a-z0-9_.-]{0,62}$ */
+bool evpnctl_valid_name(const char *name);
+/* A duration: digits followed by one of s, m, h, d (e.g. "30m", "24h"). */
+bool evpnctl_valid_ttl(const char *ttl);
+/* http:// or https:// followed by a host. */
+bool evpnctl_valid_url(const char *url);
+
+/* The help text of one command (EVPNCTL_CMD_NONE: the global help). */
+const char *evpnctl_help(enum evpnctl_cmd cmd);
+
+#endif /* EVPNCTL_ARGS_H */

@@ -1,0 +1,415 @@
+"""Structural checks of deploy/terraform, on the JSON that HashiCorp's HCL
+parser (via @cdktf/hcl2json) made of every .tf file.
+
+usage: check_terraform.py PARSED.json TERRAFORM_DIR
+"""
+import glob
+import json
+import os
+import re
+import sys
+
+SKIP_KEYS = ("description", "error_message")
+REF = re.compile(r"(?<![\w.])(var|local|module|data)\.([A-Za-z_][\w-]*)"
+                 r"(?:\.([A-Za-z_][\w-]*))?")
+RES_REF = re.compile(r"(?<![\w.])((?:aws|random)_[a-z0-9_]+|terraform_data)"
+                     r"\.([A-Za-z_][\w-]*)")
+MODULES = ("ecs_cluster", "ecs", "ecs_one_shot")
+TASK_SSM = {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
+            "ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters"}
+TASK_KMS = {"kms:Decrypt", "kms:Encrypt"}
+SPEC_ENV = {"EVPN_STORE", "EVPN_EGRESS", "SSM_PREFIX", "AWS_REGION",
+            "SSM_KMS_KEY_ID", "VPN_ENDPOINT", "WG_PORT", "API_HOST",
+            "API_PORT", "EVPN_POOL", "EVPN_LOG_LEVEL"}
+
+
+class Checker:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, cond, what, detail=""):
+        if cond:
+            self.passed += 1
+            print("ok   - " + what)
+        else:
+            self.failed += 1
+            print("FAIL - %s%s" % (what, ": %s" % (detail,) if detail != ""
+                                   else ""))
+        return cond
+
+
+def strings(node, key=None):
+    """Every string value in a parsed tree, skipping prose fields."""
+    if key in SKIP_KEYS:
+        return
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from strings(v, k)
+    elif isinstance(node, list):
+        for v in node:
+            yield from strings(v)
+
+
+def merge(files):
+    """One module's files merged: blocks by type, then label(s)."""
+    mod = {"variable": {}, "locals": {}, "output": {}, "module": {},
+           "resource": {}, "data": {}, "other": []}
+    for doc in files:
+        for btype, body in doc.items():
+            if btype == "locals":
+                for blk in body:
+                    mod["locals"].update(blk)
+            elif btype in ("variable", "output", "module"):
+                for name, blks in body.items():
+                    mod[btype][name] = blks[0]
+            elif btype in ("resource", "data"):
+                for rtype, named in body.items():
+                    for name, blks in named.items():
+                        mod[btype]["%s.%s" % (rtype, name)] = blks[0]
+            else:
+                mod["other"].append({btype: body})
+    return mod
+
+
+def refs(tree):
+    out = {"var": set(), "local": set(), "module": set(), "data": set(),
+           "resource": set()}
+    for s in strings(tree):
+        if "${" not in s:
+            continue
+        for kind, a, b in REF.findall(s):
+            if kind == "module":
+                if b:  # module.X alone (depends_on) names no output
+                    out["module"].add((a, b))
+            elif kind == "data":
+                out["data"].add("%s.%s" % (a, b))
+            else:
+                out[kind].add(a)
+        for rtype, name in RES_REF.findall(s):
+            out["resource"].add("%s.%s" % (rtype, name))
+    return out
+
+
+def check_module_refs(c, label, mod):
+    r = refs(mod)
+    declared = set(mod["variable"])
+    c.check(r["var"] <= declared,
+            "%s: every var.X used is declared" % label,
+            sorted(r["var"] - declared))
+    c.check(declared <= r["var"], "%s: every variable is used" % label,
+            sorted(declared - r["var"]))
+    c.check(r["local"] <= set(mod["locals"]),
+            "%s: every local.X used is defined" % label,
+            sorted(r["local"] - set(mod["locals"])))
+    c.check(r["data"] <= set(mod["data"]),
+            "%s: every data source used is declared" % label,
+            sorted(r["data"] - set(mod["data"])))
+    c.check(r["resource"] <= set(mod["resource"]),
+            "%s: every resource referenced exists" % label,
+            sorted(r["resource"] - set(mod["resource"])))
+    return r
+
+
+def self_test():
+    """The checker must catch an undeclared and an unused variable."""
+    c = Checker()
+    mod = merge([{"variable": {"unused": [{}]},
+                  "resource": {"aws_x": {"y": [{"a": "${var.missing}"}]}}}])
+    check_module_refs(c, "self-test", mod)
+    return c.failed == 2
+
+
+def policy_statements(mod):
+    doc = mod["data"].get("aws_iam_policy_document.task", {})
+    return doc.get("statement", [])
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        parsed = json.load(f)
+    tfdir = sys.argv[2]
+    c = Checker()
+    # print the checks of the self-test quietly
+    saved = sys.stdout
+    sys.stdout = open(os.devnull, "w")
+    ok = self_test()
+    sys.stdout.close()
+    sys.stdout = saved
+    c.check(ok, "self-test: the reference checker catches mistakes")
+
+    for f in ("main.tf", "locals.tf", "variables.tf", "outputs.tf") + tuple(
+            "modules/%s/%s.tf" % (m, n) for m in MODULES
+            for n in ("main", "variables", "outputs")):
+        c.check(f in parsed, "parsed " + f)
+
+    groups = {}
+    for rel, doc in parsed.items():
+        d = os.path.dirname(rel)
+        groups.setdefault(d, []).append(doc)
+    mods = {d: merge(docs) for d, docs in groups.items()}
+    root = mods.get("", merge([]))
+    for d in sorted(mods):
+        check_module_refs(c, d or "root", mods[d])
+
+    # ---- JSON inputs
+    with open(os.path.join(tfdir, "keygen-config.json")) as f:
+        kg = json.load(f)
+    c.check(set(kg) == {"ssm_prefix", "key_algorithm", "key_purpose",
+                        "regenerate_keys"},
+            "keygen-config.json keys", sorted(kg))
+    c.check(kg.get("key_algorithm") == "curve25519" and
+            kg.get("regenerate_keys") is False and
+            re.fullmatch(r"(/[A-Za-z0-9_.-]+)+", kg.get("ssm_prefix", "")),
+            "keygen-config.json values", kg)
+    props = {}
+    for p in sorted(glob.glob(os.path.join(tfdir, "properties.*.json"))):
+        with open(p) as f:
+            props[os.path.basename(p)] = json.load(f)
+    c.check("properties.dev.json" in props, "properties.dev.json exists")
+    used = set()
+    for s in strings(root):
+        used |= set(re.findall(r"local\.properties\.(\w+)", s))
+    for name, pr in props.items():
+        c.check(used <= set(pr), "%s has every property used" % name,
+                sorted(used - set(pr)))
+        c.check(pr.get("wg_port") == 51820, "%s: wg_port 51820" % name)
+        c.check(isinstance(pr.get("desired_count"), int) and
+                pr["desired_count"] >= 1, "%s: desired_count" % name)
+    loc = root["locals"]
+    c.check(loc.get("properties") ==
+            '${jsondecode(file("${path.module}/properties.'
+            '${var.environment}.json"))}',
+            "locals load properties.<env>.json", loc.get("properties"))
+
+    # ---- modules wired
+    for m in MODULES:
+        call = root["module"].get(m)
+        if not c.check(call is not None, "root calls module %s" % m):
+            continue
+        c.check(call.get("source") == "./modules/" + m,
+                "module %s source" % m, call.get("source"))
+        sub = mods.get("modules/" + m, merge([]))
+        args = set(call) - {"source", "depends_on", "count", "for_each",
+                            "providers"}
+        declared = set(sub["variable"])
+        required = {v for v, b in sub["variable"].items() if "default" not in b}
+        c.check(args <= declared, "module %s: no unknown arguments" % m,
+                sorted(args - declared))
+        c.check(required <= args, "module %s: every required input set" % m,
+                sorted(required - args))
+    for mname, out in refs(root)["module"]:
+        sub = mods.get("modules/" + mname, merge([]))
+        c.check(out in sub["output"], "module.%s.%s is an output" %
+                (mname, out))
+    ecs = mods.get("modules/ecs", merge([]))
+    one = mods.get("modules/ecs_one_shot", merge([]))
+    clu = mods.get("modules/ecs_cluster", merge([]))
+
+    # ---- IAM: least privilege under {prefix}/*
+    for label, mod, need in (("ecs", ecs, TASK_SSM | TASK_KMS),
+                             ("ecs_one_shot", one, None)):
+        stmts = policy_statements(mod)
+        c.check(stmts, "%s: task policy document exists" % label)
+        actions = set()
+        for st in stmts:
+            acts = set(st.get("actions", []))
+            actions |= acts
+            res = st.get("resources", [])
+            c.check(acts <= TASK_SSM | TASK_KMS and
+                    not any("*" in a for a in acts),
+                    "%s/%s: only the allowed actions, no wildcards" %
+                    (label, st.get("sid")), sorted(acts))
+            c.check("effect" not in st or st["effect"] == "Allow",
+                    "%s/%s: Allow statement" % (label, st.get("sid")))
+            c.check(not st.get("not_actions") and
+                    not st.get("not_resources"),
+                    "%s/%s: no NotAction/NotResource" % (label, st.get("sid")))
+            if acts <= TASK_KMS:
+                c.check(res == ["${var.kms_key_arn}"],
+                        "%s/%s: KMS only on the chosen key" %
+                        (label, st.get("sid")), res)
+            else:
+                c.check(acts <= TASK_SSM and res and all(
+                    r in ("${local.parameter_arn}/*",
+                          "${local.parameter_arn}") for r in res) and
+                    (acts == {"ssm:GetParametersByPath"} or
+                     res == ["${local.parameter_arn}/*"]),
+                    "%s/%s: SSM only on {prefix}/*" % (label, st.get("sid")),
+                    res)
+        if need:
+            c.check(actions == need, "%s: the task role's actions" % label,
+                    sorted(actions ^ need))
+        pa = mod["locals"].get("parameter_arn", "")
+        c.check(re.fullmatch(r"arn:aws:ssm:\$\{var\.region\}:\$\{data\.aws_"
+                             r"caller_identity\.current\.account_id\}:"
+                             r"parameter\$\{var\.ssm_prefix\}", pa),
+                "%s: parameter ARN is the prefix's" % label, pa)
+        rp = mod["resource"].get("aws_iam_role_policy.task", {})
+        c.check(rp.get("policy") ==
+                "${data.aws_iam_policy_document.task.json}" and
+                rp.get("role") == "${aws_iam_role.task.id}",
+                "%s: policy attached to the task role" % label)
+        td = mod["resource"].get("aws_ecs_task_definition.this", {})
+        c.check(td.get("task_role_arn") == "${aws_iam_role.task.arn}" and
+                td.get("execution_role_arn") == "${var.execution_role_arn}",
+                "%s: task and execution roles" % label)
+        cd = td.get("container_definitions", "")
+        c.check('drop = ["ALL"]' in cd and 'user' in cd and '"10001:10001"'
+                in cd, "%s: non-root, all capabilities dropped" % label)
+        c.check('logDriver = "awslogs"' in cd and
+                "aws_cloudwatch_log_group.this.name" in cd and
+                "aws_cloudwatch_log_group.this" in mod["resource"],
+                "%s: CloudWatch logs" % label)
+        c.check(td.get("requires_compatibilities") == ["FARGATE"] and
+                td.get("network_mode") == "awsvpc", "%s: Fargate" % label)
+    for label, call in (("ecs", root["module"].get("ecs", {})),
+                        ("ecs_one_shot", root["module"].get("ecs_one_shot",
+                                                            {}))):
+        c.check(call.get("ssm_prefix") == "${local.ssm_prefix}" and
+                call.get("kms_key_arn") == "${aws_kms_key.ssm.arn}",
+                "%s gets the prefix and the key" % label)
+        c.check(call.get("environment") == "${local.container_environment}",
+                "%s gets the SPEC.md environment" % label)
+    c.check(loc.get("ssm_prefix") == "${local.keygen_config.ssm_prefix}",
+            "one prefix: keygen-config.json's")
+    exec_pol = clu["resource"].get("aws_iam_role_policy_attachment."
+                                   "execution", {})
+    c.check(exec_pol.get("policy_arn", "").endswith(
+        "service-role/AmazonECSTaskExecutionRolePolicy"),
+        "ecs_cluster: execution role policy")
+    c.check("aws_ecs_cluster.this" in clu["resource"], "ecs_cluster: cluster")
+
+    # ---- container environment (SPEC.md variables)
+    env = loc.get("container_environment", {})
+    c.check(SPEC_ENV <= set(env), "container environment has SPEC.md's "
+            "variables", sorted(SPEC_ENV - set(env)))
+    c.check(env.get("EVPN_STORE") == "ssm" and
+            env.get("API_HOST") == "0.0.0.0" and
+            env.get("SSM_PREFIX") == "${local.ssm_prefix}" and
+            env.get("AWS_REGION") == "${local.region}" and
+            env.get("VPN_ENDPOINT") == "${local.vpn_endpoint}",
+            "container environment values", env)
+    ecd = ecs["resource"].get("aws_ecs_task_definition.this", {}).get(
+        "container_definitions", "")
+    c.check("var.environment" in ecd and "local.environment" in
+            one["resource"].get("aws_ecs_task_definition.this", {}).get(
+                "container_definitions", ""),
+            "task definitions pass the environment")
+
+    # ---- master key
+    mk = root["resource"].get("aws_ssm_parameter.master_key", {})
+    c.check(mk.get("type") == "SecureString" and
+            mk.get("value") == "${random_password.master_key.result}" and
+            mk.get("name") == "${local.ssm_prefix}/master-api-key" and
+            mk.get("key_id") == "${aws_kms_key.ssm.arn}",
+            "master key: SSM SecureString from random_password", mk)
+    rp = root["resource"].get("random_password.master_key", {})
+    c.check(rp.get("length", 0) >= 32, "master key length >= 32")
+    c.check(root["output"].get("master_api_key", {}).get("sensitive") is True,
+            "master key output is sensitive")
+
+    # ---- keygen one-shot
+    c.check(loc.get("keygen_config_json") ==
+            '${file("${path.module}/keygen-config.json")}' and
+            loc.get("keygen_config_sha256") ==
+            "${sha256(local.keygen_config_json)}",
+            "keygen hash = sha256(keygen-config.json)")
+    call = root["module"].get("ecs_one_shot", {})
+    c.check(call.get("config_sha256") == "${local.keygen_config_sha256}" and
+            call.get("config_json") == "${local.keygen_config_json}" and
+            call.get("command") == ["keygen"],
+            "ecs_one_shot runs keygen with the config and its hash")
+    run = one["resource"].get("terraform_data.run", {})
+    c.check(run.get("triggers_replace") ==
+            {"config_sha256": "${var.config_sha256}"},
+            "one-shot trigger is the config hash", run.get("triggers_replace"))
+    prov = run.get("provisioner") or {}
+    if isinstance(prov, list):
+        prov = prov[0] if prov else {}
+    le = (prov.get("local-exec") or [{}])[0]
+    c.check("aws ecs run-task" in le.get("command", "") and
+            "tasks-stopped" in le.get("command", "") and
+            le.get("environment", {}).get("TASK_DEF") ==
+            "${aws_ecs_task_definition.this.arn}",
+            "one-shot runs the task and waits for it")
+    svc = one["resource"].get("aws_ecs_service.this", {})
+    c.check(svc.get("desired_count") == 0 and
+            svc.get("task_definition") ==
+            "${aws_ecs_task_definition.this.arn}",
+            "one-shot service has desired_count 0")
+    c.check("${module.ecs_one_shot}" in root["module"].get("ecs", {}).get(
+        "depends_on", []), "service waits for the keygen one-shot")
+
+    # ---- service and scale-out
+    c.check(root["module"].get("ecs", {}).get("desired_count") ==
+            "${local.desired_count}" and
+            ecs["resource"].get("aws_ecs_service.this", {}).get(
+                "desired_count") == "${var.desired_count}",
+            "desired_count wired to the service")
+    lbs = ecs["resource"].get("aws_ecs_service.this", {}).get(
+        "load_balancer", [])
+    c.check(sorted(lb.get("container_port") for lb in lbs) ==
+            ["${var.api_port}", "${var.wg_port}"],
+            "service registers both ports with the NLB")
+    c.check('protocol = "udp"' in ecd and "containerPort = var.wg_port" in ecd
+            and "containerPort = var.api_port" in ecd and "/health" in ecd,
+            "container ports 51820/udp + API, health check on /health")
+
+    # ---- NLB: UDP 51820 and TLS with ACM for the API
+    res = root["resource"]
+    lb = res.get("aws_lb.this", {})
+    c.check(lb.get("load_balancer_type") == "network", "an NLB")
+    listeners = {k: v for k, v in res.items()
+                 if k.startswith("aws_lb_listener.")}
+    udp = [v for v in listeners.values() if v.get("protocol") == "UDP"]
+    tls = [v for v in listeners.values() if v.get("protocol") == "TLS"]
+    c.check(len(udp) == 1 and udp[0].get("port") == "${local.wg_port}" and
+            loc.get("wg_port") == "${local.properties.wg_port}",
+            "UDP listener on wg_port (51820)")
+    c.check(len(tls) == 1 and tls[0].get("certificate_arn") ==
+            "${var.api_certificate_arn}" and tls[0].get("ssl_policy", "")
+            .startswith("ELBSecurityPolicy-TLS13"),
+            "TLS listener with the ACM certificate")
+    c.check(not [v for v in listeners.values()
+                 if v.get("protocol") not in ("UDP", "TLS")],
+            "no plain TCP/HTTP listener for the API")
+    tg = res.get("aws_lb_target_group.wg", {})
+    c.check(tg.get("protocol") == "UDP" and tg.get("target_type") == "ip",
+            "UDP target group (Fargate ip targets)")
+
+    # ---- the API never faces the world
+    adm = root["variable"].get("admin_cidrs", {})
+    c.check(adm and "default" not in adm, "admin_cidrs has no default")
+    vals = " ".join(v.get("condition", "") for v in adm.get("validation", []))
+    c.check("0.0.0.0/0" in vals and "::/0" in vals,
+            "admin_cidrs validation rejects 0.0.0.0/0 and ::/0")
+    for d, mod in sorted(mods.items()):
+        for name, r in mod["resource"].items():
+            if not name.startswith("aws_security_group."):
+                continue
+            for ing in r.get("ingress", []):
+                cidrs = ing.get("cidr_blocks", [])
+                open_ = cidrs == ["0.0.0.0/0"] or "0.0.0.0/0" in cidrs
+                c.check(not open_ or (ing.get("protocol") == "udp" and
+                                      ing.get("from_port") == ing.get(
+                                          "to_port")),
+                        "%s %s: only the WireGuard port is open to the "
+                        "world" % (d or "root", name), ing)
+    nsg = res.get("aws_security_group.nlb", {})
+    c.check(any(i.get("protocol") == "tcp" and
+                i.get("cidr_blocks") == "${var.admin_cidrs}"
+                for i in nsg.get("ingress", [])),
+            "API listener port open to admin_cidrs only")
+    tsg = ecs["resource"].get("aws_security_group.task", {})
+    c.check(all(i.get("security_groups") == ["${var.nlb_security_group_id}"]
+                and not i.get("cidr_blocks") for i in tsg.get("ingress", [])),
+            "tasks accept traffic from the NLB only")
+
+    print("%d passed, %d failed" % (c.passed, c.failed))
+    sys.exit(1 if c.failed else 0)
+
+
+if __name__ == "__main__":
+    main()
