@@ -1,0 +1,209 @@
+// SPDX-License-Identifier: MIT
+/*
+ * mac1/mac2, cookie replies and the load / per-source limits that guard the
+ * expensive part of the handshake (whitepaper section 5.3 and 5.4.7).
+ */
+#include <endian.h>
+#include <netinet/in.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "wg.h"
+
+static void rotate_secret(struct wg_device *d, double now)
+{
+	if (d->cookie_secret_birth == 0 ||
+	    now - d->cookie_secret_birth >= WG_COOKIE_SECRET_MAX_AGE) {
+		wg_random(d->cookie_secret, sizeof(d->cookie_secret));
+		d->cookie_secret_birth = now;
+	}
+}
+
+/* cookie = MAC(Rm, source address || source port) */
+static void make_cookie(struct wg_device *d, uint8_t out[WG_MAC_LEN],
+			const struct sockaddr_storage *from)
+{
+	uint8_t buf[18];
+	size_t n = 0;
+
+	rotate_secret(d, wg_device_now(d));
+	if (from->ss_family == AF_INET) {
+		const struct sockaddr_in *s = (const void *)from;
+
+		memcpy(buf, &s->sin_addr, 4);
+		memcpy(buf + 4, &s->sin_port, 2);
+		n = 6;
+	} else if (from->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *s = (const void *)from;
+
+		memcpy(buf, &s->sin6_addr, 16);
+		memcpy(buf + 16, &s->sin6_port, 2);
+		n = 18;
+	}
+	wg_mac(out, d->cookie_secret, WG_HASH_LEN, buf, n);
+}
+
+enum wg_mac_state wg_cookie_validate(struct wg_device *d, const void *msg,
+				     size_t len,
+				     const struct sockaddr_storage *from,
+				     bool check_cookie)
+{
+	const struct wg_msg_macs *macs =
+		(const void *)((const uint8_t *)msg + len - sizeof(*macs));
+	uint8_t mac[WG_MAC_LEN], cookie[WG_MAC_LEN];
+	enum wg_mac_state st = WG_MAC_INVALID;
+
+	wg_mac(mac, d->mac1_key, WG_HASH_LEN, msg, len - sizeof(*macs));
+	if (!wg_equal(mac, macs->mac1, WG_MAC_LEN))
+		goto out;
+	st = WG_MAC_VALID_NO_COOKIE;
+	if (!check_cookie)
+		goto out;
+	make_cookie(d, cookie, from);
+	wg_mac(mac, cookie, WG_MAC_LEN, msg, len - WG_MAC_LEN);
+	if (wg_equal(mac, macs->mac2, WG_MAC_LEN))
+		st = WG_MAC_VALID_WITH_COOKIE;
+out:
+	wg_wipe(cookie, sizeof(cookie));
+	return st;
+}
+
+void wg_cookie_add_macs(struct wg_device *d, struct wg_peer *p, void *msg,
+			size_t len)
+{
+	struct wg_msg_macs *macs =
+		(void *)((uint8_t *)msg + len - sizeof(*macs));
+
+	wg_mac(macs->mac1, p->mac1_key, WG_HASH_LEN, msg, len - sizeof(*macs));
+	memcpy(p->last_mac1_sent, macs->mac1, WG_MAC_LEN);
+	p->have_mac1_sent = true;
+
+	if (p->have_cookie &&
+	    wg_device_now(d) - p->cookie_birth <
+		    WG_COOKIE_SECRET_MAX_AGE - WG_COOKIE_SECRET_LATENCY)
+		wg_mac(macs->mac2, p->cookie, WG_MAC_LEN, msg,
+		       len - WG_MAC_LEN);
+	else
+		memset(macs->mac2, 0, WG_MAC_LEN);
+}
+
+void wg_cookie_send_reply(struct wg_device *d, const void *msg, size_t len,
+			  uint32_t receiver,
+			  const struct sockaddr_storage *from)
+{
+	const struct wg_msg_macs *macs =
+		(const void *)((const uint8_t *)msg + len - sizeof(*macs));
+	struct wg_txslot *slot = wg_tx_slot(d);
+	struct wg_msg_cookie *c;
+	uint8_t cookie[WG_MAC_LEN];
+
+	if (!slot)
+		return;
+	c = (struct wg_msg_cookie *)slot->data;
+	c->type = htole32(WG_MSG_COOKIE);
+	c->receiver = receiver; /* already little-endian */
+	wg_random(c->nonce, sizeof(c->nonce));
+	make_cookie(d, cookie, from);
+	wg_xaead_encrypt(c->enc_cookie, cookie, WG_MAC_LEN, macs->mac1,
+			 WG_MAC_LEN, c->nonce, d->cookie_key);
+	wg_wipe(cookie, sizeof(cookie));
+	wg_tx_commit(d, slot, from, sizeof(*c));
+	d->events[WG_EV_COOKIE_SENT]++;
+	if (d->ops.event)
+		d->ops.event(d->ops.arg, WG_EV_COOKIE_SENT);
+}
+
+bool wg_cookie_consume_reply(struct wg_device *d, const struct wg_msg_cookie *m,
+			     enum wg_drop *why)
+{
+	struct wg_index_entry *e = wg_index_find(d, le32toh(m->receiver));
+	uint8_t cookie[WG_MAC_LEN];
+	struct wg_peer *p;
+
+	if (!e) {
+		*why = WG_DROP_UNKNOWN_INDEX;
+		return false;
+	}
+	p = e->peer;
+	if (!p->have_mac1_sent) {
+		*why = WG_DROP_COOKIE_INVALID;
+		return false;
+	}
+	if (!wg_xaead_decrypt(cookie, m->enc_cookie, sizeof(m->enc_cookie),
+			      p->last_mac1_sent, WG_MAC_LEN, m->nonce,
+			      p->cookie_key)) {
+		*why = WG_DROP_COOKIE_INVALID;
+		return false;
+	}
+	memcpy(p->cookie, cookie, WG_MAC_LEN);
+	p->cookie_birth = wg_device_now(d);
+	p->have_cookie = true;
+	/* One cookie per message we sent. */
+	p->have_mac1_sent = false;
+	wg_wipe(cookie, sizeof(cookie));
+	return true;
+}
+
+bool wg_under_load(struct wg_device *d)
+{
+	double now = wg_device_now(d);
+
+	if (d->cfg.force_under_load)
+		return true;
+	if (now - d->load_window_start >= 1.0) {
+		d->load_window_start = now;
+		d->load_count = 0;
+	}
+	/* Once over the threshold, stay in cookie mode for a second after
+	 * the load was last seen, like the Linux module. */
+	if (++d->load_count > d->cfg.handshake_load_threshold)
+		d->last_under_load = now;
+	return d->last_under_load > 0 && now - d->last_under_load < 1.0;
+}
+
+bool wg_ratelimit_allow(struct wg_device *d,
+			const struct sockaddr_storage *from)
+{
+	uint8_t addr[16] = {0}, family = (uint8_t)from->ss_family;
+	double now = wg_device_now(d), rate = d->cfg.ratelimit_per_source;
+	double burst = d->cfg.ratelimit_burst;
+	struct wg_rl_entry *e, *victim = NULL;
+	uint64_t h;
+	unsigned i;
+
+	if (!d->cfg.ratelimit_per_source)
+		return true;
+	if (family == AF_INET) {
+		memcpy(addr, &((const struct sockaddr_in *)from)->sin_addr, 4);
+	} else if (family == AF_INET6) {
+		/* A /64 is what one IPv6 host usually controls. */
+		memcpy(addr, &((const struct sockaddr_in6 *)from)->sin6_addr,
+		       8);
+	} else {
+		return false;
+	}
+	crypto_shorthash((uint8_t *)&h, addr, sizeof(addr), d->rl_key);
+
+	for (i = 0; i < 8; i++) {
+		e = &d->rl[(h + i) & (WG_RL_SLOTS - 1)];
+		if (e->family == family && !memcmp(e->addr, addr, 16))
+			goto found;
+		if (!victim || e->family == 0 || e->last < victim->last)
+			victim = e;
+	}
+	e = victim;
+	memcpy(e->addr, addr, 16);
+	e->family = family;
+	e->tokens = burst;
+	e->last = now;
+found:
+	e->tokens += (now - e->last) * rate;
+	if (e->tokens > burst)
+		e->tokens = burst;
+	e->last = now;
+	if (e->tokens < 1.0)
+		return false;
+	e->tokens -= 1.0;
+	return true;
+}

@@ -1,0 +1,355 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The WireGuard device: peers, sessions, index table, receive and send
+ * paths and timers, with no I/O of its own. The plugin glue feeds it
+ * datagrams and egress packets and gives it callbacks to send datagrams, so
+ * the whole protocol is testable in memory (two devices talking).
+ *
+ * Single-threaded: every function runs on the caller's (loop) thread.
+ */
+#ifndef WG_H
+#define WG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <time.h>
+
+#include <evpn/egress.h>
+#include <evpn/plugin.h>
+#include <evpn/transport.h>
+
+#include "allowedips.h"
+#include "messages.h"
+#include "replay.h"
+
+/* Drop reasons, each a counter (evpn_wg_drops_total{reason=...}). */
+#define WG_DROP_REASONS(X)                        \
+	X(SHORT, "short")                         \
+	X(BAD_TYPE, "bad_type")                   \
+	X(BAD_SIZE, "bad_size")                   \
+	X(TOO_BIG, "too_big")                     \
+	X(BAD_MAC1, "bad_mac1")                   \
+	X(BAD_MAC2, "bad_mac2")                   \
+	X(COOKIE_SENT, "under_load_cookie_sent")  \
+	X(RATELIMIT, "ratelimit")                 \
+	X(HANDSHAKE_INVALID, "handshake_invalid") \
+	X(UNKNOWN_PEER, "unknown_peer")           \
+	X(PEER_DISABLED, "peer_disabled")         \
+	X(STALE_TIMESTAMP, "stale_timestamp")     \
+	X(HANDSHAKE_FLOOD, "handshake_flood")     \
+	X(UNKNOWN_INDEX, "unknown_index")         \
+	X(BAD_STATE, "bad_state")                 \
+	X(COOKIE_INVALID, "cookie_invalid")       \
+	X(KEY_EXPIRED, "key_expired")             \
+	X(DECRYPT, "decrypt")                     \
+	X(REPLAY, "replay")                       \
+	X(BAD_IP, "bad_ip_packet")                \
+	X(ALLOWED_IPS, "allowed_ips")             \
+	X(NO_PEER, "no_peer")                     \
+	X(NO_ENDPOINT, "no_endpoint")             \
+	X(STAGE_FULL, "stage_full")               \
+	X(NO_KEY, "no_private_key")               \
+	X(SEND_FAILED, "send_failed")
+
+enum wg_drop {
+#define X(e, s) WG_DROP_##e,
+	WG_DROP_REASONS(X)
+#undef X
+		WG_DROP__COUNT
+};
+
+const char *wg_drop_name(enum wg_drop d);
+
+enum wg_event {
+	WG_EV_HANDSHAKE_INITIATION_SENT,
+	WG_EV_HANDSHAKE_RESPONSE_SENT,
+	WG_EV_HANDSHAKE_COMPLETED,
+	WG_EV_COOKIE_SENT,
+	WG_EV_KEEPALIVE_SENT,
+	WG_EV__COUNT
+};
+
+#define WG_BUF_SIZE 2048 /* staged / tx buffer bytes */
+#define WG_TXQ_LEN 64
+#define WG_STAGE_POOL 1024
+#define WG_MAX_STAGED 64
+
+struct wg_peer;
+struct wg_device;
+
+struct wg_index_entry {
+	struct wg_index_entry *next;
+	struct wg_peer *peer;
+	uint32_t index;
+	uint8_t kind; /* WG_INDEX_HANDSHAKE / WG_INDEX_KEYPAIR */
+	bool hashed;
+};
+enum { WG_INDEX_HANDSHAKE = 1, WG_INDEX_KEYPAIR = 2 };
+
+struct wg_keypair {
+	struct wg_index_entry entry; /* must stay first */
+	uint8_t send_key[WG_KEY_LEN];
+	uint8_t recv_key[WG_KEY_LEN];
+	uint64_t send_counter;
+	uint32_t remote_index;
+	double birth;
+	bool initiator;
+	struct wg_replay replay;
+};
+
+enum wg_hs_state {
+	WG_HS_ZEROED = 0,
+	WG_HS_CREATED_INITIATION,
+	WG_HS_CONSUMED_INITIATION,
+	WG_HS_CREATED_RESPONSE,
+	WG_HS_CONSUMED_RESPONSE,
+};
+
+struct wg_handshake {
+	struct wg_index_entry entry;
+	enum wg_hs_state state;
+	uint8_t ephemeral_priv[WG_KEY_LEN];
+	uint8_t remote_ephemeral[WG_KEY_LEN];
+	uint8_t hash[WG_HASH_LEN];
+	uint8_t chain[WG_HASH_LEN];
+	uint32_t remote_index;
+	uint8_t latest_timestamp[WG_TAI64N_LEN];
+	double last_initiation_consumption;
+};
+
+struct wg_staged {
+	struct wg_staged *next;
+	uint32_t len;
+	uint8_t data[WG_BUF_SIZE];
+};
+
+struct wg_peer {
+	struct wg_peer *hnext;	       /* by public key */
+	struct wg_peer *lprev, *lnext; /* device list */
+	struct wg_peer *hhnext;	       /* by handle */
+	uint32_t handle;
+	char id[64];
+	uint8_t public_key[WG_KEY_LEN];
+	uint8_t psk[WG_KEY_LEN];
+	uint8_t static_static[WG_KEY_LEN]; /* DH(our priv, their pub) */
+	bool static_static_ok;
+	uint8_t hash0[WG_HASH_LEN];	 /* HASH(initial hash || their pub) */
+	uint8_t mac1_key[WG_HASH_LEN];	 /* HASH("mac1----" || their pub) */
+	uint8_t cookie_key[WG_HASH_LEN]; /* HASH("cookie--" || their pub) */
+	bool enabled;
+	uint16_t persistent_keepalive;
+
+	struct wg_handshake hs;
+	struct wg_keypair *cur, *prev, *next;
+
+	struct sockaddr_storage endpoint;
+
+	/* cookie received from this peer, for our mac2 */
+	uint8_t cookie[WG_MAC_LEN];
+	double cookie_birth;
+	bool have_cookie;
+	uint8_t last_mac1_sent[WG_MAC_LEN];
+	bool have_mac1_sent;
+
+	/* timers: absolute monotonic deadlines, 0 = not pending */
+	double t_retransmit, t_send_keepalive, t_new_handshake, t_zero_keys,
+		t_persistent;
+	bool need_another_keepalive;
+	unsigned handshake_attempts;
+	double last_sent_handshake; /* 0 = never */
+	bool sent_lastminute_handshake;
+
+	/* stats */
+	uint64_t rx_bytes, tx_bytes;
+	struct timespec last_handshake; /* wall clock */
+
+	struct wg_staged *staged_head, *staged_tail;
+	unsigned n_staged;
+};
+
+struct wg_txslot {
+	struct sockaddr_storage to;
+	uint32_t len;
+	uint8_t data[WG_BUF_SIZE];
+};
+
+struct wg_device_ops {
+	void *arg;
+	/* Send slots[0..n) as UDP datagrams. */
+	void (*flush)(void *arg, struct wg_txslot *slots, unsigned n);
+	/* Monotonic seconds (NULL: CLOCK_MONOTONIC). */
+	double (*now)(void *arg);
+	/* Wall clock for TAI64N and handshake times (NULL: CLOCK_REALTIME). */
+	void (*walltime)(void *arg, struct timespec *ts);
+	void (*drop)(void *arg, enum wg_drop reason); /* optional */
+	void (*event)(void *arg, enum wg_event ev);   /* optional */
+};
+
+struct wg_device_config {
+	unsigned mtu;			   /* tunnel MTU, for padding (1420) */
+	unsigned handshake_load_threshold; /* handshakes/s before cookies */
+	unsigned ratelimit_per_source; /* initiations/s per source address */
+	unsigned ratelimit_burst;
+	bool force_under_load; /* tests: always demand cookies */
+};
+
+#define WG_RL_SLOTS 4096
+
+struct wg_rl_entry {
+	uint8_t addr[16];
+	uint8_t family;
+	double tokens;
+	double last;
+};
+
+#define WG_INDEX_BUCKETS (1u << 14)
+#define WG_PEER_BUCKETS (1u << 12)
+
+struct wg_device {
+	struct wg_device_ops ops;
+	struct wg_device_config cfg;
+
+	bool has_key;
+	uint8_t priv[WG_KEY_LEN];
+	uint8_t pub[WG_KEY_LEN];
+	uint8_t hash0[WG_HASH_LEN];	 /* HASH(initial hash || our pub) */
+	uint8_t mac1_key[WG_HASH_LEN];	 /* HASH("mac1----" || our pub) */
+	uint8_t cookie_key[WG_HASH_LEN]; /* HASH("cookie--" || our pub) */
+	uint8_t cookie_secret[WG_HASH_LEN];
+	double cookie_secret_birth;
+
+	struct wg_peer **peer_buckets;	 /* by public key */
+	struct wg_peer **handle_buckets; /* by handle */
+	struct wg_peer *peers;		 /* list head */
+	uint32_t n_peers;
+	uint32_t next_handle;
+
+	struct wg_index_entry **index;
+	struct wg_allowedips aip;
+
+	/* load detection: handshake messages seen in the current second */
+	double load_window_start;
+	unsigned load_count;
+	double last_under_load;
+
+	struct wg_rl_entry *rl;
+	uint8_t rl_key[16];
+
+	struct wg_txslot *txq;
+	unsigned txq_len;
+
+	struct wg_staged *stage_pool;
+	struct wg_staged *stage_free;
+
+	uint64_t drops[WG_DROP__COUNT];
+	uint64_t events[WG_EV__COUNT];
+};
+
+/* ---- device.c ---- */
+int wg_device_init(struct wg_device *d, const struct wg_device_ops *ops,
+		   const struct wg_device_config *cfg) EVPN_WUR;
+void wg_device_destroy(struct wg_device *d);
+int wg_device_set_private_key(struct wg_device *d,
+			      const uint8_t key[WG_KEY_LEN]) EVPN_WUR;
+int wg_device_peer_upsert(struct wg_device *d,
+			  const struct evpn_peer_config *pc) EVPN_WUR;
+int wg_device_peer_remove(struct wg_device *d,
+			  const uint8_t key[WG_KEY_LEN]) EVPN_WUR;
+struct wg_peer *wg_device_peer_find(struct wg_device *d,
+				    const uint8_t key[WG_KEY_LEN]);
+/*
+ * One received datagram. buf is writable with cap bytes. When it carries a
+ * tunnelled IP packet, *out is filled (pointing into buf, decrypted in
+ * place) and 1 is returned; else 0. Replies go to the tx queue.
+ */
+int wg_device_rx(struct wg_device *d, uint8_t *buf, size_t len, size_t cap,
+		 const struct sockaddr_storage *from, struct evpn_pkt *out);
+/* One IP packet from the egress toward its peer. */
+void wg_device_tx(struct wg_device *d, const uint8_t *pkt, size_t len);
+/* Send whatever is queued. */
+void wg_device_flush(struct wg_device *d);
+/* Run due timers; call every ~100-250 ms. */
+void wg_device_tick(struct wg_device *d);
+/* Start a handshake with a peer now (initiator role). */
+void wg_device_initiate(struct wg_device *d, struct wg_peer *p);
+void wg_initiate(struct wg_device *d, struct wg_peer *p, bool retry);
+double wg_device_now(struct wg_device *d);
+void wg_device_walltime(struct wg_device *d, struct timespec *ts);
+void wg_device_count_drop(struct wg_device *d, enum wg_drop r);
+
+/* ---- internal, shared between the device files ---- */
+struct wg_txslot *wg_tx_slot(struct wg_device *d);
+void wg_tx_commit(struct wg_device *d, struct wg_txslot *s,
+		  const struct sockaddr_storage *to, uint32_t len);
+void wg_index_insert(struct wg_device *d, struct wg_index_entry *e,
+		     struct wg_peer *p, uint8_t kind);
+void wg_index_remove(struct wg_device *d, struct wg_index_entry *e);
+struct wg_index_entry *wg_index_find(struct wg_device *d, uint32_t index);
+void wg_peer_clear_keys(struct wg_device *d, struct wg_peer *p);
+void wg_keypair_free(struct wg_device *d, struct wg_keypair *kp);
+void wg_send_keepalive(struct wg_device *d, struct wg_peer *p);
+void wg_send_staged(struct wg_device *d, struct wg_peer *p);
+bool wg_keypair_usable_for_send(struct wg_device *d,
+				const struct wg_keypair *kp);
+
+/* ---- noise.c ---- */
+void wg_noise_init_device(struct wg_device *d);
+void wg_noise_init_peer(struct wg_device *d, struct wg_peer *p);
+bool wg_noise_create_initiation(struct wg_device *d, struct wg_peer *p,
+				struct wg_msg_initiation *m) EVPN_WUR;
+/* Returns the peer, or NULL with *why set. */
+struct wg_peer *wg_noise_consume_initiation(struct wg_device *d,
+					    const struct wg_msg_initiation *m,
+					    enum wg_drop *why);
+bool wg_noise_create_response(struct wg_device *d, struct wg_peer *p,
+			      struct wg_msg_response *m) EVPN_WUR;
+struct wg_peer *wg_noise_consume_response(struct wg_device *d,
+					  const struct wg_msg_response *m,
+					  enum wg_drop *why);
+/* Derive the session from a finished handshake and install it. */
+bool wg_noise_begin_session(struct wg_device *d, struct wg_peer *p) EVPN_WUR;
+void wg_noise_handshake_clear(struct wg_device *d, struct wg_peer *p);
+/* Responder side: a data packet arrived on `next`: promote it. */
+void wg_noise_confirm(struct wg_device *d, struct wg_peer *p,
+		      struct wg_keypair *kp);
+
+/* ---- cookie.c ---- */
+enum wg_mac_state {
+	WG_MAC_INVALID,
+	WG_MAC_VALID_NO_COOKIE,
+	WG_MAC_VALID_WITH_COOKIE,
+};
+enum wg_mac_state wg_cookie_validate(struct wg_device *d, const void *msg,
+				     size_t len,
+				     const struct sockaddr_storage *from,
+				     bool check_cookie);
+/* Fill mac1 (and mac2 when we hold a fresh cookie) of an outgoing message. */
+void wg_cookie_add_macs(struct wg_device *d, struct wg_peer *p, void *msg,
+			size_t len);
+void wg_cookie_send_reply(struct wg_device *d, const void *msg, size_t len,
+			  uint32_t receiver,
+			  const struct sockaddr_storage *from);
+bool wg_cookie_consume_reply(struct wg_device *d, const struct wg_msg_cookie *m,
+			     enum wg_drop *why);
+bool wg_ratelimit_allow(struct wg_device *d,
+			const struct sockaddr_storage *from);
+bool wg_under_load(struct wg_device *d);
+
+/* ---- timers.c ---- */
+double wg_jitter(void);
+void wg_timers_handshake_initiated(struct wg_device *d, struct wg_peer *p);
+void wg_timers_handshake_complete(struct wg_device *d, struct wg_peer *p);
+void wg_timers_session_derived(struct wg_device *d, struct wg_peer *p);
+void wg_timers_data_sent(struct wg_device *d, struct wg_peer *p);
+void wg_timers_data_received(struct wg_device *d, struct wg_peer *p);
+void wg_timers_any_authenticated_sent(struct wg_device *d, struct wg_peer *p);
+void wg_timers_any_authenticated_received(struct wg_device *d,
+					  struct wg_peer *p);
+void wg_timers_any_authenticated_traversal(struct wg_device *d,
+					   struct wg_peer *p);
+void wg_timers_stop(struct wg_peer *p);
+void wg_timers_peer_tick(struct wg_device *d, struct wg_peer *p, double now);
+
+#endif
