@@ -226,9 +226,4 @@ static const struct evpn_plugin_desc bearer_desc = {
 	.vtable = &bearer_ops,
 };
 
-/* EVPN_PLUGIN_DEFINE compares an unsigned minor with EVPN_ABI_MINOR, which
- * is 0 today: -Wtype-limits would flag it (reported to the header owner). */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wtype-limits"
 EVPN_PLUGIN_DEFINE(bearer_desc)
-#pragma GCC diagnostic pop

@@ -730,9 +730,4 @@ static const struct evpn_plugin_desc wgp_desc = {
 	.vtable = &wgp_ops,
 };
 
-/* The macro compares an unsigned minor with EVPN_ABI_MINOR, which is 0 for
- * now: -Wtype-limits would reject it. */
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wtype-limits"
 EVPN_PLUGIN_DEFINE(wgp_desc)
-#pragma GCC diagnostic pop
