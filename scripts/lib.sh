@@ -11,7 +11,7 @@ EVPN_BUILD_PKGS=(build-essential cmake pkg-config clang
 EVPN_RUN_PKGS=(curl ca-certificates wireguard-tools)
 EVPN_TEST_PKGS=(python3 python3-botocore awscli wireguard-go iproute2
 	iputils-ping iperf3 wrk dnsmasq-base dnsutils procps psmisc util-linux
-	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools)
+	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools openresolv)
 
 # evpn_install_pkgs PKG...: apt-get install whatever is missing (needs root).
 evpn_install_pkgs() {
