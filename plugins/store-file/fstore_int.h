@@ -29,7 +29,14 @@ struct fstore {
 	struct fstore_log log;
 	pid_t pid;
 	atomic_uint tmp_seq; /* makes temporary names unique per process */
+	struct fstore_dirset *durable; /* see fstore_dirset.c */
 };
+
+struct fstore_dirset *fstore_dirset_new(void);
+void fstore_dirset_free(struct fstore_dirset *s);
+bool fstore_dirset_has(struct fstore_dirset *s, const char *dir);
+void fstore_dirset_add(struct fstore_dirset *s, const char *dir);
+void fstore_dirset_del(struct fstore_dirset *s, const char *dir);
 
 void fstore_logf(const struct fstore *fs, enum evpn_log_level lvl,
 		 const char *fmt, ...) EVPN_PRINTF(3, 4);

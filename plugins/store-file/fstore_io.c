@@ -52,6 +52,7 @@ static void prune(struct fstore *fs, char *dir)
 	while (*dir) {
 		if (unlinkat(fs->rootfd, dir, AT_REMOVEDIR) < 0)
 			break;
+		fstore_dirset_del(fs->durable, dir);
 		strcpy(parent, dir);
 		up(parent);
 		if (fstore_sync_dir(fs, parent))
@@ -156,7 +157,9 @@ static int make_key_dirs(struct fstore *fs, char *dir)
 			continue;
 		last = (*c == '\0');
 		*c = '\0';
-		if (mkdirat(fs->rootfd, dir, 0700) < 0 && errno != EEXIST) {
+		if (mkdirat(fs->rootfd, dir, 0700) == 0)
+			fstore_dirset_del(fs->durable, dir); /* new: not yet */
+		else if (errno != EEXIST) {
 			int e = errno;
 
 			if (!last)
@@ -244,22 +247,28 @@ static int rename_noreplace(struct fstore *fs, const char *tmp, const char *key)
 	return 0;
 }
 
-/* Make a new entry in dir durable: dir and every directory above it, since
- * dir itself may have been created just now (by us or by a concurrent put
- * that has not synced its parent yet). */
+/* Make a new entry in dir durable: dir, and the entries of dir and the
+ * directories above it, since dir may have been created just now (by us or
+ * by a concurrent put that has not synced its parent yet) -- except those
+ * already known to be durable. */
 static int sync_chain(struct fstore *fs, char *dir)
 {
+	char child[FSTORE_PATH_MAX];
 	int e;
 
-	do {
-		e = fstore_sync_dir(fs, dir);
-		/* Pruned: our key was deleted concurrently, nothing to keep. */
-		if (e == ENOENT)
+	e = fstore_sync_dir(fs, dir);
+	while (!e) {
+		if (fstore_dirset_has(fs->durable, dir))
 			return 0;
-		if (e)
-			return e;
-	} while (up(dir));
-	return 0;
+		strcpy(child, dir);
+		if (!up(dir))
+			return 0;
+		e = fstore_sync_dir(fs, dir);
+		if (!e)
+			fstore_dirset_add(fs->durable, child);
+	}
+	/* Pruned: our key was deleted concurrently, nothing to keep. */
+	return e == ENOENT ? 0 : e;
 }
 
 int fstore_put(struct fstore *fs, const char *key, const void *value,

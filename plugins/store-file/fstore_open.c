@@ -249,6 +249,7 @@ int fstore_open(const char *dir, unsigned flags, const struct fstore_log *log,
 	fs->flags = flags;
 	fs->pid = getpid();
 	atomic_init(&fs->tmp_seq, 0);
+	fs->durable = fstore_dirset_new(); /* NULL: just slower */
 	if (log)
 		fs->log = *log;
 	fs->dir = strdup(dir);
@@ -289,6 +290,7 @@ void fstore_close(struct fstore *fs)
 		close(fs->lockfd); /* releases the flock */
 	if (fs->rootfd >= 0)
 		close(fs->rootfd);
+	fstore_dirset_free(fs->durable);
 	free(fs->dir);
 	free(fs);
 }

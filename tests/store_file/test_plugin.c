@@ -20,7 +20,7 @@
 
 #define SECRET "s3cr3t-V4LUE-never-logged"
 
-/* The fake config "node": what get_path / get_str answer. */
+/* The fake config "node": what get_str answers. */
 struct fake_cfg {
 	const char *dir;
 	const char *lock;
@@ -67,14 +67,6 @@ static const char *fake_get_str(const struct evpn_config_node *map,
 
 	if (!strcmp(key, "lock") && c->lock)
 		return c->lock;
-	return fallback;
-}
-
-static const char *fake_get_path(const struct evpn_config_node *map,
-				 const char *key, const char *fallback)
-{
-	const struct fake_cfg *c = (const void *)map;
-
 	if (!strcmp(key, "dir") && c->dir)
 		return c->dir;
 	return fallback;
@@ -83,7 +75,6 @@ static const char *fake_get_path(const struct evpn_config_node *map,
 static const struct evpn_config_ops fake_config = {
 	.size = sizeof(struct evpn_config_ops),
 	.get_str = fake_get_str,
-	.get_path = fake_get_path,
 };
 
 #define FAKE_HOST(cmd)                                                         \
@@ -167,7 +158,8 @@ static void test_descriptor(void **state)
 	assert_non_null(c->ops->ping);
 	for (k = d->schema; k->key; k++) {
 		if (!strcmp(k->key, "dir")) {
-			assert_int_equal(k->type, EVPN_CFG_PATH);
+			/* relative to the working directory, like a shell */
+			assert_int_equal(k->type, EVPN_CFG_STRING);
 			assert_string_equal(k->def, "./var");
 			dir = true;
 		} else if (!strcmp(k->key, "lock")) {
