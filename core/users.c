@@ -645,6 +645,15 @@ static int u_peer_stats(void *self, const char *id, struct evpn_peer_stats *out)
 		rc = stats_now(u, pub, out);
 		return rc == EVPN_ERR_NOTFOUND ? EVPN_OK : rc;
 	}
+	/* No transport (an API-only node): no live state, and no reason to
+	 * bother the loop thread. */
+	{
+		struct evpn_ref ref;
+
+		if (u->host->get_plugin(u->host, EVPN_KIND_TRANSPORT, &ref) !=
+		    EVPN_OK)
+			return EVPN_OK;
+	}
 	q = calloc(1, sizeof(*q));
 	if (!q)
 		return EVPN_ERR_NOMEM;

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+
+static const char *const reason_names[SLE_R__COUNT] = {
+	[SLE_PASS] = "pass",
+	[SLE_R_MALFORMED] = "malformed",
+	[SLE_R_IPV6] = "ipv6",
+	[SLE_R_PROTO] = "protocol",
+	[SLE_R_LOOPBACK] = "loopback",
+	[SLE_R_LINKLOCAL] = "link_local",
+	[SLE_R_SPECIAL] = "special",
+	[SLE_R_API] = "api",
+	[SLE_R_DENY] = "deny",
+	[SLE_R_FLOWS] = "max_flows",
+	[SLE_R_PEER_FLOWS] = "max_flows_per_peer",
+	[SLE_R_MEMORY] = "memory_budget",
+};
+
+const char *sle_reason_name(enum sle_reason r)
+{
+	return (unsigned)r < SLE_R__COUNT ? reason_names[r] : "unknown";
+}
+
+bool sle_cidr_parse(const char *s, struct sle_cidr *out)
+{
+	char buf[64], *slash, *end;
+	long pfx;
+
+	if (!s || strlen(s) >= sizeof(buf))
+		return false;
+	memset(out, 0, sizeof(*out));
+	strcpy(buf, s);
+	slash = strchr(buf, '/');
+	if (slash)
+		*slash++ = '\0';
+	if (inet_pton(AF_INET, buf, out->addr) == 1)
+		out->family = 4;
+	else if (inet_pton(AF_INET6, buf, out->addr) == 1)
+		out->family = 6;
+	else
+		return false;
+	pfx = out->family == 4 ? 32 : 128;
+	if (slash) {
+		long max = pfx;
+
+		pfx = strtol(slash, &end, 10);
+		if (!*slash || *end || pfx < 0 || pfx > max)
+			return false;
+	}
+	out->prefix = (uint8_t)pfx;
+	return true;
+}
+
+bool sle_cidr_match(const struct sle_cidr *c, int family, const uint8_t *a)
+{
+	unsigned full, rem;
+
+	if (c->family != family)
+		return false;
+	full = c->prefix / 8;
+	rem = c->prefix % 8;
+	if (memcmp(c->addr, a, full) != 0)
+		return false;
+	if (rem) {
+		uint8_t m = (uint8_t)(0xff << (8 - rem));
+
+		if ((c->addr[full] & m) != (a[full] & m))
+			return false;
+	}
+	return true;
+}
+
+void sle_filter_add_api(struct sle_filter *f, uint32_t addr, uint16_t port)
+{
+	for (size_t i = 0; i < f->n_api; i++)
+		if (f->api[i].addr == addr && f->api[i].port == port)
+			return;
+	if (f->n_api < SLE_MAX_API) {
+		f->api[f->n_api].addr = addr;
+		f->api[f->n_api].port = port;
+		f->n_api++;
+	}
+}
+
+static bool in_list(const struct sle_cidr *l, size_t n, int fam,
+		    const uint8_t *a)
+{
+	for (size_t i = 0; i < n; i++)
+		if (sle_cidr_match(&l[i], fam, a))
+			return true;
+	return false;
+}
+
+static bool is_echo(const struct sle_pkt_info *pi)
+{
+	return pi->proto == SLE_PROTO_ICMP && pi->icmp_type == 8;
+}
+
+/* A destination inside the pool: one of slirp's own aliases. */
+static enum sle_reason check_pool(const struct sle_filter *f,
+				  const struct sle_pkt_info *pi, uint32_t d)
+{
+	bool l4 = pi->proto == SLE_PROTO_TCP || pi->proto == SLE_PROTO_UDP;
+
+	if (d == f->dns && (is_echo(pi) || (l4 && pi->dport == 53) ||
+			    (!pi->first_frag && pi->proto != SLE_PROTO_ICMP)))
+		return SLE_PASS;
+	if (d == f->vhost && is_echo(pi))
+		return SLE_PASS;
+	if (d == (f->pool | ~f->pool_mask) || d == f->pool)
+		return SLE_R_SPECIAL;
+	/* Other ports of the DNS address would reach the resolver's host. */
+	if (d == f->dns)
+		return SLE_R_LOOPBACK;
+	return f->allow_loopback && !is_echo(pi) ? SLE_PASS : SLE_R_LOOPBACK;
+}
+
+enum sle_reason sle_filter_check(const struct sle_filter *f,
+				 const struct sle_pkt_info *pi)
+{
+	uint32_t d;
+
+	if (pi->family == 6)
+		return SLE_R_IPV6;
+	if (pi->family != 4)
+		return SLE_R_MALFORMED;
+	if (pi->proto != SLE_PROTO_TCP && pi->proto != SLE_PROTO_UDP &&
+	    !(pi->proto == SLE_PROTO_ICMP &&
+	      (!pi->first_frag || pi->icmp_type == 8)))
+		return SLE_R_PROTO;
+	d = sle_v4(pi->dst);
+	if ((d & f->pool_mask) == f->pool)
+		return check_pool(f, pi, d);
+	if (in_list(f->deny, f->n_deny, 4, pi->dst))
+		return SLE_R_DENY;
+	if (in_list(f->allow, f->n_allow, 4, pi->dst))
+		return SLE_PASS;
+	if ((d >> 24) == 127)
+		return f->allow_loopback ? SLE_PASS : SLE_R_LOOPBACK;
+	if ((d >> 16) == 0xa9fe)
+		return SLE_R_LINKLOCAL;
+	if ((d >> 24) == 0 || (d >> 29) == 7)
+		return SLE_R_SPECIAL;
+	if (pi->proto == SLE_PROTO_TCP)
+		for (size_t i = 0; i < f->n_api; i++)
+			if (f->api[i].addr == d &&
+			    (!pi->first_frag || f->api[i].port == pi->dport))
+				return SLE_R_API;
+	return SLE_PASS;
+}

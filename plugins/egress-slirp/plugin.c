@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * egress `slirp`: the ABI glue. Config schema, lifecycle, metrics, and the
+ * lookup of the API's listening address (refused to clients).
+ */
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <evpn/api.h>
+#include <evpn/config.h>
+#include <evpn/egress.h>
+#include <evpn/host.h>
+#include <evpn/plugin.h>
+
+#include "sle.h"
+
+static const struct evpn_config_key sle_schema[] = {
+	{.key = "dns",
+	 .type = EVPN_CFG_STRING,
+	 .def = "",
+	 .desc = "address inside the pool where slirp answers DNS (TCP/UDP "
+		 "53) by forwarding to the host's resolvers "
+		 "(/etc/resolv.conf); empty: the server address. Write the "
+		 "same address into network.dns"},
+	{.key = "allow",
+	 .type = EVPN_CFG_CIDRLIST,
+	 .desc = "IPv4 CIDRs clients may reach although a built-in rule "
+		 "refuses them (link-local, the API address, ...)"},
+	{.key = "deny",
+	 .type = EVPN_CFG_CIDRLIST,
+	 .desc = "IPv4 CIDRs clients may not reach (refused with TCP RST / "
+		 "ICMP administratively prohibited)"},
+	{.key = "allow_loopback",
+	 .type = EVPN_CFG_BOOL,
+	 .def = "false",
+	 .desc = "let clients reach the host's loopback (127.0.0.0/8, and "
+		 "pool addresses that slirp maps to 127.0.0.1)"},
+	{.key = "max_flows",
+	 .type = EVPN_CFG_INT,
+	 .def = "16384",
+	 .min = 1,
+	 .max = 4194304,
+	 .desc = "open flows (TCP connections, UDP port pairs, pings) of all "
+		 "clients; new ones beyond are refused"},
+	{.key = "max_flows_per_peer",
+	 .type = EVPN_CFG_INT,
+	 .def = "1024",
+	 .min = 0,
+	 .max = 4194304,
+	 .desc = "open flows of one client address (0: no limit)"},
+	{.key = "idle_timeout",
+	 .type = EVPN_CFG_DURATION,
+	 .def = "2h",
+	 .desc = "a TCP flow idle for this long is reset on both sides"},
+	{.key = "udp_idle_timeout",
+	 .type = EVPN_CFG_DURATION,
+	 .def = "60s",
+	 .desc = "a UDP/ICMP flow idle for this long stops counting against "
+		 "the limits"},
+	{.key = "memory_budget",
+	 .type = EVPN_CFG_SIZE,
+	 .def = "512M",
+	 .desc = "buffer memory slirp may commit to flows (each TCP flow "
+		 "counts 256 KiB, each UDP/ICMP flow 16 KiB); 0: no limit"},
+	EVPN_CONFIG_KEYS_END,
+};
+
+static bool parse_v4(const char *s, struct in_addr *a)
+{
+	return s && inet_pton(AF_INET, s, a) == 1;
+}
+
+static int read_cidrs(struct sle *s, const struct evpn_config_node *cfg,
+		      const char *key, struct sle_cidr **out, size_t *n)
+{
+	const struct evpn_config_ops *c = s->host->config;
+	const struct evpn_config_node *l = c->get(cfg, key);
+	size_t cnt = c->type(l) == EVPN_NODE_SEQ      ? c->len(l)
+		     : c->type(l) == EVPN_NODE_SCALAR ? 1
+						      : 0;
+
+	*n = 0;
+	*out = NULL;
+	if (!cnt)
+		return EVPN_OK;
+	*out = calloc(cnt, sizeof(**out));
+	if (!*out)
+		return EVPN_ERR_NOMEM;
+	for (size_t i = 0; i < cnt; i++) {
+		const char *v = c->type(l) == EVPN_NODE_SEQ
+					? c->scalar(c->at(l, i))
+					: c->scalar(l);
+
+		if (!sle_cidr_parse(v, &(*out)[*n])) {
+			evpn_error(s->host, "%s: '%s' is not a CIDR", key,
+				   v ? v : "");
+			return EVPN_ERR_CONFIG;
+		}
+		if ((*out)[*n].family != 4) {
+			evpn_warn(s->host,
+				  "%s: '%s' ignored: IPv6 is not carried", key,
+				  v);
+			continue;
+		}
+		(*n)++;
+	}
+	return EVPN_OK;
+}
+
+static void make_metrics(struct sle *s)
+{
+	const struct evpn_host *h = s->host;
+	char lab[64];
+
+	for (int r = 1; r < SLE_R__COUNT; r++) {
+		snprintf(lab, sizeof(lab), "reason=\"%s\"",
+			 sle_reason_name((enum sle_reason)r));
+		s->m_refused[r] = h->metric(
+			h, EVPN_METRIC_COUNTER, "evpn_egress_refused_total",
+			"client packets the egress refused, by reason", lab);
+	}
+	s->m_pkts_out =
+		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_packets_total",
+			  "packets through the egress", "dir=\"out\"");
+	s->m_pkts_in =
+		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_packets_total",
+			  "packets through the egress", "dir=\"in\"");
+	s->m_bytes_out =
+		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_bytes_total",
+			  "IP bytes through the egress", "dir=\"out\"");
+	s->m_bytes_in =
+		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_bytes_total",
+			  "IP bytes through the egress", "dir=\"in\"");
+	s->m_arp = h->metric(h, EVPN_METRIC_COUNTER,
+			     "evpn_egress_arp_replies_total",
+			     "slirp ARP requests answered for clients", NULL);
+	s->m_flows = h->metric(h, EVPN_METRIC_GAUGE, "evpn_egress_flows",
+			       "open client flows", NULL);
+	s->m_flows_expired = h->metric(h, EVPN_METRIC_COUNTER,
+				       "evpn_egress_flows_expired_total",
+				       "idle TCP flows reset", NULL);
+	s->m_dropped_big =
+		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_dropped_total",
+			  "packets dropped for size", "reason=\"too_big\"");
+}
+
+static void sle_destroy(void *self)
+{
+	struct sle *s = self;
+
+	if (!s)
+		return;
+	free(s->filter.allow);
+	free(s->filter.deny);
+	sle_flows_free(&s->flows);
+	free(s);
+}
+
+static int sle_create(const struct evpn_host *host,
+		      const struct evpn_config_node *cfg, void **self)
+{
+	const struct evpn_config_ops *c = host->config;
+	const struct evpn_network *net = host->network;
+	struct sle *s = calloc(1, sizeof(*s));
+	struct sle_cidr pool;
+	const char *dns;
+	uint32_t mask;
+	int r = EVPN_ERR_CONFIG;
+
+	if (!s)
+		return EVPN_ERR_NOMEM;
+	s->host = host;
+	if (!sle_cidr_parse(net->pool, &pool) || pool.family != 4 ||
+	    pool.prefix < 8 || pool.prefix > 30 ||
+	    !parse_v4(net->server_address, &s->vhost)) {
+		evpn_error(host, "network.pool '%s' is not an IPv4 pool",
+			   net->pool);
+		goto fail;
+	}
+	mask = ~0u << (32 - pool.prefix);
+	s->mask.s_addr = htonl(mask);
+	s->net.s_addr = htonl(sle_v4(pool.addr) & mask);
+	dns = c->get_str(cfg, "dns", "");
+	if (!*dns)
+		dns = net->server_address;
+	if (!parse_v4(dns, &s->dns) ||
+	    (ntohl(s->dns.s_addr) & mask) != ntohl(s->net.s_addr)) {
+		evpn_error(host,
+			   "dns: '%s' must be an IPv4 address inside the pool "
+			   "%s (slirp answers DNS only on its own addresses)",
+			   dns, net->pool);
+		goto fail;
+	}
+	s->mtu = net->mtu ? net->mtu : 1420;
+	s->allow_loopback = c->get_bool(cfg, "allow_loopback", false);
+
+	s->filter.allow_loopback = s->allow_loopback;
+	s->filter.pool = ntohl(s->net.s_addr);
+	s->filter.pool_mask = mask;
+	s->filter.vhost = ntohl(s->vhost.s_addr);
+	s->filter.dns = ntohl(s->dns.s_addr);
+	r = read_cidrs(s, cfg, "allow", &s->filter.allow, &s->filter.n_allow);
+	if (r == EVPN_OK)
+		r = read_cidrs(s, cfg, "deny", &s->filter.deny,
+			       &s->filter.n_deny);
+	if (r != EVPN_OK)
+		goto fail;
+	if (sle_flows_init(
+		    &s->flows, (uint32_t)c->get_int(cfg, "max_flows", 16384),
+		    (uint32_t)c->get_int(cfg, "max_flows_per_peer", 1024),
+		    c->get_size(cfg, "memory_budget", 512u << 20),
+		    c->get_duration(cfg, "idle_timeout", 7200),
+		    c->get_duration(cfg, "udp_idle_timeout", 60))) {
+		r = EVPN_ERR_NOMEM;
+		goto fail;
+	}
+	s->limits = true;
+	make_metrics(s);
+	*self = s;
+	return EVPN_OK;
+fail:
+	sle_destroy(s);
+	return r;
+}
+
+static void sle_stop(void *self)
+{
+	struct sle *s = self;
+
+	sle_stack_stop(s);
+	sle_loop_stop(s);
+}
+
+static int sle_start(void *self)
+{
+	struct sle *s = self;
+	char net[INET_ADDRSTRLEN], dns[INET_ADDRSTRLEN];
+	int r;
+
+	r = sle_stack_start(s);
+	if (r == EVPN_OK)
+		r = sle_loop_start(s);
+	if (r != EVPN_OK) {
+		sle_stop(s);
+		return r;
+	}
+	inet_ntop(AF_INET, &s->net, net, sizeof(net));
+	inet_ntop(AF_INET, &s->dns, dns, sizeof(dns));
+	evpn_info(s->host,
+		  "libslirp %s: network %s/%u, gateway %s, DNS %s, MTU %u, "
+		  "host loopback %s",
+		  slirp_version_string(), net,
+		  (unsigned)__builtin_popcount(s->mask.s_addr),
+		  s->host->network->server_address, dns, s->mtu,
+		  s->allow_loopback ? "reachable" : "refused");
+	return EVPN_OK;
+}
+
+static int sle_attach(void *self, const struct evpn_sink *to)
+{
+	struct sle *s = self;
+
+	if (!to || !to->deliver)
+		return EVPN_ERR_INVAL;
+	s->to_transport = *to;
+	s->attached = true;
+	return EVPN_OK;
+}
+
+/* The API's own listener must not be reachable through the tunnel (a
+ * client would otherwise reach the admin API from "inside" the server).
+ * Called from the packet path until the API has bound (it starts after
+ * the egress). A wildcard listener is refused on every local address. */
+void sle_resolve_api(struct sle *s)
+{
+	const struct evpn_host *h = s->host;
+	const struct evpn_api_ops *ops;
+	struct evpn_ref ref;
+	struct in_addr a;
+	char buf[128], *colon, *host;
+	long port;
+
+	if (!h->plugin_name(h, EVPN_KIND_API)) {
+		s->api_resolved = true;
+		return;
+	}
+	if (h->get_plugin(h, EVPN_KIND_API, &ref) != EVPN_OK)
+		return;
+	ops = ref.vtable;
+	if (!ops ||
+	    ops->size < offsetof(struct evpn_api_ops, bound_address) +
+				sizeof(void *) ||
+	    !ops->bound_address ||
+	    ops->bound_address(ref.self, buf, sizeof(buf)) != EVPN_OK)
+		return;
+	s->api_resolved = true;
+	colon = strrchr(buf, ':');
+	if (!colon)
+		return;
+	*colon = '\0';
+	port = strtol(colon + 1, NULL, 10);
+	host = buf;
+	if (*host == '[') {
+		host++;
+		host[strcspn(host, "]")] = '\0';
+	}
+	if (port <= 0 || port > 65535)
+		return;
+	if (parse_v4(host, &a) && a.s_addr != htonl(INADDR_ANY)) {
+		sle_filter_add_api(&s->filter, ntohl(a.s_addr), (uint16_t)port);
+	} else {
+		struct ifaddrs *ifa, *i;
+
+		if (getifaddrs(&ifa) != 0)
+			return;
+		for (i = ifa; i; i = i->ifa_next)
+			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET)
+				sle_filter_add_api(
+					&s->filter,
+					ntohl(((struct sockaddr_in *)
+						       i->ifa_addr)
+						      ->sin_addr.s_addr),
+					(uint16_t)port);
+		freeifaddrs(ifa);
+	}
+	evpn_debug(h, "refusing the API listener %s:%ld to clients", host,
+		   port);
+}
+
+static const struct evpn_egress_ops sle_ops = {
+	.size = sizeof(struct evpn_egress_ops),
+	.attach = sle_attach,
+	.send = sle_send,
+};
+
+static const struct evpn_plugin_desc sle_desc = {
+	EVPN_PLUGIN_DESC_INIT,
+	.name = "slirp",
+	.kind = EVPN_KIND_EGRESS,
+	.version = "1.0.0",
+	.description = "unprivileged egress through libslirp (user-mode "
+		       "TCP/IP): no TUN, no capabilities",
+	.schema = sle_schema,
+	.create = sle_create,
+	.start = sle_start,
+	.stop = sle_stop,
+	.destroy = sle_destroy,
+	.vtable = &sle_ops,
+};
+
+EVPN_PLUGIN_DEFINE(sle_desc)

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The slirp egress instance: one libslirp stack for every client of the
+ * pool. See README.md for the design; the pieces:
+ *   stack.c  - the slirp instance, its callbacks, the packet paths
+ *   loop.c   - slirp <-> the host loop (PREPARE/CHECK hooks, io watches)
+ *   plugin.c - config schema, lifecycle, metrics
+ *   filter.c, flows.c, reject.c, eth.c, pkt.c - pure helpers
+ */
+#ifndef SLE_H
+#define SLE_H
+
+#include <poll.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <slirp/libslirp.h>
+
+#include <evpn/egress.h>
+#include <evpn/host.h>
+
+#include "filter.h"
+#include "flows.h"
+
+#define SLE_BATCH 64
+
+struct sle_timer;
+
+struct sle {
+	const struct evpn_host *host;
+	Slirp *slirp;
+	struct sle_filter filter;
+	struct sle_flows flows;
+	bool limits; /* flow accounting on */
+	unsigned mtu;
+	struct in_addr net, mask, vhost, dns;
+	bool allow_loopback;
+
+	struct evpn_sink to_transport;
+	bool attached;
+
+	/* packets toward the transport, delivered in batches */
+	uint8_t *obuf;
+	uint32_t slot;
+	struct evpn_pkt opkts[SLE_BATCH];
+	uint32_t on;
+	/* one Ethernet frame toward slirp */
+	uint8_t *frame;
+	uint32_t frame_cap;
+
+	/* loop integration */
+	struct evpn_hook *prepare, *check;
+	struct evpn_timer *wake, *expire;
+	struct pollfd *pfds;
+	uint32_t npfds, cap_pfds;
+	struct evpn_io **ios; /* by fd */
+	uint32_t *io_gen;     /* fill generation an fd was last seen in */
+	uint8_t *io_ev;	      /* events the watch has */
+	int nios;
+	uint32_t gen;
+	bool kick; /* slirp holds packets for a resolved ARP: poll again */
+
+	bool api_resolved;
+
+	struct evpn_metric *m_refused[SLE_R__COUNT];
+	struct evpn_metric *m_pkts_out, *m_bytes_out, *m_pkts_in, *m_bytes_in;
+	struct evpn_metric *m_arp, *m_flows, *m_dropped_big, *m_flows_expired;
+};
+
+/* stack.c */
+int sle_stack_start(struct sle *s) EVPN_WUR;
+void sle_stack_stop(struct sle *s);
+void sle_send(void *self, const struct evpn_pkt_batch *batch);
+void sle_flush(struct sle *s);
+void sle_expire(struct evpn_timer *t, void *arg);
+/* Queue one IP packet toward the transport (copied). */
+void sle_out(struct sle *s, const uint8_t *ip, uint32_t len);
+
+/* loop.c */
+int sle_loop_start(struct sle *s) EVPN_WUR;
+void sle_loop_stop(struct sle *s);
+void sle_loop_unregister_fd(struct sle *s, int fd);
+
+/* plugin.c */
+void sle_resolve_api(struct sle *s);
+
+#endif /* SLE_H */

@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: MIT
+/* The egress filter: built-in refusals, the pool's aliases, allow/deny. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "filter.h"
+
+/* pool 10.77.0.0/16, server 10.77.0.1 (also DNS) */
+static struct sle_filter base(void)
+{
+	struct sle_filter f;
+
+	memset(&f, 0, sizeof(f));
+	f.pool = 0x0a4d0000;
+	f.pool_mask = 0xffff0000;
+	f.vhost = 0x0a4d0001;
+	f.dns = 0x0a4d0001;
+	return f;
+}
+
+static struct sle_pkt_info pkt(uint8_t proto, uint32_t dst, uint16_t dport)
+{
+	struct sle_pkt_info pi;
+
+	memset(&pi, 0, sizeof(pi));
+	pi.family = 4;
+	pi.proto = proto;
+	pi.first_frag = true;
+	pi.src[0] = 10, pi.src[1] = 77, pi.src[2] = 0, pi.src[3] = 2;
+	pi.dst[0] = (uint8_t)(dst >> 24);
+	pi.dst[1] = (uint8_t)(dst >> 16);
+	pi.dst[2] = (uint8_t)(dst >> 8);
+	pi.dst[3] = (uint8_t)dst;
+	pi.sport = 40000;
+	pi.dport = dport;
+	if (proto == SLE_PROTO_ICMP)
+		pi.icmp_type = 8;
+	return pi;
+}
+
+#define IP(a, b, c, d) ((uint32_t)(a) << 24 | (b) << 16 | (c) << 8 | (d))
+
+static void test_builtin(void **st)
+{
+	struct sle_filter f = base();
+	struct sle_pkt_info p;
+
+	p = pkt(SLE_PROTO_TCP, IP(93, 184, 216, 34), 443);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_UDP, IP(1, 1, 1, 1), 53);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_ICMP, IP(8, 8, 8, 8), 7);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_TCP, IP(169, 254, 169, 254), 80);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LINKLOCAL);
+	p = pkt(SLE_PROTO_TCP, IP(169, 254, 170, 2), 80);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LINKLOCAL);
+	p = pkt(SLE_PROTO_UDP, IP(169, 254, 169, 253), 53);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LINKLOCAL);
+	p = pkt(SLE_PROTO_TCP, IP(127, 0, 0, 1), 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LOOPBACK);
+	p = pkt(SLE_PROTO_TCP, IP(127, 1, 2, 3), 22);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LOOPBACK);
+	p = pkt(SLE_PROTO_UDP, IP(224, 0, 0, 251), 5353);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_SPECIAL);
+	p = pkt(SLE_PROTO_UDP, IP(255, 255, 255, 255), 67);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_SPECIAL);
+	p = pkt(SLE_PROTO_UDP, IP(0, 0, 0, 0), 67);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_SPECIAL);
+	p = pkt(47 /* GRE */, IP(1, 2, 3, 4), 0);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_PROTO);
+	p = pkt(SLE_PROTO_ICMP, IP(1, 2, 3, 4), 0);
+	p.icmp_type = 13; /* timestamp: slirp does not carry it */
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_PROTO);
+	p = pkt(SLE_PROTO_TCP, IP(1, 2, 3, 4), 80);
+	p.family = 6;
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_IPV6);
+}
+
+static void test_pool_aliases(void **st)
+{
+	struct sle_filter f = base();
+	struct sle_pkt_info p;
+
+	p = pkt(SLE_PROTO_UDP, IP(10, 77, 0, 1), 53);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_TCP, IP(10, 77, 0, 1), 53);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_ICMP, IP(10, 77, 0, 1), 1);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	/* any other port of the server would be the host's 127.0.0.1 */
+	p = pkt(SLE_PROTO_TCP, IP(10, 77, 0, 1), 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LOOPBACK);
+	/* other clients, too */
+	p = pkt(SLE_PROTO_TCP, IP(10, 77, 3, 9), 22);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LOOPBACK);
+	p = pkt(SLE_PROTO_ICMP, IP(10, 77, 3, 9), 1);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LOOPBACK);
+	p = pkt(SLE_PROTO_UDP, IP(10, 77, 255, 255), 9);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_SPECIAL);
+	/* allow_loopback opens the mapping, but ping stays local and the
+	 * DNS address only ever answers DNS */
+	f.allow_loopback = true;
+	p = pkt(SLE_PROTO_TCP, IP(10, 77, 0, 1), 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LOOPBACK);
+	p = pkt(SLE_PROTO_TCP, IP(10, 77, 0, 9), 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_TCP, IP(127, 0, 0, 1), 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	/* a separate DNS address: the server then only answers ping */
+	f = base();
+	f.dns = IP(10, 77, 0, 3);
+	p = pkt(SLE_PROTO_UDP, IP(10, 77, 0, 1), 53);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LOOPBACK);
+	p = pkt(SLE_PROTO_UDP, IP(10, 77, 0, 3), 53);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_ICMP, IP(10, 77, 0, 1), 0);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+}
+
+static void test_lists(void **st)
+{
+	struct sle_filter f = base();
+	struct sle_cidr allow[1], deny[2];
+	struct sle_pkt_info p;
+
+	assert_true(sle_cidr_parse("169.254.170.2/32", &allow[0]));
+	assert_true(sle_cidr_parse("192.0.2.0/24", &deny[0]));
+	assert_true(sle_cidr_parse("198.51.100.7", &deny[1]));
+	f.allow = allow;
+	f.n_allow = 1;
+	f.deny = deny;
+	f.n_deny = 2;
+	p = pkt(SLE_PROTO_TCP, IP(169, 254, 170, 2), 80);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_TCP, IP(169, 254, 169, 254), 80);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_LINKLOCAL);
+	p = pkt(SLE_PROTO_TCP, IP(192, 0, 2, 200), 80);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_DENY);
+	p = pkt(SLE_PROTO_TCP, IP(198, 51, 100, 7), 80);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_DENY);
+	p = pkt(SLE_PROTO_TCP, IP(198, 51, 100, 8), 80);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+}
+
+static void test_api(void **st)
+{
+	struct sle_filter f = base();
+	struct sle_pkt_info p;
+
+	sle_filter_add_api(&f, IP(172, 31, 5, 6), 8000);
+	sle_filter_add_api(&f, IP(172, 31, 5, 6), 8000);
+	assert_int_equal(f.n_api, 1);
+	p = pkt(SLE_PROTO_TCP, IP(172, 31, 5, 6), 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_API);
+	p = pkt(SLE_PROTO_TCP, IP(172, 31, 5, 6), 8001);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_UDP, IP(172, 31, 5, 6), 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+}
+
+static void test_cidr(void **st)
+{
+	struct sle_cidr c;
+	uint8_t a[16] = {10, 1, 2, 3};
+
+	assert_true(sle_cidr_parse("10.0.0.0/8", &c));
+	assert_true(sle_cidr_match(&c, 4, a));
+	assert_true(sle_cidr_parse("10.1.2.0/23", &c));
+	assert_true(sle_cidr_match(&c, 4, a));
+	assert_true(sle_cidr_parse("10.1.4.0/23", &c));
+	assert_false(sle_cidr_match(&c, 4, a));
+	assert_true(sle_cidr_parse("0.0.0.0/0", &c));
+	assert_true(sle_cidr_match(&c, 4, a));
+	assert_false(sle_cidr_match(&c, 6, a));
+	assert_true(sle_cidr_parse("fd00::/8", &c));
+	assert_int_equal(c.family, 6);
+	assert_false(sle_cidr_parse("10.0.0.0/33", &c));
+	assert_false(sle_cidr_parse("10.0.0/8", &c));
+	assert_false(sle_cidr_parse("10.0.0.0/", &c));
+	assert_false(sle_cidr_parse("", &c));
+	assert_string_equal(sle_reason_name(SLE_R_LINKLOCAL), "link_local");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_builtin),
+		cmocka_unit_test(test_pool_aliases),
+		cmocka_unit_test(test_lists),
+		cmocka_unit_test(test_api),
+		cmocka_unit_test(test_cidr),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

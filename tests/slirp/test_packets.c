@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+/* Packet parsing, refusals (RST / ICMP prohibited) and ARP answers. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "eth.h"
+#include "pkt.h"
+#include "reject.h"
+
+static const uint8_t cli[4] = {10, 77, 0, 2}, srv[4] = {169, 254, 169, 254};
+
+static void test_tcp_syn_rst(void **st)
+{
+	uint8_t syn[40], rst[SLE_REJECT_MAX];
+	struct sle_pkt_info pi, ri;
+	size_t n;
+
+	/* A SYN from the client, built with the segment writer. */
+	sle_tcp_segment(syn, cli, 40000, srv, 80, 1000, 0, SLE_TCP_SYN);
+	assert_true(sle_pkt_parse(syn, sizeof(syn), &pi));
+	assert_int_equal(pi.family, 4);
+	assert_int_equal(pi.proto, SLE_PROTO_TCP);
+	assert_int_equal(pi.sport, 40000);
+	assert_int_equal(pi.dport, 80);
+	assert_int_equal(pi.tcp_seq, 1000);
+	assert_int_equal(pi.tcp_flags, SLE_TCP_SYN);
+	assert_int_equal(pi.payload_len, 0);
+	/* its checksums are right: IP header and TCP with pseudo header */
+	assert_int_equal(sle_csum_fold(sle_csum_add(0, syn, 20)), 0);
+	assert_int_equal(
+		sle_csum_fold(sle_csum_add(
+			sle_csum_pseudo(4, cli, srv, SLE_PROTO_TCP, 20),
+			syn + 20, 20)),
+		0);
+
+	n = sle_reject_build(syn, &pi, rst);
+	assert_int_equal(n, 40);
+	assert_true(sle_pkt_parse(rst, n, &ri));
+	assert_memory_equal(ri.src, srv, 4);
+	assert_memory_equal(ri.dst, cli, 4);
+	assert_int_equal(ri.sport, 80);
+	assert_int_equal(ri.dport, 40000);
+	assert_int_equal(ri.tcp_flags, SLE_TCP_RST | SLE_TCP_ACK);
+	assert_int_equal(ri.tcp_ack, 1001);
+	assert_int_equal(ri.tcp_seq, 0);
+	assert_int_equal(sle_csum_fold(sle_csum_add(0, rst, 20)), 0);
+	assert_int_equal(
+		sle_csum_fold(sle_csum_add(
+			sle_csum_pseudo(4, srv, cli, SLE_PROTO_TCP, 20),
+			rst + 20, 20)),
+		0);
+
+	/* a segment with ACK: RST takes its sequence from the ACK */
+	sle_tcp_segment(syn, cli, 40000, srv, 80, 5, 777, SLE_TCP_ACK);
+	assert_true(sle_pkt_parse(syn, sizeof(syn), &pi));
+	n = sle_reject_build(syn, &pi, rst);
+	assert_true(sle_pkt_parse(rst, n, &ri));
+	assert_int_equal(ri.tcp_flags, SLE_TCP_RST);
+	assert_int_equal(ri.tcp_seq, 777);
+
+	/* never a RST for a RST */
+	sle_tcp_segment(syn, cli, 40000, srv, 80, 5, 0, SLE_TCP_RST);
+	assert_true(sle_pkt_parse(syn, sizeof(syn), &pi));
+	assert_int_equal(sle_reject_build(syn, &pi, rst), 0);
+}
+
+/* UDP datagram 10.77.0.2:5000 -> 169.254.169.254:53 with 4 bytes */
+static size_t udp_pkt(uint8_t *p)
+{
+	static const uint8_t hdr[] = {
+		0x45, 0,  0,  32, 0x12, 0x34, 0,   0,	64,  17,   0,
+		0,    10, 77, 0,  2,	169,  254, 169, 254, 0x13, 0x88,
+		0,    53, 0,  12, 0,	0,    'a', 'b', 'c', 'd'};
+
+	memcpy(p, hdr, sizeof(hdr));
+	return sizeof(hdr);
+}
+
+static void test_udp_icmp_prohibited(void **st)
+{
+	uint8_t p[64], out[SLE_REJECT_MAX];
+	struct sle_pkt_info pi, ri;
+	size_t len = udp_pkt(p), n;
+
+	assert_true(sle_pkt_parse(p, len, &pi));
+	assert_int_equal(pi.proto, SLE_PROTO_UDP);
+	assert_int_equal(pi.sport, 5000);
+	assert_int_equal(pi.dport, 53);
+	assert_int_equal(pi.payload_len, 4);
+	n = sle_reject_build(p, &pi, out);
+	assert_int_equal(n, 20 + 8 + 28);
+	assert_true(sle_pkt_parse(out, n, &ri));
+	assert_int_equal(ri.proto, SLE_PROTO_ICMP);
+	assert_int_equal(ri.icmp_type, 3);
+	assert_int_equal(out[21], 13); /* admin prohibited */
+	assert_memory_equal(ri.src, srv, 4);
+	assert_memory_equal(ri.dst, cli, 4);
+	/* quotes the original header + 8 bytes */
+	assert_memory_equal(out + 28, p, 28);
+	assert_int_equal(sle_csum_fold(sle_csum_add(0, out, 20)), 0);
+	assert_int_equal(sle_csum_fold(sle_csum_add(0, out + 20, n - 20)), 0);
+
+	/* no ICMP error about an ICMP error */
+	assert_int_equal(sle_reject_build(out, &ri, p), 0);
+}
+
+static void test_parse_rejects(void **st)
+{
+	uint8_t p[64];
+	struct sle_pkt_info pi;
+	size_t len = udp_pkt(p);
+
+	assert_false(sle_pkt_parse(p, 19, &pi));
+	assert_false(sle_pkt_parse(p, len - 1, &pi)); /* total length > len */
+	p[0] = 0x44;				      /* IHL 16 < 20 */
+	assert_false(sle_pkt_parse(p, len, &pi));
+	p[0] = 0x55; /* version 5 */
+	assert_false(sle_pkt_parse(p, len, &pi));
+	udp_pkt(p);
+	p[6] = 0x00;
+	p[7] = 0x10; /* a later fragment: no ports */
+	assert_true(sle_pkt_parse(p, len, &pi));
+	assert_false(pi.first_frag);
+	assert_int_equal(pi.dport, 0);
+}
+
+static void test_arp(void **st)
+{
+	/* slirp's request: who has 10.77.0.2? tell 10.77.0.1 */
+	uint8_t req[SLE_ARP_FRAME_LEN] = {
+		0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x52, 0x55, 10, 77, 0,
+		1,    0x08, 0x06, 0,	1,    0x08, 0,	  6,	4,  0,	1,
+		0x52, 0x55, 10,	  77,	0,    1,    10,	  77,	0,  1,	0,
+		0,    0,    0,	  0,	0,    10,   77,	  0,	2};
+	uint8_t rep[SLE_ARP_FRAME_LEN], ip[4], mac[6];
+	static const uint8_t slirp_mac[6] = {0x52, 0x55, 10, 77, 0, 1};
+
+	assert_true(sle_arp_answer(req, sizeof(req), rep, ip));
+	assert_memory_equal(ip, cli, 4);
+	sle_fake_mac(cli, mac);
+	assert_int_equal(mac[0] & 3, 2); /* locally administered unicast */
+	assert_memory_equal(rep, slirp_mac, 6);
+	assert_memory_equal(rep + 6, mac, 6);
+	assert_int_equal(sle_eth_type(rep), SLE_ETH_P_ARP);
+	assert_int_equal(rep[21], 2); /* reply */
+	assert_memory_equal(rep + 22, mac, 6);
+	assert_memory_equal(rep + 28, cli, 4);
+	assert_memory_equal(rep + 32, slirp_mac, 6);
+	assert_memory_equal(rep + 38, req + 28, 4);
+	/* a reply is not answered, nor a short frame */
+	assert_false(sle_arp_answer(rep, sizeof(rep), req, ip));
+	assert_false(sle_arp_answer(req, 30, rep, ip));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_tcp_syn_rst),
+		cmocka_unit_test(test_udp_icmp_prohibited),
+		cmocka_unit_test(test_parse_rejects),
+		cmocka_unit_test(test_arp),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
