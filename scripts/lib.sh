@@ -4,7 +4,7 @@
 EVPN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Debian 12 packages: to build, to run, and to test against real peers.
-EVPN_BUILD_PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev
+EVPN_BUILD_PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 	libsodium-dev libb2-dev libev-dev libyaml-dev libcivetweb-dev
 	libcurl4-openssl-dev libslirp-dev libglib2.0-dev libjansson-dev
 	libqrencode-dev libpng-dev libcmocka-dev)
