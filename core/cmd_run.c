@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <evpn/api.h>
 
@@ -38,7 +39,14 @@ static void on_hup(struct ev_loop *loop, ev_signal *w, int revents)
 static void print_hints(struct evpn_core *core, const struct evpnd_args *a)
 {
 	struct evpn_plugin_inst *api = core->plugins[EVPN_KIND_API];
-	char addr[128] = "127.0.0.1:8000";
+	char addr[128] = "127.0.0.1:8000", self[512];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	/* copy-paste ready: the binary as it is, not as it may be on PATH */
+	if (n > 0)
+		self[n] = '\0';
+	else
+		snprintf(self, sizeof(self), "evpnd");
 
 	if (api) {
 		const struct evpn_api_ops *ops = api->desc->vtable;
@@ -49,14 +57,14 @@ static void print_hints(struct evpn_core *core, const struct evpnd_args *a)
 			(void)ops->bound_address(api->self, addr, sizeof(addr));
 		core_info("API listening on http://%s", addr);
 	}
-	core_info("master API key: run `evpnd master-key -c %s` to print it",
+	core_info("master API key: run `%s master-key -c %s` to print it", self,
 		  a->config);
 	if (api)
 		core_info("create a first user: curl -sS -X POST "
 			  "http://%s/users -H \"Authorization: Bearer "
-			  "$(evpnd master-key -c %s)\" -H 'Content-Type: "
+			  "$(%s master-key -c %s)\" -H 'Content-Type: "
 			  "application/json' -d '{\"client_id\":\"alice\"}'",
-			  addr, a->config);
+			  addr, self, a->config);
 }
 
 int evpnd_cmd_run(const struct evpnd_args *a)
