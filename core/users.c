@@ -467,6 +467,31 @@ static int u_list(void *self, evpn_users_list_cb cb, void *arg)
 	return r;
 }
 
+/* A copy of a user's record, taken under the lock. */
+static int snapshot(struct evpn_users *u, const char *id, struct user_rec *out,
+		    struct evpn_users_error *err)
+{
+	struct user_rec *r;
+
+	pthread_mutex_lock(&u->mu);
+	r = users_find_locked(u, id);
+	if (r)
+		*out = *r;
+	pthread_mutex_unlock(&u->mu);
+	if (!r) {
+		set_err(err, EVPN_ERR_NOTFOUND, "no user '%s'", id);
+		return EVPN_ERR_NOTFOUND;
+	}
+	return EVPN_OK;
+}
+
+static int store_failed(struct evpn_users_error *err, int rc)
+{
+	set_err(err, EVPN_ERR_UNAVAILABLE, "the store failed: %s",
+		evpn_strerror(rc));
+	return EVPN_ERR_UNAVAILABLE;
+}
+
 static int u_set_status(void *self, const char *id, bool active,
 			struct evpn_user *out, struct evpn_users_error *err)
 {
@@ -475,21 +500,12 @@ static int u_set_status(void *self, const char *id, bool active,
 	const char *st = active ? "active" : "inactive";
 	int rc;
 
-	pthread_mutex_lock(&u->mu);
-	r = users_find_locked(u, id);
-	if (r)
-		copy = *r;
-	pthread_mutex_unlock(&u->mu);
-	if (!r) {
-		set_err(err, EVPN_ERR_NOTFOUND, "no user '%s'", id);
-		return EVPN_ERR_NOTFOUND;
-	}
+	rc = snapshot(u, id, &copy, err);
+	if (rc != EVPN_OK)
+		return rc;
 	rc = users_put(u, id, "status", st, 0);
-	if (rc != EVPN_OK) {
-		set_err(err, EVPN_ERR_UNAVAILABLE, "the store failed: %s",
-			evpn_strerror(rc));
-		return EVPN_ERR_UNAVAILABLE;
-	}
+	if (rc != EVPN_OK)
+		return store_failed(err, rc);
 	pthread_mutex_lock(&u->mu);
 	r = users_find_locked(u, id);
 	if (r) {
@@ -508,28 +524,19 @@ static int u_set_status(void *self, const char *id, bool active,
 int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
 			  struct evpn_users_error *err)
 {
-	struct user_rec *r, copy;
+	struct user_rec copy;
 	char key[160];
 	int rc;
 
-	pthread_mutex_lock(&u->mu);
-	r = users_find_locked(u, id);
-	if (r)
-		copy = *r;
-	pthread_mutex_unlock(&u->mu);
-	if (!r) {
-		set_err(err, EVPN_ERR_NOTFOUND, "no user '%s'", id);
-		return EVPN_ERR_NOTFOUND;
-	}
+	rc = snapshot(u, id, &copy, err);
+	if (rc != EVPN_OK)
+		return rc;
 	/* Un-commit first: once status is gone the user is not served here
 	 * or on any instance that reloads, whatever happens next. */
 	snprintf(key, sizeof(key), "users/%s/status", id);
 	rc = u->st->del(u->sts, key);
-	if (rc != EVPN_OK && rc != EVPN_ERR_NOTFOUND) {
-		set_err(err, EVPN_ERR_UNAVAILABLE, "the store failed: %s",
-			evpn_strerror(rc));
-		return EVPN_ERR_UNAVAILABLE;
-	}
+	if (rc != EVPN_OK && rc != EVPN_ERR_NOTFOUND)
+		return store_failed(err, rc);
 	pthread_mutex_lock(&u->mu);
 	users_remove_locked(u, id);
 	pthread_mutex_unlock(&u->mu);
