@@ -50,6 +50,12 @@ static const struct evpn_config_key users_schema[] = {
 	 .def = "30s",
 	 .desc = "age after which a half-created user (a crash mid-create) "
 		 "is swept from the store"},
+	{.key = "sync_interval",
+	 .type = EVPN_CFG_DURATION,
+	 .def = "5s",
+	 .desc = "how often to read the store's change marker, so that users "
+		 "created, disabled or deleted by another instance sharing the "
+		 "store become live here; 0: never (SIGHUP still reloads)"},
 	EVPN_CONFIG_KEYS_END,
 };
 
@@ -165,28 +171,15 @@ static int load_network(struct evpn_core *core, struct evpn_errors *errs)
 /*
  * One shipped config serves several plugins of a kind (EVPN_STORE=file or
  * ssm): `config` may hold one map per plugin name, and the one named after
- * the plugin in use is its config. That form is recognised only when every
- * key of `config` names an installed plugin of this kind and is not a key
- * of the used plugin's schema, so a typo is still an unknown-key error.
+ * the plugin in use is its config. That form is recognised when `config`
+ * has a map named after the plugin in use, every value is a map, and no key
+ * is one of that plugin's own keys -- so a typo is still an unknown-key
+ * error, and the other plugins need not be installed.
  */
-static bool names_plugin(struct evpn_core *core, enum evpn_kind kind,
-			 const char *name)
-{
-	char *path = evpn_loader_path(core->plugin_dir, kind, name);
-	struct stat st;
-	bool ok;
-
-	if (!path || strchr(name, '/'))
-		return free(path), false;
-	ok = stat(path, &st) == 0;
-	free(path);
-	return ok;
-}
-
-static struct evpn_config_node *
-select_config(struct evpn_core *core, enum evpn_kind kind,
-	      struct evpn_plugin_inst *pi, struct evpn_config_node *cfg,
-	      char *what, size_t whatlen, const char *kindkey)
+static struct evpn_config_node *select_config(struct evpn_plugin_inst *pi,
+					      struct evpn_config_node *cfg,
+					      char *what, size_t whatlen,
+					      const char *kindkey)
 {
 	struct evpn_config_node *sub = NULL;
 
@@ -198,28 +191,15 @@ select_config(struct evpn_core *core, enum evpn_kind kind,
 
 		while (k && k->key && strcmp(k->key, cfg->keys[i]) != 0)
 			k++;
-		if ((k && k->key) || cfg->items[i]->type != EVPN_NODE_MAP ||
-		    !names_plugin(core, kind, cfg->keys[i]))
+		if ((k && k->key) || cfg->items[i]->type != EVPN_NODE_MAP)
 			return cfg;
 		if (strcmp(cfg->keys[i], pi->desc->name) == 0)
 			sub = cfg->items[i];
 	}
+	if (!sub)
+		return cfg;
 	snprintf(what, whatlen, "plugins.%s.config.%s", kindkey,
 		 pi->desc->name);
-	if (sub)
-		return sub;
-	/* no block for this plugin: an empty one, defaults apply */
-	sub = calloc(1, sizeof(*sub));
-	if (!sub)
-		return NULL;
-	sub->type = EVPN_NODE_MAP;
-	sub->file = cfg->file;
-	sub->line = cfg->line;
-	sub->col = cfg->col;
-	if (evpn_config_map_append(cfg, pi->desc->name, sub)) {
-		free(sub);
-		return NULL;
-	}
 	return sub;
 }
 
@@ -338,8 +318,8 @@ int evpn_daemon_load(struct evpn_core *core, const char *config_path,
 			}
 			pi->config = m;
 		}
-		pi->config = select_config(core, kind, pi, pi->config, what,
-					   sizeof(what), plugins->keys[i]);
+		pi->config = select_config(pi, pi->config, what, sizeof(what),
+					   plugins->keys[i]);
 		if (!pi->config)
 			return EVPN_ERR_NOMEM;
 		if (!what[0])
@@ -479,6 +459,7 @@ static int start_users(struct evpn_core *core, bool create_keys)
 	struct evpn_users_opts opts = {
 		.master_key = c->get_str(core->cfg->root, "master_key", ""),
 		.partial_grace = c->get_duration(uc, "partial_grace", 30),
+		.sync_interval = c->get_duration(uc, "sync_interval", 5),
 	};
 	char pub[45];
 	bool created;

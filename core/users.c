@@ -388,6 +388,7 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	}
 	out->user = rec.u;
 	users_push_peer(u, &rec, false);
+	users_bump_generation(u);
 	u->host->metric_add(u->m_created, 1);
 	evpn_metrics_gauge_users(u);
 	evpn_info(u->host, "created user '%s' at %s%s%s", rec.u.client_id,
@@ -515,6 +516,7 @@ static int u_set_status(void *self, const char *id, bool active,
 	pthread_mutex_unlock(&u->mu);
 	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
 	users_push_peer(u, &copy, false);
+	users_bump_generation(u);
 	if (out)
 		*out = copy.u;
 	evpn_info(u->host, "user '%s' is now %s", id, st);
@@ -542,6 +544,7 @@ int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
 	pthread_mutex_unlock(&u->mu);
 	users_push_peer(u, &copy, true);
 	users_delete_records(u, id, copy.u.address);
+	users_bump_generation(u);
 	pthread_mutex_lock(&u->mu);
 	evpn_pool_mark(&u->pool, copy.u.address, false);
 	pthread_mutex_unlock(&u->mu);
@@ -797,6 +800,7 @@ static void *maint_main(void *arg)
 		reload = u->reload_requested;
 		u->reload_requested = false;
 		pthread_mutex_unlock(&u->mu);
+		users_sync_tick(u);
 		if (reload && evpn_users_load(u) != EVPN_OK)
 			evpn_warn(u->host, "reload failed; keeping the "
 					   "users already loaded");

@@ -15,6 +15,7 @@ extern const struct evpn_users_ops evpn_users_ops_impl;
 struct evpn_users_opts {
 	const char *master_key; /* from config/env, or NULL: use the store */
 	double partial_grace; /* seconds before a half-created user is swept */
+	double sync_interval; /* poll of the shared change marker; 0: off */
 };
 
 /* host: the core's identity (logs, post, registry). */

@@ -37,6 +37,9 @@ struct evpn_users {
 	char server_pub_b64[45];
 	bool has_server_key;
 	bool live; /* the transport has our peers: push changes */
+	/* Shared-store sync: the change marker last written or seen here. */
+	char gen_seen[65];
+	double next_sync;
 
 	/* maintenance thread */
 	pthread_t thread;
@@ -63,6 +66,10 @@ int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
 			  struct evpn_users_error *err);
 
 void evpn_metrics_gauge_users(struct evpn_users *u);
+/* users_sync.c */
+void users_bump_generation(struct evpn_users *u);
+void users_sync_tick(struct evpn_users *u);
+int users_read_generation(struct evpn_users *u, char out[65]);
 
 /* wgconf.c */
 char *evpn_render_wg_config(const struct evpn_network *net,

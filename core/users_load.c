@@ -213,9 +213,14 @@ int evpn_users_load(struct evpn_users *u)
 	size_t nrec = 0, swept = 0;
 	struct evpn_pool pool;
 	int64_t now = (int64_t)time(NULL);
+	char gen[65];
 	int r;
 
-	r = u->st->list(u->sts, "users/", collect_cb, &c);
+	/* The change marker first: whatever changes after it is read bumps it
+	 * again, so the next sync tick catches it. */
+	r = users_read_generation(u, gen);
+	if (r == EVPN_OK)
+		r = u->st->list(u->sts, "users/", collect_cb, &c);
 	if (r == EVPN_OK && c.oom)
 		r = EVPN_ERR_NOMEM;
 	if (r == EVPN_OK)
@@ -310,6 +315,7 @@ int evpn_users_load(struct evpn_users *u)
 		push_diff(u, u->recs, u->n, recs, nrec);
 	free(u->recs);
 	u->recs = recs;
+	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
 	u->n = u->cap = nrec;
 	if (!u->cap) {
 		u->cap = 1;

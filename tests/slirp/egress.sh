@@ -68,6 +68,14 @@ cleanup() {
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+	# anything the test started that is still in its namespaces
+	for n in $NS_C $NS_S $NS_H; do
+		for p in $(ip netns pids $n 2>/dev/null); do kill $p 2>/dev/null; done
+	done
+	sleep 0.3
+	for n in $NS_C $NS_S $NS_H; do
+		for p in $(ip netns pids $n 2>/dev/null); do kill -9 $p 2>/dev/null; done
+	done
 	ip netns del $NS_C 2>/dev/null
 	ip netns del $NS_S 2>/dev/null
 	ip netns del $NS_H 2>/dev/null
@@ -113,18 +121,18 @@ echo "nameserver 10.77.0.1" >/etc/netns/$NS_C/resolv.conf
 mkdir -p "$TMP/www"
 head -c 50M /dev/urandom >"$TMP/www/big.bin"
 echo "hello from the hosts namespace" >"$TMP/www/small.txt"
-inH $PY -m http.server --bind $HOST --directory "$TMP/www" 8080 \
+ip netns exec $NS_H $PY -m http.server --bind $HOST --directory "$TMP/www" 8080 \
 	>"$TMP/http.log" 2>&1 &
 PIDS+=($!)
-inH dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts \
+ip netns exec $NS_H dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts \
 	--listen-address=$HOST --bind-interfaces --user=root \
 	--address=/www.evpn.test/$HOST --pid-file="$TMP/dnsmasq.pid" \
 	--log-facility="$TMP/dnsmasq.log" --log-queries &
 PIDS+=($!)
-inH iperf3 -s -B $HOST -p 5201 >"$TMP/iperf3-s.log" 2>&1 &
+ip netns exec $NS_H iperf3 -s -B $HOST -p 5201 >"$TMP/iperf3-s.log" 2>&1 &
 PIDS+=($!)
 # a service on the server namespace's loopback that clients must not reach
-inS $PY -m http.server --bind 127.0.0.1 --directory "$TMP/www" 18080 \
+ip netns exec $NS_S $PY -m http.server --bind 127.0.0.1 --directory "$TMP/www" 18080 \
 	>"$TMP/loopback-http.log" 2>&1 &
 PIDS+=($!)
 
@@ -152,7 +160,7 @@ plugins:
   auth: { use: bearer }
 YAML
 chmod 644 "$TMP/evpn.yaml"
-inS setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+ip netns exec $NS_S setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
 	--bounding-set=-all "$EVPND" run -c "$TMP/evpn.yaml" \
 	>"$TMP/evpnd.log" 2>&1 &
 EVPND_PID=$!
@@ -249,7 +257,7 @@ check "the API still works for the host itself" \
 for i in $(seq 1 40); do inC ip addr add 10.77.1.$i/16 dev $TUN; done
 cpids=()
 for i in $(seq 1 40); do
-	inC curl -sS -m 30 --interface 10.77.1.$i -o "$TMP/c$i.txt" \
+	ip netns exec $NS_C curl -sS -m 30 --interface 10.77.1.$i -o "$TMP/c$i.txt" \
 		http://$HOST:8080/small.txt 2>"$TMP/c$i.err" &
 	cpids+=($!)
 done
