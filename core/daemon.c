@@ -50,6 +50,12 @@ static const struct evpn_config_key users_schema[] = {
 	 .def = "30s",
 	 .desc = "age after which a half-created user (a crash mid-create) "
 		 "is swept from the store"},
+	{.key = "reconcile_interval",
+	 .type = EVPN_CFG_DURATION,
+	 .def = "1h",
+	 .desc = "how often to load every user record in full, repairing the "
+		 "compact index and sweeping crash leftovers; 0: only at "
+		 "start-up without an index and on SIGHUP"},
 	{.key = "sync_interval",
 	 .type = EVPN_CFG_DURATION,
 	 .def = "5s",
@@ -460,6 +466,8 @@ static int start_users(struct evpn_core *core, bool create_keys)
 		.master_key = c->get_str(core->cfg->root, "master_key", ""),
 		.partial_grace = c->get_duration(uc, "partial_grace", 30),
 		.sync_interval = c->get_duration(uc, "sync_interval", 5),
+		.reconcile_interval =
+			c->get_duration(uc, "reconcile_interval", 3600),
 	};
 	char pub[45];
 	bool created;
@@ -497,7 +505,7 @@ static int start_users(struct evpn_core *core, bool create_keys)
 	if (created)
 		core_info("created the master API key in the store (read it "
 			  "with `evpnd master-key`)");
-	r = evpn_users_load(core->users);
+	r = evpn_users_load_quick(core->users);
 	if (r != EVPN_OK)
 		return r;
 	return evpn_users_start(core->users);

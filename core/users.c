@@ -30,6 +30,8 @@ static int rec_cmp(const void *key, const void *elem)
 
 struct user_rec *users_find_locked(struct evpn_users *u, const char *id)
 {
+	if (!u->n)
+		return NULL;
 	return bsearch(id, u->recs, u->n, sizeof(*u->recs), rec_cmp);
 }
 
@@ -373,6 +375,10 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	r = users_put(u, rec.u.client_id, "status", "active", 0);
 	if (r != EVPN_OK)
 		goto store_fail;
+	/* 5. the index, before we answer: acknowledged users are indexed */
+	r = users_index_put(u, &rec);
+	if (r != EVPN_OK)
+		goto store_fail;
 
 	out->config = evpn_render_wg_config(u->host->network, u->server_pub_b64,
 					    rec.u.address,
@@ -507,6 +513,10 @@ static int u_set_status(void *self, const char *id, bool active,
 	rc = users_put(u, id, "status", st, 0);
 	if (rc != EVPN_OK)
 		return store_failed(err, rc);
+	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
+	rc = users_index_put(u, &copy);
+	if (rc != EVPN_OK)
+		return store_failed(err, rc);
 	pthread_mutex_lock(&u->mu);
 	r = users_find_locked(u, id);
 	if (r) {
@@ -533,8 +543,12 @@ int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
 	rc = snapshot(u, id, &copy, err);
 	if (rc != EVPN_OK)
 		return rc;
-	/* Un-commit first: once status is gone the user is not served here
-	 * or on any instance that reloads, whatever happens next. */
+	/* Un-commit first: once the index record and status are gone the
+	 * user is not served here or on any instance that reloads, whatever
+	 * happens next. */
+	rc = users_index_del(u, id);
+	if (rc != EVPN_OK && rc != EVPN_ERR_NOTFOUND)
+		return store_failed(err, rc);
 	snprintf(key, sizeof(key), "users/%s/status", id);
 	rc = u->st->del(u->sts, key);
 	if (rc != EVPN_OK && rc != EVPN_ERR_NOTFOUND)
@@ -801,6 +815,7 @@ static void *maint_main(void *arg)
 		u->reload_requested = false;
 		pthread_mutex_unlock(&u->mu);
 		users_sync_tick(u);
+		users_reconcile_tick(u);
 		if (reload && evpn_users_load(u) != EVPN_OK)
 			evpn_warn(u->host, "reload failed; keeping the "
 					   "users already loaded");

@@ -16,6 +16,7 @@ struct evpn_users_opts {
 	const char *master_key; /* from config/env, or NULL: use the store */
 	double partial_grace; /* seconds before a half-created user is swept */
 	double sync_interval; /* poll of the shared change marker; 0: off */
+	double reconcile_interval; /* full load + index repair; 0: off */
 };
 
 /* host: the core's identity (logs, post, registry). */
@@ -35,6 +36,9 @@ int evpn_users_master_key(struct evpn_users *u, char *out, size_t outlen,
 			  bool *created) EVPN_WUR;
 /* (Re)load every user from the store and sweep half-created ones. */
 int evpn_users_load(struct evpn_users *u) EVPN_WUR;
+/* The same from the compact index when it is complete (start-up, sync);
+ * falls back to the full load. */
+int evpn_users_load_quick(struct evpn_users *u) EVPN_WUR;
 /* Loop thread: hand the server key and every user to the transport. */
 int evpn_users_attach_transport(struct evpn_users *u) EVPN_WUR;
 /* Background thread for expiry; stop before free. */

@@ -40,6 +40,7 @@ struct evpn_users {
 	/* Shared-store sync: the change marker last written or seen here. */
 	char gen_seen[65];
 	double next_sync;
+	double next_reconcile;
 
 	/* maintenance thread */
 	pthread_t thread;
@@ -69,7 +70,15 @@ void evpn_metrics_gauge_users(struct evpn_users *u);
 /* users_sync.c */
 void users_bump_generation(struct evpn_users *u);
 void users_sync_tick(struct evpn_users *u);
+void users_reconcile_tick(struct evpn_users *u);
 int users_read_generation(struct evpn_users *u, char out[65]);
+/* users_index.c */
+int users_index_put(struct evpn_users *u, const struct user_rec *r);
+int users_index_del(struct evpn_users *u, const char *id);
+int users_index_load(struct evpn_users *u, struct user_rec **recs, size_t *n,
+		     bool *complete);
+void users_index_repair(struct evpn_users *u, const struct user_rec *recs,
+			size_t n);
 
 /* wgconf.c */
 char *evpn_render_wg_config(const struct evpn_network *net,

@@ -310,6 +310,7 @@ int evpn_users_load(struct evpn_users *u)
 			swept++;
 	}
 
+	users_index_repair(u, recs, nrec);
 	pthread_mutex_lock(&u->mu);
 	if (u->live)
 		push_diff(u, u->recs, u->n, recs, nrec);
@@ -339,4 +340,51 @@ out:
 	free(cl.c);
 	free(recs);
 	return r;
+}
+
+int evpn_users_load_quick(struct evpn_users *u)
+{
+	struct user_rec *recs = NULL;
+	struct evpn_pool pool;
+	size_t nrec = 0;
+	bool complete;
+	char gen[65];
+	int r;
+
+	r = users_read_generation(u, gen);
+	if (r == EVPN_OK)
+		r = users_index_load(u, &recs, &nrec, &complete);
+	if (r != EVPN_OK) {
+		evpn_error(u->host, "cannot read users from the store: %s",
+			   evpn_strerror(r));
+		return r == EVPN_ERR_NOMEM ? r : EVPN_ERR_UNAVAILABLE;
+	}
+	if (!complete)
+		return evpn_users_load(u);
+	if (nrec)
+		qsort(recs, nrec, sizeof(*recs), rec_by_id);
+	if (evpn_pool_init(&pool, u->host->network->pool) != EVPN_OK) {
+		free(recs);
+		return EVPN_ERR_CONFIG;
+	}
+	/* Address claims are not listed here: a claim nobody owns only makes
+	 * a create skip that address until the next full load sweeps it. */
+	for (size_t i = 0; i < nrec; i++)
+		evpn_pool_mark(&pool, recs[i].u.address, true);
+	pthread_mutex_lock(&u->mu);
+	if (u->live)
+		push_diff(u, u->recs, u->n, recs, nrec);
+	free(u->recs);
+	u->recs = recs;
+	/* recs may be NULL when the index is empty: cap 0, insert grows it */
+	u->n = u->cap = nrec;
+	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
+	pool.hint = u->pool.hint;
+	evpn_pool_free(&u->pool);
+	u->pool = pool;
+	pthread_mutex_unlock(&u->mu);
+	evpn_metrics_gauge_users(u);
+	evpn_info(u->host, "loaded %zu user%s from the store index", nrec,
+		  nrec == 1 ? "" : "s");
+	return EVPN_OK;
 }

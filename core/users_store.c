@@ -39,6 +39,10 @@ void users_delete_records(struct evpn_users *u, const char *id,
 	char key[160];
 	int r;
 
+	r = users_index_del(u, id);
+	if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
+		evpn_warn(u->host, "could not delete peers/%s: %s", id,
+			  evpn_strerror(r));
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		snprintf(key, sizeof(key), "users/%s/%s", id, leaves[i]);
 		r = u->st->del(u->sts, key);

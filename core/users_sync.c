@@ -6,9 +6,10 @@
  * one key each sync_interval and reloads its users when the value is not the
  * one it last wrote or saw. One small read per interval instead of a full
  * listing, and a change made anywhere is live everywhere within about one
- * interval. A random value (not a counter) needs no read-modify-write, so
- * concurrent writers cannot lose an update: any change of value triggers a
- * reload, which reads the whole current state.
+ * interval. Every writer stores its data before the marker, and a load
+ * records the marker it read before listing; so any write a load may have
+ * missed is followed by a marker value the load did not record. A random
+ * value needs no read-modify-write.
  */
 #include <stdio.h>
 #include <string.h>
@@ -34,19 +35,17 @@ void users_bump_generation(struct evpn_users *u)
 	char gen[33];
 	int r;
 
+	/* Our own write is deliberately not marked as seen: if another
+	 * instance wrote just before us, our value hides theirs, and only the
+	 * reload our own change triggers at the next tick picks theirs up. */
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(gen, sizeof(gen), raw, sizeof(raw));
 	r = u->st->put(u->sts, GENERATION_KEY, gen, strlen(gen), 0);
-	if (r != EVPN_OK) {
-		/* The change itself is stored; other instances see it at their
-		 * next reload. */
+	if (r != EVPN_OK)
+		/* The change itself is stored; other instances see it at
+		 * their next full load. */
 		evpn_warn(u->host, "cannot update the change marker: %s",
 			  evpn_strerror(r));
-		return;
-	}
-	pthread_mutex_lock(&u->mu);
-	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
-	pthread_mutex_unlock(&u->mu);
 }
 
 int users_read_generation(struct evpn_users *u, char out[65])
@@ -89,8 +88,26 @@ void users_sync_tick(struct evpn_users *u)
 	if (changed) {
 		evpn_info(u->host,
 			  "the store changed elsewhere: reloading users");
-		if (evpn_users_load(u) != EVPN_OK)
+		if (evpn_users_load_quick(u) != EVPN_OK)
 			evpn_warn(u->host, "reload failed; trying again in %gs",
 				  u->opts.sync_interval);
 	}
+}
+
+/* Maintenance thread: a full load now and then repairs the index and
+ * sweeps what crashes left behind (half-created users, orphan claims). */
+void users_reconcile_tick(struct evpn_users *u)
+{
+	if (u->opts.reconcile_interval <= 0)
+		return;
+	if (u->next_reconcile == 0) {
+		u->next_reconcile = mono_now() + u->opts.reconcile_interval;
+		return;
+	}
+	if (mono_now() < u->next_reconcile)
+		return;
+	u->next_reconcile = mono_now() + u->opts.reconcile_interval;
+	if (evpn_users_load(u) != EVPN_OK)
+		evpn_warn(u->host, "periodic full load failed; keeping the "
+				   "users already loaded");
 }
