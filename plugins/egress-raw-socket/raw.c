@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <evpn/config.h>
@@ -18,15 +19,19 @@
 #include <evpn/host.h>
 #include <evpn/plugin.h>
 
+#include "gso.h"
 #include "tun.h"
 
 #define BATCH 64
 #define BUF 65536 /* a TUN read returns at most one packet of <= 64 KiB */
+#define VNET_HDR sizeof(struct virtio_net_hdr)
+#define SEG 4096 /* one TSO segment: headers + MSS */
 
 struct raw {
 	const struct evpn_host *host;
 	char name[16];
 	bool configure;
+	bool offload; /* reads and writes carry a virtio_net_hdr */
 	unsigned mtu;
 	uint32_t addr_be;
 	unsigned prefix;
@@ -35,7 +40,10 @@ struct raw {
 	struct evpn_sink to_transport;
 	uint8_t *bufs; /* BATCH * BUF, allocated once: no malloc per packet */
 	struct evpn_pkt pkts[BATCH];
-	struct evpn_metric *m_rx, *m_tx, *m_drop_write, *m_drop_short;
+	struct evpn_pkt_batch batch; /* being filled (offload path) */
+	uint8_t *rbuf;		     /* VNET_HDR + BUF: one read (offload) */
+	uint8_t seg[SEG];	     /* one segment being built */
+	struct evpn_metric *m_rx, *m_tx, *m_drop_write, *m_drop_short, *m_gso;
 };
 
 static const struct evpn_config_key schema[] = {
@@ -53,6 +61,12 @@ static const struct evpn_config_key schema[] = {
 	 .min = 0,
 	 .max = 65535,
 	 .desc = "device MTU; 0: network.mtu"},
+	{.key = "offload",
+	 .type = EVPN_CFG_BOOL,
+	 .def = "true",
+	 .desc = "TUN offloads (virtio-net header, TSO): the kernel passes "
+		 "TCP super-packets that the egress segments, instead of "
+		 "one read per packet"},
 	{.key = "configure",
 	 .type = EVPN_CFG_BOOL,
 	 .def = "true",
@@ -81,6 +95,7 @@ static int raw_create(const struct evpn_host *h,
 		return EVPN_ERR_CONFIG;
 	}
 	r->configure = c->get_bool(cfg, "configure", true);
+	r->offload = c->get_bool(cfg, "offload", true);
 	r->mtu = (unsigned)c->get_int(cfg, "mtu", 0);
 	if (!r->mtu)
 		r->mtu = h->network->mtu ? h->network->mtu : 1420;
@@ -105,7 +120,10 @@ static int raw_create(const struct evpn_host *h,
 		}
 	}
 	r->bufs = malloc((size_t)BATCH * BUF);
-	if (!r->bufs) {
+	r->rbuf = malloc(VNET_HDR + BUF);
+	if (!r->bufs || !r->rbuf) {
+		free(r->bufs);
+		free(r->rbuf);
 		free(r);
 		return EVPN_ERR_NOMEM;
 	}
@@ -120,6 +138,9 @@ static int raw_create(const struct evpn_host *h,
 	r->m_drop_write =
 		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_drops_total",
 			  "Packets the egress dropped", "reason=\"tun_write\"");
+	r->m_gso = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_gso_packets_total",
+		"TCP super-packets (TSO) read and segmented", NULL);
 	r->m_drop_short =
 		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_drops_total",
 			  "Packets the egress dropped", "reason=\"malformed\"");
@@ -127,10 +148,71 @@ static int raw_create(const struct evpn_host *h,
 	return EVPN_OK;
 }
 
+static void deliver(struct raw *r)
+{
+	if (!r->batch.n)
+		return;
+	r->host->metric_add(r->m_rx, r->batch.n);
+	if (r->to_transport.deliver)
+		r->to_transport.deliver(r->to_transport.self, &r->batch);
+	r->batch.n = 0;
+}
+
+static int emit(void *arg, const uint8_t *pkt, size_t len)
+{
+	struct raw *r = arg;
+	struct evpn_pkt *p = &r->pkts[r->batch.n];
+
+	if (len < 20 || len > BUF) {
+		r->host->metric_add(r->m_drop_short, 1);
+		return 0;
+	}
+	memcpy(p->data, pkt, len);
+	p->len = (uint32_t)len;
+	p->peer = 0;
+	p->flags = 0;
+	if (++r->batch.n == BATCH)
+		deliver(r);
+	return 0;
+}
+
+/* Kernel -> clients with offloads: each read is one packet or one TCP
+ * super-packet, cut into segments into the batch. */
+static void read_offload(struct raw *r, int fd)
+{
+	struct virtio_net_hdr vh;
+	int reads;
+
+	r->batch.pkts = r->pkts;
+	r->batch.n = 0;
+	for (reads = 0; reads < BATCH; reads++) {
+		ssize_t n = read(fd, r->rbuf, VNET_HDR + BUF);
+
+		if (n <= 0)
+			break;
+		if ((size_t)n < VNET_HDR + 20) {
+			r->host->metric_add(r->m_drop_short, 1);
+			continue;
+		}
+		memcpy(&vh, r->rbuf, VNET_HDR);
+		if (vh.gso_type != VIRTIO_NET_HDR_GSO_NONE)
+			r->host->metric_add(r->m_gso, 1);
+		if (gso_split(&vh, r->rbuf + VNET_HDR, (size_t)n - VNET_HDR,
+			      r->seg, sizeof(r->seg), emit, r) < 0)
+			r->host->metric_add(r->m_drop_short, 1);
+	}
+	deliver(r);
+}
+
 /* Kernel -> clients: drain the TUN device in batches. */
 static void on_readable(struct evpn_io *w, int fd, int revents, void *arg)
 {
 	struct raw *r = arg;
+
+	if (r->offload) {
+		read_offload(r, fd);
+		return;
+	}
 
 	for (;;) {
 		struct evpn_pkt_batch b = {.pkts = r->pkts, .n = 0};
@@ -164,7 +246,7 @@ static int raw_start(void *self)
 	struct raw *r = self;
 	char err[256];
 
-	r->fd = tun_open(r->name, err, sizeof(err));
+	r->fd = tun_open(r->name, &r->offload, err, sizeof(err));
 	if (r->fd < 0) {
 		evpn_error(r->host, "%s", err);
 		return r->fd == -EPERM || r->fd == -EACCES
@@ -206,6 +288,7 @@ static void raw_destroy(void *self)
 
 	raw_stop(r);
 	free(r->bufs);
+	free(r->rbuf);
 	free(r);
 }
 
@@ -226,8 +309,19 @@ static void raw_send(void *self, const struct evpn_pkt_batch *b)
 
 	if (r->fd < 0)
 		return;
+	static const struct virtio_net_hdr none; /* no GSO, checksum done */
+
 	for (uint32_t i = 0; i < b->n; i++) {
-		if (write(r->fd, b->pkts[i].data, b->pkts[i].len) < 0)
+		struct iovec iov[2] = {
+			{.iov_base = (void *)&none, .iov_len = VNET_HDR},
+			{.iov_base = b->pkts[i].data,
+			 .iov_len = b->pkts[i].len},
+		};
+		ssize_t rc = r->offload ? writev(r->fd, iov, 2)
+					: write(r->fd, b->pkts[i].data,
+						b->pkts[i].len);
+
+		if (rc < 0)
 			r->host->metric_add(r->m_drop_write, 1);
 		else
 			sent++;

@@ -189,7 +189,7 @@ void wg_aip_remove_peer(struct wg_allowedips *t, void *peer)
 }
 
 static int remove_rec(struct wg_aip_node **slot, const uint8_t *key,
-		      unsigned cidr)
+		      unsigned cidr, const void *only)
 {
 	struct wg_aip_node *n = *slot;
 	int rc;
@@ -197,20 +197,20 @@ static int remove_rec(struct wg_aip_node **slot, const uint8_t *key,
 	if (!n || n->cidr > cidr || common_bits(n->key, key, n->cidr) < n->cidr)
 		return EVPN_ERR_NOTFOUND;
 	if (n->cidr == cidr) {
-		if (!n->peer)
+		if (!n->peer || (only && n->peer != only))
 			return EVPN_ERR_NOTFOUND;
 		n->peer = NULL;
 		prune(slot);
 		return EVPN_OK;
 	}
-	rc = remove_rec(&n->child[bit_at(key, n->cidr)], key, cidr);
+	rc = remove_rec(&n->child[bit_at(key, n->cidr)], key, cidr, only);
 	if (rc == EVPN_OK)
 		prune(slot);
 	return rc;
 }
 
-int wg_aip_remove(struct wg_allowedips *t, int family, const uint8_t *addr,
-		  uint8_t cidr)
+static int remove_prefix(struct wg_allowedips *t, int family,
+			 const uint8_t *addr, uint8_t cidr, const void *only)
 {
 	struct wg_aip_node **slot;
 	uint8_t key[16];
@@ -221,10 +221,22 @@ int wg_aip_remove(struct wg_allowedips *t, int family, const uint8_t *addr,
 	if (!slot || cidr > bits)
 		return EVPN_ERR_INVAL;
 	mask_key(key, addr, cidr, bits / 8);
-	rc = remove_rec(slot, key, cidr);
+	rc = remove_rec(slot, key, cidr, only);
 	if (rc == EVPN_OK)
 		t->count--;
 	return rc;
+}
+
+int wg_aip_remove(struct wg_allowedips *t, int family, const uint8_t *addr,
+		  uint8_t cidr)
+{
+	return remove_prefix(t, family, addr, cidr, NULL);
+}
+
+int wg_aip_remove_if(struct wg_allowedips *t, int family, const uint8_t *addr,
+		     uint8_t cidr, const void *peer)
+{
+	return remove_prefix(t, family, addr, cidr, peer);
 }
 
 void *wg_aip_lookup(const struct wg_allowedips *t, int family,

@@ -29,7 +29,12 @@ int wg_aip_insert(struct wg_allowedips *t, int family, const uint8_t *addr,
 /* Remove one exact prefix (whatever peer it maps to); 0 or NOTFOUND. */
 int wg_aip_remove(struct wg_allowedips *t, int family, const uint8_t *addr,
 		  uint8_t cidr);
-/* Remove every prefix of a peer. */
+/* Remove one exact prefix only if it still maps to `peer` (an insert for
+ * another peer may have taken it over): O(prefix length), no walk. */
+int wg_aip_remove_if(struct wg_allowedips *t, int family, const uint8_t *addr,
+		     uint8_t cidr, const void *peer);
+/* Remove every prefix of a peer: walks the whole trie (tests; the device
+ * removes a peer's own prefixes with wg_aip_remove_if). */
 void wg_aip_remove_peer(struct wg_allowedips *t, void *peer);
 void *wg_aip_lookup(const struct wg_allowedips *t, int family,
 		    const uint8_t *addr);

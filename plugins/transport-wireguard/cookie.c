@@ -74,8 +74,10 @@ void wg_cookie_add_macs(struct wg_device *d, struct wg_peer *p, void *msg,
 {
 	struct wg_msg_macs *macs =
 		(void *)((uint8_t *)msg + len - sizeof(*macs));
+	uint8_t mac1_key[WG_HASH_LEN];
 
-	wg_mac(macs->mac1, p->mac1_key, WG_HASH_LEN, msg, len - sizeof(*macs));
+	wg_hash2(mac1_key, WG_LABEL_MAC1, 8, p->public_key, WG_KEY_LEN);
+	wg_mac(macs->mac1, mac1_key, WG_HASH_LEN, msg, len - sizeof(*macs));
 	memcpy(p->last_mac1_sent, macs->mac1, WG_MAC_LEN);
 	p->have_mac1_sent = true;
 
@@ -118,7 +120,7 @@ bool wg_cookie_consume_reply(struct wg_device *d, const struct wg_msg_cookie *m,
 			     enum wg_drop *why)
 {
 	struct wg_index_entry *e = wg_index_find(d, le32toh(m->receiver));
-	uint8_t cookie[WG_MAC_LEN];
+	uint8_t cookie[WG_MAC_LEN], cookie_key[WG_HASH_LEN];
 	struct wg_peer *p;
 
 	if (!e) {
@@ -130,9 +132,10 @@ bool wg_cookie_consume_reply(struct wg_device *d, const struct wg_msg_cookie *m,
 		*why = WG_DROP_COOKIE_INVALID;
 		return false;
 	}
+	wg_hash2(cookie_key, WG_LABEL_COOKIE, 8, p->public_key, WG_KEY_LEN);
 	if (!wg_xaead_decrypt(cookie, m->enc_cookie, sizeof(m->enc_cookie),
 			      p->last_mac1_sent, WG_MAC_LEN, m->nonce,
-			      p->cookie_key)) {
+			      cookie_key)) {
 		*why = WG_DROP_COOKIE_INVALID;
 		return false;
 	}

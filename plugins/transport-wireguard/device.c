@@ -108,6 +108,7 @@ void wg_device_destroy(struct wg_device *d)
 	free(d->rl);
 	free(d->txq);
 	free(d->stage_pool);
+	free(d->ss_pending);
 	wg_wipe(d, sizeof(*d));
 }
 
@@ -134,11 +135,10 @@ int wg_device_set_private_key(struct wg_device *d,
 	d->has_key = true;
 	wg_noise_init_device(d);
 	/* Every precomputed static-static DH and session is now stale. */
+	d->ss_n = 0;
 	for (p = d->peers; p; p = p->lnext) {
 		wg_peer_clear_keys(d, p);
 		wg_noise_init_peer(d, p);
-		if (wg_equal(p->public_key, d->pub, WG_KEY_LEN))
-			p->static_static_ok = false;
 	}
 	return EVPN_OK;
 }
@@ -270,10 +270,24 @@ static void unlink_from(struct wg_peer **head, struct wg_peer *p,
 	}
 }
 
+/* Remove the peer's own prefixes (those it still holds): no trie walk. */
+static void aips_clear(struct wg_device *d, struct wg_peer *p)
+{
+	uint32_t i;
+
+	for (i = 0; i < p->n_aips; i++)
+		(void)wg_aip_remove_if(&d->aip, p->aips[i].family,
+				       p->aips[i].addr, p->aips[i].prefix, p);
+	free(p->aips);
+	p->aips = NULL;
+	p->n_aips = 0;
+}
+
 static void peer_free(struct wg_device *d, struct wg_peer *p)
 {
 	wg_peer_clear_keys(d, p);
-	wg_aip_remove_peer(&d->aip, p);
+	wg_timers_disarm(d, p);
+	aips_clear(d, p);
 	unlink_from(&d->peer_buckets[key_bucket(p->public_key)], p,
 		    offsetof(struct wg_peer, hnext));
 	unlink_from(&d->handle_buckets[p->handle & (WG_PEER_BUCKETS - 1)], p,
@@ -316,8 +330,6 @@ int wg_device_peer_upsert(struct wg_device *d,
 				p->handle = d->next_handle++;
 		} while (peer_by_handle(d, p->handle));
 		wg_noise_init_peer(d, p);
-		if (d->has_key && wg_equal(p->public_key, d->pub, WG_KEY_LEN))
-			p->static_static_ok = false;
 		p->hnext = d->peer_buckets[key_bucket(p->public_key)];
 		d->peer_buckets[key_bucket(p->public_key)] = p;
 		p->hhnext =
@@ -336,7 +348,6 @@ int wg_device_peer_upsert(struct wg_device *d,
 		if (!created)
 			wg_peer_clear_keys(d, p);
 	}
-	snprintf(p->id, sizeof(p->id), "%s", pc->id ? pc->id : "");
 	p->enabled = pc->enabled;
 	if (!p->enabled)
 		wg_peer_clear_keys(d, p); /* stops at once */
@@ -346,23 +357,34 @@ int wg_device_peer_upsert(struct wg_device *d,
 			p->persistent_keepalive
 				? wg_device_now(d) + p->persistent_keepalive
 				: 0;
+		if (p->t_persistent)
+			wg_timers_arm(d, p);
 	}
 	if (pc->endpoint.ss_family == AF_INET ||
 	    pc->endpoint.ss_family == AF_INET6)
-		p->endpoint = pc->endpoint;
+		wg_endpoint_set(&p->endpoint, &pc->endpoint);
 
-	wg_aip_remove_peer(&d->aip, p);
+	aips_clear(d, p);
+	if (pc->n_allowed_ips) {
+		p->aips = malloc(pc->n_allowed_ips * sizeof(*p->aips));
+		if (!p->aips) {
+			rc = EVPN_ERR_NOMEM;
+			goto fail;
+		}
+	}
 	for (i = 0; i < pc->n_allowed_ips; i++) {
 		const struct evpn_cidr *c = &pc->allowed_ips[i];
 
 		rc = wg_aip_insert(&d->aip, c->family, c->addr, c->prefix, p);
-		if (rc != EVPN_OK) {
-			if (created)
-				peer_free(d, p);
-			return rc;
-		}
+		if (rc != EVPN_OK)
+			goto fail;
+		p->aips[p->n_aips++] = *c;
 	}
 	return EVPN_OK;
+fail:
+	if (created)
+		peer_free(d, p);
+	return rc;
 }
 
 int wg_device_peer_remove(struct wg_device *d, const uint8_t key[WG_KEY_LEN])
@@ -384,10 +406,24 @@ struct wg_txslot *wg_tx_slot(struct wg_device *d)
 	return &d->txq[d->txq_len];
 }
 
-void wg_tx_commit(struct wg_device *d, struct wg_txslot *s,
-		  const struct sockaddr_storage *to, uint32_t len)
+void wg_endpoint_set(union wg_endpoint *e, const struct sockaddr_storage *ss)
 {
-	s->to = *to;
+	memset(e, 0, sizeof(*e));
+	if (ss->ss_family == AF_INET)
+		memcpy(&e->in4, ss, sizeof(e->in4));
+	else if (ss->ss_family == AF_INET6)
+		memcpy(&e->in6, ss, sizeof(e->in6));
+}
+
+void wg_tx_commit(struct wg_device *d, struct wg_txslot *s, const void *to,
+		  uint32_t len)
+{
+	const struct sockaddr *sa = to;
+
+	memcpy(&s->to, to,
+	       sa->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+					 : sizeof(struct sockaddr_in));
+	s->to.ss_family = sa->sa_family;
 	s->len = len;
 	d->txq_len++;
 }
@@ -405,8 +441,8 @@ void wg_device_flush(struct wg_device *d)
 
 static bool has_endpoint(const struct wg_peer *p)
 {
-	return p->endpoint.ss_family == AF_INET ||
-	       p->endpoint.ss_family == AF_INET6;
+	return p->endpoint.sa.sa_family == AF_INET ||
+	       p->endpoint.sa.sa_family == AF_INET6;
 }
 
 /* ---------------------------------------------------------------- handshake */
@@ -507,7 +543,7 @@ static void rx_initiation(struct wg_device *d, uint8_t *buf, size_t len,
 		wg_device_count_drop(d, why);
 		return;
 	}
-	p->endpoint = *from;
+	wg_endpoint_set(&p->endpoint, from);
 	p->rx_bytes += len;
 	wg_timers_any_authenticated_received(d, p);
 	wg_timers_any_authenticated_traversal(d, p);
@@ -536,7 +572,7 @@ static void rx_response(struct wg_device *d, uint8_t *buf, size_t len,
 		wg_device_count_drop(d, WG_DROP_HANDSHAKE_INVALID);
 		return;
 	}
-	p->endpoint = *from;
+	wg_endpoint_set(&p->endpoint, from);
 	p->rx_bytes += len;
 	wg_timers_session_derived(d, p);
 	wg_timers_handshake_complete(d, p);
@@ -647,7 +683,7 @@ static int rx_data(struct wg_device *d, uint8_t *buf, size_t len, size_t cap,
 	}
 
 	/* Authentic: the peer may have roamed. */
-	p->endpoint = *from;
+	wg_endpoint_set(&p->endpoint, from);
 	p->rx_bytes += len;
 	if (kp == p->next) {
 		/* Responder: the initiator proved it has the session. */
@@ -856,13 +892,69 @@ void wg_device_tx(struct wg_device *d, const uint8_t *pkt, size_t len)
 	maybe_rekey(d, p, p->cur);
 }
 
+static bool has_deadline(const struct wg_peer *p)
+{
+	return p->t_retransmit || p->t_send_keepalive || p->t_new_handshake ||
+	       p->t_zero_keys || p->t_persistent;
+}
+
+/* Only peers with a deadline are visited: idle peers cost nothing. */
 void wg_device_tick(struct wg_device *d)
 {
 	double now = wg_device_now(d);
 	struct wg_peer *p, *n;
 
-	for (p = d->peers; p; p = n) {
-		n = p->lnext;
+	for (p = d->active; p; p = n) {
 		wg_timers_peer_tick(d, p, now);
+		n = p->anext;
+		if (!has_deadline(p))
+			wg_timers_disarm(d, p);
+	}
+	wg_noise_precompute(d, 64);
+}
+
+void wg_timers_arm(struct wg_device *d, struct wg_peer *p)
+{
+	if (p->active)
+		return;
+	p->active = true;
+	p->aprev = NULL;
+	p->anext = d->active;
+	if (d->active)
+		d->active->aprev = p;
+	d->active = p;
+}
+
+void wg_timers_disarm(struct wg_device *d, struct wg_peer *p)
+{
+	if (!p->active)
+		return;
+	if (p->aprev)
+		p->aprev->anext = p->anext;
+	else
+		d->active = p->anext;
+	if (p->anext)
+		p->anext->aprev = p->aprev;
+	p->aprev = p->anext = NULL;
+	p->active = false;
+}
+
+/* Background static-static DHs of freshly loaded peers (40 us each), so
+ * their first handshake costs no more than later ones. */
+void wg_noise_precompute(struct wg_device *d, unsigned max)
+{
+	struct wg_peer *p;
+
+	while (max && d->ss_n) {
+		p = peer_by_handle(d, d->ss_pending[--d->ss_n]);
+		if (p && p->ss_state == WG_SS_PENDING) {
+			(void)wg_noise_static_static(d, p);
+			max--;
+		}
+	}
+	if (!d->ss_n && d->ss_cap > 1024) {
+		free(d->ss_pending); /* the start-up burst is over */
+		d->ss_pending = NULL;
+		d->ss_cap = 0;
 	}
 }

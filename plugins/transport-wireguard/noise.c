@@ -37,12 +37,37 @@ void wg_noise_init_device(struct wg_device *d)
 void wg_noise_init_peer(struct wg_device *d, struct wg_peer *p)
 {
 	noise_constants();
-	wg_hash2(p->hash0, initial_hash, WG_HASH_LEN, p->public_key,
-		 WG_KEY_LEN);
-	wg_hash2(p->mac1_key, WG_LABEL_MAC1, 8, p->public_key, WG_KEY_LEN);
-	wg_hash2(p->cookie_key, WG_LABEL_COOKIE, 8, p->public_key, WG_KEY_LEN);
-	p->static_static_ok =
-		d->has_key && wg_dh(p->static_static, d->priv, p->public_key);
+	wg_wipe(p->static_static, WG_KEY_LEN);
+	p->ss_state = WG_SS_PENDING;
+	if (!d->has_key)
+		return;
+	/* Remember the peer for the background precomputation. */
+	if (d->ss_n == d->ss_cap) {
+		uint32_t cap = d->ss_cap ? d->ss_cap * 2 : 1024;
+		uint32_t *n = realloc(d->ss_pending, cap * sizeof(*n));
+
+		if (!n)
+			return; /* computed on demand instead */
+		d->ss_pending = n;
+		d->ss_cap = cap;
+	}
+	d->ss_pending[d->ss_n++] = p->handle;
+}
+
+bool wg_noise_static_static(struct wg_device *d, struct wg_peer *p)
+{
+	if (p->ss_state == WG_SS_PENDING) {
+		if (!d->has_key)
+			return false;
+		if (wg_equal(p->public_key, d->pub, WG_KEY_LEN))
+			p->ss_state = WG_SS_BAD; /* ourselves */
+		else
+			p->ss_state =
+				wg_dh(p->static_static, d->priv, p->public_key)
+					? WG_SS_OK
+					: WG_SS_BAD;
+	}
+	return p->ss_state == WG_SS_OK;
 }
 
 /* h = HASH(h || in) */
@@ -122,14 +147,15 @@ bool wg_noise_create_initiation(struct wg_device *d, struct wg_peer *p,
 	uint8_t key[WG_KEY_LEN], ts[WG_TAI64N_LEN];
 	bool ok = false;
 
-	if (!d->has_key || !p->static_static_ok || !p->enabled)
+	if (!d->has_key || !p->enabled || !wg_noise_static_static(d, p))
 		return false;
 	wg_noise_handshake_clear(d, p);
 
 	memset(m, 0, sizeof(*m));
 	m->type = htole32(WG_MSG_INITIATION);
 	memcpy(hs->chain, initial_chain, WG_HASH_LEN);
-	memcpy(hs->hash, p->hash0, WG_HASH_LEN);
+	wg_hash2(hs->hash, initial_hash, WG_HASH_LEN, p->public_key,
+		 WG_KEY_LEN);
 
 	/* e */
 	wg_genkey(hs->ephemeral_priv);
@@ -203,7 +229,7 @@ struct wg_peer *wg_noise_consume_initiation(struct wg_device *d,
 		*why = WG_DROP_PEER_DISABLED;
 		goto out;
 	}
-	if (!p->static_static_ok)
+	if (!wg_noise_static_static(d, p))
 		goto out;
 	/* ss */
 	mix_key(chain, key, p->static_static, WG_KEY_LEN);

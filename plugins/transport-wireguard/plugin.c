@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/udp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,6 +64,13 @@ struct wgp {
 	struct evpn_pkt out[RX_BATCH];
 	struct mmsghdr txmsg[WG_TXQ_LEN];
 	struct iovec txiov[WG_TXQ_LEN];
+	/* UDP GSO: runs of equal-sized datagrams to one endpoint go out as
+	 * one message (one route lookup, one pass down the stack). */
+	union {
+		char buf[CMSG_SPACE(sizeof(uint16_t))];
+		struct cmsghdr align;
+	} txcmsg[WG_TXQ_LEN];
+	bool no_gso;
 
 	struct evpn_metric *m_drops[WG_DROP__COUNT];
 	struct evpn_metric *m_events[WG_EV__COUNT];
@@ -137,11 +145,32 @@ static socklen_t ss_len(const struct sockaddr_storage *ss)
 					 : sizeof(struct sockaddr_in);
 }
 
+static bool same_dest(const struct wg_txslot *a, const struct wg_txslot *b)
+{
+	return a->to.ss_family == b->to.ss_family &&
+	       !memcmp(&a->to, &b->to, ss_len(&a->to));
+}
+
+/* Datagrams i.. that can share one GSO message: same destination, same
+ * size (the last may be shorter), at most 64 KiB in all. */
+static unsigned gso_run(const struct wg_txslot *s, unsigned i, unsigned n)
+{
+	unsigned j = i + 1, seg = s[i].len, total = seg;
+
+	while (j < n && same_dest(&s[i], &s[j]) && s[j].len <= seg &&
+	       total + s[j].len <= 65000) {
+		total += s[j].len;
+		if (s[j++].len < seg)
+			break;
+	}
+	return j - i;
+}
+
 static void cb_flush(void *arg, struct wg_txslot *slots, unsigned n)
 {
 	struct wgp *w = arg;
 	uint64_t bytes = 0;
-	unsigned i, done = 0;
+	unsigned i, k, m = 0, done = 0;
 	int rc;
 
 	if (w->fd < 0)
@@ -149,18 +178,53 @@ static void cb_flush(void *arg, struct wg_txslot *slots, unsigned n)
 	for (i = 0; i < n; i++) {
 		w->txiov[i].iov_base = slots[i].data;
 		w->txiov[i].iov_len = slots[i].len;
-		memset(&w->txmsg[i].msg_hdr, 0, sizeof(w->txmsg[i].msg_hdr));
-		w->txmsg[i].msg_hdr.msg_name = &slots[i].to;
-		w->txmsg[i].msg_hdr.msg_namelen = ss_len(&slots[i].to);
-		w->txmsg[i].msg_hdr.msg_iov = &w->txiov[i];
-		w->txmsg[i].msg_hdr.msg_iovlen = 1;
 		bytes += slots[i].len;
 	}
-	while (done < n) {
-		rc = sendmmsg(w->fd, w->txmsg + done, n - done, 0);
+	for (i = 0; i < n; i += k, m++) {
+		struct msghdr *h = &w->txmsg[m].msg_hdr;
+
+		k = w->no_gso ? 1 : gso_run(slots, i, n);
+		memset(h, 0, sizeof(*h));
+		h->msg_name = &slots[i].to;
+		h->msg_namelen = ss_len(&slots[i].to);
+		h->msg_iov = &w->txiov[i];
+		h->msg_iovlen = k;
+		if (k > 1) {
+			struct cmsghdr *c;
+			uint16_t seg = (uint16_t)slots[i].len;
+
+			h->msg_control = w->txcmsg[m].buf;
+			h->msg_controllen = sizeof(w->txcmsg[m].buf);
+			c = CMSG_FIRSTHDR(h);
+			c->cmsg_level = SOL_UDP;
+			c->cmsg_type = UDP_SEGMENT;
+			c->cmsg_len = CMSG_LEN(sizeof(seg));
+			memcpy(CMSG_DATA(c), &seg, sizeof(seg));
+		}
+	}
+	while (done < m) {
+		rc = sendmmsg(w->fd, w->txmsg + done, m - done, 0);
 		if (rc < 0) {
 			if (errno == EINTR)
 				continue;
+			if (w->txmsg[done].msg_hdr.msg_controllen &&
+			    !w->no_gso &&
+			    (errno == EINVAL || errno == EIO ||
+			     errno == ENOPROTOOPT || errno == EOPNOTSUPP)) {
+				/* No UDP GSO here: send without it from now
+				 * on, these datagrams one by one. */
+				struct msghdr *h = &w->txmsg[done].msg_hdr;
+				size_t x;
+
+				w->no_gso = true;
+				for (x = 0; x < h->msg_iovlen; x++)
+					(void)sendto(
+						w->fd, h->msg_iov[x].iov_base,
+						h->msg_iov[x].iov_len, 0,
+						h->msg_name, h->msg_namelen);
+				done++;
+				continue;
+			}
 			/* A full socket buffer or an unreachable
 			 * destination: skip that one datagram. UDP may
 			 * lose packets; WireGuard copes. */
@@ -683,7 +747,7 @@ static int wgp_peer_stats(void *self, const uint8_t key[EVPN_KEY_LEN],
 	out->last_handshake_nsec = p->last_handshake.tv_nsec;
 	out->rx_bytes = p->rx_bytes;
 	out->tx_bytes = p->tx_bytes;
-	out->endpoint = p->endpoint;
+	memcpy(&out->endpoint, &p->endpoint, sizeof(p->endpoint));
 	return EVPN_OK;
 }
 

@@ -23,6 +23,7 @@ void wg_timers_stop(struct wg_peer *p)
 void wg_timers_handshake_initiated(struct wg_device *d, struct wg_peer *p)
 {
 	p->t_retransmit = wg_device_now(d) + WG_REKEY_TIMEOUT + wg_jitter();
+	wg_timers_arm(d, p);
 }
 
 void wg_timers_handshake_complete(struct wg_device *d, struct wg_peer *p)
@@ -36,6 +37,7 @@ void wg_timers_handshake_complete(struct wg_device *d, struct wg_peer *p)
 void wg_timers_session_derived(struct wg_device *d, struct wg_peer *p)
 {
 	p->t_zero_keys = wg_device_now(d) + WG_REJECT_AFTER_TIME * 3;
+	wg_timers_arm(d, p);
 }
 
 void wg_timers_data_sent(struct wg_device *d, struct wg_peer *p)
@@ -43,6 +45,7 @@ void wg_timers_data_sent(struct wg_device *d, struct wg_peer *p)
 	if (!p->t_new_handshake)
 		p->t_new_handshake = wg_device_now(d) + WG_KEEPALIVE_TIMEOUT +
 				     WG_REKEY_TIMEOUT + wg_jitter();
+	wg_timers_arm(d, p);
 }
 
 void wg_timers_data_received(struct wg_device *d, struct wg_peer *p)
@@ -51,6 +54,7 @@ void wg_timers_data_received(struct wg_device *d, struct wg_peer *p)
 		p->t_send_keepalive = wg_device_now(d) + WG_KEEPALIVE_TIMEOUT;
 	else
 		p->need_another_keepalive = true;
+	wg_timers_arm(d, p);
 }
 
 void wg_timers_any_authenticated_sent(struct wg_device *d, struct wg_peer *p)
@@ -67,8 +71,10 @@ void wg_timers_any_authenticated_received(struct wg_device *d,
 void wg_timers_any_authenticated_traversal(struct wg_device *d,
 					   struct wg_peer *p)
 {
-	if (p->persistent_keepalive)
+	if (p->persistent_keepalive) {
 		p->t_persistent = wg_device_now(d) + p->persistent_keepalive;
+		wg_timers_arm(d, p);
+	}
 }
 
 static bool due(double *deadline, double now)

@@ -21,16 +21,17 @@ enum wg_uapi_op wg_uapi_parse(const char *buf, size_t len)
 	return WG_UAPI_INVALID;
 }
 
-void wg_format_endpoint(char *out, size_t n, const struct sockaddr_storage *ss)
+void wg_format_endpoint(char *out, size_t n, const void *addr)
 {
+	const struct sockaddr *ss = addr;
 	char ip[INET6_ADDRSTRLEN];
 
-	if (ss->ss_family == AF_INET) {
+	if (ss->sa_family == AF_INET) {
 		const struct sockaddr_in *s = (const void *)ss;
 
 		inet_ntop(AF_INET, &s->sin_addr, ip, sizeof(ip));
 		snprintf(out, n, "%s:%u", ip, ntohs(s->sin_port));
-	} else if (ss->ss_family == AF_INET6) {
+	} else if (ss->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s = (const void *)ss;
 
 		inet_ntop(AF_INET6, &s->sin6_addr, ip, sizeof(ip));
@@ -77,7 +78,7 @@ char *wg_uapi_get(struct wg_device *d, uint16_t listen_port, size_t *len)
 		if (!wg_key_is_zero(p->psk))
 			hex(f, "preshared_key", p->psk, WG_KEY_LEN);
 		fprintf(f, "protocol_version=1\n");
-		if (p->endpoint.ss_family) {
+		if (p->endpoint.sa.sa_family) {
 			wg_format_endpoint(ep, sizeof(ep), &p->endpoint);
 			fprintf(f, "endpoint=%s\n", ep);
 		}
@@ -90,7 +91,11 @@ char *wg_uapi_get(struct wg_device *d, uint16_t listen_port, size_t *len)
 			(unsigned long long)p->rx_bytes);
 		fprintf(f, "persistent_keepalive_interval=%u\n",
 			p->persistent_keepalive);
-		wg_aip_foreach_peer(&d->aip, p, print_aip, f);
+		/* The peer's own list: walking the trie per peer would make
+		 * `wg show` quadratic in the number of peers. */
+		for (uint32_t i = 0; i < p->n_aips; i++)
+			print_aip(f, p->aips[i].family, p->aips[i].addr,
+				  p->aips[i].prefix);
 	}
 	fprintf(f, "errno=0\n\n");
 	if (fclose(f) != 0) {

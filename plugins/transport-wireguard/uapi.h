@@ -24,6 +24,7 @@ enum wg_uapi_op wg_uapi_parse(const char *buf, size_t len);
 /* The full answer to get=1, "errno=0\n\n" included; malloc'd. */
 char *wg_uapi_get(struct wg_device *d, uint16_t listen_port, size_t *len);
 /* Text of a sockaddr as WireGuard prints it ("1.2.3.4:5", "[::1]:5"). */
-void wg_format_endpoint(char *out, size_t n, const struct sockaddr_storage *ss);
+/* addr: a struct sockaddr_storage or union wg_endpoint */
+void wg_format_endpoint(char *out, size_t n, const void *addr);
 
 #endif

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <time.h>
 
@@ -125,26 +126,41 @@ struct wg_staged {
 	uint8_t data[WG_BUF_SIZE];
 };
 
+/* A peer's endpoint: 28 bytes, not a 128-byte sockaddr_storage. */
+union wg_endpoint {
+	struct sockaddr sa;
+	struct sockaddr_in in4;
+	struct sockaddr_in6 in6;
+};
+
+/* The static-static DH is computed lazily (at the first handshake, or a
+ * few per tick in the background), so loading many peers is cheap. */
+enum wg_ss_state { WG_SS_PENDING = 0, WG_SS_OK, WG_SS_BAD };
+
 struct wg_peer {
 	struct wg_peer *hnext;	       /* by public key */
 	struct wg_peer *lprev, *lnext; /* device list */
 	struct wg_peer *hhnext;	       /* by handle */
 	uint32_t handle;
-	char id[64];
 	uint8_t public_key[WG_KEY_LEN];
 	uint8_t psk[WG_KEY_LEN];
 	uint8_t static_static[WG_KEY_LEN]; /* DH(our priv, their pub) */
-	bool static_static_ok;
-	uint8_t hash0[WG_HASH_LEN];	 /* HASH(initial hash || their pub) */
-	uint8_t mac1_key[WG_HASH_LEN];	 /* HASH("mac1----" || their pub) */
-	uint8_t cookie_key[WG_HASH_LEN]; /* HASH("cookie--" || their pub) */
+	uint8_t ss_state;		   /* enum wg_ss_state */
+	bool active;			   /* on the device's timer list */
+	struct wg_peer *aprev, *anext; /* timer list: peers with a deadline */
+	struct evpn_cidr *aips;	       /* this peer's prefixes, as given */
+	uint32_t n_aips;
+	/* HASH(initial hash || pub), HASH("mac1----" || pub) and
+	 * HASH("cookie--" || pub) are derived when needed (a BLAKE2s each,
+	 * next to a handshake's four X25519s), not stored: an idle peer
+	 * should cost little memory. */
 	bool enabled;
 	uint16_t persistent_keepalive;
 
 	struct wg_handshake hs;
 	struct wg_keypair *cur, *prev, *next;
 
-	struct sockaddr_storage endpoint;
+	union wg_endpoint endpoint;
 
 	/* cookie received from this peer, for our mac2 */
 	uint8_t cookie[WG_MAC_LEN];
@@ -223,6 +239,9 @@ struct wg_device {
 	struct wg_peer **peer_buckets;	 /* by public key */
 	struct wg_peer **handle_buckets; /* by handle */
 	struct wg_peer *peers;		 /* list head */
+	struct wg_peer *active;		 /* peers with a pending deadline */
+	uint32_t *ss_pending; /* handles whose static-static DH is pending */
+	uint32_t ss_n, ss_cap;
 	uint32_t n_peers;
 	uint32_t next_handle;
 
@@ -281,8 +300,10 @@ void wg_device_count_drop(struct wg_device *d, enum wg_drop r);
 
 /* ---- internal, shared between the device files ---- */
 struct wg_txslot *wg_tx_slot(struct wg_device *d);
-void wg_tx_commit(struct wg_device *d, struct wg_txslot *s,
-		  const struct sockaddr_storage *to, uint32_t len);
+/* to: a sockaddr_storage or a union wg_endpoint (AF_INET or AF_INET6) */
+void wg_tx_commit(struct wg_device *d, struct wg_txslot *s, const void *to,
+		  uint32_t len);
+void wg_endpoint_set(union wg_endpoint *e, const struct sockaddr_storage *ss);
 void wg_index_insert(struct wg_device *d, struct wg_index_entry *e,
 		     struct wg_peer *p, uint8_t kind);
 void wg_index_remove(struct wg_device *d, struct wg_index_entry *e);
@@ -297,6 +318,10 @@ bool wg_keypair_usable_for_send(struct wg_device *d,
 /* ---- noise.c ---- */
 void wg_noise_init_device(struct wg_device *d);
 void wg_noise_init_peer(struct wg_device *d, struct wg_peer *p);
+/* The peer's static-static DH, computed now if still pending. */
+bool wg_noise_static_static(struct wg_device *d, struct wg_peer *p);
+/* Compute up to max pending static-static DHs (idle work). */
+void wg_noise_precompute(struct wg_device *d, unsigned max);
 bool wg_noise_create_initiation(struct wg_device *d, struct wg_peer *p,
 				struct wg_msg_initiation *m) EVPN_WUR;
 /* Returns the peer, or NULL with *why set. */
@@ -350,6 +375,10 @@ void wg_timers_any_authenticated_received(struct wg_device *d,
 void wg_timers_any_authenticated_traversal(struct wg_device *d,
 					   struct wg_peer *p);
 void wg_timers_stop(struct wg_peer *p);
+/* Put the peer on the tick's list (it has, or is about to have, a
+ * deadline); the tick drops peers without one. */
+void wg_timers_arm(struct wg_device *d, struct wg_peer *p);
+void wg_timers_disarm(struct wg_device *d, struct wg_peer *p);
 void wg_timers_peer_tick(struct wg_device *d, struct wg_peer *p, double now);
 
 #endif

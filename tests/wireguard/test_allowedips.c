@@ -43,6 +43,40 @@ static int rem(struct wg_allowedips *t, const char *ip, int cidr)
 	return wg_aip_remove(t, fam, a, (uint8_t)cidr);
 }
 
+static int rem_if(struct wg_allowedips *t, const char *ip, int cidr, void *p)
+{
+	uint8_t a[16];
+	int fam = strchr(ip, ':') ? AF_INET6 : AF_INET;
+
+	assert_int_equal(inet_pton(fam, ip, a), 1);
+	return wg_aip_remove_if(t, fam, a, (uint8_t)cidr, p);
+}
+
+/* A peer removes only the prefixes it still holds: one taken over by
+ * another peer stays. */
+static void test_remove_if(void **state)
+{
+	struct wg_allowedips t;
+
+	(void)state;
+	wg_aip_init(&t);
+	ins(&t, "10.0.0.2", 32, &A);
+	ins(&t, "10.0.0.3", 32, &B);
+	ins(&t, "10.0.0.0", 24, &C);
+	ins(&t, "fd00::2", 128, &A);
+	ins(&t, "10.0.0.2", 32, &D); /* taken over */
+	assert_int_equal(rem_if(&t, "10.0.0.2", 32, &A), EVPN_ERR_NOTFOUND);
+	assert_ptr_equal(look(&t, "10.0.0.2"), &D);
+	assert_int_equal(rem_if(&t, "fd00::2", 128, &A), 0);
+	assert_null(look(&t, "fd00::2"));
+	assert_int_equal(rem_if(&t, "10.0.0.3", 32, &B), 0);
+	assert_ptr_equal(look(&t, "10.0.0.3"), &C); /* the /24 remains */
+	assert_int_equal(rem_if(&t, "10.0.0.2", 32, &D), 0);
+	assert_ptr_equal(look(&t, "10.0.0.2"), &C);
+	assert_int_equal(t.count, 1);
+	wg_aip_free(&t);
+}
+
 static void test_v4_lpm(void **state)
 {
 	struct wg_allowedips t;
@@ -214,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_v6),
 		cmocka_unit_test(test_invalid),
 		cmocka_unit_test(test_random_vs_bruteforce),
+		cmocka_unit_test(test_remove_if),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

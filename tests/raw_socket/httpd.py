@@ -1,0 +1,26 @@
+#!/usr/bin/env python3
+"""Tiny static HTTP server for the tunnel tests: binds one address
+explicitly, serves one directory, never does reverse DNS, logs nothing."""
+import functools
+import http.server
+import sys
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    def address_string(self):  # no reverse DNS lookup
+        return self.client_address[0]
+
+    def log_message(self, fmt, *args):
+        pass
+
+
+def main():
+    addr, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+    handler = functools.partial(Handler, directory=root)
+    srv = http.server.ThreadingHTTPServer((addr, port), handler)
+    print("httpd ready", flush=True)
+    srv.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

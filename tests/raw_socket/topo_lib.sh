@@ -1,0 +1,210 @@
+# Shared topology of the raw-socket end-to-end test and scripts/bench-tunnel
+# (sourced; bash). Three network namespaces the caller owns:
+#
+#   client  --veth 192.168.79.0/24--  server  --veth 192.168.80.0/24--  web
+#   (.2)                              (.1)   (.1)  forwards + NAT       (.2)
+#
+# The server namespace runs evpnd (wireguard transport, raw-socket egress:
+# a TUN device holding the pool's first address) and routes the pool to
+# the web namespace, masquerading when nft exists (the README's host
+# setup), else the web namespace routes the pool back. The client runs a
+# stock wireguard-go configured from POST /users.
+#
+# The caller sets B (build dir), TMP (scratch dir), and may set TOPO_POOL,
+# TOPO_API_PORT before calling topo_up. Every process started here is
+# recorded and stopped by topo_down in the right order: wireguard-go
+# interfaces first (ip link del, kill, wait), then the other processes,
+# then the namespaces.
+
+topo_init() {
+	local id=$$
+	NS_S=evrs-s-$id
+	NS_C=evrs-c-$id
+	NS_W=evrs-w-$id
+	VCS=rscs$id   # server end of client<->server
+	VCC=rscc$id   # client end
+	VWS=rsws$id   # server end of server<->web
+	VWW=rsww$id   # web end
+	TUN=evrt$((id % 1000000))
+	WGC=evrc$((id % 1000000))  # wireguard-go client to evpnd
+	UAPI=evru$((id % 1000000)) # evpnd's UAPI name
+	S_IP=192.168.79.1
+	C_IP=192.168.79.2
+	C_IP2=192.168.79.3
+	WS_IP=192.168.80.1
+	W_IP=192.168.80.2
+	POOL=${TOPO_POOL:-10.77.0.0/16}
+	API_PORT=${TOPO_API_PORT:-18779}
+	API=http://127.0.0.1:$API_PORT
+	KEY=0123456789abcdef0123456789abcdef$id
+	WG_PORT=51820
+	WGGO_IFS=()  # "ns iface pid" of every wireguard-go we started
+	PIDS=()      # other background processes, stopped after wireguard-go
+	NAT=none
+}
+
+topo_down() {
+	set +e
+	local e ns ifc pid
+	for e in "${WGGO_IFS[@]}"; do
+		read -r ns ifc pid <<<"$e"
+		ip netns exec "$ns" ip link del "$ifc" 2>/dev/null
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		rm -f "/var/run/wireguard/$ifc.sock"
+	done
+	WGGO_IFS=()
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	done
+	PIDS=()
+	rm -f "/var/run/wireguard/$UAPI.sock"
+	ip netns del "$NS_C" 2>/dev/null
+	ip netns del "$NS_W" 2>/dev/null
+	ip netns del "$NS_S" 2>/dev/null
+}
+
+# Namespaces, links, forwarding and NAT. Returns non-zero when network
+# namespaces cannot be created (the caller decides skip vs fail).
+topo_up() {
+	ip netns add "$NS_S" || return 2
+	ip netns add "$NS_C" || return 2
+	ip netns add "$NS_W" || return 2
+	ip link add "$VCS" type veth peer name "$VCC" || return 1
+	ip link add "$VWS" type veth peer name "$VWW" || return 1
+	ip link set "$VCS" netns "$NS_S"
+	ip link set "$VWS" netns "$NS_S"
+	ip link set "$VCC" netns "$NS_C"
+	ip link set "$VWW" netns "$NS_W"
+	# Roaming deletes the client's first address: keep the second.
+	ip netns exec "$NS_C" sysctl -qw net.ipv4.conf.all.promote_secondaries=1
+	ip netns exec "$NS_C" sysctl -qw net.ipv4.conf.$VCC.promote_secondaries=1
+	ip -n "$NS_S" addr add $S_IP/24 dev "$VCS"
+	ip -n "$NS_C" addr add $C_IP/24 dev "$VCC"
+	ip -n "$NS_S" addr add $WS_IP/24 dev "$VWS"
+	ip -n "$NS_W" addr add $W_IP/24 dev "$VWW"
+	local ns
+	for ns in "$NS_S" "$NS_C" "$NS_W"; do ip -n "$ns" link set lo up; done
+	ip -n "$NS_S" link set "$VCS" up
+	ip -n "$NS_S" link set "$VWS" up
+	ip -n "$NS_C" link set "$VCC" up
+	ip -n "$NS_W" link set "$VWW" up
+	ip netns exec "$NS_S" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	if command -v nft >/dev/null &&
+		ip netns exec "$NS_S" nft -f - <<EOF; then
+table ip evpn_nat {
+	chain post {
+		type nat hook postrouting priority srcnat; policy accept;
+		oifname "$VWS" masquerade
+	}
+}
+EOF
+		NAT=nft
+	else
+		ip -n "$NS_W" route add "$POOL" via $WS_IP || return 1
+		NAT=route
+	fi
+}
+
+# A wireguard-go interface: topo_wggo NS IFACE. Sets WGGO_PID.
+topo_wggo() {
+	local ns=$1 ifc=$2
+	WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
+		ip netns exec "$ns" wireguard-go -f "$ifc" >"$TMP/wggo-$ifc.log" 2>&1 &
+	WGGO_PID=$!
+	WGGO_IFS+=("$ns $ifc $WGGO_PID")
+	for _ in $(seq 50); do
+		ip -n "$ns" link show "$ifc" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	cat "$TMP/wggo-$ifc.log"
+	return 1
+}
+
+# evpnd with file store, wireguard, raw-socket, API and auth in the server
+# namespace: topo_evpnd [extra yaml for the top level]. Sets EVPND_PID.
+topo_evpnd() {
+	local evpnd=${EVPND:-$B/evpnd} p
+	mkdir -p "$TMP/plugins"
+	for p in transport-wireguard store-file api-civetweb-rest auth-bearer \
+		egress-raw-socket; do
+		ln -sf "$B/plugins/$p.so" "$TMP/plugins/"
+	done
+	cat >"$TMP/evpn.yaml" <<YAML
+log_level: ${TOPO_LOG_LEVEL:-info}
+plugin_dir: plugins
+master_key: "$KEY"
+network:
+  pool: $POOL
+  endpoint: $S_IP:$WG_PORT
+  dns: [10.77.0.1]
+  mtu: 1420
+plugins:
+  transport:
+    use: wireguard
+    config:
+      listen: "$S_IP:$WG_PORT"
+      uapi_name: $UAPI
+  egress:
+    use: raw-socket
+    config:
+      device: $TUN
+  store:
+    use: file
+    config:
+      dir: ${TOPO_STATE_DIR:-$TMP/state}
+  api:
+    use: civetweb-rest
+    config:
+      listen: "127.0.0.1:$API_PORT"
+  auth:
+    use: bearer
+YAML
+	if [ -z "${TOPO_SKIP_KEYGEN:-}" ]; then
+		"$evpnd" keygen -c "$TMP/evpn.yaml" >"$TMP/keygen.log" 2>&1 ||
+			{ cat "$TMP/keygen.log"; return 1; }
+	fi
+	ip netns exec "$NS_S" "$evpnd" run -c "$TMP/evpn.yaml" \
+		>"$TMP/evpnd.log" 2>&1 &
+	EVPND_PID=$!
+	PIDS+=("$EVPND_PID")
+	# polled every 10 ms: scripts/bench-tunnel times the start-up
+	for _ in $(seq $((${TOPO_START_TIMEOUT:-10} * 100))); do
+		grep -q "ready:" "$TMP/evpnd.log" && return 0
+		kill -0 "$EVPND_PID" 2>/dev/null || break
+		sleep 0.01
+	done
+	cat "$TMP/evpnd.log"
+	return 1
+}
+
+api() { # METHOD PATH [JSON]
+	ip netns exec "$NS_S" curl -sS -X "$1" -H "Authorization: Bearer $KEY" \
+		-H 'Content-Type: application/json' ${3:+-d "$3"} "$API$2"
+}
+json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+
+# A user created through the API, and a wireguard-go client in the client
+# namespace configured from the API's answer (wg set + ip, no wg-quick):
+# topo_client NAME IFACE. Sets C_ADDR, C_PUB, SPUB.
+topo_client() {
+	local name=$1 ifc=$2 ep
+	wg genkey >"$TMP/$name.key"
+	C_PUB=$(wg pubkey <"$TMP/$name.key")
+	api POST /users "{\"client_id\":\"$name\",\"public_key\":\"$C_PUB\"}" \
+		>"$TMP/$name.json" || return 1
+	C_ADDR=$(json '["address"]' <"$TMP/$name.json") || { cat "$TMP/$name.json"; return 1; }
+	json '["config"]' <"$TMP/$name.json" >"$TMP/$name.conf" || return 1
+	SPUB=$(awk -F' = ' '/^PublicKey/ {print $2}' "$TMP/$name.conf")
+	ep=$(awk -F' = ' '/^Endpoint/ {print $2}' "$TMP/$name.conf")
+	[ -n "$C_ADDR" ] && [ -n "$SPUB" ] && [ "$ep" = "$S_IP:$WG_PORT" ] ||
+		{ cat "$TMP/$name.json"; return 1; }
+	topo_wggo "$NS_C" "$ifc" || return 1
+	ip netns exec "$NS_C" wg set "$ifc" private-key "$TMP/$name.key" \
+		peer "$SPUB" endpoint "$ep" allowed-ips "$POOL,$W_IP/32" || return 1
+	ip -n "$NS_C" addr add "$C_ADDR" dev "$ifc"
+	ip -n "$NS_C" link set "$ifc" mtu 1420 up
+	ip -n "$NS_C" route replace "$POOL" dev "$ifc"
+	ip -n "$NS_C" route add "$W_IP/32" dev "$ifc"
+}
