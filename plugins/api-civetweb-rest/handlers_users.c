@@ -37,6 +37,20 @@ static bool may_read(const struct api_req *r, const char *id)
 	       (r->who.role == EVPN_ROLE_USER && strcmp(r->who.user, id) == 0);
 }
 
+/* The common start of the admin routes with a JSON body (POST, PATCH):
+ * 403, 415, 413 in that order, then the body (free it). */
+static int admin_json_body(struct api_req *r, char **body, size_t *len)
+{
+	int rc;
+
+	if (!is_admin(r))
+		return forbid(r);
+	rc = api_require_json(r);
+	if (rc)
+		return rc;
+	return api_read_body(r, body, len);
+}
+
 static int no_users(struct api_req *r)
 {
 	return api_send_error(r, 503, API_CODE_UNAVAILABLE,
@@ -169,12 +183,7 @@ int api_users_create(struct api_req *r)
 	size_t len;
 	int rc;
 
-	if (!is_admin(r))
-		return forbid(r);
-	rc = api_require_json(r);
-	if (rc)
-		return rc;
-	rc = api_read_body(r, &body, &len);
+	rc = admin_json_body(r, &body, &len);
 	if (rc)
 		return rc;
 	rc = api_parse_create(body, len, &req, &perr);
@@ -318,12 +327,7 @@ int api_users_patch(struct api_req *r)
 	void *self;
 	int rc;
 
-	if (!is_admin(r))
-		return forbid(r);
-	rc = api_require_json(r);
-	if (rc)
-		return rc;
-	rc = api_read_body(r, &body, &len);
+	rc = admin_json_body(r, &body, &len);
 	if (rc)
 		return rc;
 	rc = api_parse_patch(body, len, &active, &perr);
