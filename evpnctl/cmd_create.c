@@ -92,7 +92,7 @@ static int fetch_config(const struct evpnctl_ctx *ctx, const char *name,
 			const char *user_path, char **out)
 {
 	struct evpnctl_http_resp resp;
-	char path[128];
+	char path[160]; /* user_path is "/users/" + an id of <= 63 bytes */
 	int code;
 
 	snprintf(path, sizeof(path), "%s/config", user_path);
