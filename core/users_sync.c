@@ -86,8 +86,8 @@ void users_sync_tick(struct evpn_users *u)
 	changed = strcmp(gen, u->gen_seen) != 0;
 	pthread_mutex_unlock(&u->mu);
 	if (changed) {
-		evpn_info(u->host,
-			  "the store changed elsewhere: reloading users");
+		/* also after our own writes (see users_bump_generation) */
+		evpn_debug(u->host, "the change marker moved: reloading users");
 		if (evpn_users_load_quick(u) != EVPN_OK)
 			evpn_warn(u->host, "reload failed; trying again in %gs",
 				  u->opts.sync_interval);

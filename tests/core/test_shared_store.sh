@@ -74,7 +74,7 @@ a1=$(api "$PA" GET /users/d2 >/dev/null; python3 -c 'import json,sys; print(json
 a2=$(api "$PB" GET /users/d1 >/dev/null; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"])' "$T/body" 2>/dev/null)
 [ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ] && ok "concurrent creates on both: $a1, $a2, each seen by the other" ||
 	bad "concurrent creates: '$a1' '$a2'"
-grep -q "the store changed elsewhere" "$T/b.log" && ok "B logged the reload" || bad "no reload logged on B"
+grep -qE "loaded [0-9]+ users? from the store index" "$T/b.log" && ok "B logged the reload" || bad "no reload logged on B"
 
 echo "shared store: $passes passed, $fails failed"
 [ "$fails" = 0 ]
