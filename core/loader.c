@@ -146,12 +146,10 @@ fail:
 
 void evpn_loader_close(struct evpn_plugin_inst *pi)
 {
-	/* Sanitizer builds keep the object mapped so that leak reports can
-	 * still symbolise the plugin's frames. */
-#ifndef EVPN_KEEP_PLUGINS_MAPPED
+	/* EVPN_NO_DLCLOSE (scripts/test) keeps the object mapped so that leak
+	 * reports can still name the plugin's frames. */
 	if (pi->dl && !getenv("EVPN_NO_DLCLOSE"))
 		dlclose(pi->dl);
-#endif
 	pi->dl = NULL;
 	free(pi->path);
 	pi->path = NULL;

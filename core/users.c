@@ -218,6 +218,8 @@ int evpn_users_attach_transport(struct evpn_users *u)
 	return r;
 }
 
+static int store_failed(struct evpn_users_error *err, int rc);
+
 /* ------------------------------------------------------------- create */
 
 static int claim_address(struct evpn_users *u, const char *id, char ip[16])
@@ -259,7 +261,7 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	struct evpn_users *u = self;
 	struct user_rec rec;
 	uint8_t priv[32], test_sk[32], shared[32], raw[32];
-	char priv_b64[45] = "", ip[16] = "", hash_hex[65], created_key[160];
+	char priv_b64[45] = "", ip[16] = "", hash_hex[65];
 	bool generated = false, id_claimed = false, addr_claimed = false;
 	int64_t now = (int64_t)time(NULL);
 	int r;
@@ -403,17 +405,13 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	return EVPN_OK;
 
 store_fail:
-	set_err(err, users_store_err(r), "the store failed: %s",
-		evpn_strerror(r));
-	r = users_store_err(r);
-	if (r == EVPN_ERR_INVAL || r == EVPN_ERR_NOTFOUND)
-		r = EVPN_ERR_UNAVAILABLE;
-	err->code = r;
+	/* Whatever the store said mid-create, the answer is "unavailable";
+	 * EXISTS on the id claim was handled above. */
+	r = store_failed(err, r);
 rollback:
 	if (id_claimed) {
 		users_delete_records(u, rec.u.client_id,
 				     addr_claimed ? ip : NULL);
-		(void)created_key;
 	}
 	if (addr_claimed) {
 		pthread_mutex_lock(&u->mu);
@@ -455,7 +453,6 @@ static int u_list(void *self, evpn_users_list_cb cb, void *arg)
 	struct evpn_users *u = self;
 	struct evpn_user *copy;
 	size_t n;
-	int r = EVPN_OK;
 
 	/* Copy under the lock, call back without it. */
 	pthread_mutex_lock(&u->mu);
@@ -471,7 +468,7 @@ static int u_list(void *self, evpn_users_list_cb cb, void *arg)
 		if (cb(arg, &copy[i]) != 0)
 			break;
 	free(copy);
-	return r;
+	return EVPN_OK;
 }
 
 /* A copy of a user's record, taken under the lock. */

@@ -203,7 +203,6 @@ int api_users_create(struct api_req *r)
 	rc = users->create(self, &cr, &out, &uerr);
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	evpn_info(r->api->host, "created user %s", out.user.client_id);
 	rc = send_created(r, &out);
 	users->release(self, &out);
 	sodium_memzero(&out, sizeof(out));
@@ -342,8 +341,6 @@ int api_users_patch(struct api_req *r)
 	rc = users->set_status(self, r->match.user, active, &u, &uerr);
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	evpn_info(r->api->host, "user %s is now %s", u.client_id,
-		  active ? "active" : "inactive");
 	return api_send_json(r, 200, user_json(&u, NULL));
 }
 
@@ -363,6 +360,5 @@ int api_users_delete(struct api_req *r)
 	rc = users->remove(self, r->match.user, &uerr);
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	evpn_info(r->api->host, "deleted user %s", r->match.user);
 	return api_send(r, 204, NULL, NULL, 0, NULL);
 }
