@@ -504,16 +504,28 @@ static int u_set_status(void *self, const char *id, bool active,
 	const char *st = active ? "active" : "inactive";
 	int rc;
 
+	char was[sizeof(copy.u.status)];
+
 	rc = snapshot(u, id, &copy, err);
 	if (rc != EVPN_OK)
 		return rc;
+	memcpy(was, copy.u.status, sizeof(was));
 	rc = users_put(u, id, "status", st, 0);
 	if (rc != EVPN_OK)
 		return store_failed(err, rc);
 	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
 	rc = users_index_put(u, &copy);
-	if (rc != EVPN_OK)
+	if (rc != EVPN_OK) {
+		/* The caller is told it failed: put the old status back, so a
+		 * reload does not apply the change after all (best effort; a
+		 * full load makes index and status agree again). */
+		if (users_put(u, id, "status", was, 0) != EVPN_OK)
+			evpn_warn(u->host,
+				  "user '%s': status is %s in the store but "
+				  "the change was reported as failed",
+				  id, st);
 		return store_failed(err, rc);
+	}
 	pthread_mutex_lock(&u->mu);
 	r = users_find_locked(u, id);
 	if (r) {
