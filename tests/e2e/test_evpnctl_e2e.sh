@@ -79,7 +79,7 @@ echo "nameserver 10.202.0.2" >/etc/netns/$NS_C/resolv.conf
 mkdir -p "$T/www"
 head -c 20000000 /dev/urandom >"$T/www/blob"
 want=$(sha256sum <"$T/www/blob" | cut -d' ' -f1)
-ip netns exec $NS_W python3 "$S/tests/e2e/httpd.py" 10.202.0.2 8080 "$T/www" >"$T/web.log" 2>&1 &
+ip netns exec $NS_W python3 "$S/tests/lib/httpd.py" 10.202.0.2 8080 "$T/www" >"$T/web.log" 2>&1 &
 WEB_PID=$!
 
 pool=10.203.0.0/24

@@ -58,7 +58,7 @@ echo "# NAT in the server namespace: $NAT"
 # --- web namespace: HTTP and iperf3 servers
 mkdir -p "$TMP/www"
 head -c 50M /dev/urandom >"$TMP/www/big.bin"
-ip netns exec "$NS_W" python3 "$HERE/httpd.py" $W_IP 8080 "$TMP/www" \
+ip netns exec "$NS_W" python3 "$HERE/../lib/httpd.py" $W_IP 8080 "$TMP/www" \
 	>"$TMP/httpd.log" 2>&1 &
 PIDS+=($!)
 ip netns exec "$NS_W" iperf3 -s -B $W_IP -p 5201 >"$TMP/iperf3s.log" 2>&1 &

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Tiny static HTTP server for the tunnel tests: binds one address
+"""Tiny static HTTP server for the namespace tests: binds one address
 explicitly, serves one directory, never does reverse DNS, logs nothing."""
 import functools
 import http.server
