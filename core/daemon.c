@@ -20,6 +20,7 @@
 
 #include "daemon.h"
 #include "log.h"
+#include "pool.h"
 #include "users.h"
 
 static const struct evpn_config_key network_schema[] = {
@@ -28,6 +29,11 @@ static const struct evpn_config_key network_schema[] = {
 	 .def = "10.77.0.0/16",
 	 .desc = "IPv4 client address pool; the server takes the first "
 		 "address"},
+	{.key = "pool6",
+	 .type = EVPN_CFG_STRING,
+	 .def = "",
+	 .desc = "optional IPv6 client pool (e.g. fd77::/64); each client's "
+		 "IPv6 address is paired with its IPv4 one; empty: IPv4 only"},
 	{.key = "endpoint",
 	 .type = EVPN_CFG_STRING,
 	 .def = "127.0.0.1:51820",
@@ -129,7 +135,9 @@ static int load_network(struct evpn_core *core, struct evpn_errors *errs)
 	unsigned prefix;
 	int fam;
 	size_t n;
-	static char server[16];
+	static char server[16], server6[INET6_ADDRSTRLEN];
+	struct evpn_pool6 p6;
+	const char *pool6;
 	uint32_t v;
 
 	core->net.size = sizeof(core->net);
@@ -150,6 +158,20 @@ static int load_network(struct evpn_core *core, struct evpn_errors *errs)
 		 (v >> 16) & 255, (v >> 8) & 255, (v & 255) + 1);
 	core->net.server_address = server;
 	core->net.prefix_len = prefix;
+	pool6 = c->get_str(net, "pool6", "");
+	if (evpn_pool6_init(&p6, pool6, core->net.pool) != EVPN_OK) {
+		evpn_errors_add(errs, c->get(net, "pool6"),
+				"network.pool6: '%s' must be an IPv6 CIDR with "
+				"room for every IPv4 pool offset (at most /%u "
+				"for a /%u IPv4 pool)",
+				pool6, 128 - (32 - prefix), prefix);
+		return -1;
+	}
+	if (p6.enabled) {
+		core->net.pool6 = pool6;
+		evpn_pool6_pair(&p6, server, server6);
+		core->net.server_address6 = server6;
+	}
 	if (!strchr(core->net.endpoint, ':')) {
 		evpn_errors_add(errs, c->get(net, "endpoint"),
 				"network.endpoint: '%s' must be host:port",

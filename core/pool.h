@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <evpn/plugin.h>
+
 struct evpn_pool {
 	uint32_t network; /* host byte order */
 	unsigned prefix;
@@ -23,5 +25,20 @@ bool evpn_pool_mark(struct evpn_pool *p, const char *addr, bool used);
 /* Next free address after the hint (marks it used); false when full. */
 bool evpn_pool_take(struct evpn_pool *p, char out[16]);
 void evpn_pool_format(uint32_t a, char out[16]);
+
+/* pool6.c: the optional IPv6 pool, paired with the IPv4 one. */
+struct evpn_pool6 {
+	bool enabled;
+	uint8_t network[16];
+	unsigned prefix;
+	uint32_t network4; /* the IPv4 pool's network, host order */
+};
+
+/* cidr6 NULL or "": disabled (EVPN_OK). EVPN_ERR_INVAL: not an IPv6 CIDR,
+ * or too small to hold every IPv4 pool offset. */
+int evpn_pool6_init(struct evpn_pool6 *p, const char *cidr6,
+		    const char *cidr4) EVPN_WUR;
+bool evpn_pool6_pair(const struct evpn_pool6 *p, const char *addr4,
+		     char out[46]);
 
 #endif

@@ -25,10 +25,10 @@
 static int rec_cmp(const void *key, const void *elem)
 {
 	return strcmp((const char *)key,
-		      ((const struct user_rec *)elem)->u.client_id);
+		      ((const struct user_slot *)elem)->client_id);
 }
 
-struct user_rec *users_find_locked(struct evpn_users *u, const char *id)
+struct user_slot *users_find_locked(struct evpn_users *u, const char *id)
 {
 	if (!u->n)
 		return NULL;
@@ -41,10 +41,10 @@ int users_insert_locked(struct evpn_users *u, const struct user_rec *r)
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
-		int c = strcmp(u->recs[mid].u.client_id, r->u.client_id);
+		int c = strcmp(u->recs[mid].client_id, r->u.client_id);
 
 		if (c == 0) {
-			u->recs[mid] = *r;
+			users_slot_pack(&u->recs[mid], r);
 			return EVPN_OK;
 		}
 		if (c < 0)
@@ -54,7 +54,7 @@ int users_insert_locked(struct evpn_users *u, const struct user_rec *r)
 	}
 	if (u->n == u->cap) {
 		size_t cap = u->cap ? u->cap * 2 : 64;
-		struct user_rec *p = realloc(u->recs, cap * sizeof(*p));
+		struct user_slot *p = realloc(u->recs, cap * sizeof(*p));
 
 		if (!p)
 			return EVPN_ERR_NOMEM;
@@ -62,14 +62,14 @@ int users_insert_locked(struct evpn_users *u, const struct user_rec *r)
 		u->cap = cap;
 	}
 	memmove(&u->recs[lo + 1], &u->recs[lo], (u->n - lo) * sizeof(*u->recs));
-	u->recs[lo] = *r;
+	users_slot_pack(&u->recs[lo], r);
 	u->n++;
 	return EVPN_OK;
 }
 
 void users_remove_locked(struct evpn_users *u, const char *id)
 {
-	struct user_rec *r = users_find_locked(u, id);
+	struct user_slot *r = users_find_locked(u, id);
 	size_t i;
 
 	if (!r)
@@ -112,7 +112,8 @@ struct peer_change {
 	bool enabled;
 	uint8_t pub[32];
 	char id[EVPN_CLIENT_ID_MAX + 1];
-	struct evpn_cidr allowed;
+	struct evpn_cidr allowed[2]; /* the IPv4 /32, the IPv6 /128 if any */
+	uint32_t n_allowed;
 };
 
 static void apply_peer_change(void *arg)
@@ -135,8 +136,8 @@ static void apply_peer_change(void *arg)
 		struct evpn_peer_config pcfg = {
 			.size = sizeof(pcfg),
 			.id = pc->id,
-			.allowed_ips = &pc->allowed,
-			.n_allowed_ips = 1,
+			.allowed_ips = pc->allowed,
+			.n_allowed_ips = pc->n_allowed,
 			.enabled = pc->enabled,
 		};
 
@@ -162,10 +163,17 @@ static void fill_change(struct peer_change *pc, struct evpn_users *u,
 	pc->enabled = strcmp(r->u.status, "active") == 0;
 	memcpy(pc->pub, r->pub, 32);
 	snprintf(pc->id, sizeof(pc->id), "%s", r->u.client_id);
-	if (evpn_parse_cidr(r->u.address, &fam, a, &prefix)) {
-		pc->allowed.family = (uint8_t)fam;
-		pc->allowed.prefix = (uint8_t)prefix;
-		memcpy(pc->allowed.addr, a, 16);
+	pc->n_allowed = 0;
+	for (int i = 0; i < 2; i++) {
+		const char *cidr = i ? r->u.address6 : r->u.address;
+		struct evpn_cidr *c = &pc->allowed[pc->n_allowed];
+
+		if (!evpn_parse_cidr(cidr, &fam, a, &prefix))
+			continue;
+		c->family = (uint8_t)fam;
+		c->prefix = (uint8_t)prefix;
+		memcpy(c->addr, a, 16);
+		pc->n_allowed++;
 	}
 }
 
@@ -205,12 +213,14 @@ int evpn_users_attach_transport(struct evpn_users *u)
 	for (size_t i = 0; r == EVPN_OK && i < u->n; i++) {
 		struct peer_change pc;
 		struct evpn_peer_config pcfg = {.size = sizeof(pcfg)};
+		struct user_rec rec;
 
-		fill_change(&pc, u, &u->recs[i], false);
+		users_slot_unpack(u, &u->recs[i], &rec);
+		fill_change(&pc, u, &rec, false);
 		memcpy(pcfg.public_key, pc.pub, 32);
-		pcfg.id = u->recs[i].u.client_id;
-		pcfg.allowed_ips = &pc.allowed;
-		pcfg.n_allowed_ips = 1;
+		pcfg.id = u->recs[i].client_id;
+		pcfg.allowed_ips = pc.allowed;
+		pcfg.n_allowed_ips = pc.n_allowed;
 		pcfg.enabled = pc.enabled;
 		r = t->peer_upsert(ref.self, &pcfg);
 	}
@@ -349,6 +359,7 @@ static int u_create(void *self, const struct evpn_user_create *req,
 		goto store_fail;
 	addr_claimed = true;
 	snprintf(rec.u.address, sizeof(rec.u.address), "%s/32", ip);
+	users_fill_address6(u, &rec);
 	/* 3. the records */
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(out->api_key, sizeof(out->api_key), raw, sizeof(raw));
@@ -382,9 +393,9 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	if (r != EVPN_OK)
 		goto store_fail;
 
-	out->config = evpn_render_wg_config(u->host->network, u->server_pub_b64,
-					    rec.u.address,
-					    generated ? priv_b64 : NULL);
+	out->config =
+		evpn_render_wg_config(u->host->network, u->server_pub_b64,
+				      &rec.u, generated ? priv_b64 : NULL);
 	sodium_memzero(priv_b64, sizeof(priv_b64));
 	pthread_mutex_lock(&u->mu);
 	r = users_insert_locked(u, &rec);
@@ -438,35 +449,42 @@ static void u_release(void *self, struct evpn_user_created *out)
 static int u_get(void *self, const char *id, struct evpn_user *out)
 {
 	struct evpn_users *u = self;
-	struct user_rec *r;
+	struct user_slot *s;
+	struct user_rec r;
 
 	pthread_mutex_lock(&u->mu);
-	r = users_find_locked(u, id);
-	if (r)
-		*out = r->u;
+	s = users_find_locked(u, id);
+	if (s)
+		users_slot_unpack(u, s, &r);
 	pthread_mutex_unlock(&u->mu);
-	return r ? EVPN_OK : EVPN_ERR_NOTFOUND;
+	if (!s)
+		return EVPN_ERR_NOTFOUND;
+	*out = r.u;
+	return EVPN_OK;
 }
 
 static int u_list(void *self, evpn_users_list_cb cb, void *arg)
 {
 	struct evpn_users *u = self;
-	struct evpn_user *copy;
+	struct user_slot *copy;
 	size_t n;
 
 	/* Copy under the lock, call back without it. */
 	pthread_mutex_lock(&u->mu);
 	n = u->n;
 	copy = malloc((n ? n : 1) * sizeof(*copy));
-	if (copy)
-		for (size_t i = 0; i < n; i++)
-			copy[i] = u->recs[i].u;
+	if (copy && n)
+		memcpy(copy, u->recs, n * sizeof(*copy));
 	pthread_mutex_unlock(&u->mu);
 	if (!copy)
 		return EVPN_ERR_NOMEM;
-	for (size_t i = 0; i < n; i++)
-		if (cb(arg, &copy[i]) != 0)
+	for (size_t i = 0; i < n; i++) {
+		struct user_rec r;
+
+		users_slot_unpack(u, &copy[i], &r);
+		if (cb(arg, &r.u) != 0)
 			break;
+	}
 	free(copy);
 	return EVPN_OK;
 }
@@ -475,12 +493,12 @@ static int u_list(void *self, evpn_users_list_cb cb, void *arg)
 static int snapshot(struct evpn_users *u, const char *id, struct user_rec *out,
 		    struct evpn_users_error *err)
 {
-	struct user_rec *r;
+	struct user_slot *r;
 
 	pthread_mutex_lock(&u->mu);
 	r = users_find_locked(u, id);
 	if (r)
-		*out = *r;
+		users_slot_unpack(u, r, out);
 	pthread_mutex_unlock(&u->mu);
 	if (!r) {
 		set_err(err, EVPN_ERR_NOTFOUND, "no user '%s'", id);
@@ -500,7 +518,8 @@ static int u_set_status(void *self, const char *id, bool active,
 			struct evpn_user *out, struct evpn_users_error *err)
 {
 	struct evpn_users *u = self;
-	struct user_rec *r, copy;
+	struct user_slot *r;
+	struct user_rec copy;
 	const char *st = active ? "active" : "inactive";
 	int rc;
 
@@ -529,8 +548,8 @@ static int u_set_status(void *self, const char *id, bool active,
 	pthread_mutex_lock(&u->mu);
 	r = users_find_locked(u, id);
 	if (r) {
-		snprintf(r->u.status, sizeof(r->u.status), "%s", st);
-		copy = *r;
+		r->active = active;
+		users_slot_unpack(u, r, &copy);
 	}
 	pthread_mutex_unlock(&u->mu);
 	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
@@ -589,19 +608,20 @@ static int u_remove(void *self, const char *id, struct evpn_users_error *err)
 static int u_render_config(void *self, const char *id, char **out)
 {
 	struct evpn_users *u = self;
-	struct user_rec *r;
-	char addr[64], pub[45];
+	struct user_slot *r;
+	struct user_rec rec;
+	char pub[45];
 
 	pthread_mutex_lock(&u->mu);
 	r = users_find_locked(u, id);
 	if (r) {
-		memcpy(addr, r->u.address, sizeof(addr));
+		users_slot_unpack(u, r, &rec);
 		memcpy(pub, u->server_pub_b64, sizeof(pub));
 	}
 	pthread_mutex_unlock(&u->mu);
 	if (!r)
 		return EVPN_ERR_NOTFOUND;
-	*out = evpn_render_wg_config(u->host->network, pub, addr, NULL);
+	*out = evpn_render_wg_config(u->host->network, pub, &rec.u, NULL);
 	return *out ? EVPN_OK : EVPN_ERR_NOMEM;
 }
 
@@ -659,7 +679,7 @@ static void stats_on_loop(void *arg)
 static int u_peer_stats(void *self, const char *id, struct evpn_peer_stats *out)
 {
 	struct evpn_users *u = self;
-	struct user_rec *r;
+	struct user_slot *r;
 	struct stats_req *q;
 	struct timespec dl;
 	uint8_t pub[32];
@@ -729,7 +749,7 @@ static int u_find_by_key_hash(void *self, const uint8_t hash[32],
 			found = (int)i;
 	if (found >= 0)
 		snprintf(client_id, EVPN_CLIENT_ID_MAX + 1, "%s",
-			 u->recs[found].u.client_id);
+			 u->recs[found].client_id);
 	pthread_mutex_unlock(&u->mu);
 	return found >= 0 ? EVPN_OK : EVPN_ERR_NOTFOUND;
 }
@@ -791,7 +811,7 @@ static void expire_due(struct evpn_users *u)
 		pthread_mutex_lock(&u->mu);
 		for (size_t i = 0; i < u->n && n < 16; i++)
 			if (u->recs[i].expires && u->recs[i].expires <= now)
-				memcpy(due[n++], u->recs[i].u.client_id,
+				memcpy(due[n++], u->recs[i].client_id,
 				       sizeof(due[0]));
 		pthread_mutex_unlock(&u->mu);
 		for (size_t i = 0; i < n; i++) {
@@ -813,13 +833,21 @@ static void *maint_main(void *arg)
 	pthread_mutex_lock(&u->mu);
 	while (!u->thread_stop) {
 		struct timespec dl;
+		double wait = users_generation_tick_locked(u);
 		bool reload;
 
+		/* every second, or when a pending change marker is due */
+		if (wait <= 0 || wait > 1)
+			wait = 1;
 		clock_gettime(CLOCK_REALTIME, &dl);
-		dl.tv_sec += 1;
+		dl.tv_nsec += (long)(wait * 1e9);
+		dl.tv_sec += dl.tv_nsec / 1000000000L;
+		dl.tv_nsec %= 1000000000L;
 		pthread_cond_timedwait(&u->cond, &u->mu, &dl);
 		if (u->thread_stop)
 			break;
+		if (users_generation_tick_locked(u) > 0 && !u->reload_requested)
+			continue; /* woken by a change: wait until it is due */
 		reload = u->reload_requested;
 		u->reload_requested = false;
 		pthread_mutex_unlock(&u->mu);
@@ -853,7 +881,14 @@ void evpn_users_stop(struct evpn_users *u)
 	pthread_cond_signal(&u->cond);
 	pthread_mutex_unlock(&u->mu);
 	pthread_join(u->thread, NULL);
+	pthread_mutex_lock(&u->mu);
 	u->thread_running = false;
+	pthread_mutex_unlock(&u->mu);
+	/* a change stored just before the stop still gets its marker */
+	if (u->gen_dirty) {
+		u->gen_dirty = false;
+		users_write_generation(u);
+	}
 }
 
 void evpn_users_request_reload(struct evpn_users *u)
@@ -889,7 +924,9 @@ struct evpn_users *evpn_users_new(const struct evpn_host *host,
 	u->server_priv = sodium_malloc(32);
 	if (!u->server_priv)
 		goto fail;
-	if (evpn_pool_init(&u->pool, host->network->pool) != EVPN_OK)
+	if (evpn_pool_init(&u->pool, host->network->pool) != EVPN_OK ||
+	    evpn_pool6_init(&u->pool6, host->network->pool6,
+			    host->network->pool) != EVPN_OK)
 		goto fail;
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_cond_init(&u->cond, NULL);

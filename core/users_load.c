@@ -176,40 +176,12 @@ static bool build_rec(struct evpn_users *u, struct triple *t, size_t n,
 	return true;
 }
 
-/* Tell the transport what a reload changed (both arrays sorted by id). */
-static void push_diff(struct evpn_users *u, const struct user_rec *old,
-		      size_t nold, const struct user_rec *cur, size_t ncur)
-{
-	size_t i = 0, j = 0;
-
-	while (i < nold || j < ncur) {
-		int c = i == nold   ? 1
-			: j == ncur ? -1
-				    : strcmp(old[i].u.client_id,
-					     cur[j].u.client_id);
-
-		if (c < 0) {
-			users_push_peer(u, &old[i++], true);
-		} else if (c > 0) {
-			users_push_peer(u, &cur[j++], false);
-		} else {
-			if (memcmp(old[i].pub, cur[j].pub, 32) != 0)
-				users_push_peer(u, &old[i], true);
-			if (memcmp(old[i].pub, cur[j].pub, 32) != 0 ||
-			    strcmp(old[i].u.status, cur[j].u.status) != 0 ||
-			    strcmp(old[i].u.address, cur[j].u.address) != 0)
-				users_push_peer(u, &cur[j], false);
-			i++;
-			j++;
-		}
-	}
-}
-
 int evpn_users_load(struct evpn_users *u)
 {
 	struct collect c = {0};
 	struct claims cl = {0};
 	struct user_rec *recs = NULL;
+	struct user_slot *slots;
 	size_t nrec = 0, swept = 0;
 	struct evpn_pool pool;
 	int64_t now = (int64_t)time(NULL);
@@ -311,17 +283,14 @@ int evpn_users_load(struct evpn_users *u)
 	}
 
 	users_index_repair(u, recs, nrec);
-	pthread_mutex_lock(&u->mu);
-	if (u->live)
-		push_diff(u, u->recs, u->n, recs, nrec);
-	free(u->recs);
-	u->recs = recs;
-	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
-	u->n = u->cap = nrec;
-	if (!u->cap) {
-		u->cap = 1;
+	r = users_slots_pack(recs, nrec, &slots);
+	if (r != EVPN_OK) {
+		evpn_pool_free(&pool);
+		goto out;
 	}
-	recs = NULL;
+	pthread_mutex_lock(&u->mu);
+	users_install_locked(u, slots, nrec);
+	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
 	pool.hint = u->pool.hint;
 	evpn_pool_free(&u->pool);
 	u->pool = pool;
@@ -345,6 +314,7 @@ out:
 int evpn_users_load_quick(struct evpn_users *u)
 {
 	struct user_rec *recs = NULL;
+	struct user_slot *slots;
 	struct evpn_pool pool;
 	size_t nrec = 0;
 	bool complete;
@@ -371,13 +341,14 @@ int evpn_users_load_quick(struct evpn_users *u)
 	 * a create skip that address until the next full load sweeps it. */
 	for (size_t i = 0; i < nrec; i++)
 		evpn_pool_mark(&pool, recs[i].u.address, true);
+	r = users_slots_pack(recs, nrec, &slots);
+	free(recs);
+	if (r != EVPN_OK) {
+		evpn_pool_free(&pool);
+		return r;
+	}
 	pthread_mutex_lock(&u->mu);
-	if (u->live)
-		push_diff(u, u->recs, u->n, recs, nrec);
-	free(u->recs);
-	u->recs = recs;
-	/* recs may be NULL when the index is empty: cap 0, insert grows it */
-	u->n = u->cap = nrec;
+	users_install_locked(u, slots, nrec);
 	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
 	pool.hint = u->pool.hint;
 	evpn_pool_free(&u->pool);

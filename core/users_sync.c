@@ -20,6 +20,8 @@
 #include "users_int.h"
 
 #define GENERATION_KEY "meta/generation"
+/* seconds between two marker writes of one instance */
+#define GENERATION_SPACING 0.05
 
 static double mono_now(void)
 {
@@ -29,7 +31,8 @@ static double mono_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-void users_bump_generation(struct evpn_users *u)
+/* Write a fresh marker now (maintenance thread, or callers without one). */
+void users_write_generation(struct evpn_users *u)
 {
 	unsigned char raw[16];
 	char gen[33];
@@ -46,6 +49,48 @@ void users_bump_generation(struct evpn_users *u)
 		 * their next full load. */
 		evpn_warn(u->host, "cannot update the change marker: %s",
 			  evpn_strerror(r));
+}
+
+/*
+ * A change was stored. With the maintenance thread running, the marker is
+ * written by that thread, at most once per GENERATION_SPACING: a burst of
+ * creates then costs one marker write, not one each. Writing the marker on
+ * every change was a store put per create and, on ext4, a deleted inode per
+ * create (the overwritten marker), which slows every later inode allocation
+ * (nojournal ext4 skips recently deleted inodes one by one). The marker
+ * still follows the data it announces, so the ordering argument above
+ * holds; other instances see the change at most one spacing later.
+ */
+void users_bump_generation(struct evpn_users *u)
+{
+	pthread_mutex_lock(&u->mu);
+	if (u->thread_running && !u->thread_stop) {
+		u->gen_dirty = true;
+		pthread_cond_signal(&u->cond);
+		pthread_mutex_unlock(&u->mu);
+		return;
+	}
+	pthread_mutex_unlock(&u->mu);
+	users_write_generation(u);
+}
+
+/* Maintenance thread, called with u->mu held: write a pending marker when
+ * due; returns the seconds until it is due (0: nothing pending). */
+double users_generation_tick_locked(struct evpn_users *u)
+{
+	double now;
+
+	if (!u->gen_dirty)
+		return 0;
+	now = mono_now();
+	if (now < u->gen_next_write)
+		return u->gen_next_write - now;
+	u->gen_dirty = false;
+	u->gen_next_write = now + GENERATION_SPACING;
+	pthread_mutex_unlock(&u->mu);
+	users_write_generation(u);
+	pthread_mutex_lock(&u->mu);
+	return 0;
 }
 
 int users_read_generation(struct evpn_users *u, char out[65])

@@ -9,7 +9,8 @@
 #define PRIVATE_KEY_PLACEHOLDER "<paste the client's private key here>"
 
 char *evpn_render_wg_config(const struct evpn_network *net,
-			    const char *server_pub_b64, const char *address,
+			    const char *server_pub_b64,
+			    const struct evpn_user *user,
 			    const char *private_key_b64)
 {
 	char *buf = NULL;
@@ -26,7 +27,10 @@ char *evpn_render_wg_config(const struct evpn_network *net,
 			"# The server never stores client private keys: put "
 			"yours here.\nPrivateKey = %s\n",
 			PRIVATE_KEY_PLACEHOLDER);
-	fprintf(f, "Address = %s\n", address);
+	if (user->address6[0])
+		fprintf(f, "Address = %s, %s\n", user->address, user->address6);
+	else
+		fprintf(f, "Address = %s\n", user->address);
 	if (net->dns && net->dns[0]) {
 		fprintf(f, "DNS = ");
 		for (size_t i = 0; net->dns[i]; i++)

@@ -31,6 +31,7 @@ struct evpn_user {
 	char expires_at[32]; /* "" when the user does not expire */
 	char address[64];    /* "10.77.0.2/32" */
 	char public_key[45]; /* base64 */
+	char address6[64];   /* "fd77::2/128"; "" without network.pool6 */
 };
 
 struct evpn_user_create {

@@ -65,12 +65,67 @@ static void test_bad(void **state)
 	assert_int_not_equal(evpn_pool_init(&p, "nope"), EVPN_OK);
 }
 
+/* network.pool6: each IPv4 client address pairs with pool6 + its offset. */
+static void test_pool6_pairs(void **state)
+{
+	struct evpn_pool6 p6;
+	char out[46];
+
+	(void)state;
+	assert_int_equal(evpn_pool6_init(&p6, NULL, "10.77.0.0/16"), EVPN_OK);
+	assert_false(p6.enabled);
+	assert_false(evpn_pool6_pair(&p6, "10.77.0.2/32", out));
+	assert_int_equal(evpn_pool6_init(&p6, "", "10.77.0.0/16"), EVPN_OK);
+	assert_false(p6.enabled);
+
+	/* host bits of the given prefix are ignored, like for the IPv4 pool */
+	assert_int_equal(evpn_pool6_init(&p6, "fd77:1::9/64", "10.77.0.0/16"),
+			 EVPN_OK);
+	assert_true(p6.enabled);
+	assert_true(evpn_pool6_pair(&p6, "10.77.0.1", out));
+	assert_string_equal(out, "fd77:1::1");
+	assert_true(evpn_pool6_pair(&p6, "10.77.0.2/32", out));
+	assert_string_equal(out, "fd77:1::2");
+	assert_true(evpn_pool6_pair(&p6, "10.77.1.0/32", out));
+	assert_string_equal(out, "fd77:1::100");
+	assert_true(evpn_pool6_pair(&p6, "10.77.255.254", out));
+	assert_string_equal(out, "fd77:1::fffe");
+	assert_false(evpn_pool6_pair(&p6, "10.76.255.255", out));
+	assert_false(evpn_pool6_pair(&p6, "fd77::2", out));
+
+	/* the tightest prefix that still holds every offset of a /16 */
+	assert_int_equal(evpn_pool6_init(&p6, "fd00:0:0:0:0:0:abcd:0/112",
+					 "10.77.0.0/16"),
+			 EVPN_OK);
+	assert_true(evpn_pool6_pair(&p6, "10.77.3.4", out));
+	assert_string_equal(out, "fd00::abcd:304");
+}
+
+static void test_pool6_bad(void **state)
+{
+	struct evpn_pool6 p6;
+
+	(void)state;
+	/* too small for a /16's offsets, not IPv6, not a CIDR */
+	assert_int_not_equal(evpn_pool6_init(&p6, "fd00::/113", "10.77.0.0/16"),
+			     EVPN_OK);
+	assert_int_not_equal(evpn_pool6_init(&p6, "10.0.0.0/8", "10.77.0.0/16"),
+			     EVPN_OK);
+	assert_int_not_equal(evpn_pool6_init(&p6, "fd00::", "10.77.0.0/16"),
+			     EVPN_OK);
+	assert_int_not_equal(evpn_pool6_init(&p6, "nope", "10.77.0.0/16"),
+			     EVPN_OK);
+	assert_false(p6.enabled);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_small_pool),
 		cmocka_unit_test(test_hint_and_marks),
 		cmocka_unit_test(test_bad),
+		cmocka_unit_test(test_pool6_pairs),
+		cmocka_unit_test(test_pool6_bad),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

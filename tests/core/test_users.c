@@ -38,6 +38,8 @@ struct fixture {
 	const char *dns[2];
 };
 
+static const char *fx_pool6; /* network.pool6 of the next fx_new */
+
 static struct fixture *fx_new(const char *pool)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -48,6 +50,7 @@ static struct fixture *fx_new(const char *pool)
 	assert_int_equal(evpn_core_loop_init(&f->core), EVPN_OK);
 	f->core.net.size = sizeof(f->core.net);
 	f->core.net.pool = pool;
+	f->core.net.pool6 = fx_pool6;
 	f->core.net.endpoint = "vpn.example.com:51820";
 	f->core.net.mtu = 1420;
 	f->dns[0] = "10.9.0.1";
@@ -395,6 +398,49 @@ static void test_concurrent_creates(void **state)
 	fx_free(f);
 }
 
+/* network.pool6: each user also gets the paired IPv6 address, in the API
+ * record and the config, without a record of its own in the store; and the
+ * resident (compact) form gives back exactly what create answered. */
+static void test_pool6_and_resident_form(void **state)
+{
+	struct fixture *f;
+	struct evpn_user_created out;
+	struct evpn_user u;
+	char *cfg;
+
+	(void)state;
+	fx_pool6 = "fd09::/64";
+	f = fx_new("10.9.0.0/24");
+	fx_pool6 = NULL;
+	assert_int_equal(create(f, "alice", NULL, 3600, &out), EVPN_OK);
+	assert_string_equal(out.user.address, "10.9.0.2/32");
+	assert_string_equal(out.user.address6, "fd09::2/128");
+	assert_non_null(
+		strstr(out.config, "Address = 10.9.0.2/32, fd09::2/128\n"));
+	assert_int_equal(memstore_count(f->ms, "users/alice/"), 6);
+	/* reloaded from the index and from the records: the same user */
+	for (int full = 0; full < 2; full++) {
+		assert_int_equal(full ? evpn_users_load(f->u)
+				      : evpn_users_load_quick(f->u),
+				 EVPN_OK);
+		assert_int_equal(U->get(f->u, "alice", &u), EVPN_OK);
+		assert_memory_equal(&u, &out.user, sizeof(u));
+	}
+	U->release(f->u, &out);
+	assert_int_equal(U->render_config(f->u, "alice", &cfg), EVPN_OK);
+	assert_non_null(strstr(cfg, "Address = 10.9.0.2/32, fd09::2/128\n"));
+	free(cfg);
+	fx_free(f);
+
+	/* without pool6: no IPv6 address anywhere */
+	f = fx_new("10.9.0.0/24");
+	assert_int_equal(create(f, "bob", NULL, 0, &out), EVPN_OK);
+	assert_string_equal(out.user.address6, "");
+	assert_non_null(strstr(out.config, "Address = 10.9.0.2/32\n"));
+	U->release(f->u, &out);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -407,6 +453,7 @@ int main(void)
 		cmocka_unit_test(test_status_and_master),
 		cmocka_unit_test(test_ttl_expiry),
 		cmocka_unit_test(test_concurrent_creates),
+		cmocka_unit_test(test_pool6_and_resident_form),
 	};
 
 	if (sodium_init() < 0)

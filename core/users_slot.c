@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The users service's resident records (struct user_slot): packing a full
+ * record into one, unpacking it for a request, and installing a freshly
+ * loaded set in place of the old one (telling the transport what changed).
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "users_int.h"
+
+void users_slot_pack(struct user_slot *s, const struct user_rec *r)
+{
+	unsigned char a[16];
+	unsigned prefix;
+	int fam;
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->client_id, r->u.client_id, sizeof(s->client_id));
+	memcpy(s->pub, r->pub, sizeof(s->pub));
+	memcpy(s->key_hash, r->key_hash, sizeof(s->key_hash));
+	s->has_hash = r->has_hash;
+	if (!evpn_parse_rfc3339(r->u.created_at, &s->created))
+		s->created = 0;
+	s->expires = r->expires;
+	/* Loads and creates only keep users whose address is an IPv4 /32 of
+	 * the pool (the pool marks it); anything else stays 0.0.0.0. */
+	if (evpn_parse_cidr(r->u.address, &fam, a, &prefix) && fam == AF_INET &&
+	    prefix == 32)
+		memcpy(s->addr4, a, 4);
+	s->active = strcmp(r->u.status, "active") == 0;
+}
+
+void users_fill_address6(const struct evpn_users *u, struct user_rec *r)
+{
+	char ip6[INET6_ADDRSTRLEN];
+
+	r->u.address6[0] = '\0';
+	if (evpn_pool6_pair(&u->pool6, r->u.address, ip6))
+		snprintf(r->u.address6, sizeof(r->u.address6), "%s/128", ip6);
+}
+
+void users_slot_unpack(const struct evpn_users *u, const struct user_slot *s,
+		       struct user_rec *r)
+{
+	char ip[INET_ADDRSTRLEN];
+
+	memset(r, 0, sizeof(*r));
+	memcpy(r->u.client_id, s->client_id, sizeof(s->client_id));
+	snprintf(r->u.status, sizeof(r->u.status), "%s",
+		 s->active ? "active" : "inactive");
+	evpn_rfc3339(s->created, r->u.created_at);
+	if (s->expires)
+		evpn_rfc3339(s->expires, r->u.expires_at);
+	inet_ntop(AF_INET, s->addr4, ip, sizeof(ip));
+	snprintf(r->u.address, sizeof(r->u.address), "%s/32", ip);
+	users_fill_address6(u, r);
+	evpn_key_b64(s->pub, r->u.public_key);
+	memcpy(r->pub, s->pub, sizeof(r->pub));
+	memcpy(r->key_hash, s->key_hash, sizeof(r->key_hash));
+	r->has_hash = s->has_hash;
+	r->expires = s->expires;
+}
+
+static void push_slot(struct evpn_users *u, const struct user_slot *s,
+		      bool remove)
+{
+	struct user_rec r;
+
+	users_slot_unpack(u, s, &r);
+	users_push_peer(u, &r, remove);
+}
+
+/* Tell the transport what a reload changed (both arrays sorted by id). */
+static void push_diff(struct evpn_users *u, const struct user_slot *old,
+		      size_t nold, const struct user_slot *cur, size_t ncur)
+{
+	size_t i = 0, j = 0;
+
+	while (i < nold || j < ncur) {
+		int c = i == nold ? 1
+			: j == ncur
+				? -1
+				: strcmp(old[i].client_id, cur[j].client_id);
+
+		if (c < 0) {
+			push_slot(u, &old[i++], true);
+		} else if (c > 0) {
+			push_slot(u, &cur[j++], false);
+		} else {
+			bool new_key = memcmp(old[i].pub, cur[j].pub, 32) != 0;
+
+			if (new_key)
+				push_slot(u, &old[i], true);
+			if (new_key || old[i].active != cur[j].active ||
+			    memcmp(old[i].addr4, cur[j].addr4, 4) != 0)
+				push_slot(u, &cur[j], false);
+			i++;
+			j++;
+		}
+	}
+}
+
+/* Outside the lock: a loaded set in resident form (*out NULL when n is 0). */
+int users_slots_pack(const struct user_rec *recs, size_t n,
+		     struct user_slot **out)
+{
+	*out = NULL;
+	if (!n)
+		return EVPN_OK;
+	*out = malloc(n * sizeof(**out));
+	if (!*out)
+		return EVPN_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++)
+		users_slot_pack(&(*out)[i], &recs[i]);
+	return EVPN_OK;
+}
+
+/* Replace the resident set (sorted by id) with slots, which it takes. */
+void users_install_locked(struct evpn_users *u, struct user_slot *slots,
+			  size_t n)
+{
+	if (u->live)
+		push_diff(u, u->recs, u->n, slots, n);
+	free(u->recs);
+	u->recs = slots;
+	u->n = u->cap = n;
+}
