@@ -13,8 +13,9 @@
 #include "wg.h"
 
 static const char *const fields[] = {
-	"client_id",  "status",	  "address",	    "public_key", "created_at",
-	"expires_at", "endpoint", "last_handshake", "rx_bytes",	  "tx_bytes",
+	"client_id",	  "status",	"address",    "address6",
+	"public_key",	  "created_at", "expires_at", "endpoint",
+	"last_handshake", "rx_bytes",	"tx_bytes",
 };
 
 static void print_field(const char *k, json_t *v)

@@ -100,6 +100,8 @@ static json_t *user_json(const struct evpn_user *u,
 	if (u->expires_at[0])
 		json_object_set_new(j, "expires_at",
 				    json_string(u->expires_at));
+	if (u->address6[0]) /* with network.pool6 */
+		json_object_set_new(j, "address6", json_string(u->address6));
 	if (st) {
 		char ts[32];
 

@@ -35,6 +35,8 @@ struct raw {
 	unsigned mtu;
 	uint32_t addr_be;
 	unsigned prefix;
+	uint8_t addr6[16]; /* with network.pool6: the server's, and */
+	unsigned prefix6;  /* the pool's prefix (0: no IPv6) */
 	int fd;
 	struct evpn_io *io;
 	struct evpn_sink to_transport;
@@ -115,6 +117,19 @@ static int raw_create(const struct evpn_host *h,
 		if (inet_pton(AF_INET, buf, &r->addr_be) != 1) {
 			evpn_error(h, "address: '%s' is not an IPv4 address",
 				   buf);
+			free(r);
+			return EVPN_ERR_CONFIG;
+		}
+	}
+	if (h->network->pool6 && h->network->server_address6) {
+		const char *slash = strchr(h->network->pool6, '/');
+
+		r->prefix6 = slash ? (unsigned)atoi(slash + 1) : 0;
+		if (!r->prefix6 || r->prefix6 > 128 ||
+		    inet_pton(AF_INET6, h->network->server_address6,
+			      r->addr6) != 1) {
+			evpn_error(h, "network.pool6 '%s' is not usable here",
+				   h->network->pool6);
 			free(r);
 			return EVPN_ERR_CONFIG;
 		}
@@ -255,6 +270,14 @@ static int raw_start(void *self)
 	}
 	if (r->configure && tun_configure(r->name, r->addr_be, r->prefix,
 					  r->mtu, err, sizeof(err)) != 0) {
+		evpn_error(r->host, "%s", err);
+		close(r->fd);
+		r->fd = -1;
+		return EVPN_ERR_PERM;
+	}
+	if (r->configure && r->prefix6 &&
+	    tun_configure6(r->name, r->addr6, r->prefix6, err, sizeof(err)) !=
+		    0) {
 		evpn_error(r->host, "%s", err);
 		close(r->fd);
 		r->fd = -1;

@@ -102,3 +102,52 @@ fail:
 	close(s);
 	return -e;
 }
+
+/* The kernel's struct in6_ifreq (linux/ipv6.h clashes with netinet/in.h). */
+struct tun_in6_ifreq {
+	struct in6_addr addr;
+	uint32_t prefixlen;
+	int ifindex;
+};
+
+int tun_configure6(const char *name, const uint8_t addr[16], unsigned prefix,
+		   char *err, size_t errlen)
+{
+	struct tun_in6_ifreq req;
+	struct ifreq ifr;
+	int s = socket(AF_INET6, SOCK_DGRAM | SOCK_CLOEXEC, 0), e;
+	const char *what = "find the interface index";
+
+	if (s < 0) {
+		e = errno;
+		snprintf(err, errlen,
+			 "cannot add an IPv6 address to %s: no IPv6 on this "
+			 "host (%s)",
+			 name, strerror(e));
+		return -e;
+	}
+	memset(&ifr, 0, sizeof(ifr));
+	snprintf(ifr.ifr_name, IFNAMSIZ, "%s", name);
+	if (ioctl(s, SIOCGIFINDEX, &ifr) < 0)
+		goto fail;
+	memset(&req, 0, sizeof(req));
+	memcpy(&req.addr, addr, 16);
+	req.prefixlen = prefix;
+	req.ifindex = ifr.ifr_ifindex;
+	what = "set the IPv6 address";
+	/* EEXIST: a restart finds the address still there. */
+	if (ioctl(s, SIOCSIFADDR, &req) < 0 && errno != EEXIST)
+		goto fail;
+	close(s);
+	return 0;
+fail:
+	e = errno;
+	snprintf(err, errlen, "cannot %s of %s: %s%s", what, name, strerror(e),
+		 e == EACCES || e == EPERM ? " (needs CAP_NET_ADMIN)"
+		 : e == ENODEV || e == EADDRNOTAVAIL
+			 ? " (is IPv6 disabled on it? sysctl "
+			   "net.ipv6.conf.<dev>.disable_ipv6)"
+			 : "");
+	close(s);
+	return -e;
+}

@@ -15,5 +15,8 @@ int tun_open(char name[16], bool *offload, char *err, size_t errlen);
 /* Set an IPv4 address/prefix and MTU and bring the link up. */
 int tun_configure(const char *name, uint32_t addr_be, unsigned prefix,
 		  unsigned mtu, char *err, size_t errlen);
+/* Add an IPv6 address/prefix (the prefix route comes with it). */
+int tun_configure6(const char *name, const uint8_t addr[16], unsigned prefix,
+		   char *err, size_t errlen);
 
 #endif
