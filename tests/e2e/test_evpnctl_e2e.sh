@@ -7,6 +7,8 @@
 # rules exactly, `evpnctl delete` removes the peer live.
 # Egress: slirp (unprivileged evpnd) when built, else raw-socket.
 set -u
+# shellcheck source=SCRIPTDIR/../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
 B=${EVPN_BUILD_DIR:?}
 S=${EVPN_SOURCE_DIR:?}
 SKIP=77
@@ -27,7 +29,6 @@ NS_S=e2e-s-$id NS_C=e2e-c-$id NS_W=e2e-w-$id
 NAME=e2e$((id % 100000))   # client_id and wg-quick interface name
 T=$(mktemp -d)
 chmod 755 "$T"
-EVPND_PID= WEB_PID=
 fails=0 passes=0
 ok() { passes=$((passes + 1)); echo "ok - $*"; }
 bad() { fails=$((fails + 1)); echo "not ok - $*"; }
@@ -39,48 +40,31 @@ cleanup() {
 		ip netns exec $NS_C env EVPN_CLIENT_DIR="$T/client" \
 			WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go \
 			"$EVPNCTL" disconnect "$NAME" >/dev/null 2>&1
-		ip netns exec $NS_C ip link del "$NAME" 2>/dev/null
 	fi
-	for p in $(pgrep -f "wireguard-go $NAME\$" 2>/dev/null); do
-		kill "$p" 2>/dev/null
-	done
-	sleep 0.2
-	[ -n "$EVPND_PID" ] && kill "$EVPND_PID" 2>/dev/null && wait "$EVPND_PID" 2>/dev/null
-	[ -n "$WEB_PID" ] && kill "$WEB_PID" 2>/dev/null && wait "$WEB_PID" 2>/dev/null
-	rm -f "/var/run/wireguard/$NAME.sock" "/var/run/wireguard/s$NAME.sock"
-	for ns in $NS_C $NS_S $NS_W; do ip netns del $ns 2>/dev/null; done
-	rm -rf "/etc/netns/$NS_C" "$T"
+	# wg-quick's wireguard-go is not our child (wggo_stop waits for it);
+	# its link goes first even when the process is gone already
+	wggo_adopt $NS_C "$NAME" "$(pgrep -f "wireguard-go $NAME\$" | head -1)"
+	netns_cleanup
+	rm -f "/var/run/wireguard/s$NAME.sock"
+	rm -rf "$T"
 }
 trap cleanup EXIT
 
-ip netns add $NS_S || need "cannot create network namespaces"
-ip netns add $NS_C
-ip netns add $NS_W
-ip link add es$id type veth peer name ec$id
-ip link set es$id netns $NS_S
-ip link set ec$id netns $NS_C
-ip link add ew$id type veth peer name ex$id
-ip link set ew$id netns $NS_S
-ip link set ex$id netns $NS_W
-ip -n $NS_S addr add 10.201.0.1/24 dev es$id
-ip -n $NS_C addr add 10.201.0.2/24 dev ec$id
-ip -n $NS_S addr add 10.202.0.1/24 dev ew$id
-ip -n $NS_W addr add 10.202.0.2/24 dev ex$id
-for l in "$NS_S es$id" "$NS_S ew$id" "$NS_C ec$id" "$NS_W ex$id" "$NS_S lo" "$NS_C lo" "$NS_W lo"; do
-	set -- $l
-	ip -n $1 link set $2 up
-done
+netns_add $NS_S || need "cannot create network namespaces"
+netns_add $NS_C
+netns_add $NS_W
+netns_veth $NS_S es$id 10.201.0.1/24 $NS_C ec$id 10.201.0.2/24
+netns_veth $NS_S ew$id 10.202.0.1/24 $NS_W ex$id 10.202.0.2/24
 # resolvconf inside `ip netns exec` would rewrite the machine's own
 # /etc/resolv.conf unless the namespace has its own file to bind over it.
-mkdir -p /etc/netns/$NS_C
-echo "nameserver 10.202.0.2" >/etc/netns/$NS_C/resolv.conf
+netns_resolv $NS_C "nameserver 10.202.0.2"
 
 # The web server, behind the VPN server.
 mkdir -p "$T/www"
 head -c 20000000 /dev/urandom >"$T/www/blob"
 want=$(sha256sum <"$T/www/blob" | cut -d' ' -f1)
 ip netns exec $NS_W python3 "$S/tests/lib/httpd.py" 10.202.0.2 8080 "$T/www" >"$T/web.log" 2>&1 &
-WEB_PID=$!
+netns_track $!
 
 pool=10.203.0.0/24
 if [ "$EGRESS" = raw-socket ]; then
@@ -107,7 +91,7 @@ plugins:
 YAML
 export EVPN_MASTER_KEY=e2e-master-key-$id-0123456789
 ip netns exec $NS_S "$B/evpnd" run -c "$T/evpn.yaml" >"$T/evpnd.log" 2>&1 &
-EVPND_PID=$!
+netns_track $!
 for _ in $(seq 100); do
 	ip netns exec $NS_C curl -fs http://10.201.0.1:8111/health >/dev/null 2>&1 && break
 	sleep 0.1

@@ -60,9 +60,9 @@ mkdir -p "$TMP/www"
 head -c 50M /dev/urandom >"$TMP/www/big.bin"
 ip netns exec "$NS_W" python3 "$HERE/../lib/httpd.py" $W_IP 8080 "$TMP/www" \
 	>"$TMP/httpd.log" 2>&1 &
-PIDS+=($!)
+netns_track $!
 ip netns exec "$NS_W" iperf3 -s -B $W_IP -p 5201 >"$TMP/iperf3s.log" 2>&1 &
-PIDS+=($!)
+netns_track $!
 
 # --- evpnd + client
 topo_evpnd || { echo "FAIL: evpnd did not start"; exit 1; }

@@ -11,10 +11,13 @@
 # stock wireguard-go configured from POST /users.
 #
 # The caller sets B (build dir), TMP (scratch dir), and may set TOPO_POOL,
-# TOPO_API_PORT before calling topo_up. Every process started here is
-# recorded and stopped by topo_down in the right order: wireguard-go
-# interfaces first (ip link del, kill, wait), then the other processes,
-# then the namespaces.
+# TOPO_API_PORT before calling topo_up. Namespaces, wireguard-go and
+# background processes are registered with tests/lib/netns.sh (callers
+# hand theirs to netns_track, start wireguard-go with wggo_start), and
+# topo_down stops them in its safe order.
+
+# shellcheck source=SCRIPTDIR/../lib/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/netns.sh"
 
 topo_init() {
 	local id=$$
@@ -38,58 +41,25 @@ topo_init() {
 	API=http://127.0.0.1:$API_PORT
 	KEY=0123456789abcdef0123456789abcdef$id
 	WG_PORT=51820
-	WGGO_IFS=()  # "ns iface pid" of every wireguard-go we started
-	PIDS=()      # other background processes, stopped after wireguard-go
 	NAT=none
 }
 
 topo_down() {
-	set +e
-	local e ns ifc pid
-	for e in "${WGGO_IFS[@]}"; do
-		read -r ns ifc pid <<<"$e"
-		ip netns exec "$ns" ip link del "$ifc" 2>/dev/null
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-		rm -f "/var/run/wireguard/$ifc.sock"
-	done
-	WGGO_IFS=()
-	for pid in "${PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	done
-	PIDS=()
+	netns_cleanup
 	rm -f "/var/run/wireguard/$UAPI.sock"
-	ip netns del "$NS_C" 2>/dev/null
-	ip netns del "$NS_W" 2>/dev/null
-	ip netns del "$NS_S" 2>/dev/null
 }
 
 # Namespaces, links, forwarding and NAT. Returns non-zero when network
 # namespaces cannot be created (the caller decides skip vs fail).
 topo_up() {
-	ip netns add "$NS_S" || return 2
-	ip netns add "$NS_C" || return 2
-	ip netns add "$NS_W" || return 2
-	ip link add "$VCS" type veth peer name "$VCC" || return 1
-	ip link add "$VWS" type veth peer name "$VWW" || return 1
-	ip link set "$VCS" netns "$NS_S"
-	ip link set "$VWS" netns "$NS_S"
-	ip link set "$VCC" netns "$NS_C"
-	ip link set "$VWW" netns "$NS_W"
+	netns_add "$NS_S" || return 2
+	netns_add "$NS_C" || return 2
+	netns_add "$NS_W" || return 2
+	netns_veth "$NS_S" "$VCS" $S_IP/24 "$NS_C" "$VCC" $C_IP/24 || return 1
+	netns_veth "$NS_S" "$VWS" $WS_IP/24 "$NS_W" "$VWW" $W_IP/24 || return 1
 	# Roaming deletes the client's first address: keep the second.
 	ip netns exec "$NS_C" sysctl -qw net.ipv4.conf.all.promote_secondaries=1
 	ip netns exec "$NS_C" sysctl -qw net.ipv4.conf.$VCC.promote_secondaries=1
-	ip -n "$NS_S" addr add $S_IP/24 dev "$VCS"
-	ip -n "$NS_C" addr add $C_IP/24 dev "$VCC"
-	ip -n "$NS_S" addr add $WS_IP/24 dev "$VWS"
-	ip -n "$NS_W" addr add $W_IP/24 dev "$VWW"
-	local ns
-	for ns in "$NS_S" "$NS_C" "$NS_W"; do ip -n "$ns" link set lo up; done
-	ip -n "$NS_S" link set "$VCS" up
-	ip -n "$NS_S" link set "$VWS" up
-	ip -n "$NS_C" link set "$VCC" up
-	ip -n "$NS_W" link set "$VWW" up
 	ip netns exec "$NS_S" sysctl -qw net.ipv4.ip_forward=1 || return 1
 	if command -v nft >/dev/null &&
 		ip netns exec "$NS_S" nft -f - <<EOF; then
@@ -105,21 +75,6 @@ EOF
 		ip -n "$NS_W" route add "$POOL" via $WS_IP || return 1
 		NAT=route
 	fi
-}
-
-# A wireguard-go interface: topo_wggo NS IFACE. Sets WGGO_PID.
-topo_wggo() {
-	local ns=$1 ifc=$2
-	WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-		ip netns exec "$ns" wireguard-go -f "$ifc" >"$TMP/wggo-$ifc.log" 2>&1 &
-	WGGO_PID=$!
-	WGGO_IFS+=("$ns $ifc $WGGO_PID")
-	for _ in $(seq 50); do
-		ip -n "$ns" link show "$ifc" >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	cat "$TMP/wggo-$ifc.log"
-	return 1
 }
 
 # evpnd with file store, wireguard, raw-socket, API and auth in the server
@@ -168,7 +123,7 @@ YAML
 	ip netns exec "$NS_S" "$evpnd" run -c "$TMP/evpn.yaml" \
 		>"$TMP/evpnd.log" 2>&1 &
 	EVPND_PID=$!
-	PIDS+=("$EVPND_PID")
+	netns_track "$EVPND_PID"
 	# polled every 10 ms: scripts/bench-tunnel times the start-up
 	for _ in $(seq $((${TOPO_START_TIMEOUT:-10} * 100))); do
 		grep -q "ready:" "$TMP/evpnd.log" && return 0
@@ -200,7 +155,7 @@ topo_client() {
 	ep=$(awk -F' = ' '/^Endpoint/ {print $2}' "$TMP/$name.conf")
 	[ -n "$C_ADDR" ] && [ -n "$SPUB" ] && [ "$ep" = "$S_IP:$WG_PORT" ] ||
 		{ cat "$TMP/$name.json"; return 1; }
-	topo_wggo "$NS_C" "$ifc" || return 1
+	wggo_start "$NS_C" "$ifc" "$TMP/wggo-$ifc.log" || return 1
 	ip netns exec "$NS_C" wg set "$ifc" private-key "$TMP/$name.key" \
 		peer "$SPUB" endpoint "$ep" allowed-ips "$POOL,$W_IP/32" || return 1
 	ip -n "$NS_C" addr add "$C_ADDR" dev "$ifc"

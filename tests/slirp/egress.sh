@@ -16,6 +16,8 @@
 # at once and counted, and 40 client addresses at once (more than slirp's
 # 16-entry ARP table).
 set -u
+# shellcheck source=SCRIPTDIR/../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
 
 B=${EVPN_BUILD_DIR:?}
 SKIP=77
@@ -54,32 +56,11 @@ SRV=192.168.79.1
 HOST=192.168.79.2
 API_PORT=18000
 TMP=$(mktemp -d)
-PIDS=()
 EVPND_PID=
 fail=0
 
 cleanup() {
-	set +e
-	if [ -n "$EVPND_PID" ]; then
-		kill "$EVPND_PID" 2>/dev/null
-		wait "$EVPND_PID" 2>/dev/null
-	fi
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	# anything the test started that is still in its namespaces
-	for n in $NS_C $NS_S $NS_H; do
-		for p in $(ip netns pids $n 2>/dev/null); do kill $p 2>/dev/null; done
-	done
-	sleep 0.3
-	for n in $NS_C $NS_S $NS_H; do
-		for p in $(ip netns pids $n 2>/dev/null); do kill -9 $p 2>/dev/null; done
-	done
-	ip netns del $NS_C 2>/dev/null
-	ip netns del $NS_S 2>/dev/null
-	ip netns del $NS_H 2>/dev/null
-	rm -rf /etc/netns/$NS_S /etc/netns/$NS_C
+	netns_cleanup
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -100,22 +81,14 @@ inS() { ip netns exec $NS_S "$@"; }
 inH() { ip netns exec $NS_H "$@"; }
 
 # ------------------------------------------------------------ namespaces
-ip netns add $NS_C || need "cannot create network namespaces"
-ip netns add $NS_S || exit 1
-ip netns add $NS_H || exit 1
-for n in $NS_C $NS_S $NS_H; do ip -n $n link set lo up; done
-ip link add $VS type veth peer name $VH || exit 1
-ip link set $VS netns $NS_S
-ip link set $VH netns $NS_H
-ip -n $NS_S addr add $SRV/24 dev $VS
-ip -n $NS_H addr add $HOST/24 dev $VH
-ip -n $NS_S link set $VS up
-ip -n $NS_H link set $VH up
+netns_add $NS_C || need "cannot create network namespaces"
+netns_add $NS_S || exit 1
+netns_add $NS_H || exit 1
+netns_veth $NS_S $VS $SRV/24 $NS_H $VH $HOST/24 || exit 1
 # libslirp pings through unprivileged ICMP sockets
 inS sysctl -qw net.ipv4.ping_group_range="0 2147483647" || exit 1
-mkdir -p /etc/netns/$NS_S /etc/netns/$NS_C
-echo "nameserver $HOST" >/etc/netns/$NS_S/resolv.conf
-echo "nameserver 10.77.0.1" >/etc/netns/$NS_C/resolv.conf
+netns_resolv $NS_S "nameserver $HOST"
+netns_resolv $NS_C "nameserver 10.77.0.1"
 
 # ------------------------------------------------------------ the "internet"
 mkdir -p "$TMP/www"
@@ -123,18 +96,18 @@ head -c 50M /dev/urandom >"$TMP/www/big.bin"
 echo "hello from the hosts namespace" >"$TMP/www/small.txt"
 ip netns exec $NS_H $PY -m http.server --bind $HOST --directory "$TMP/www" 8080 \
 	>"$TMP/http.log" 2>&1 &
-PIDS+=($!)
+netns_track $!
 ip netns exec $NS_H dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts \
 	--listen-address=$HOST --bind-interfaces --user=root \
 	--address=/www.evpn.test/$HOST --pid-file="$TMP/dnsmasq.pid" \
 	--log-facility="$TMP/dnsmasq.log" --log-queries &
-PIDS+=($!)
+netns_track $!
 ip netns exec $NS_H iperf3 -s -B $HOST -p 5201 >"$TMP/iperf3-s.log" 2>&1 &
-PIDS+=($!)
+netns_track $!
 # a service on the server namespace's loopback that clients must not reach
 ip netns exec $NS_S $PY -m http.server --bind 127.0.0.1 --directory "$TMP/www" 18080 \
 	>"$TMP/loopback-http.log" 2>&1 &
-PIDS+=($!)
+netns_track $!
 
 # ------------------------------------------------------------ evpnd
 # The TUN is made by root for nobody, in the server namespace (where evpnd
@@ -164,6 +137,7 @@ ip netns exec $NS_S setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-
 	--bounding-set=-all "$EVPND" run -c "$TMP/evpn.yaml" \
 	>"$TMP/evpnd.log" 2>&1 &
 EVPND_PID=$!
+netns_track $EVPND_PID
 for _ in $(seq 100); do
 	grep -q "ready" "$TMP/evpnd.log" && break
 	kill -0 $EVPND_PID 2>/dev/null || break

@@ -18,6 +18,8 @@
 #   many   (NS_M)  10.201.0.3: 40 more wireguard-go clients (wg setconf),
 #                  one user each - more than libslirp's 16-entry ARP table
 set -u
+# shellcheck source=SCRIPTDIR/../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
 
 B=${EVPN_BUILD_DIR:?}
 S=${EVPN_SOURCE_DIR:?}
@@ -74,52 +76,21 @@ GW=10.78.0.1
 CNAME=uwc$sfx # interface names: unique, <= 15 characters
 mname() { echo "uwm${sfx}x$1"; }
 TMP=$(mktemp -d)
-PIDS=()
 EVPND_PID=
 fail=0
-declare -A WGGO # interface -> wireguard-go pid (the 40)
-
-stop_wggo() { # namespace interface pid: link first, then the process
-	ip -n "$1" link del "$2" 2>/dev/null
-	[ -n "$3" ] || return 0
-	kill "$3" 2>/dev/null
-	wait "$3" 2>/dev/null
-	# wg-quick's wireguard-go is not our child: wait for it to be gone
-	for _ in $(seq 50); do
-		kill -0 "$3" 2>/dev/null || break
-		sleep 0.1
-	done
-	rm -f "/var/run/wireguard/$2.sock"
-}
 
 cleanup() {
 	set +e
-	for n in "${!WGGO[@]}"; do stop_wggo $NS_M "$n" "${WGGO[$n]}"; done
 	if [ -e "$TMP/cfg/$CNAME.conf" ]; then
 		# wg-quick down also takes the DNS entry out of resolvconf's state
 		ip netns exec $NS_C wg-quick down "$TMP/cfg/$CNAME.conf" \
 			>/dev/null 2>&1
-		stop_wggo $NS_C $CNAME "$(cat "$TMP/wggo-$CNAME.pid" 2>/dev/null)"
+		# its wireguard-go is not our child: wggo_stop waits for it
+		wggo_adopt $NS_C $CNAME "$(cat "$TMP/wggo-$CNAME.pid" 2>/dev/null)"
 	fi
-	if [ -n "$EVPND_PID" ]; then
-		kill "$EVPND_PID" 2>/dev/null
-		wait "$EVPND_PID" 2>/dev/null
-	fi
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null
-		wait "$p" 2>/dev/null
-	done
-	# anything the test started that is still in its namespaces
-	for n in $NS_C $NS_M $NS_S $NS_H; do
-		for p in $(ip netns pids $n 2>/dev/null); do kill $p 2>/dev/null; done
-	done
-	sleep 0.3
-	for n in $NS_C $NS_M $NS_S $NS_H; do
-		for p in $(ip netns pids $n 2>/dev/null); do kill -9 $p 2>/dev/null; done
-	done
-	for n in $NS_C $NS_M $NS_S $NS_H; do ip netns del $n 2>/dev/null; done
+	netns_cleanup
 	[ -n "${UNPRIV_KEEP_LOG:-}" ] && cp "$TMP/evpnd.log" "$UNPRIV_KEEP_LOG"
-	rm -rf /etc/netns/$NS_S /etc/netns/$NS_C "$TMP"
+	rm -rf "$TMP"
 }
 trap cleanup EXIT
 trap "exit 1" INT TERM
@@ -144,35 +115,23 @@ ms() { echo $(($(date +%s%N) / 1000000)); }
 T0=$(ms)
 
 # ------------------------------------------------------------ namespaces
-ip netns add $NS_S || need "cannot create network namespaces"
-for n in $NS_H $NS_C $NS_M; do ip netns add $n || exit 1; done
-for n in $NS_S $NS_H $NS_C $NS_M; do ip -n $n link set lo up; done
-ip link add uws$sfx type veth peer name uwh$sfx || exit 1
-ip link set uws$sfx netns $NS_S
-ip link set uwh$sfx netns $NS_H
-ip -n $NS_S addr add $HOSTS_SIDE/24 dev uws$sfx
-ip -n $NS_H addr add $HOST/24 dev uwh$sfx
+netns_add $NS_S || need "cannot create network namespaces"
+for n in $NS_H $NS_C $NS_M; do netns_add $n || exit 1; done
+netns_veth $NS_S uws$sfx $HOSTS_SIDE/24 $NS_H uwh$sfx $HOST/24 || exit 1
 ip -n $NS_S link add $BR type bridge
 ip -n $NS_S addr add $SRV/24 dev $BR
+ip -n $NS_S link set $BR up
 for l in "c $NS_C 10.201.0.2" "m $NS_M 10.201.0.3"; do
 	set -- $l
-	ip link add uwb$1$sfx type veth peer name uwv$1$sfx || exit 1
-	ip link set uwb$1$sfx netns $NS_S
-	ip link set uwv$1$sfx netns $2
-	ip -n $NS_S link set uwb$1$sfx master $BR up
-	ip -n $2 addr add $3/24 dev uwv$1$sfx
-	ip -n $2 link set uwv$1$sfx up
+	netns_veth $NS_S uwb$1$sfx "" $2 uwv$1$sfx $3/24 || exit 1
+	ip -n $NS_S link set uwb$1$sfx master $BR
 done
-ip -n $NS_S link set uws$sfx up
-ip -n $NS_S link set $BR up
-ip -n $NS_H link set uwh$sfx up
 # libslirp pings through unprivileged ICMP sockets (a per-namespace sysctl)
 inS sysctl -qw net.ipv4.ping_group_range="0 2147483647" || exit 1
-mkdir -p /etc/netns/$NS_S /etc/netns/$NS_C
-echo "nameserver $HOST" >/etc/netns/$NS_S/resolv.conf
+netns_resolv $NS_S "nameserver $HOST"
 # wg-quick's resolvconf writes the client's /etc/resolv.conf: inside
 # `ip netns exec` that must be this file, not the machine's
-echo "# replaced by wg-quick" >/etc/netns/$NS_C/resolv.conf
+netns_resolv $NS_C "# replaced by wg-quick"
 
 # ------------------------------------------------------------ the "internet"
 mkdir -p "$TMP/www" "$TMP/cfg"
@@ -182,18 +141,18 @@ head -c 256K /dev/urandom >"$TMP/www/mid.bin"
 echo "hello from the hosts namespace" >"$TMP/www/small.txt"
 ip netns exec $NS_H $PY -m http.server --bind $HOST --directory "$TMP/www" 8080 \
 	>"$TMP/http.log" 2>&1 &
-PIDS+=($!)
+netns_track $!
 ip netns exec $NS_H dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts \
 	--listen-address=$HOST --bind-interfaces --user=root \
 	--address=/www.evpn.test/$HOST --pid-file="$TMP/dnsmasq.pid" \
 	--log-facility="$TMP/dnsmasq.log" --log-queries &
-PIDS+=($!)
+netns_track $!
 ip netns exec $NS_H iperf3 -s -B $HOST -p 5201 >"$TMP/iperf3-s.log" 2>&1 &
-PIDS+=($!)
+netns_track $!
 # a service on the server's loopback that clients must never reach
 ip netns exec $NS_S $PY -m http.server --bind 127.0.0.1 --directory "$TMP/www" 18080 \
 	>"$TMP/loopback-http.log" 2>&1 &
-PIDS+=($!)
+netns_track $!
 
 # ------------------------------------------------------------ evpnd
 chmod 755 "$TMP"
@@ -214,6 +173,7 @@ ip netns exec $NS_S env -u EVPN_EGRESS -u EVPN_STORE -u EVPN_MTU -u EVPN_CONFIG 
 	--inh-caps=-all --bounding-set=-all \
 	"$B/evpnd" run -c "$S/etc/evpn.yaml" >"$TMP/evpnd.log" 2>&1 &
 EVPND_PID=$!
+netns_track $EVPND_PID
 API=http://$HOSTS_SIDE:$API_PORT
 for _ in $(seq 100); do
 	inS curl -sf -m 2 -o /dev/null $API/health 2>/dev/null && break
@@ -358,18 +318,13 @@ done
 check "POST /users for $NCLIENTS more users" test $ok = $NCLIENTS
 for i in $(seq 1 $NCLIENTS); do
 	n=$(mname $i)
-	WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-		inM wireguard-go -f $n >"$TMP/wggo-$n.log" 2>&1 &
-	WGGO[$n]=$!
+	wggo_spawn $NS_M $n "$TMP/wggo-$n.log"
 done
 ok=0
 for i in $(seq 1 $NCLIENTS); do
 	n=$(mname $i)
 	c="$TMP/cfg/$n.conf"
-	for _ in $(seq 100); do
-		[ -S /var/run/wireguard/$n.sock ] && break
-		sleep 0.1
-	done
+	wggo_wait $n
 	wg-quick strip "$c" >"$c.wg" &&
 		inM wg setconf $n "$c.wg" &&
 		inM ip addr add "$(confval "$c" Address)" dev $n &&
@@ -430,6 +385,7 @@ kill $EVPND_PID
 wait $EVPND_PID
 rc=$?
 t=$(($(ms) - t))
+netns_untrack $EVPND_PID
 EVPND_PID=
 check "evpnd stops on SIGTERM with exit 0 ($rc) within 5 s ($t ms)" \
 	test $rc = 0 -a $t -lt 5000

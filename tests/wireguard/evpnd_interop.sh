@@ -7,6 +7,8 @@
 # session stops at once and it cannot handshake; a deleted user loses the
 # tunnel at once.
 set -u
+# shellcheck source=SCRIPTDIR/../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
 
 B=${EVPN_BUILD_DIR:?}
 EVPND=${EVPND:-$B/evpnd}
@@ -35,23 +37,11 @@ TMP=$(mktemp -d)
 KEY=0123456789abcdef0123456789abcdef$id
 API=http://127.0.0.1:18778
 SRV_PID=
-WGGO_PID=
 fail=0
 
 cleanup() {
-	set +e
-	if [ -n "$WGGO_PID" ]; then
-		ip netns exec $NS_C ip link del $WGC 2>/dev/null
-		kill $WGGO_PID 2>/dev/null
-		wait $WGGO_PID 2>/dev/null
-	fi
-	if [ -n "$SRV_PID" ]; then
-		kill $SRV_PID 2>/dev/null
-		wait $SRV_PID 2>/dev/null
-	fi
-	rm -f /var/run/wireguard/$WGC.sock /var/run/wireguard/$UAPI.sock
-	ip netns del $NS_C 2>/dev/null
-	ip netns del $NS_S 2>/dev/null
+	netns_cleanup
+	rm -f /var/run/wireguard/$UAPI.sock
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -68,17 +58,9 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 cping() { ip netns exec $NS_C ping "$@" >/dev/null 2>&1; }
 
 umask 077
-ip netns add $NS_S || need "cannot create network namespaces"
-ip netns add $NS_C || need "cannot create network namespaces"
-ip link add veth-s$id type veth peer name veth-c$id || exit 1
-ip link set veth-s$id netns $NS_S
-ip link set veth-c$id netns $NS_C
-ip -n $NS_S addr add 192.168.78.1/24 dev veth-s$id
-ip -n $NS_C addr add 192.168.78.2/24 dev veth-c$id
-ip -n $NS_S link set veth-s$id up
-ip -n $NS_C link set veth-c$id up
-ip -n $NS_S link set lo up
-ip -n $NS_C link set lo up
+netns_add $NS_S || need "cannot create network namespaces"
+netns_add $NS_C || need "cannot create network namespaces"
+netns_veth $NS_S veth-s$id 192.168.78.1/24 $NS_C veth-c$id 192.168.78.2/24 || exit 1
 
 mkdir -p $TMP/plugins
 for p in transport-wireguard store-file api-civetweb-rest auth-bearer; do
@@ -116,6 +98,7 @@ YAML
 "$EVPND" keygen -c $TMP/evpn.yaml >$TMP/keygen.log 2>&1 || { cat $TMP/keygen.log; exit 1; }
 ip netns exec $NS_S "$EVPND" run -c $TMP/evpn.yaml >$TMP/evpnd.log 2>&1 &
 SRV_PID=$!
+netns_track $SRV_PID
 for _ in $(seq 50); do
 	grep -q "ready:" $TMP/evpnd.log && break
 	kill -0 $SRV_PID 2>/dev/null || break
@@ -133,13 +116,7 @@ SPUB=$(awk -F' = ' '/^PublicKey/ {print $2}' $TMP/alice.conf)
 EP=$(awk -F' = ' '/^Endpoint/ {print $2}' $TMP/alice.conf)
 check "API returned an address and a config" test -n "$ADDR" -a -n "$SPUB" -a -n "$EP"
 
-WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-	ip netns exec $NS_C wireguard-go -f $WGC >$TMP/wggo.log 2>&1 &
-WGGO_PID=$!
-for _ in $(seq 50); do
-	ip -n $NS_C link show $WGC >/dev/null 2>&1 && break
-	sleep 0.1
-done
+wggo_start $NS_C $WGC $TMP/wggo.log
 ip netns exec $NS_C wg set $WGC private-key $TMP/c.key \
 	peer "$SPUB" endpoint "$EP" allowed-ips 10.77.0.0/16 || exit 1
 ip -n $NS_C addr add "$ADDR" dev $WGC

@@ -3,6 +3,8 @@
 # wireguard-go client in the other, already configured for the tunnel
 # 10.77.0.2 <-> 10.77.0.1 (fd77::2 <-> fd77::1).
 set -u
+# shellcheck source=SCRIPTDIR/../lib/netns.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../lib/netns.sh"
 
 B=${EVPN_BUILD_DIR:?}
 SKIP=77
@@ -25,23 +27,11 @@ WGC=evwgc$((id % 100000))
 UAPI=evwgs$((id % 100000))
 TMP=$(mktemp -d)
 SRV_PID=
-WGGO_PID=
 fail=0
 
 cleanup() {
-	set +e
-	if [ -n "$WGGO_PID" ]; then
-		ip netns exec $NS_C ip link del $WGC 2>/dev/null
-		kill $WGGO_PID 2>/dev/null
-		wait $WGGO_PID 2>/dev/null
-	fi
-	if [ -n "$SRV_PID" ]; then
-		kill $SRV_PID 2>/dev/null
-		wait $SRV_PID 2>/dev/null
-	fi
-	rm -f /var/run/wireguard/$WGC.sock /var/run/wireguard/$UAPI.sock
-	ip netns del $NS_C 2>/dev/null
-	ip netns del $NS_S 2>/dev/null
+	netns_cleanup
+	rm -f /var/run/wireguard/$UAPI.sock
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -51,17 +41,9 @@ check() { # description, command...
 	if "$@"; then echo "ok   - $d"; else echo "FAIL - $d"; fail=1; fi
 }
 
-ip netns add $NS_S || need "cannot create network namespaces"
-ip netns add $NS_C || need "cannot create network namespaces"
-ip link add veth-s$id type veth peer name veth-c$id || exit 1
-ip link set veth-s$id netns $NS_S
-ip link set veth-c$id netns $NS_C
-ip -n $NS_S addr add 192.168.77.1/24 dev veth-s$id
-ip -n $NS_C addr add 192.168.77.2/24 dev veth-c$id
-ip -n $NS_S link set veth-s$id up
-ip -n $NS_C link set veth-c$id up
-ip -n $NS_S link set lo up
-ip -n $NS_C link set lo up
+netns_add $NS_S || need "cannot create network namespaces"
+netns_add $NS_C || need "cannot create network namespaces"
+netns_veth $NS_S veth-s$id 192.168.77.1/24 $NS_C veth-c$id 192.168.77.2/24 || exit 1
 
 umask 077
 wg genkey >$TMP/s.key
@@ -78,6 +60,7 @@ start_server() {
 		--uapi-dir /var/run/wireguard --metrics $TMP/metrics "$@" \
 		2>>$TMP/server.log &
 	SRV_PID=$!
+	netns_track $SRV_PID
 	for _ in $(seq 50); do
 		grep -q "wg_testd ready" $TMP/server.log 2>/dev/null && break
 		kill -0 $SRV_PID 2>/dev/null || break
@@ -89,6 +72,7 @@ stop_server() {
 	kill $SRV_PID
 	wait $SRV_PID
 	rc=$?
+	netns_untrack $SRV_PID
 	SRV_PID=
 	check "server stopped cleanly (exit $rc)" test $rc = 0
 }
@@ -107,14 +91,7 @@ PEER_ARG="$(cat $TMP/c.pub)=10.77.0.2/32,fd77::2/128"
 start_server --peer "$PEER_ARG"
 
 # --- wireguard-go client
-WG_I_PREFER_BUGGY_USERSPACE_TO_POLISHED_KMOD=1 \
-	ip netns exec $NS_C wireguard-go -f $WGC >$TMP/wggo.log 2>&1 &
-WGGO_PID=$!
-for _ in $(seq 50); do
-	ip -n $NS_C link show $WGC >/dev/null 2>&1 && break
-	sleep 0.1
-done
-ip -n $NS_C link show $WGC >/dev/null 2>&1 || { cat $TMP/wggo.log; echo "FAIL: wireguard-go did not start"; exit 1; }
+wggo_start $NS_C $WGC $TMP/wggo.log || { echo "FAIL: wireguard-go did not start"; exit 1; }
 ip netns exec $NS_C wg set $WGC private-key $TMP/c.key \
 	peer "$(cat $TMP/s.pub)" endpoint 192.168.77.1:51820 \
 	allowed-ips 10.77.0.1/32,fd77::1/128 || exit 1
