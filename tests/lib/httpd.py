@@ -3,6 +3,7 @@
 explicitly, serves one directory, never does reverse DNS, logs nothing."""
 import functools
 import http.server
+import socket
 import sys
 
 
@@ -17,7 +18,12 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 def main():
     addr, port, root = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     handler = functools.partial(Handler, directory=root)
-    srv = http.server.ThreadingHTTPServer((addr, port), handler)
+    cls = http.server.ThreadingHTTPServer
+    if ":" in addr:  # an IPv6 address
+        class Server6(cls):
+            address_family = socket.AF_INET6
+        cls = Server6
+    srv = cls((addr, port), handler)
     print("httpd ready", flush=True)
     srv.serve_forever()
 

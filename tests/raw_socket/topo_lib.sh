@@ -37,6 +37,9 @@ topo_init() {
 	WS_IP=192.168.80.1
 	W_IP=192.168.80.2
 	POOL=${TOPO_POOL:-10.77.0.0/16}
+	POOL6=${TOPO_POOL6:-} # set: IPv6 too (server<->web fd80::/64, routed)
+	WS_IP6=fd80::1
+	W_IP6=fd80::2
 	API_PORT=${TOPO_API_PORT:-18779}
 	API=http://127.0.0.1:$API_PORT
 	KEY=0123456789abcdef0123456789abcdef$id
@@ -61,6 +64,14 @@ topo_up() {
 	ip netns exec "$NS_C" sysctl -qw net.ipv4.conf.all.promote_secondaries=1
 	ip netns exec "$NS_C" sysctl -qw net.ipv4.conf.$VCC.promote_secondaries=1
 	ip netns exec "$NS_S" sysctl -qw net.ipv4.ip_forward=1 || return 1
+	if [ -n "$POOL6" ]; then
+		# No NAT66: the web namespace routes the pool back.
+		ip netns exec "$NS_S" sysctl -qw net.ipv6.conf.all.forwarding=1 ||
+			return 1
+		ip -n "$NS_S" addr add $WS_IP6/64 dev "$VWS" nodad || return 1
+		ip -n "$NS_W" addr add $W_IP6/64 dev "$VWW" nodad || return 1
+		ip -n "$NS_W" route add "$POOL6" via $WS_IP6 || return 1
+	fi
 	if command -v nft >/dev/null &&
 		ip netns exec "$NS_S" nft -f - <<EOF; then
 table ip evpn_nat {
@@ -92,6 +103,7 @@ plugin_dir: plugins
 master_key: "$KEY"
 network:
   pool: $POOL
+  pool6: "$POOL6"
   endpoint: $S_IP:$WG_PORT
   dns: [10.77.0.1]
   mtu: 1420
@@ -142,7 +154,7 @@ json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
 # A user created through the API, and a wireguard-go client in the client
 # namespace configured from the API's answer (wg set + ip, no wg-quick):
-# topo_client NAME IFACE. Sets C_ADDR, C_PUB, SPUB.
+# topo_client NAME IFACE. Sets C_ADDR, C_ADDR6 (with TOPO_POOL6), C_PUB, SPUB.
 topo_client() {
 	local name=$1 ifc=$2 ep
 	wg genkey >"$TMP/$name.key"
@@ -162,4 +174,14 @@ topo_client() {
 	ip -n "$NS_C" link set "$ifc" mtu 1420 up
 	ip -n "$NS_C" route replace "$POOL" dev "$ifc"
 	ip -n "$NS_C" route add "$W_IP/32" dev "$ifc"
+	# with pool6: the user's IPv6 address, and the web namespace over IPv6
+	C_ADDR6=$(json '.get("address6", "")' <"$TMP/$name.json")
+	if [ -n "$POOL6" ]; then
+		[ -n "$C_ADDR6" ] || { cat "$TMP/$name.json"; return 1; }
+		ip netns exec "$NS_C" wg set "$ifc" peer "$SPUB" \
+			allowed-ips "$POOL,$W_IP/32,$POOL6,$W_IP6/128" || return 1
+		ip -n "$NS_C" addr add "$C_ADDR6" dev "$ifc" nodad || return 1
+		ip -n "$NS_C" route replace "$POOL6" dev "$ifc" || return 1
+		ip -n "$NS_C" route add "$W_IP6/128" dev "$ifc" || return 1
+	fi
 }
