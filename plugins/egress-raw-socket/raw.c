@@ -19,6 +19,7 @@
 #include <evpn/host.h>
 #include <evpn/plugin.h>
 
+#include "gro.h"
 #include "gso.h"
 #include "tun.h"
 
@@ -32,6 +33,7 @@ struct raw {
 	char name[16];
 	bool configure;
 	bool offload; /* reads and writes carry a virtio_net_hdr */
+	bool gro;     /* merge clients' TCP segments into TSO writes */
 	unsigned mtu;
 	uint32_t addr_be;
 	unsigned prefix;
@@ -45,7 +47,8 @@ struct raw {
 	struct evpn_pkt_batch batch; /* being filled (offload path) */
 	uint8_t *rbuf;		     /* VNET_HDR + BUF: one read (offload) */
 	uint8_t seg[SEG];	     /* one segment being built */
-	struct evpn_metric *m_rx, *m_tx, *m_drop_write, *m_drop_short, *m_gso;
+	struct evpn_metric *m_rx, *m_tx, *m_drop_write, *m_drop_short, *m_gso,
+		*m_gro;
 };
 
 static const struct evpn_config_key schema[] = {
@@ -69,6 +72,12 @@ static const struct evpn_config_key schema[] = {
 	 .desc = "TUN offloads (virtio-net header, TSO): the kernel passes "
 		 "TCP super-packets that the egress segments, instead of "
 		 "one read per packet"},
+	{.key = "gro",
+	 .type = EVPN_CFG_BOOL,
+	 .def = "true",
+	 .desc = "with offload: clients' consecutive TCP segments of one flow "
+		 "are written as one TSO super-packet (fewer writes, one "
+		 "packet for the kernel to route)"},
 	{.key = "configure",
 	 .type = EVPN_CFG_BOOL,
 	 .def = "true",
@@ -98,6 +107,7 @@ static int raw_create(const struct evpn_host *h,
 	}
 	r->configure = c->get_bool(cfg, "configure", true);
 	r->offload = c->get_bool(cfg, "offload", true);
+	r->gro = c->get_bool(cfg, "gro", true);
 	r->mtu = (unsigned)c->get_int(cfg, "mtu", 0);
 	if (!r->mtu)
 		r->mtu = h->network->mtu ? h->network->mtu : 1420;
@@ -156,6 +166,11 @@ static int raw_create(const struct evpn_host *h,
 	r->m_gso = h->metric(
 		h, EVPN_METRIC_COUNTER, "evpn_egress_gso_packets_total",
 		"TCP super-packets (TSO) read and segmented", NULL);
+	r->m_gro = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_gro_packets_total",
+		"TCP super-packets (TSO) built from clients' segments and "
+		"written",
+		NULL);
 	r->m_drop_short =
 		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_drops_total",
 			  "Packets the egress dropped", "reason=\"malformed\"");
@@ -323,33 +338,52 @@ static int raw_attach(void *self, const struct evpn_sink *to_transport)
 	return EVPN_OK;
 }
 
-/* Clients -> kernel: one write per packet (a TUN device has no batch write
- * without offloads). A full queue drops, as a router would. */
+/* Clients -> kernel. With offloads, runs of one TCP flow's segments go as
+ * one super-packet (gro.c); else one write per packet (a TUN device has no
+ * batch write). A full queue drops, as a router would. */
 static void raw_send(void *self, const struct evpn_pkt_batch *b)
 {
+	static const struct virtio_net_hdr none; /* no GSO, checksum done */
 	struct raw *r = self;
-	uint32_t sent = 0;
+	uint32_t sent = 0, merged = 0;
+	struct iovec iov[GRO_MAX_SEGS + 1];
+	struct virtio_net_hdr vh;
 
 	if (r->fd < 0)
 		return;
-	static const struct virtio_net_hdr none; /* no GSO, checksum done */
+	for (uint32_t i = 0; i < b->n;) {
+		uint32_t n = 1, hl;
+		ssize_t rc;
 
-	for (uint32_t i = 0; i < b->n; i++) {
-		struct iovec iov[2] = {
-			{.iov_base = (void *)&none, .iov_len = VNET_HDR},
-			{.iov_base = b->pkts[i].data,
-			 .iov_len = b->pkts[i].len},
-		};
-		ssize_t rc = r->offload ? writev(r->fd, iov, 2)
-					: write(r->fd, b->pkts[i].data,
-						b->pkts[i].len);
-
+		if (!r->offload) {
+			rc = write(r->fd, b->pkts[i].data, b->pkts[i].len);
+			goto done;
+		}
+		if (r->gro)
+			n = gro_run(b->pkts + i, b->n - i, &vh);
+		iov[0].iov_base = n > 1 ? &vh : (void *)&none;
+		iov[0].iov_len = VNET_HDR;
+		iov[1].iov_base = b->pkts[i].data;
+		iov[1].iov_len = b->pkts[i].len;
+		if (n > 1) {
+			hl = vh.hdr_len;
+			for (uint32_t k = 1; k < n; k++) {
+				iov[k + 1].iov_base = b->pkts[i + k].data + hl;
+				iov[k + 1].iov_len = b->pkts[i + k].len - hl;
+			}
+			merged++;
+		}
+		rc = writev(r->fd, iov, (int)n + 1);
+	done:
 		if (rc < 0)
-			r->host->metric_add(r->m_drop_write, 1);
+			r->host->metric_add(r->m_drop_write, n);
 		else
-			sent++;
+			sent += n;
+		i += n;
 	}
 	r->host->metric_add(r->m_tx, sent);
+	if (merged)
+		r->host->metric_add(r->m_gro, merged);
 }
 
 static const struct evpn_egress_ops ops = {

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Tiny static HTTP server for the namespace tests: binds one address
-explicitly, serves one directory, never does reverse DNS, logs nothing."""
+explicitly, serves one directory, never does reverse DNS, logs nothing.
+PUT answers the SHA-256 of the body it received (upload integrity checks)."""
 import functools
+import hashlib
 import http.server
 import socket
 import sys
@@ -13,6 +15,21 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
     def log_message(self, fmt, *args):
         pass
+
+    def do_PUT(self):
+        left = int(self.headers.get("Content-Length", "0"))
+        h = hashlib.sha256()
+        while left > 0:
+            chunk = self.rfile.read(min(left, 1 << 16))
+            if not chunk:
+                break
+            h.update(chunk)
+            left -= len(chunk)
+        body = (h.hexdigest() + "\n").encode()
+        self.send_response(200 if left == 0 else 400)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
 
 def main():

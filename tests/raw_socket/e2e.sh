@@ -81,6 +81,16 @@ ip netns exec "$NS_C" curl -sS --max-time 120 -o "$TMP/dl.bin" \
 want=$(sha256sum <"$TMP/www/big.bin")
 got=$(sha256sum <"$TMP/dl.bin" 2>/dev/null)
 check "50 MB over HTTP through the tunnel, sha256 matches" test "$want" = "$got"
+# The other way: the client's TCP segments reach the web namespace merged
+# into TSO super-packets (gro.c); the server hashes what it received.
+gro0=$(metric evpn_egress_gro_packets_total)
+up=$(ip netns exec "$NS_C" curl -sS --max-time 120 -T "$TMP/www/big.bin" \
+	http://$W_IP:8080/up)
+check "50 MB uploaded through the tunnel, sha256 matches" \
+	test "$up" = "${want%% *}"
+gro1=$(metric evpn_egress_gro_packets_total)
+echo "# TSO super-packets written to the TUN device (upload): $((gro1 - gro0))"
+check "the upload went out as merged super-packets" test "$gro1" -gt "$gro0"
 rm -f "$TMP/dl.bin"
 
 iperf() { # name, iperf3 client args...; sets BPS (receiver side), LOSS

@@ -87,6 +87,11 @@ ip netns exec "$NS_C" curl -sS --max-time 60 -o "$TMP/dl.bin" \
 	"http://[$W_IP6]:8080/file.bin"
 check "HTTP over IPv6 through the tunnel, sha256 matches" \
 	test "$(sha256sum <"$TMP/www/file.bin")" = "$(sha256sum <"$TMP/dl.bin" 2>/dev/null)"
+up=$(ip netns exec "$NS_C" curl -sS --max-time 60 -T "$TMP/www/file.bin" \
+	"http://[$W_IP6]:8080/up")
+want=$(sha256sum <"$TMP/www/file.bin")
+check "HTTP upload over IPv6 through the tunnel, sha256 matches" \
+	test "$up" = "${want%% *}"
 wg show "$UAPI" allowed-ips >"$TMP/aips.txt"
 check "wg show: the peer's allowed IPs are 10.77.0.2/32 and fd77::2/128" \
 	grep -q "10.77.0.2/32 fd77::2/128" "$TMP/aips.txt"
