@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "eth.h"
+#include "pkt.h"
 
 void sle_fake_mac(const uint8_t ip[4], uint8_t mac[6])
 {
@@ -46,5 +47,41 @@ bool sle_arp_answer(const uint8_t *frame, size_t len, uint8_t *reply,
 	memcpy(r + 14, target, 4); /* sender IP: the client */
 	memcpy(r + 18, a + 8, 6);  /* target MAC: slirp */
 	memcpy(r + 24, a + 14, 4); /* target IP: slirp */
+	return true;
+}
+
+bool sle_ndp_answer(const uint8_t *frame, size_t len, uint8_t *reply)
+{
+	const uint8_t *ip = frame + SLE_ETH_HLEN, *ns = ip + 40;
+	uint8_t *r = reply + SLE_ETH_HLEN, *na = r + 40, mac[6];
+	uint32_t sum;
+	uint16_t c;
+
+	/* IPv6, ICMPv6 (no extension header), hop limit 255, type 135 code 0,
+	 * at least the 24-byte body with the target */
+	if (len < SLE_ETH_HLEN + 40 + 24 ||
+	    sle_eth_type(frame) != SLE_ETH_P_IPV6 || ip[0] >> 4 != 6 ||
+	    ip[6] != SLE_PROTO_ICMP6 || ip[7] != 255 || ns[0] != 135 ||
+	    ns[1] != 0 || ns[8] == 0xff)
+		return false;
+	sle_fake_mac(ns + 8 + 12, mac);
+	sle_eth_header(reply, frame + 6, mac, SLE_ETH_P_IPV6);
+	memset(r, 0, 40 + 32);
+	r[0] = 0x60;
+	r[5] = 32; /* payload length */
+	r[6] = SLE_PROTO_ICMP6;
+	r[7] = 255;
+	memcpy(r + 8, ns + 8, 16);  /* from the target (the client) */
+	memcpy(r + 24, ip + 8, 16); /* to the soliciting address (slirp) */
+	na[0] = 136;		    /* neighbour advertisement */
+	na[4] = 0x60;		    /* solicited, override */
+	memcpy(na + 8, ns + 8, 16); /* target */
+	na[24] = 2;		    /* option: target link-layer address */
+	na[25] = 1;		    /* 8 bytes */
+	memcpy(na + 26, mac, 6);
+	sum = sle_csum_pseudo(6, r + 8, r + 24, SLE_PROTO_ICMP6, 32);
+	c = sle_csum_fold(sle_csum_add(sum, na, 32));
+	na[2] = (uint8_t)(c >> 8);
+	na[3] = (uint8_t)c;
 	return true;
 }

@@ -17,6 +17,7 @@
 #define SLE_ETH_P_ARP 0x0806
 #define SLE_ETH_P_IPV6 0x86dd
 #define SLE_ARP_FRAME_LEN 42
+#define SLE_NA_FRAME_LEN (SLE_ETH_HLEN + 40 + 32)
 
 /* 02:45:a.b.c.d: locally administered unicast, unique per client. */
 void sle_fake_mac(const uint8_t ip[4], uint8_t mac[6]);
@@ -33,5 +34,11 @@ uint16_t sle_eth_type(const uint8_t *frame);
  * and return true. The target IP is returned in *target. */
 bool sle_arp_answer(const uint8_t *frame, size_t len, uint8_t *reply,
 		    uint8_t target[4]);
+
+/* The same for IPv6: if `frame` is a neighbour solicitation (ICMPv6 135)
+ * from slirp, write the neighbour advertisement for its target, from that
+ * target's fake MAC (made of its last 4 bytes), into reply
+ * (SLE_NA_FRAME_LEN bytes) and return true. */
+bool sle_ndp_answer(const uint8_t *frame, size_t len, uint8_t *reply);
 
 #endif /* SLE_ETH_H */

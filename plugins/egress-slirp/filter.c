@@ -120,13 +120,69 @@ static enum sle_reason check_pool(const struct sle_filter *f,
 	return f->allow_loopback && !is_echo(pi) ? SLE_PASS : SLE_R_LOOPBACK;
 }
 
+static bool pfx(const uint8_t *a, const char *bytes, unsigned nbits)
+{
+	struct sle_cidr c = {.family = 6, .prefix = (uint8_t)nbits};
+
+	memcpy(c.addr, bytes, (nbits + 7) / 8);
+	return sle_cidr_match(&c, 6, a);
+}
+
+/*
+ * IPv6 (network.pool6 set): TCP and UDP anywhere but the host's loopback,
+ * link-local and multicast scopes, the IPv4-mapped and -compatible spaces
+ * (the host's dual-stack sockets would reach 127.0.0.1 or 169.254.169.254
+ * through them) and the cloud metadata prefix fd00:ec2::/32 (EC2's IPv6
+ * IMDS is fd00:ec2::254); ICMPv6 echo only to slirp's own addresses
+ * (libslirp 4.7 does not forward ICMPv6 echo).
+ */
+static enum sle_reason check6(const struct sle_filter *f,
+			      const struct sle_pkt_info *pi)
+{
+	static const uint8_t any[16], lo[16] = {[15] = 1};
+	const uint8_t *d = pi->dst;
+	bool l4 = pi->proto == SLE_PROTO_TCP || pi->proto == SLE_PROTO_UDP;
+	bool echo = pi->proto == SLE_PROTO_ICMP6 && pi->icmp_type == 128;
+
+	if (!f->has6)
+		return SLE_R_IPV6;
+	if (!l4 && !echo)
+		return SLE_R_PROTO;
+	if (sle_cidr_match(&f->pool6, 6, d)) {
+		if (!memcmp(d, f->dns6, 16) &&
+		    (echo || (l4 && pi->dport == 53)))
+			return SLE_PASS;
+		if (!memcmp(d, f->vhost6, 16) && echo)
+			return SLE_PASS;
+		if (!memcmp(d, f->dns6, 16) || !memcmp(d, f->vhost6, 16))
+			return f->allow_loopback && !echo ? SLE_PASS
+							  : SLE_R_LOOPBACK;
+		return SLE_R_SPECIAL; /* another client: not through slirp */
+	}
+	if (echo)
+		return SLE_R_PROTO;
+	if (in_list(f->deny, f->n_deny, 6, d))
+		return SLE_R_DENY;
+	if (in_list(f->allow, f->n_allow, 6, d))
+		return SLE_PASS;
+	if (!memcmp(d, lo, 16))
+		return f->allow_loopback ? SLE_PASS : SLE_R_LOOPBACK;
+	if (!memcmp(d, any, 16) || d[0] == 0xff ||
+	    pfx(d, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 96) ||
+	    pfx(d, "\0\0\0\0\0\0\0\0\0\0\0\0", 96))
+		return SLE_R_SPECIAL;
+	if (pfx(d, "\xfe\x80", 10) || pfx(d, "\xfd\x00\x0e\xc2", 32))
+		return SLE_R_LINKLOCAL;
+	return SLE_PASS;
+}
+
 enum sle_reason sle_filter_check(const struct sle_filter *f,
 				 const struct sle_pkt_info *pi)
 {
 	uint32_t d;
 
 	if (pi->family == 6)
-		return SLE_R_IPV6;
+		return check6(f, pi);
 	if (pi->family != 4)
 		return SLE_R_MALFORMED;
 	if (pi->proto != SLE_PROTO_TCP && pi->proto != SLE_PROTO_UDP &&

@@ -63,6 +63,10 @@ struct sle_filter {
 	bool allow_loopback;
 	uint32_t pool, pool_mask; /* host order */
 	uint32_t vhost, dns;	  /* host order */
+	/* with network.pool6 */
+	bool has6;
+	struct sle_cidr pool6;
+	uint8_t vhost6[16], dns6[16];
 	struct {
 		uint32_t addr; /* host order */
 		uint16_t port;

@@ -64,7 +64,43 @@ static uint32_t key_hash(const struct sle_flow_key *k)
 static bool key_eq(const struct sle_flow_key *a, const struct sle_flow_key *b)
 {
 	return a->cli == b->cli && a->dst == b->dst && a->cport == b->cport &&
-	       a->dport == b->dport && a->proto == b->proto;
+	       a->dport == b->dport && a->proto == b->proto &&
+	       a->family == b->family &&
+	       (a->family != 6 || !memcmp(a->dst6, b->dst6, 16));
+}
+
+/* The key of a packet: client side (src, sport) and the far side. */
+static void make_key(const struct sle_flows *f, struct sle_flow_key *k,
+		     const struct sle_pkt_info *pi, const uint8_t *cli,
+		     const uint8_t *far, uint16_t cport, uint16_t dport)
+{
+	memset(k, 0, sizeof(*k));
+	k->family = pi->family;
+	k->proto = pi->proto;
+	k->cport = cport;
+	k->dport = dport;
+	if (pi->family == 4) {
+		k->cli = sle_v4(cli);
+		k->dst = sle_v4(far);
+		return;
+	}
+	k->cli = f->v6_base + (sle_v4(cli + 12) - sle_v4(f->pool6 + 12));
+	memcpy(k->dst6, far, 16);
+	k->dst =
+		mix(sle_v4(far) ^ mix(sle_v4(far + 4) ^
+				      mix(sle_v4(far + 8) ^ sle_v4(far + 12))));
+}
+
+void sle_flow_client6(const struct sle_flows *f, const struct sle_flow *fl,
+		      uint8_t out[16])
+{
+	uint32_t low = sle_v4(f->pool6 + 12) + (fl->k.cli - f->v6_base);
+
+	memcpy(out, f->pool6, 12);
+	out[12] = (uint8_t)(low >> 24);
+	out[13] = (uint8_t)(low >> 16);
+	out[14] = (uint8_t)(low >> 8);
+	out[15] = (uint8_t)low;
 }
 
 static struct sle_flow *lookup(struct sle_flows *f,
@@ -202,18 +238,13 @@ static uint32_t seg_end(const struct sle_pkt_info *pi)
 enum sle_reason sle_flows_client(struct sle_flows *f,
 				 const struct sle_pkt_info *pi, double now)
 {
-	struct sle_flow_key k = {
-		.cli = sle_v4(pi->src),
-		.dst = sle_v4(pi->dst),
-		.cport = pi->sport,
-		.dport = pi->dport,
-		.proto = pi->proto,
-	};
+	struct sle_flow_key k;
 	struct sle_flow *fl;
 	enum sle_reason r;
 
-	if (pi->family != 4 || !pi->first_frag)
+	if ((pi->family != 4 && pi->family != 6) || !pi->first_frag)
 		return SLE_PASS;
+	make_key(f, &k, pi, pi->src, pi->dst, pi->sport, pi->dport);
 	fl = lookup(f, &k);
 	if (!fl) {
 		/* Only a SYN opens a TCP flow; other segments of unknown
@@ -246,18 +277,13 @@ enum sle_reason sle_flows_client(struct sle_flows *f,
 void sle_flows_server(struct sle_flows *f, const struct sle_pkt_info *pi,
 		      double now)
 {
-	struct sle_flow_key k = {
-		.cli = sle_v4(pi->dst),
-		.dst = sle_v4(pi->src),
-		.cport = pi->dport,
-		.dport = pi->sport,
-		.proto = pi->proto,
-	};
+	struct sle_flow_key k;
 	struct sle_flow *fl;
 
-	if (pi->family != 4 || !pi->first_frag)
+	if ((pi->family != 4 && pi->family != 6) || !pi->first_frag)
 		return;
-	if (pi->proto == SLE_PROTO_ICMP)
+	make_key(f, &k, pi, pi->dst, pi->src, pi->dport, pi->sport);
+	if (pi->proto == SLE_PROTO_ICMP || pi->proto == SLE_PROTO_ICMP6)
 		k.cport = k.dport = pi->sport;
 	fl = lookup(f, &k);
 	if (!fl)

@@ -27,10 +27,15 @@
 #define SLE_FLOW_DGRAM_COST (16u * 1024)
 #define SLE_FLOW_CLOSED_LINGER 10.0
 
+/* IPv4: cli and dst are the addresses. IPv6: cli is the client's IPv4
+ * address (the IPv6 one ends with the same pool offset, so one client
+ * counts once), dst a hash of dst6, which holds the address. */
 struct sle_flow_key {
 	uint32_t cli, dst; /* host order */
 	uint16_t cport, dport;
 	uint8_t proto;
+	uint8_t family; /* 4 or 6 */
+	uint8_t dst6[16];
 };
 
 struct sle_flow {
@@ -57,6 +62,10 @@ struct sle_flows {
 	uint32_t free_head; /* index + 1 */
 	struct sle_peer_count *peers;
 	uint32_t pfree_head;
+	/* IPv6 client -> the IPv4 one: v6_base (the IPv4 pool's network)
+	 * plus the address's offset from pool6 (its network address) */
+	uint32_t v6_base;
+	uint8_t pool6[16];
 };
 
 int sle_flows_init(struct sle_flows *f, uint32_t max_flows, uint32_t per_peer,
@@ -78,5 +87,8 @@ void sle_flows_expire(struct sle_flows *f, double now, sle_flow_expire_cb cb,
 		      void *arg);
 
 uint32_t sle_flows_peer_count(const struct sle_flows *f, uint32_t addr);
+/* The client (IPv6 address of the pool6 range) of an IPv6 flow. */
+void sle_flow_client6(const struct sle_flows *f, const struct sle_flow *fl,
+		      uint8_t out[16]);
 
 #endif /* SLE_FLOWS_H */

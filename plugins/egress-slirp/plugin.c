@@ -99,12 +99,6 @@ static int read_cidrs(struct sle *s, const struct evpn_config_node *cfg,
 				   v ? v : "");
 			return EVPN_ERR_CONFIG;
 		}
-		if ((*out)[*n].family != 4) {
-			evpn_warn(s->host,
-				  "%s: '%s' ignored: IPv6 is not carried", key,
-				  v);
-			continue;
-		}
 		(*n)++;
 	}
 	return EVPN_OK;
@@ -194,6 +188,25 @@ static int sle_create(const struct evpn_host *host,
 			   dns, net->pool);
 		goto fail;
 	}
+	if (net->pool6 && net->server_address6) {
+		struct sle_cidr p6;
+
+		if (!sle_cidr_parse(net->pool6, &p6) || p6.family != 6 ||
+		    p6.prefix > 120 ||
+		    inet_pton(AF_INET6, net->server_address6, &s->dns6) != 1) {
+			evpn_error(host, "network.pool6 '%s' is not usable",
+				   net->pool6);
+			goto fail;
+		}
+		s->has6 = true;
+		s->prefix6 = p6.prefix;
+		memcpy(&s->net6, p6.addr, 16);
+		s->vhost6 = s->net6;
+		s->filter.has6 = true;
+		s->filter.pool6 = p6;
+		memcpy(s->filter.dns6, &s->dns6, 16);
+		memcpy(s->filter.vhost6, &s->vhost6, 16);
+	}
 	s->mtu = net->mtu ? net->mtu : 1420;
 	s->allow_loopback = c->get_bool(cfg, "allow_loopback", false);
 
@@ -217,6 +230,10 @@ static int sle_create(const struct evpn_host *host,
 		r = EVPN_ERR_NOMEM;
 		goto fail;
 	}
+	/* A client's IPv6 address ends with its IPv4 offset: its IPv6 flows
+	 * count toward the same per-client limit. */
+	s->flows.v6_base = ntohl(s->net.s_addr);
+	memcpy(s->flows.pool6, &s->net6, 16);
 	s->limits = true;
 	make_metrics(s);
 	*self = s;

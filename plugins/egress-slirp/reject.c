@@ -35,14 +35,30 @@ static void ip4_header(uint8_t *ip, const uint8_t src[4], const uint8_t dst[4],
 	sle_ip4_csum(ip, 20);
 }
 
-size_t sle_tcp_segment(uint8_t *out, const uint8_t src[4], uint16_t sport,
-		       const uint8_t dst[4], uint16_t dport, uint32_t seq,
-		       uint32_t ack, uint8_t flags)
+static void ip6_header(uint8_t *ip, const uint8_t src[16],
+		       const uint8_t dst[16], uint8_t proto, uint16_t payload)
 {
-	uint8_t *t = out + 20;
+	memset(ip, 0, 40);
+	ip[0] = 0x60;
+	wr16(ip + 4, payload);
+	ip[6] = proto;
+	ip[7] = 64;
+	memcpy(ip + 8, src, 16);
+	memcpy(ip + 24, dst, 16);
+}
+
+size_t sle_tcp_segment(uint8_t *out, int family, const uint8_t *src,
+		       uint16_t sport, const uint8_t *dst, uint16_t dport,
+		       uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	size_t hl = family == 6 ? 40 : 20;
+	uint8_t *t = out + hl;
 	uint32_t sum;
 
-	ip4_header(out, src, dst, SLE_PROTO_TCP, 40);
+	if (family == 6)
+		ip6_header(out, src, dst, SLE_PROTO_TCP, 20);
+	else
+		ip4_header(out, src, dst, SLE_PROTO_TCP, 40);
 	memset(t, 0, 20);
 	wr16(t, sport);
 	wr16(t + 2, dport);
@@ -50,9 +66,9 @@ size_t sle_tcp_segment(uint8_t *out, const uint8_t src[4], uint16_t sport,
 	wr32(t + 8, ack);
 	t[12] = 5 << 4;
 	t[13] = flags;
-	sum = sle_csum_pseudo(4, src, dst, SLE_PROTO_TCP, 20);
+	sum = sle_csum_pseudo(family, src, dst, SLE_PROTO_TCP, 20);
 	wr16(t + 16, sle_csum_fold(sle_csum_add(sum, t, 20)));
-	return 40;
+	return hl + 20;
 }
 
 static size_t tcp_rst(const struct sle_pkt_info *pi, uint8_t *out)
@@ -69,8 +85,8 @@ static size_t tcp_rst(const struct sle_pkt_info *pi, uint8_t *out)
 		      !!(pi->tcp_flags & SLE_TCP_FIN);
 		flags |= SLE_TCP_ACK;
 	}
-	return sle_tcp_segment(out, pi->dst, pi->dport, pi->src, pi->sport, seq,
-			       ack, flags);
+	return sle_tcp_segment(out, pi->family, pi->dst, pi->dport, pi->src,
+			       pi->sport, seq, ack, flags);
 }
 
 static size_t icmp_prohibited(const uint8_t *p, const struct sle_pkt_info *pi,
@@ -93,10 +109,44 @@ static size_t icmp_prohibited(const uint8_t *p, const struct sle_pkt_info *pi,
 	return 28 + quote;
 }
 
+/* ICMPv6 destination unreachable, administratively prohibited (RFC 4443),
+ * quoting as much of the packet as fits. */
+static size_t icmp6_prohibited(const uint8_t *p, const struct sle_pkt_info *pi,
+			       uint8_t *out)
+{
+	size_t quote = pi->total_len;
+	uint8_t *ic = out + 40;
+	uint32_t sum;
+
+	if (40 + 8 + quote > SLE_REJECT_MAX)
+		quote = SLE_REJECT_MAX - 48;
+	ip6_header(out, pi->dst, pi->src, SLE_PROTO_ICMP6,
+		   (uint16_t)(8 + quote));
+	memset(ic, 0, 8);
+	ic[0] = 1; /* destination unreachable */
+	ic[1] = 1; /* communication administratively prohibited */
+	memcpy(ic + 8, p, quote);
+	sum = sle_csum_pseudo(6, out + 8, out + 24, SLE_PROTO_ICMP6,
+			      (uint32_t)(8 + quote));
+	wr16(ic + 2, sle_csum_fold(sle_csum_add(sum, ic, 8 + quote)));
+	return 48 + quote;
+}
+
 size_t sle_reject_build(const uint8_t *p, const struct sle_pkt_info *pi,
 			uint8_t *out)
 {
-	if (pi->family != 4 || !pi->first_frag)
+	if (!pi->first_frag)
+		return 0;
+	if (pi->family == 6) {
+		if (pi->proto == SLE_PROTO_TCP)
+			return pi->tcp_flags & SLE_TCP_RST ? 0
+							   : tcp_rst(pi, out);
+		/* never answer an ICMPv6 error (types below 128) */
+		if (pi->proto == SLE_PROTO_ICMP6 && pi->icmp_type < 128)
+			return 0;
+		return icmp6_prohibited(p, pi, out);
+	}
+	if (pi->family != 4)
 		return 0;
 	if (pi->proto == SLE_PROTO_TCP) {
 		if (pi->tcp_flags & SLE_TCP_RST)

@@ -13,7 +13,7 @@
 #include "pkt.h"
 
 /* Largest reply sle_reject_build writes. */
-#define SLE_REJECT_MAX 96
+#define SLE_REJECT_MAX 128
 
 /* Write the refusal of packet `p` (parsed as `pi`) into out (at least
  * SLE_REJECT_MAX bytes). Returns its length, or 0 when no refusal must be
@@ -23,11 +23,10 @@ size_t sle_reject_build(const uint8_t *p, const struct sle_pkt_info *pi,
 
 /* A bare TCP segment with the given flags from src:sport to dst:dport
  * (IPv4, 40 bytes, checksums filled). */
-size_t sle_tcp_segment(uint8_t *out, const uint8_t src[4], uint16_t sport,
-		       const uint8_t dst[4], uint16_t dport, uint32_t seq,
-		       uint32_t ack, uint8_t flags);
+size_t sle_tcp_segment(uint8_t *out, int family, const uint8_t *src,
+		       uint16_t sport, const uint8_t *dst, uint16_t dport,
+		       uint32_t seq, uint32_t ack, uint8_t flags);
 
-/* Fill in the IPv4 header checksum of a header of hl bytes. */
 void sle_ip4_csum(uint8_t *ip, size_t hl);
 
 #endif /* SLE_REJECT_H */

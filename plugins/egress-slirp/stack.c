@@ -72,7 +72,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct sle *s = opaque;
 	const uint8_t *f = buf;
-	uint8_t reply[SLE_ARP_FRAME_LEN], target[4];
+	uint8_t reply[SLE_NA_FRAME_LEN], target[4];
 	struct sle_pkt_info pi;
 
 	if (len < SLE_ETH_HLEN)
@@ -81,9 +81,26 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 	case SLE_ETH_P_ARP:
 		if (sle_arp_answer(f, len, reply, target)) {
 			s->host->metric_add(s->m_arp, 1);
-			slirp_input(s->slirp, reply, sizeof(reply));
+			slirp_input(s->slirp, reply, SLE_ARP_FRAME_LEN);
 			s->kick = true;
 		}
+		break;
+	case SLE_ETH_P_IPV6:
+		/* slirp's neighbour solicitations are answered at once, like
+		 * ARP (its NDP table has 16 entries too); its router
+		 * advertisements and other multicast stay here. */
+		if (sle_ndp_answer(f, len, reply)) {
+			s->host->metric_add(s->m_arp, 1);
+			slirp_input(s->slirp, reply, SLE_NA_FRAME_LEN);
+			s->kick = true;
+			break;
+		}
+		if (len < SLE_ETH_HLEN + 40 || f[SLE_ETH_HLEN + 24] == 0xff)
+			break;
+		if (s->limits &&
+		    sle_pkt_parse(f + SLE_ETH_HLEN, len - SLE_ETH_HLEN, &pi))
+			sle_flows_server(&s->flows, &pi, s->host->now(s->host));
+		sle_out(s, f + SLE_ETH_HLEN, (uint32_t)(len - SLE_ETH_HLEN));
 		break;
 	case SLE_ETH_P_IP:
 		if (s->limits &&
@@ -91,9 +108,7 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 			sle_flows_server(&s->flows, &pi, s->host->now(s->host));
 		sle_out(s, f + SLE_ETH_HLEN, (uint32_t)(len - SLE_ETH_HLEN));
 		break;
-	default:
-		/* IPv6 (NDP, RA) is off: see README.md */
-		break;
+	default: break;
 	}
 	return (ssize_t)len;
 }
@@ -235,6 +250,8 @@ static void to_slirp(struct sle *s, const uint8_t *ip, uint32_t len)
 	 * client's fake MAC so that slirp's view stays consistent. */
 	if (len >= 20 && ip[0] >> 4 == 4)
 		sle_fake_mac(ip + 12, mac);
+	else if (len >= 40 && ip[0] >> 4 == 6)
+		sle_fake_mac(ip + 8 + 12, mac); /* as sle_ndp_answer */
 	else
 		memcpy(mac, client_side_mac, 6);
 	sle_eth_header(s->frame, bcast, mac,
@@ -297,21 +314,27 @@ void sle_send(void *self, const struct evpn_pkt_batch *batch)
 static void expire_one(const struct sle_flow *fl, void *arg)
 {
 	struct sle *s = arg;
-	uint8_t seg[40], cli[4], dst[4];
+	uint8_t seg[60], cli[16], dst[16];
+	size_t n;
 
 	if (fl->k.proto != SLE_PROTO_TCP)
 		return;
-	for (int i = 0; i < 4; i++) {
-		cli[i] = (uint8_t)(fl->k.cli >> (24 - 8 * i));
-		dst[i] = (uint8_t)(fl->k.dst >> (24 - 8 * i));
+	if (fl->k.family == 6) {
+		sle_flow_client6(&s->flows, fl, cli);
+		memcpy(dst, fl->k.dst6, 16);
+	} else {
+		for (int i = 0; i < 4; i++) {
+			cli[i] = (uint8_t)(fl->k.cli >> (24 - 8 * i));
+			dst[i] = (uint8_t)(fl->k.dst >> (24 - 8 * i));
+		}
 	}
-	sle_tcp_segment(seg, cli, fl->k.cport, dst, fl->k.dport, fl->cli_nxt, 0,
-			SLE_TCP_RST);
-	to_slirp(s, seg, sizeof(seg));
+	n = sle_tcp_segment(seg, fl->k.family, cli, fl->k.cport, dst,
+			    fl->k.dport, fl->cli_nxt, 0, SLE_TCP_RST);
+	to_slirp(s, seg, (uint32_t)n);
 	if (fl->srv_seen) {
-		sle_tcp_segment(seg, dst, fl->k.dport, cli, fl->k.cport,
-				fl->srv_nxt, 0, SLE_TCP_RST);
-		sle_out(s, seg, sizeof(seg));
+		n = sle_tcp_segment(seg, fl->k.family, dst, fl->k.dport, cli,
+				    fl->k.cport, fl->srv_nxt, 0, SLE_TCP_RST);
+		sle_out(s, seg, (uint32_t)n);
 	}
 	s->host->metric_add(s->m_flows_expired, 1);
 }
@@ -348,7 +371,15 @@ int sle_stack_start(struct sle *s)
 	cfg.vnetwork = s->net;
 	cfg.vnetmask = s->mask;
 	cfg.vhost = s->net;
-	cfg.in6_enabled = false;
+	cfg.in6_enabled = s->has6;
+	if (s->has6) {
+		/* As for IPv4: slirp's own address is the network address
+		 * and the DNS forwarder the server's address (pool6 + 1). */
+		cfg.vprefix_addr6 = s->net6;
+		cfg.vprefix_len = (uint8_t)s->prefix6;
+		cfg.vhost6 = s->vhost6;
+		cfg.vnameserver6 = s->dns6;
+	}
 	cfg.vdhcp_start.s_addr = htonl(ntohl(s->net.s_addr) + 2);
 	cfg.vnameserver = s->dns;
 	cfg.if_mtu = s->mtu;

@@ -8,6 +8,8 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+
 #include "filter.h"
 
 /* pool 10.77.0.0/16, server 10.77.0.1 (also DNS) */
@@ -77,9 +79,87 @@ static void test_builtin(void **st)
 	p = pkt(SLE_PROTO_ICMP, IP(1, 2, 3, 4), 0);
 	p.icmp_type = 13; /* timestamp: slirp does not carry it */
 	assert_int_equal(sle_filter_check(&f, &p), SLE_R_PROTO);
+	/* without network.pool6 IPv6 is not carried */
 	p = pkt(SLE_PROTO_TCP, IP(1, 2, 3, 4), 80);
 	p.family = 6;
 	assert_int_equal(sle_filter_check(&f, &p), SLE_R_IPV6);
+}
+
+/* IPv6 with pool6 fd77::/64: slirp's address fd77::, DNS fd77::1 */
+static struct sle_pkt_info pkt6(uint8_t proto, const char *dst, uint16_t dport)
+{
+	struct sle_pkt_info pi = pkt(proto, 0, dport);
+
+	pi.family = 6;
+	memset(pi.src, 0, 16);
+	pi.src[0] = 0xfd, pi.src[1] = 0x77, pi.src[15] = 2;
+	assert_int_equal(inet_pton(AF_INET6, dst, pi.dst), 1);
+	if (proto == SLE_PROTO_ICMP6)
+		pi.icmp_type = 128;
+	return pi;
+}
+
+static void test_ipv6(void **st)
+{
+	struct sle_filter f = base();
+	struct sle_pkt_info p;
+	static const struct {
+		uint8_t proto;
+		const char *dst;
+		uint16_t port;
+		enum sle_reason want;
+	} cases[] = {
+		{SLE_PROTO_TCP, "2001:db8::80", 443, SLE_PASS},
+		{SLE_PROTO_UDP, "2001:db8::53", 53, SLE_PASS},
+		{SLE_PROTO_UDP, "fd77::1", 53, SLE_PASS}, /* the DNS address */
+		{SLE_PROTO_TCP, "fd77::1", 53, SLE_PASS},
+		{SLE_PROTO_ICMP6, "fd77::1", 0,
+		 SLE_PASS}, /* answered by slirp */
+		{SLE_PROTO_ICMP6, "fd77::", 0, SLE_PASS},
+		{SLE_PROTO_TCP, "fd77::1", 8000, SLE_R_LOOPBACK},
+		{SLE_PROTO_TCP, "fd77::", 22, SLE_R_LOOPBACK},
+		{SLE_PROTO_TCP, "fd77::9", 22, SLE_R_SPECIAL}, /* a client */
+		{SLE_PROTO_ICMP6, "2001:db8::1", 0, SLE_R_PROTO},
+		{47, "2001:db8::1", 0, SLE_R_PROTO},
+		{SLE_PROTO_TCP, "::1", 8000, SLE_R_LOOPBACK},
+		{SLE_PROTO_TCP, "::", 80, SLE_R_SPECIAL},
+		{SLE_PROTO_TCP, "::ffff:127.0.0.1", 80, SLE_R_SPECIAL},
+		{SLE_PROTO_TCP, "::ffff:169.254.169.254", 80, SLE_R_SPECIAL},
+		{SLE_PROTO_TCP, "::127.0.0.1", 80, SLE_R_SPECIAL},
+		{SLE_PROTO_UDP, "ff02::fb", 5353, SLE_R_SPECIAL},
+		{SLE_PROTO_TCP, "fe80::1", 80, SLE_R_LINKLOCAL},
+		{SLE_PROTO_TCP, "fd00:ec2::254", 80, SLE_R_LINKLOCAL},
+		{SLE_PROTO_TCP, "2001:db8:dead::1", 80, SLE_R_DENY},
+		/* allow opens an exception in a built-in refusal */
+		{SLE_PROTO_TCP, "fe80::443", 443, SLE_PASS},
+	};
+	struct sle_cidr deny, allow;
+
+	(void)st;
+	assert_true(sle_cidr_parse("2001:db8:dead::/48", &deny));
+	assert_true(sle_cidr_parse("fe80::443/128", &allow));
+	f.deny = &deny;
+	f.n_deny = 1;
+	f.allow = &allow;
+	f.n_allow = 1;
+	f.has6 = true;
+	assert_true(sle_cidr_parse("fd77::/64", &f.pool6));
+	assert_int_equal(inet_pton(AF_INET6, "fd77::1", f.dns6), 1);
+	assert_int_equal(inet_pton(AF_INET6, "fd77::", f.vhost6), 1);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		p = pkt6(cases[i].proto, cases[i].dst, cases[i].port);
+		if (sle_filter_check(&f, &p) != cases[i].want)
+			fail_msg("%s port %u: %s, want %s", cases[i].dst,
+				 cases[i].port,
+				 sle_reason_name(sle_filter_check(&f, &p)),
+				 sle_reason_name(cases[i].want));
+	}
+	/* allow_loopback opens the pool aliases' other ports, not echo */
+	f.allow_loopback = true;
+	p = pkt6(SLE_PROTO_TCP, "fd77::1", 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt6(SLE_PROTO_TCP, "::1", 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
 }
 
 static void test_pool_aliases(void **st)
@@ -195,6 +275,7 @@ int main(void)
 		cmocka_unit_test(test_lists),
 		cmocka_unit_test(test_api),
 		cmocka_unit_test(test_cidr),
+		cmocka_unit_test(test_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -157,12 +157,76 @@ static void test_close_and_budget(void **st)
 	sle_flows_free(&f);
 }
 
+/* IPv6 flows: keyed by the full addresses, counted for the client's
+ * IPv4 address (pool6 fd77:0:0:1::/64 paired with 10.77.0.0/16), and the
+ * expiry callback can rebuild the client's IPv6 address. */
+static struct sle_pkt_info flow6(uint8_t cli_last, uint8_t dst_last,
+				 uint16_t sport)
+{
+	struct sle_pkt_info pi = flow(SLE_PROTO_TCP, 0, sport, SLE_TCP_SYN);
+	static const uint8_t c[16] = {0xfd, 0x77, 0, 0, 0, 0, 0, 1},
+			     d[16] = {0x20, 0x01, 0x0d, 0xb8};
+
+	pi.family = 6;
+	memcpy(pi.src, c, 16);
+	pi.src[15] = cli_last;
+	memcpy(pi.dst, d, 16);
+	pi.dst[15] = dst_last;
+	return pi;
+}
+
+static uint8_t expired6[16];
+
+static void on_expire6(const struct sle_flow *fl, void *arg)
+{
+	assert_int_equal(fl->k.family, 6);
+	sle_flow_client6(arg, fl, expired6);
+}
+
+static void test_ipv6(void **st)
+{
+	struct sle_flows f;
+	struct sle_pkt_info p, r;
+
+	(void)st;
+	assert_int_equal(sle_flows_init(&f, 16, 3, 0, 100, 10), 0);
+	f.v6_base = 0x0a4d0000;
+	f.pool6[0] = 0xfd, f.pool6[1] = 0x77, f.pool6[7] = 1;
+	/* same ports, different destinations: two flows */
+	p = flow6(2, 1, 1000);
+	assert_int_equal(sle_flows_client(&f, &p, 0), SLE_PASS);
+	p = flow6(2, 2, 1000);
+	assert_int_equal(sle_flows_client(&f, &p, 0), SLE_PASS);
+	assert_int_equal(f.n, 2);
+	/* fd77:0:0:1::2 is 10.77.0.2: its IPv4 flow is the third of 3 */
+	assert_int_equal(sle_flows_peer_count(&f, 0x0a4d0002), 2);
+	p = flow(SLE_PROTO_TCP, 2, 1000, SLE_TCP_SYN);
+	assert_int_equal(sle_flows_client(&f, &p, 0), SLE_PASS);
+	p = flow6(2, 3, 1000);
+	assert_int_equal(sle_flows_client(&f, &p, 0), SLE_R_PEER_FLOWS);
+	/* another client is not affected */
+	p = flow6(3, 3, 1000);
+	assert_int_equal(sle_flows_client(&f, &p, 0), SLE_PASS);
+	/* slirp's answer refreshes the flow; it idles out later */
+	r = reverse(&p, SLE_TCP_SYN | SLE_TCP_ACK);
+	memcpy(r.src, p.dst, 16);
+	memcpy(r.dst, p.src, 16);
+	sle_flows_server(&f, &r, 50);
+	sle_flows_expire(&f, 120, NULL, NULL); /* the others: idle since 0 */
+	assert_int_equal(f.n, 1);
+	sle_flows_expire(&f, 151, on_expire6, &f);
+	assert_int_equal(f.n, 0);
+	assert_memory_equal(expired6, p.src, 16);
+	sle_flows_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_limits),
 		cmocka_unit_test(test_expiry),
 		cmocka_unit_test(test_close_and_budget),
+		cmocka_unit_test(test_ipv6),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

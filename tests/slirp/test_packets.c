@@ -21,7 +21,7 @@ static void test_tcp_syn_rst(void **st)
 	size_t n;
 
 	/* A SYN from the client, built with the segment writer. */
-	sle_tcp_segment(syn, cli, 40000, srv, 80, 1000, 0, SLE_TCP_SYN);
+	sle_tcp_segment(syn, 4, cli, 40000, srv, 80, 1000, 0, SLE_TCP_SYN);
 	assert_true(sle_pkt_parse(syn, sizeof(syn), &pi));
 	assert_int_equal(pi.family, 4);
 	assert_int_equal(pi.proto, SLE_PROTO_TCP);
@@ -56,7 +56,7 @@ static void test_tcp_syn_rst(void **st)
 		0);
 
 	/* a segment with ACK: RST takes its sequence from the ACK */
-	sle_tcp_segment(syn, cli, 40000, srv, 80, 5, 777, SLE_TCP_ACK);
+	sle_tcp_segment(syn, 4, cli, 40000, srv, 80, 5, 777, SLE_TCP_ACK);
 	assert_true(sle_pkt_parse(syn, sizeof(syn), &pi));
 	n = sle_reject_build(syn, &pi, rst);
 	assert_true(sle_pkt_parse(rst, n, &ri));
@@ -64,7 +64,7 @@ static void test_tcp_syn_rst(void **st)
 	assert_int_equal(ri.tcp_seq, 777);
 
 	/* never a RST for a RST */
-	sle_tcp_segment(syn, cli, 40000, srv, 80, 5, 0, SLE_TCP_RST);
+	sle_tcp_segment(syn, 4, cli, 40000, srv, 80, 5, 0, SLE_TCP_RST);
 	assert_true(sle_pkt_parse(syn, sizeof(syn), &pi));
 	assert_int_equal(sle_reject_build(syn, &pi, rst), 0);
 }
@@ -157,6 +157,118 @@ static void test_arp(void **st)
 	assert_false(sle_arp_answer(req, 30, rep, ip));
 }
 
+/* IPv6: a refused SYN gets a RST, a refused UDP datagram an ICMPv6
+ * "administratively prohibited", both with valid checksums. */
+static void test_ipv6_refusals(void **st)
+{
+	static const uint8_t c6[16] = {0xfd, 0x77, [15] = 2},
+			     s6[16] = {0xfd, 0x00, 0x0e, 0xc2, [15] = 0x54};
+	uint8_t syn[60], out[SLE_REJECT_MAX], udp[60];
+	struct sle_pkt_info pi, ri;
+	size_t n;
+
+	(void)st;
+	assert_int_equal(sle_tcp_segment(syn, 6, c6, 40000, s6, 80, 1000, 0,
+					 SLE_TCP_SYN),
+			 60);
+	assert_true(sle_pkt_parse(syn, sizeof(syn), &pi));
+	assert_int_equal(pi.family, 6);
+	assert_int_equal(pi.proto, SLE_PROTO_TCP);
+	assert_int_equal(sle_csum_fold(sle_csum_add(
+				 sle_csum_pseudo(6, c6, s6, SLE_PROTO_TCP, 20),
+				 syn + 40, 20)),
+			 0);
+	n = sle_reject_build(syn, &pi, out);
+	assert_int_equal(n, 60);
+	assert_true(sle_pkt_parse(out, n, &ri));
+	assert_memory_equal(ri.src, s6, 16);
+	assert_memory_equal(ri.dst, c6, 16);
+	assert_int_equal(ri.tcp_flags, SLE_TCP_RST | SLE_TCP_ACK);
+	assert_int_equal(ri.tcp_ack, 1001);
+	assert_int_equal(sle_csum_fold(sle_csum_add(
+				 sle_csum_pseudo(6, s6, c6, SLE_PROTO_TCP, 20),
+				 out + 40, 20)),
+			 0);
+
+	/* UDP fd77::2:5000 -> fd00:ec2::54:53, 4 bytes */
+	memset(udp, 0, sizeof(udp));
+	udp[0] = 0x60;
+	udp[5] = 12;
+	udp[6] = SLE_PROTO_UDP;
+	udp[7] = 64;
+	memcpy(udp + 8, c6, 16);
+	memcpy(udp + 24, s6, 16);
+	udp[40] = 0x13, udp[41] = 0x88, udp[43] = 53, udp[45] = 12;
+	memcpy(udp + 48, "abcd", 4);
+	assert_true(sle_pkt_parse(udp, 52, &pi));
+	n = sle_reject_build(udp, &pi, out);
+	assert_int_equal(n, 48 + 52);
+	assert_true(sle_pkt_parse(out, n, &ri));
+	assert_int_equal(ri.proto, SLE_PROTO_ICMP6);
+	assert_int_equal(ri.icmp_type, 1);
+	assert_int_equal(out[41], 1); /* administratively prohibited */
+	assert_memory_equal(out + 48, udp, 52);
+	assert_int_equal(sle_csum_fold(sle_csum_add(
+				 sle_csum_pseudo(6, s6, c6, SLE_PROTO_ICMP6,
+						 (uint32_t)(n - 40)),
+				 out + 40, n - 40)),
+			 0);
+	/* no ICMPv6 error about an ICMPv6 error */
+	assert_int_equal(sle_reject_build(out, &ri, udp), 0);
+}
+
+/* slirp's neighbour solicitation for fd77::2 gets an advertisement from
+ * the fake MAC of that address, which slirp accepts (checksum, fields). */
+static void test_ndp(void **st)
+{
+	static const uint8_t slirp_mac[6] = {0x52, 0x55, 0x0a, 0x4d, 0, 1};
+	uint8_t ns[SLE_ETH_HLEN + 40 + 32], na[SLE_NA_FRAME_LEN], mac[6];
+	uint8_t *ip = ns + SLE_ETH_HLEN, *icmp = ip + 40;
+	static const uint8_t target[16] = {0xfd, 0x77, [15] = 2};
+	static const uint8_t vhost6[16] = {0xfd, 0x77};
+	uint32_t sum;
+	uint16_t c;
+
+	(void)st;
+	memset(ns, 0, sizeof(ns));
+	sle_eth_header(ns, (const uint8_t[6]){0x33, 0x33, 0xff, 0, 0, 2},
+		       slirp_mac, SLE_ETH_P_IPV6);
+	ip[0] = 0x60;
+	ip[5] = 32;
+	ip[6] = SLE_PROTO_ICMP6;
+	ip[7] = 255;
+	memcpy(ip + 8, vhost6, 16);
+	ip[24] = 0xff, ip[25] = 0x02, ip[35] = 1, ip[36] = 0xff, ip[39] = 2;
+	icmp[0] = 135;
+	memcpy(icmp + 8, target, 16);
+	icmp[24] = 1, icmp[25] = 1;
+	memcpy(icmp + 26, slirp_mac, 6);
+	assert_true(sle_ndp_answer(ns, sizeof(ns), na));
+	sle_fake_mac(target + 12, mac);
+	assert_memory_equal(na, slirp_mac, 6);
+	assert_memory_equal(na + 6, mac, 6);
+	assert_int_equal(sle_eth_type(na), SLE_ETH_P_IPV6);
+	ip = na + SLE_ETH_HLEN;
+	icmp = ip + 40;
+	assert_int_equal(ip[7], 255);
+	assert_memory_equal(ip + 8, target, 16);
+	assert_memory_equal(ip + 24, vhost6, 16);
+	assert_int_equal(icmp[0], 136);
+	assert_int_equal(icmp[4], 0x60); /* solicited + override */
+	assert_memory_equal(icmp + 8, target, 16);
+	assert_int_equal(icmp[24], 2);
+	assert_memory_equal(icmp + 26, mac, 6);
+	sum = sle_csum_pseudo(6, ip + 8, ip + 24, SLE_PROTO_ICMP6, 32);
+	c = sle_csum_fold(sle_csum_add(sum, icmp, 32));
+	assert_int_equal(c, 0);
+	/* an advertisement, a short frame, hop limit < 255: not answered */
+	assert_false(sle_ndp_answer(na, sizeof(na), ns));
+	ns[SLE_ETH_HLEN + 7] = 64;
+	assert_false(sle_ndp_answer(ns, sizeof(ns), na));
+	ns[SLE_ETH_HLEN + 7] = 255;
+	assert_false(sle_ndp_answer(ns, SLE_ETH_HLEN + 50, na));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -164,6 +276,8 @@ int main(void)
 		cmocka_unit_test(test_udp_icmp_prohibited),
 		cmocka_unit_test(test_parse_rejects),
 		cmocka_unit_test(test_arp),
+		cmocka_unit_test(test_ipv6_refusals),
+		cmocka_unit_test(test_ndp),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
