@@ -11,51 +11,16 @@ set -u
 
 B=${EVPN_BUILD_DIR:?}
 HERE=$(cd "$(dirname "$0")" && pwd)
-SKIP=77
-[ -n "${CI:-}" ] && SKIP=1 # in CI a missing prerequisite is a failure
-need() { echo "SKIP/FAIL: $*" >&2; exit $SKIP; }
+. "$(dirname "$0")/../lib/check.sh"
 
 [ "$(id -u)" = 0 ] || need "needs root (network namespaces, TUN)"
-for c in ip wg wireguard-go ping curl python3 sha256sum; do
-	command -v $c >/dev/null || need "missing $c"
-done
-[ -c /dev/net/tun ] || need "missing /dev/net/tun"
+need_cmds ip wg wireguard-go ping curl python3 sha256sum
 [ -e /proc/net/if_inet6 ] || need "this kernel has no IPv6"
-for f in "${EVPND:-$B/evpnd}" "$B/plugins/transport-wireguard.so" \
-	"$B/plugins/store-file.so" "$B/plugins/api-civetweb-rest.so" \
-	"$B/plugins/auth-bearer.so" "$B/plugins/egress-raw-socket.so"; do
-	[ -e "$f" ] || { echo "FAIL: missing $f (build everything first)"; exit 1; }
-done
 
 . "$HERE/topo_lib.sh"
 TOPO_POOL6=fd77::/64
 TOPO_API_PORT=18780
-topo_init
-TMP=$(mktemp -d)
-fail=0
-cleanup() {
-	topo_down
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-check() { # description, command...
-	local d=$1; shift
-	if "$@"; then echo "ok   - $d"; else echo "FAIL - $d"; fail=1; fi
-}
-cping() { ip netns exec "$NS_C" ping "$@" >/dev/null 2>&1; }
-metric() { # NAME{LABELS} from GET /metrics (0 if absent)
-	api GET /metrics | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
-}
-
-umask 077
-topo_up
-case $? in
-0) ;;
-2) need "cannot create network namespaces" ;;
-*) echo "FAIL: topology"; exit 1 ;;
-esac
+topo_test_setup
 
 mkdir -p "$TMP/www"
 head -c 5M /dev/urandom >"$TMP/www/file.bin"

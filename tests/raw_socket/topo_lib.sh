@@ -47,6 +47,31 @@ topo_init() {
 	NAT=none
 }
 
+# For the tests (not the benchmark): check what the topology needs, make
+# the scratch dir $TMP and the namespaces, and take everything down on
+# exit. A missing prerequisite skips (fails in CI; tests/lib/check.sh).
+topo_test_setup() {
+	[ -c /dev/net/tun ] || need "missing /dev/net/tun"
+	need_built "${EVPND:-$B/evpnd}" "$B/plugins/transport-wireguard.so" \
+		"$B/plugins/store-file.so" "$B/plugins/api-civetweb-rest.so" \
+		"$B/plugins/auth-bearer.so" "$B/plugins/egress-raw-socket.so"
+	topo_init
+	TMP=$(mktemp -d)
+	trap 'topo_down; rm -rf "$TMP"' EXIT
+	trap 'exit 1' INT TERM
+	umask 077
+	topo_up
+	case $? in
+	0) ;;
+	2) need "cannot create network namespaces" ;;
+	*)
+		echo "FAIL: topology"
+		exit 1
+		;;
+	esac
+}
+cping() { ip netns exec "$NS_C" ping "$@" >/dev/null 2>&1; }
+
 topo_down() {
 	netns_cleanup
 	rm -f "/var/run/wireguard/$UAPI.sock"
@@ -151,6 +176,9 @@ api() { # METHOD PATH [JSON]
 		-H 'Content-Type: application/json' ${3:+-d "$3"} "$API$2"
 }
 json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
+metric() { # NAME{LABELS}: its value from GET /metrics now (0 if absent)
+	api GET /metrics | awk -v k="$1" '$1 == k { v = $2 } END { print v + 0 }'
+}
 
 # A user created through the API, and a wireguard-go client in the client
 # namespace configured from the API's answer (wg set + ip, no wg-quick):

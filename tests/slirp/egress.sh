@@ -20,75 +20,14 @@ set -u
 . "$(dirname "$0")/../lib/netns.sh"
 
 B=${EVPN_BUILD_DIR:?}
-SKIP=77
-[ -n "${CI:-}" ] && SKIP=1 # in CI a missing prerequisite is a failure
-need() {
-	echo "SKIP/FAIL: $*" >&2
-	exit $SKIP
-}
+. "$(dirname "$0")/../lib/check.sh"
 
-[ "$(id -u)" = 0 ] || need "needs root (network namespaces)"
-for c in ip curl dnsmasq iperf3 dig ping setpriv sha256sum; do
-	command -v $c >/dev/null || need "missing $c"
-done
-[ -c /dev/net/tun ] || need "missing /dev/net/tun"
-PY=/usr/bin/python3
-[ -x $PY ] || need "missing $PY"
-EVPND=$B/evpnd
-TT=$B/tests/plugins/transport-tuntest.so
-for f in "$EVPND" "$TT" "$B/plugins/egress-slirp.so" \
-	"$B/plugins/store-file.so" "$B/plugins/api-civetweb-rest.so" \
-	"$B/plugins/auth-bearer.so"; do
-	[ -e "$f" ] || {
-		echo "FAIL: missing $f (build evpnd, the plugins and test-transport-tuntest)"
-		exit 1
-	}
-done
-
-id=$$
-NS_C=evsl-c-$id
-NS_S=evsl-s-$id
-NS_H=evsl-h-$id
-TUN=evsltun$((id % 100000))
-VS=evslS$((id % 100000))
-VH=evslH$((id % 100000))
-SRV=192.168.79.1
-HOST=192.168.79.2
-API_PORT=18000
-TMP=$(mktemp -d)
-EVPND_PID=
-fail=0
-
-cleanup() {
-	netns_cleanup
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-check() { # description, command...
-	local d=$1
-	shift
-	if "$@"; then
-		echo "ok   - $d"
-	else
-		echo "FAIL - $d"
-		fail=1
-	fi
-}
-inC() { ip netns exec $NS_C "$@"; }
-not() { ! "$@"; }
-inS() { ip netns exec $NS_S "$@"; }
-inH() { ip netns exec $NS_H "$@"; }
+need_cmds ip curl dnsmasq iperf3 dig ping setpriv sha256sum
+. "$(dirname "$0")/lib.sh"
+sl_init sl 18000
 
 # ------------------------------------------------------------ namespaces
-netns_add $NS_C || need "cannot create network namespaces"
-netns_add $NS_S || exit 1
-netns_add $NS_H || exit 1
-netns_veth $NS_S $VS $SRV/24 $NS_H $VH $HOST/24 || exit 1
-# libslirp pings through unprivileged ICMP sockets
-inS sysctl -qw net.ipv4.ping_group_range="0 2147483647" || exit 1
-netns_resolv $NS_S "nameserver $HOST"
-netns_resolv $NS_C "nameserver 10.77.0.1"
+sl_up
 
 # ------------------------------------------------------------ the "internet"
 mkdir -p "$TMP/www"
@@ -110,48 +49,7 @@ ip netns exec $NS_S $PY -m http.server --bind 127.0.0.1 --directory "$TMP/www" 1
 netns_track $!
 
 # ------------------------------------------------------------ evpnd
-# The TUN is made by root for nobody, in the server namespace (where evpnd
-# attaches to it by name), then moved to the client namespace.
-ip -n $NS_S tuntap add dev $TUN mode tun user nobody || exit 1
-chmod 755 "$TMP"
-mkdir -m 700 "$TMP/state" && chown nobody:nogroup "$TMP/state"
-MK=evpn-slirp-test-master-key-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
-cat >"$TMP/evpn.yaml" <<YAML
-log_level: debug
-plugin_dir: $B/plugins
-master_key: "$MK"
-network:
-  pool: 10.77.0.0/16
-  endpoint: 127.0.0.1:51820
-  dns: [10.77.0.1]
-  mtu: 1420
-plugins:
-  transport: { use: $TT, config: { device: $TUN } }
-  egress: { use: slirp, config: { max_flows_per_peer: 20 } }
-  store: { use: file, config: { dir: "$TMP/state" } }
-  api: { use: civetweb-rest, config: { listen: "0.0.0.0:$API_PORT" } }
-  auth: { use: bearer }
-YAML
-chmod 644 "$TMP/evpn.yaml"
-ip netns exec $NS_S setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
-	--bounding-set=-all "$EVPND" run -c "$TMP/evpn.yaml" \
-	>"$TMP/evpnd.log" 2>&1 &
-EVPND_PID=$!
-netns_track $EVPND_PID
-for _ in $(seq 100); do
-	grep -q "ready" "$TMP/evpnd.log" && break
-	kill -0 $EVPND_PID 2>/dev/null || break
-	sleep 0.1
-done
-if ! grep -q "ready" "$TMP/evpnd.log"; then
-	cat "$TMP/evpnd.log"
-	echo "FAIL - evpnd did not start"
-	exit 1
-fi
-ip -n $NS_S link set $TUN netns $NS_C || exit 1
-inC ip addr add 10.77.0.2/16 dev $TUN
-inC ip link set $TUN mtu 1420 txqueuelen 2000 up
-inC ip route add default dev $TUN
+SL_EGRESS_CONFIG="{ max_flows_per_peer: 20 }" SL_API_LISTEN=0.0.0.0 sl_evpnd
 
 # evpnd really is unprivileged
 real=$(pgrep -P $EVPND_PID -x evpnd || echo $EVPND_PID)
@@ -203,14 +101,7 @@ check "UDP with iperf3 -u (received $1 datagrams, $2% lost)" \
 	$PY -c "import sys; sys.exit(not ($1 > 800 and $2 < 25))"
 
 # ------------------------------------------------------------ refusals
-refused() { # url: curl must fail with "connection refused" within 2 s
-	local t0 t1 rc
-	t0=$(date +%s%N)
-	inC curl -sS -m 8 -o /dev/null "$1" 2>"$TMP/curl.err"
-	rc=$?
-	t1=$(date +%s%N)
-	[ $rc = 7 ] && [ $(((t1 - t0) / 1000000)) -lt 2000 ]
-}
+refused() { refused_fast $NS_C "$1" "$TMP/curl.err"; } # at once, not a hang
 check "cloud metadata 169.254.169.254 refused at once (TCP RST)" \
 	refused http://169.254.169.254/latest/meta-data/
 check "ECS credentials 169.254.170.2 refused at once" \
@@ -228,19 +119,8 @@ check "the API still works for the host itself" \
 	inS curl -sf -m 5 -o /dev/null http://127.0.0.1:$API_PORT/health
 
 # ------------------------------------------------------------ >16 clients
-for i in $(seq 1 40); do inC ip addr add 10.77.1.$i/16 dev $TUN; done
-cpids=()
-for i in $(seq 1 40); do
-	ip netns exec $NS_C curl -sS -m 30 --interface 10.77.1.$i -o "$TMP/c$i.txt" \
-		http://$HOST:8080/small.txt 2>"$TMP/c$i.err" &
-	cpids+=($!)
-done
-for p in "${cpids[@]}"; do wait "$p"; done
-ok=0
-for i in $(seq 1 40); do
-	cmp -s "$TMP/c$i.txt" "$TMP/www/small.txt" && ok=$((ok + 1))
-done
-check "40 client addresses at once all got their answer ($ok/40)" test $ok = 40
+sl_forty 10.77.1. /16 http://$HOST:8080/small.txt
+check "40 client addresses at once all got their answer ($SL_OK/40)" test $SL_OK = 40
 srcs=$(grep -oE '"GET /small.txt' "$TMP/http.log" | wc -l)
 check "the HTTP server saw those requests ($srcs)" test "$srcs" -ge 40
 
@@ -290,9 +170,7 @@ check "max_flows_per_peer: a new flow refused at once, held ones work ($(tail -1
 # ------------------------------------------------------------ metrics
 inS curl -sS -m 5 -H "Authorization: Bearer $MK" \
 	http://127.0.0.1:$API_PORT/metrics >"$TMP/metrics" 2>&1
-metric() { # name{labels} -> value (0 if absent)
-	awk -v k="$1" '$1 == k {print $2; f=1} END {if (!f) print 0}' "$TMP/metrics"
-}
+metric() { metric_in "$TMP/metrics" "$1"; }
 check "refusals counted: link_local >= 3" \
 	test "$(metric 'evpn_egress_refused_total{reason="link_local"}')" -ge 3
 check "refusals counted: loopback >= 1" \

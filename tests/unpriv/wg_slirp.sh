@@ -23,12 +23,7 @@ set -u
 
 B=${EVPN_BUILD_DIR:?}
 S=${EVPN_SOURCE_DIR:?}
-SKIP=77
-[ -n "${CI:-}" ] && SKIP=1 # in CI a missing prerequisite is a failure
-need() {
-	echo "SKIP/FAIL: $*" >&2
-	exit $SKIP
-}
+. "$(dirname "$0")/../lib/check.sh"
 
 [ "$(id -u)" = 0 ] || need "needs root (network namespaces)"
 for c in ip wg wg-quick wireguard-go resolvconf curl dnsmasq iperf3 dig \
@@ -77,7 +72,6 @@ CNAME=uwc$sfx # interface names: unique, <= 15 characters
 mname() { echo "uwm${sfx}x$1"; }
 TMP=$(mktemp -d)
 EVPND_PID=
-fail=0
 
 cleanup() {
 	set +e
@@ -95,17 +89,6 @@ cleanup() {
 trap cleanup EXIT
 trap "exit 1" INT TERM
 
-check() { # description, command...
-	local d=$1
-	shift
-	if "$@"; then
-		echo "ok   - $d"
-	else
-		echo "FAIL - $d"
-		fail=1
-	fi
-}
-not() { ! "$@"; }
 quiet() { "$@" >/dev/null 2>&1; }
 inS() { ip netns exec $NS_S "$@"; }
 inH() { ip netns exec $NS_H "$@"; }
@@ -367,9 +350,7 @@ check "the API shows each of the $NCLIENTS users' peer carried it ($ok)" \
 
 # ------------------------------------------------------------ metrics
 api $API/metrics >"$TMP/metrics" 2>&1
-metric() { # name{labels} -> value (0 if absent)
-	awk -v k="$1" '$1 == k {print $2; f=1} END {if (!f) print 0}' "$TMP/metrics"
-}
+metric() { metric_in "$TMP/metrics" "$1"; }
 check "refusals counted: link_local >= 3" \
 	test "$(metric 'evpn_egress_refused_total{reason="link_local"}')" -ge 3
 check "refusals counted: loopback >= 1" \

@@ -13,20 +13,14 @@ set -u
 B=${EVPN_BUILD_DIR:?}
 EVPND=${EVPND:-$B/evpnd}
 PLUGSRC=${EVPN_PLUGIN_SRC:-$B/plugins}
-SKIP=77
-[ -n "${CI:-}" ] && SKIP=1
-need() { echo "SKIP/FAIL: $*" >&2; exit $SKIP; }
+. "$(dirname "$0")/../lib/check.sh"
 
 [ "$(id -u)" = 0 ] || need "needs root (network namespaces)"
-for c in ip wg wireguard-go ping curl python3; do
-	command -v $c >/dev/null || need "missing $c"
-done
+need_cmds ip wg wireguard-go ping curl python3
 [ -c /dev/net/tun ] || need "missing /dev/net/tun"
-for f in "$EVPND" "$PLUGSRC/transport-wireguard.so" "$PLUGSRC/store-file.so" \
+need_built "$EVPND" "$PLUGSRC/transport-wireguard.so" "$PLUGSRC/store-file.so" \
 	"$PLUGSRC/api-civetweb-rest.so" "$PLUGSRC/auth-bearer.so" \
-	"$B/tests/plugins/egress-echo.so"; do
-	[ -e "$f" ] || { echo "FAIL: missing $f (build everything first)"; exit 1; }
-done
+	"$B/tests/plugins/egress-echo.so"
 
 id=$$
 NS_S=evwgd-s-$id
@@ -37,7 +31,6 @@ TMP=$(mktemp -d)
 KEY=0123456789abcdef0123456789abcdef$id
 API=http://127.0.0.1:18778
 SRV_PID=
-fail=0
 
 cleanup() {
 	netns_cleanup
@@ -46,10 +39,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-check() {
-	local d=$1; shift
-	if "$@"; then echo "ok   - $d"; else echo "FAIL - $d"; fail=1; fi
-}
 api() { # METHOD PATH [JSON]
 	ip netns exec $NS_S curl -sS -X "$1" -H "Authorization: Bearer $KEY" \
 		-H 'Content-Type: application/json' ${3:+-d "$3"} "$API$2"

@@ -1,0 +1,122 @@
+# The set-up shared by the slirp tests (sourced; bash; after tests/lib/
+# netns.sh and tests/lib/check.sh). Three namespaces, all made here:
+#   client (NS_C) - a TUN device that evpnd's test transport "tuntest"
+#                   reads and writes, default route into it
+#   server (NS_S) - evpnd as nobody with no capabilities (file store,
+#                   egress slirp, transport tuntest, API + bearer auth);
+#                   veth $SRV/24 to the hosts namespace
+#   hosts  (NS_H) - $HOST: the "internet" slirp's host sockets reach
+#
+# sl_init TAG API_PORT   names, scratch dir $TMP, clean-up on exit
+# sl_up                  the namespaces (skips when they cannot be made)
+# sl_evpnd               evpnd started (env SL_POOL6, SL_EGRESS_CONFIG,
+#                        SL_API_LISTEN), the TUN moved to the client
+# shellcheck shell=bash
+
+sl_init() { # TAG API_PORT
+	local id=$$ t=$1
+	[ "$(id -u)" = 0 ] || need "needs root (network namespaces)"
+	[ -c /dev/net/tun ] || need "missing /dev/net/tun"
+	PY=/usr/bin/python3
+	[ -x $PY ] || need "missing $PY"
+	EVPND=$B/evpnd
+	TT=$B/tests/plugins/transport-tuntest.so
+	need_built "$EVPND" "$TT" "$B/plugins/egress-slirp.so" \
+		"$B/plugins/store-file.so" "$B/plugins/api-civetweb-rest.so" \
+		"$B/plugins/auth-bearer.so"
+	NS_C=ev$t-c-$id
+	NS_S=ev$t-s-$id
+	NS_H=ev$t-h-$id
+	TUN=ev${t}tun$((id % 100000))
+	VS=ev${t}S$((id % 100000))
+	VH=ev${t}H$((id % 100000))
+	SRV=192.168.79.1
+	HOST=192.168.79.2
+	API_PORT=$2
+	TMP=$(mktemp -d)
+	trap 'netns_cleanup; rm -rf "$TMP"' EXIT
+	trap 'exit 1' INT TERM
+}
+inC() { ip netns exec $NS_C "$@"; }
+inS() { ip netns exec $NS_S "$@"; }
+inH() { ip netns exec $NS_H "$@"; }
+
+sl_up() {
+	netns_add $NS_C || need "cannot create network namespaces"
+	netns_add $NS_S || exit 1
+	netns_add $NS_H || exit 1
+	netns_veth $NS_S $VS $SRV/24 $NS_H $VH $HOST/24 || exit 1
+	# libslirp pings through unprivileged ICMP sockets
+	inS sysctl -qw net.ipv4.ping_group_range="0 2147483647" || exit 1
+	netns_resolv $NS_S "nameserver $HOST"
+	netns_resolv $NS_C "nameserver 10.77.0.1"
+}
+
+sl_evpnd() {
+	local ecfg=${SL_EGRESS_CONFIG:-"{}"}
+	# The TUN is made by root for nobody, in the server namespace (where
+	# evpnd attaches to it by name), then moved to the client namespace.
+	ip -n $NS_S tuntap add dev $TUN mode tun user nobody || exit 1
+	chmod 755 "$TMP"
+	mkdir -m 700 "$TMP/state" && chown nobody:nogroup "$TMP/state"
+	MK=evpn-slirp-test-master-key-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')
+	cat >"$TMP/evpn.yaml" <<YAML
+log_level: debug
+plugin_dir: $B/plugins
+master_key: "$MK"
+network:
+  pool: 10.77.0.0/16
+  pool6: "${SL_POOL6:-}"
+  endpoint: 127.0.0.1:51820
+  dns: [10.77.0.1]
+  mtu: 1420
+plugins:
+  transport: { use: $TT, config: { device: $TUN } }
+  egress: { use: slirp, config: $ecfg }
+  store: { use: file, config: { dir: "$TMP/state" } }
+  api: { use: civetweb-rest, config: { listen: "${SL_API_LISTEN:-127.0.0.1}:$API_PORT" } }
+  auth: { use: bearer }
+YAML
+	chmod 644 "$TMP/evpn.yaml"
+	ip netns exec $NS_S setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		--inh-caps=-all --bounding-set=-all "$EVPND" run -c "$TMP/evpn.yaml" \
+		>"$TMP/evpnd.log" 2>&1 &
+	EVPND_PID=$!
+	netns_track $EVPND_PID
+	for _ in $(seq 100); do
+		grep -q "ready" "$TMP/evpnd.log" && break
+		kill -0 $EVPND_PID 2>/dev/null || break
+		sleep 0.1
+	done
+	if ! grep -q "ready" "$TMP/evpnd.log"; then
+		cat "$TMP/evpnd.log"
+		echo "FAIL - evpnd did not start"
+		exit 1
+	fi
+	ip -n $NS_S link set $TUN netns $NS_C || exit 1
+	inC ip addr add 10.77.0.2/16 dev $TUN
+	inC ip link set $TUN mtu 1420 txqueuelen 2000 up
+	inC ip route add default dev $TUN
+}
+
+# sl_forty PREFIX "ADDR-SUFFIX" URL: 40 more client addresses (PREFIX1 ..
+# PREFIX40, e.g. "10.77.1." "/16") fetch URL (small.txt) at once - more
+# clients than slirp's 16-entry ARP/NDP tables. Sets SL_OK to how many got
+# it right.
+sl_forty() {
+	local i p cpids=()
+	for i in $(seq 1 40); do
+		# shellcheck disable=SC2086 # the suffix may carry "nodad"
+		inC ip addr add $1$i$2 dev $TUN
+	done
+	for i in $(seq 1 40); do
+		ip netns exec $NS_C curl -sS -m 30 --interface $1$i -o "$TMP/c$i.txt" \
+			"$3" 2>"$TMP/c$i.err" &
+		cpids+=($!)
+	done
+	for p in "${cpids[@]}"; do wait "$p"; done
+	SL_OK=0
+	for i in $(seq 1 40); do
+		cmp -s "$TMP/c$i.txt" "$TMP/www/small.txt" && SL_OK=$((SL_OK + 1))
+	done
+}
