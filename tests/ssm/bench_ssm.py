@@ -20,8 +20,8 @@ import tempfile
 import time
 import urllib.request
 
-SRC = os.environ["EVPN_SOURCE_DIR"]
-BUILD = os.environ["EVPN_BUILD_DIR"]
+SRC = os.path.abspath(os.environ["EVPN_SOURCE_DIR"])
+BUILD = os.path.abspath(os.environ["EVPN_BUILD_DIR"])
 AK, SK = "AKIDEVPNBENCH001", "evpn-bench-secret-0000000000000000000000"
 MASTER = "bench-master-" + secrets.token_hex(16)
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
