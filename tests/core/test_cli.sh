@@ -111,6 +111,18 @@ expect 1 "network.pool: '10.0.0.0/30' must be an IPv4 CIDR" "$EVPND" check-confi
 network: {pool: 10.0.0.0/30}
 plugins: {store: {use: file}}
 ")"
+expect 1 ":2:[0-9]+: network.pool6: '10.0.0.0/8' must be an IPv6 CIDR" "$EVPND" check-config -c "$(cfg bad14 "plugin_dir: $PD
+network: {pool: 10.77.0.0/16, pool6: 10.0.0.0/8}
+plugins: {store: {use: file}}
+")"
+expect 1 "network.pool6: 'fd00::/120' must be an IPv6 CIDR with room for every IPv4 pool offset \\(at most /112 for a /16" "$EVPND" check-config -c "$(cfg bad15 "plugin_dir: $PD
+network: {pool: 10.77.0.0/16, pool6: fd00::/120}
+plugins: {store: {use: file}}
+")"
+expect 0 "good6.yaml: OK" "$EVPND" check-config -c "$(cfg good6 "plugin_dir: $PD
+network: {pool: 10.77.0.0/16, pool6: 'fd77::/64'}
+plugins: {store: {use: file}}
+")"
 expect 1 "failed to initialise: I/O error" "$EVPND" run -c "$(cfg bad13 "plugin_dir: $TP
 plugins: {store: {use: failcreate}}
 ")"
