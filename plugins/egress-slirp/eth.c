@@ -56,6 +56,7 @@ bool sle_ndp_answer(const uint8_t *frame, size_t len, uint8_t *reply)
 	uint8_t *r = reply + SLE_ETH_HLEN, *na = r + 40, mac[6];
 	uint32_t sum;
 	uint16_t c;
+	int i;
 
 	/* IPv6, ICMPv6 (no extension header), hop limit 255, type 135 code 0,
 	 * at least the 24-byte body with the target */
@@ -63,6 +64,12 @@ bool sle_ndp_answer(const uint8_t *frame, size_t len, uint8_t *reply)
 	    sle_eth_type(frame) != SLE_ETH_P_IPV6 || ip[0] >> 4 != 6 ||
 	    ip[6] != SLE_PROTO_ICMP6 || ip[7] != 255 || ns[0] != 135 ||
 	    ns[1] != 0 || ns[8] == 0xff)
+		return false;
+	/* from :: it is duplicate address detection of slirp's own
+	 * address: not a question about a client */
+	for (i = 0; i < 16 && !ip[8 + i]; i++)
+		;
+	if (i == 16)
 		return false;
 	sle_fake_mac(ns + 8 + 12, mac);
 	sle_eth_header(reply, frame + 6, mac, SLE_ETH_P_IPV6);

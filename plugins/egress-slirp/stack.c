@@ -89,7 +89,11 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 		/* slirp's neighbour solicitations are answered at once, like
 		 * ARP (its NDP table has 16 entries too); its router
 		 * advertisements and other multicast stay here. */
-		if (sle_ndp_answer(f, len, reply)) {
+		/* (never for slirp's own addresses) */
+		if (len >= SLE_ETH_HLEN + 40 + 24 &&
+		    memcmp(f + SLE_ETH_HLEN + 48, &s->vhost6, 16) != 0 &&
+		    memcmp(f + SLE_ETH_HLEN + 48, &s->dns6, 16) != 0 &&
+		    sle_ndp_answer(f, len, reply)) {
 			s->host->metric_add(s->m_arp, 1);
 			slirp_input(s->slirp, reply, SLE_NA_FRAME_LEN);
 			s->kick = true;

@@ -267,6 +267,10 @@ static void test_ndp(void **st)
 	assert_false(sle_ndp_answer(ns, sizeof(ns), na));
 	ns[SLE_ETH_HLEN + 7] = 255;
 	assert_false(sle_ndp_answer(ns, SLE_ETH_HLEN + 50, na));
+	/* duplicate address detection (from ::) is no question about a
+	 * client */
+	memset(ns + SLE_ETH_HLEN + 8, 0, 16);
+	assert_false(sle_ndp_answer(ns, sizeof(ns), na));
 }
 
 int main(void)
