@@ -176,12 +176,35 @@ static bool build_rec(struct evpn_users *u, struct triple *t, size_t n,
 	return true;
 }
 
+/* A load's result (recs sorted by id, the pool they mark, the change marker
+ * read before listing) replaces what is served; the pool is taken, also on
+ * failure. */
+static int install(struct evpn_users *u, const struct user_rec *recs,
+		   size_t nrec, struct evpn_pool *pool, const char *gen)
+{
+	struct user_slot *slots;
+	int r = users_slots_pack(recs, nrec, &slots);
+
+	if (r != EVPN_OK) {
+		evpn_pool_free(pool);
+		return r;
+	}
+	pthread_mutex_lock(&u->mu);
+	users_install_locked(u, slots, nrec);
+	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
+	pool->hint = u->pool.hint;
+	evpn_pool_free(&u->pool);
+	u->pool = *pool;
+	pthread_mutex_unlock(&u->mu);
+	evpn_metrics_gauge_users(u);
+	return EVPN_OK;
+}
+
 int evpn_users_load(struct evpn_users *u)
 {
 	struct collect c = {0};
 	struct claims cl = {0};
 	struct user_rec *recs = NULL;
-	struct user_slot *slots;
 	size_t nrec = 0, swept = 0;
 	struct evpn_pool pool;
 	int64_t now = (int64_t)time(NULL);
@@ -283,19 +306,9 @@ int evpn_users_load(struct evpn_users *u)
 	}
 
 	users_index_repair(u, recs, nrec);
-	r = users_slots_pack(recs, nrec, &slots);
-	if (r != EVPN_OK) {
-		evpn_pool_free(&pool);
+	r = install(u, recs, nrec, &pool, gen);
+	if (r != EVPN_OK)
 		goto out;
-	}
-	pthread_mutex_lock(&u->mu);
-	users_install_locked(u, slots, nrec);
-	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
-	pool.hint = u->pool.hint;
-	evpn_pool_free(&u->pool);
-	u->pool = pool;
-	pthread_mutex_unlock(&u->mu);
-	evpn_metrics_gauge_users(u);
 	evpn_info(u->host, "loaded %zu user%s from the store%s", nrec,
 		  nrec == 1 ? "" : "s",
 		  swept ? " (swept crash leftovers)" : "");
@@ -314,7 +327,6 @@ out:
 int evpn_users_load_quick(struct evpn_users *u)
 {
 	struct user_rec *recs = NULL;
-	struct user_slot *slots;
 	struct evpn_pool pool;
 	size_t nrec = 0;
 	bool complete;
@@ -341,20 +353,10 @@ int evpn_users_load_quick(struct evpn_users *u)
 	 * a create skip that address until the next full load sweeps it. */
 	for (size_t i = 0; i < nrec; i++)
 		evpn_pool_mark(&pool, recs[i].u.address, true);
-	r = users_slots_pack(recs, nrec, &slots);
+	r = install(u, recs, nrec, &pool, gen);
 	free(recs);
-	if (r != EVPN_OK) {
-		evpn_pool_free(&pool);
+	if (r != EVPN_OK)
 		return r;
-	}
-	pthread_mutex_lock(&u->mu);
-	users_install_locked(u, slots, nrec);
-	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
-	pool.hint = u->pool.hint;
-	evpn_pool_free(&u->pool);
-	u->pool = pool;
-	pthread_mutex_unlock(&u->mu);
-	evpn_metrics_gauge_users(u);
 	evpn_info(u->host, "loaded %zu user%s from the store index", nrec,
 		  nrec == 1 ? "" : "s");
 	return EVPN_OK;
