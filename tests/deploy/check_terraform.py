@@ -14,7 +14,8 @@ REF = re.compile(r"(?<![\w.])(var|local|module|data)\.([A-Za-z_][\w-]*)"
                  r"(?:\.([A-Za-z_][\w-]*))?")
 RES_REF = re.compile(r"(?<![\w.])((?:aws|random)_[a-z0-9_]+|terraform_data)"
                      r"\.([A-Za-z_][\w-]*)")
-MODULES = ("ecs_cluster", "ecs", "ecs_one_shot")
+MODULES = ("ecs_cluster", "ecs", "ecs_one_shot")  # called by the root
+SUBMODULES = ("task_role",)  # called by those
 TASK_SSM = {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
             "ssm:PutParameter", "ssm:DeleteParameter", "ssm:DeleteParameters"}
 TASK_KMS = {"kms:Decrypt", "kms:Encrypt"}
@@ -140,7 +141,7 @@ def main():
     c.check(ok, "self-test: the reference checker catches mistakes")
 
     for f in ("main.tf", "locals.tf", "variables.tf", "outputs.tf") + tuple(
-            "modules/%s/%s.tf" % (m, n) for m in MODULES
+            "modules/%s/%s.tf" % (m, n) for m in MODULES + SUBMODULES
             for n in ("main", "variables", "outputs")):
         c.check(f in parsed, "parsed " + f)
 
@@ -207,52 +208,82 @@ def main():
     one = mods.get("modules/ecs_one_shot", merge([]))
     clu = mods.get("modules/ecs_cluster", merge([]))
 
-    # ---- IAM: least privilege under {prefix}/*
-    for label, mod, need in (("ecs", ecs, TASK_SSM | TASK_KMS),
+    # ---- modules calling modules: the same wiring checks
+    for d, mod in sorted(mods.items()):
+        for m, call in sorted(mod["module"].items()):
+            if not d:
+                continue
+            sub = mods.get("modules/" + m)
+            if not c.check(call.get("source") == "../" + m and sub,
+                           "%s calls module %s" % (d, m), call.get("source")):
+                continue
+            args = set(call) - {"source", "depends_on", "count",
+                                "for_each", "providers"}
+            declared = set(sub["variable"])
+            required = {v for v, b in sub["variable"].items()
+                        if "default" not in b}
+            c.check(args <= declared and required <= args,
+                    "%s -> %s: arguments match its variables" % (d, m),
+                    sorted(args ^ declared))
+        for mname, out in refs(mod)["module"]:
+            sub = mods.get("modules/" + mname, merge([]))
+            if d:
+                c.check(out in sub["output"], "%s: module.%s.%s is an output"
+                        % (d, mname, out))
+
+    # ---- IAM: least privilege under {prefix}/* (modules/task_role)
+    tr = mods.get("modules/task_role", merge([]))
+    stmts = policy_statements(tr)
+    c.check(len(stmts) == 3, "task_role: three policy statements")
+    for st in stmts:
+        acts, res = st.get("actions"), st.get("resources", [])
+        sid = st.get("sid")
+        c.check("effect" not in st or st["effect"] == "Allow",
+                "task_role/%s: Allow statement" % sid)
+        c.check(not st.get("not_actions") and not st.get("not_resources"),
+                "task_role/%s: no NotAction/NotResource" % sid)
+        if acts == "${var.ssm_actions}":
+            c.check(res == ["${local.parameter_arn}/*"],
+                    "task_role/%s: the callers' SSM actions only on "
+                    "{prefix}/*" % sid, res)
+        elif set(acts) <= TASK_KMS:
+            c.check(res == ["${var.kms_key_arn}"],
+                    "task_role/%s: KMS only on the chosen key" % sid, res)
+        else:
+            c.check(acts == ["ssm:GetParametersByPath"] and
+                    res == ["${local.parameter_arn}"],
+                    "task_role/%s: only listing the prefix itself" % sid,
+                    (acts, res))
+    pa = tr["locals"].get("parameter_arn", "")
+    c.check(re.fullmatch(r"arn:aws:ssm:\$\{var\.region\}:\$\{data\.aws_"
+                         r"caller_identity\.current\.account_id\}:"
+                         r"parameter\$\{var\.ssm_prefix\}", pa),
+            "task_role: parameter ARN is the prefix's", pa)
+    rp = tr["resource"].get("aws_iam_role_policy.task", {})
+    c.check(rp.get("policy") == "${data.aws_iam_policy_document.task.json}"
+            and rp.get("role") == "${aws_iam_role.task.id}",
+            "task_role: policy attached to the role")
+    c.check(tr["output"].get("arn", {}).get("value") ==
+            "${aws_iam_role.task.arn}", "task_role: outputs the role")
+    for label, mod, need in (("ecs", ecs, TASK_SSM),
                              ("ecs_one_shot", one, None)):
-        stmts = policy_statements(mod)
-        c.check(stmts, "%s: task policy document exists" % label)
-        actions = set()
-        for st in stmts:
-            acts = set(st.get("actions", []))
-            actions |= acts
-            res = st.get("resources", [])
-            c.check(acts <= TASK_SSM | TASK_KMS and
-                    not any("*" in a for a in acts),
-                    "%s/%s: only the allowed actions, no wildcards" %
-                    (label, st.get("sid")), sorted(acts))
-            c.check("effect" not in st or st["effect"] == "Allow",
-                    "%s/%s: Allow statement" % (label, st.get("sid")))
-            c.check(not st.get("not_actions") and
-                    not st.get("not_resources"),
-                    "%s/%s: no NotAction/NotResource" % (label, st.get("sid")))
-            if acts <= TASK_KMS:
-                c.check(res == ["${var.kms_key_arn}"],
-                        "%s/%s: KMS only on the chosen key" %
-                        (label, st.get("sid")), res)
-            else:
-                c.check(acts <= TASK_SSM and res and all(
-                    r in ("${local.parameter_arn}/*",
-                          "${local.parameter_arn}") for r in res) and
-                    (acts == {"ssm:GetParametersByPath"} or
-                     res == ["${local.parameter_arn}/*"]),
-                    "%s/%s: SSM only on {prefix}/*" % (label, st.get("sid")),
-                    res)
+        call = mod["module"].get("task_role", {})
+        acts = call.get("ssm_actions", [])
+        c.check(isinstance(acts, list) and acts and set(acts) <= TASK_SSM and
+                not any("*" in a for a in acts),
+                "%s: only the allowed SSM actions, no wildcards" % label,
+                acts)
         if need:
-            c.check(actions == need, "%s: the task role's actions" % label,
-                    sorted(actions ^ need))
-        pa = mod["locals"].get("parameter_arn", "")
-        c.check(re.fullmatch(r"arn:aws:ssm:\$\{var\.region\}:\$\{data\.aws_"
-                             r"caller_identity\.current\.account_id\}:"
-                             r"parameter\$\{var\.ssm_prefix\}", pa),
-                "%s: parameter ARN is the prefix's" % label, pa)
-        rp = mod["resource"].get("aws_iam_role_policy.task", {})
-        c.check(rp.get("policy") ==
-                "${data.aws_iam_policy_document.task.json}" and
-                rp.get("role") == "${aws_iam_role.task.id}",
-                "%s: policy attached to the task role" % label)
+            c.check(set(acts) == need, "%s: the task role's actions" % label,
+                    sorted(set(acts) ^ need))
+        else:
+            c.check(not any("Delete" in a for a in acts),
+                    "%s: the task role deletes nothing" % label, acts)
+        c.check(call.get("ssm_prefix") == "${var.ssm_prefix}" and
+                call.get("kms_key_arn") == "${var.kms_key_arn}",
+                "%s: the role gets the prefix and the key" % label)
         td = mod["resource"].get("aws_ecs_task_definition.this", {})
-        c.check(td.get("task_role_arn") == "${aws_iam_role.task.arn}" and
+        c.check(td.get("task_role_arn") == "${module.task_role.arn}" and
                 td.get("execution_role_arn") == "${var.execution_role_arn}",
                 "%s: task and execution roles" % label)
         cd = td.get("container_definitions", "")

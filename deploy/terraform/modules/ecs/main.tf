@@ -1,12 +1,8 @@
 # The evpnd service: task definition, least-privilege task role, security
 # group, CloudWatch logs, and the Fargate service behind the root NLB.
 
-data "aws_caller_identity" "current" {}
-
 locals {
   container_name = "evpnd"
-  # SSM parameter ARNs carry the name without its leading "/".
-  parameter_arn = "arn:aws:ssm:${var.region}:${data.aws_caller_identity.current.account_id}:parameter${var.ssm_prefix}"
 }
 
 resource "aws_cloudwatch_log_group" "this" {
@@ -15,55 +11,20 @@ resource "aws_cloudwatch_log_group" "this" {
 }
 
 # ---- task role: SSM under {prefix}/* and the one KMS key, nothing else
-
-data "aws_iam_policy_document" "assume_ecs_tasks" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
-
-data "aws_iam_policy_document" "task" {
-  statement {
-    sid = "StoreUnderPrefix"
-    actions = [
-      "ssm:GetParameter",
-      "ssm:GetParameters",
-      "ssm:GetParametersByPath",
-      "ssm:PutParameter",
-      "ssm:DeleteParameter",
-      "ssm:DeleteParameters",
-    ]
-    resources = ["${local.parameter_arn}/*"]
-  }
-
-  # GetParametersByPath is authorised on the path itself.
-  statement {
-    sid       = "ListPrefix"
-    actions   = ["ssm:GetParametersByPath"]
-    resources = [local.parameter_arn]
-  }
-
-  statement {
-    sid       = "SecureStringKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt"]
-    resources = [var.kms_key_arn]
-  }
-}
-
-resource "aws_iam_role" "task" {
-  name               = "${var.name}-task"
-  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
-}
-
-resource "aws_iam_role_policy" "task" {
-  name   = "${var.name}-store"
-  role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.task.json
+module "task_role" {
+  source      = "../task_role"
+  name        = var.name
+  region      = var.region
+  ssm_prefix  = var.ssm_prefix
+  kms_key_arn = var.kms_key_arn
+  ssm_actions = [
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:PutParameter",
+    "ssm:DeleteParameter",
+    "ssm:DeleteParameters",
+  ]
 }
 
 # ---- network: only the NLB reaches the tasks
@@ -108,7 +69,7 @@ resource "aws_ecs_task_definition" "this" {
   cpu                      = var.cpu
   memory                   = var.memory
   execution_role_arn       = var.execution_role_arn
-  task_role_arn            = aws_iam_role.task.arn
+  task_role_arn            = module.task_role.arn
 
   runtime_platform {
     operating_system_family = "LINUX"

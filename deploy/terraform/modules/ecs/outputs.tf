@@ -7,7 +7,7 @@ output "task_definition_arn" {
 }
 
 output "task_role_arn" {
-  value = aws_iam_role.task.arn
+  value = module.task_role.arn
 }
 
 output "security_group_id" {

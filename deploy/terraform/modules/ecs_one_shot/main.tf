@@ -3,11 +3,8 @@
 # whenever the SHA-256 of keygen-config.json changes. keygen is idempotent
 # (regenerate_keys: false changes nothing), so a re-run is always safe.
 
-data "aws_caller_identity" "current" {}
-
 locals {
   container_name = "keygen"
-  parameter_arn  = "arn:aws:ssm:${var.region}:${data.aws_caller_identity.current.account_id}:parameter${var.ssm_prefix}"
   environment = merge(var.environment, {
     EVPN_KEYGEN_CONFIG        = var.config_json
     EVPN_KEYGEN_CONFIG_SHA256 = var.config_sha256
@@ -19,52 +16,19 @@ resource "aws_cloudwatch_log_group" "this" {
   retention_in_days = var.log_retention_days
 }
 
-data "aws_iam_policy_document" "assume_ecs_tasks" {
-  statement {
-    actions = ["sts:AssumeRole"]
-
-    principals {
-      type        = "Service"
-      identifiers = ["ecs-tasks.amazonaws.com"]
-    }
-  }
-}
-
 # keygen reads and writes the server key records; it never deletes.
-data "aws_iam_policy_document" "task" {
-  statement {
-    sid = "KeysUnderPrefix"
-    actions = [
-      "ssm:GetParameter",
-      "ssm:GetParameters",
-      "ssm:GetParametersByPath",
-      "ssm:PutParameter",
-    ]
-    resources = ["${local.parameter_arn}/*"]
-  }
-
-  statement {
-    sid       = "ListPrefix"
-    actions   = ["ssm:GetParametersByPath"]
-    resources = [local.parameter_arn]
-  }
-
-  statement {
-    sid       = "SecureStringKey"
-    actions   = ["kms:Decrypt", "kms:Encrypt"]
-    resources = [var.kms_key_arn]
-  }
-}
-
-resource "aws_iam_role" "task" {
-  name               = "${var.name}-task"
-  assume_role_policy = data.aws_iam_policy_document.assume_ecs_tasks.json
-}
-
-resource "aws_iam_role_policy" "task" {
-  name   = "${var.name}-store"
-  role   = aws_iam_role.task.id
-  policy = data.aws_iam_policy_document.task.json
+module "task_role" {
+  source      = "../task_role"
+  name        = var.name
+  region      = var.region
+  ssm_prefix  = var.ssm_prefix
+  kms_key_arn = var.kms_key_arn
+  ssm_actions = [
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:PutParameter",
+  ]
 }
 
 resource "aws_security_group" "task" {
@@ -88,7 +52,7 @@ resource "aws_ecs_task_definition" "this" {
   cpu                      = var.cpu
   memory                   = var.memory
   execution_role_arn       = var.execution_role_arn
-  task_role_arn            = aws_iam_role.task.arn
+  task_role_arn            = module.task_role.arn
 
   container_definitions = jsonencode([
     {
@@ -163,5 +127,5 @@ resource "terraform_data" "run" {
     }
   }
 
-  depends_on = [aws_iam_role_policy.task, aws_ecs_service.this]
+  depends_on = [module.task_role, aws_ecs_service.this]
 }
