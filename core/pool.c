@@ -54,13 +54,12 @@ void evpn_pool_format(uint32_t a, char out[16])
 		 (a >> 8) & 255, a & 255);
 }
 
-bool evpn_pool_mark(struct evpn_pool *p, const char *addr, bool used)
+bool evpn_pool_parse(const char *addr, uint32_t *a)
 {
 	struct in_addr in;
 	char buf[32];
 	const char *slash = strchr(addr, '/');
 	size_t n = slash ? (size_t)(slash - addr) : strlen(addr);
-	uint32_t a, off;
 
 	if (n >= sizeof(buf))
 		return false;
@@ -68,7 +67,16 @@ bool evpn_pool_mark(struct evpn_pool *p, const char *addr, bool used)
 	buf[n] = '\0';
 	if (inet_pton(AF_INET, buf, &in) != 1)
 		return false;
-	a = ntohl(in.s_addr);
+	*a = ntohl(in.s_addr);
+	return true;
+}
+
+bool evpn_pool_mark(struct evpn_pool *p, const char *addr, bool used)
+{
+	uint32_t a, off;
+
+	if (!evpn_pool_parse(addr, &a))
+		return false;
 	if (a < p->first || a > p->last)
 		return false;
 	off = a - p->first;

@@ -25,6 +25,8 @@ bool evpn_pool_mark(struct evpn_pool *p, const char *addr, bool used);
 /* Next free address after the hint (marks it used); false when full. */
 bool evpn_pool_take(struct evpn_pool *p, char out[16]);
 void evpn_pool_format(uint32_t a, char out[16]);
+/* "10.77.0.5" or "10.77.0.5/32" -> host order; false if not IPv4. */
+bool evpn_pool_parse(const char *addr, uint32_t *a);
 
 /* pool6.c: the optional IPv6 pool, paired with the IPv4 one. */
 struct evpn_pool6 {
@@ -40,5 +42,8 @@ int evpn_pool6_init(struct evpn_pool6 *p, const char *cidr6,
 		    const char *cidr4) EVPN_WUR;
 bool evpn_pool6_pair(const struct evpn_pool6 *p, const char *addr4,
 		     char out[46]);
+/* The same for an IPv4 address in host order. */
+bool evpn_pool6_pair_addr(const struct evpn_pool6 *p, uint32_t addr4,
+			  char out[46]);
 
 #endif

@@ -44,29 +44,32 @@ int evpn_pool6_init(struct evpn_pool6 *p, const char *cidr6, const char *cidr4)
 	return EVPN_OK;
 }
 
-/* "10.77.0.5" or "10.77.0.5/32" -> "fd77::5" (no prefix); false when pool6
- * is off or the address is not in the IPv4 pool. */
-bool evpn_pool6_pair(const struct evpn_pool6 *p, const char *addr4,
-		     char out[INET6_ADDRSTRLEN])
+/* addr4 (host order) -> "fd77::5" (no prefix); false when pool6 is off
+ * or the address is not in the IPv4 pool. */
+bool evpn_pool6_pair_addr(const struct evpn_pool6 *p, uint32_t addr4,
+			  char out[INET6_ADDRSTRLEN])
 {
-	struct in_addr in;
-	char buf[32];
-	const char *slash = strchr(addr4, '/');
-	size_t n = slash ? (size_t)(slash - addr4) : strlen(addr4);
 	uint8_t a[16];
 	uint32_t off;
 
 	out[0] = '\0';
-	if (!p->enabled || n >= sizeof(buf))
+	if (!p->enabled || addr4 < p->network4)
 		return false;
-	memcpy(buf, addr4, n);
-	buf[n] = '\0';
-	if (inet_pton(AF_INET, buf, &in) != 1 || ntohl(in.s_addr) < p->network4)
-		return false;
-	off = ntohl(in.s_addr) - p->network4;
+	off = addr4 - p->network4;
 	memcpy(a, p->network, 16);
-	/* add the offset into the low 32 bits (they are zero below /96) */
+	/* add the offset into the low 32 bits (zero in the network: the
+	 * prefix leaves room for every offset) */
 	for (int i = 15, k = 0; i >= 12; i--, k += 8)
 		a[i] |= (uint8_t)(off >> k);
 	return inet_ntop(AF_INET6, a, out, INET6_ADDRSTRLEN) != NULL;
+}
+
+/* "10.77.0.5" or "10.77.0.5/32" -> "fd77::5" */
+bool evpn_pool6_pair(const struct evpn_pool6 *p, const char *addr4,
+		     char out[INET6_ADDRSTRLEN])
+{
+	uint32_t a;
+
+	out[0] = '\0';
+	return evpn_pool_parse(addr4, &a) && evpn_pool6_pair_addr(p, a, out);
 }

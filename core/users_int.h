@@ -31,9 +31,9 @@ struct user_slot {
 	char client_id[EVPN_CLIENT_ID_MAX + 1];
 	uint8_t pub[32];
 	uint8_t key_hash[32];
-	int64_t created;  /* unix seconds */
-	int64_t expires;  /* unix seconds, 0 = never */
-	uint8_t addr4[4]; /* the user's /32 */
+	int64_t created; /* unix seconds */
+	int64_t expires; /* unix seconds, 0 = never */
+	uint32_t addr4;	 /* the user's /32, host order */
 	bool active;
 	bool has_hash;
 };

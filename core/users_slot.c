@@ -9,15 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
 #include "users_int.h"
 
 void users_slot_pack(struct user_slot *s, const struct user_rec *r)
 {
-	unsigned char a[16];
-	unsigned prefix;
-	int fam;
-
 	memset(s, 0, sizeof(*s));
 	memcpy(s->client_id, r->u.client_id, sizeof(s->client_id));
 	memcpy(s->pub, r->pub, sizeof(s->pub));
@@ -28,25 +23,37 @@ void users_slot_pack(struct user_slot *s, const struct user_rec *r)
 	s->expires = r->expires;
 	/* Loads and creates only keep users whose address is an IPv4 /32 of
 	 * the pool (the pool marks it); anything else stays 0.0.0.0. */
-	if (evpn_parse_cidr(r->u.address, &fam, a, &prefix) && fam == AF_INET &&
-	    prefix == 32)
-		memcpy(s->addr4, a, 4);
+	if (!evpn_pool_parse(r->u.address, &s->addr4))
+		s->addr4 = 0;
 	s->active = strcmp(r->u.status, "active") == 0;
 }
 
-void users_fill_address6(const struct evpn_users *u, struct user_rec *r)
+/* The IPv6 address paired with the IPv4 one (host order); "" without
+ * network.pool6. */
+static void fill_address6(const struct evpn_users *u, uint32_t addr4,
+			  struct user_rec *r)
 {
 	char ip6[INET6_ADDRSTRLEN];
 
 	r->u.address6[0] = '\0';
-	if (evpn_pool6_pair(&u->pool6, r->u.address, ip6))
+	if (evpn_pool6_pair_addr(&u->pool6, addr4, ip6))
 		snprintf(r->u.address6, sizeof(r->u.address6), "%s/128", ip6);
+}
+
+void users_fill_address6(const struct evpn_users *u, struct user_rec *r)
+{
+	uint32_t a;
+
+	if (evpn_pool_parse(r->u.address, &a))
+		fill_address6(u, a, r);
+	else
+		r->u.address6[0] = '\0';
 }
 
 void users_slot_unpack(const struct evpn_users *u, const struct user_slot *s,
 		       struct user_rec *r)
 {
-	char ip[INET_ADDRSTRLEN];
+	char ip[16];
 
 	memset(r, 0, sizeof(*r));
 	memcpy(r->u.client_id, s->client_id, sizeof(s->client_id));
@@ -55,9 +62,9 @@ void users_slot_unpack(const struct evpn_users *u, const struct user_slot *s,
 	evpn_rfc3339(s->created, r->u.created_at);
 	if (s->expires)
 		evpn_rfc3339(s->expires, r->u.expires_at);
-	inet_ntop(AF_INET, s->addr4, ip, sizeof(ip));
+	evpn_pool_format(s->addr4, ip);
 	snprintf(r->u.address, sizeof(r->u.address), "%s/32", ip);
-	users_fill_address6(u, r);
+	fill_address6(u, s->addr4, r);
 	evpn_key_b64(s->pub, r->u.public_key);
 	memcpy(r->pub, s->pub, sizeof(r->pub));
 	memcpy(r->key_hash, s->key_hash, sizeof(r->key_hash));
@@ -96,7 +103,7 @@ static void push_diff(struct evpn_users *u, const struct user_slot *old,
 			if (new_key)
 				push_slot(u, &old[i], true);
 			if (new_key || old[i].active != cur[j].active ||
-			    memcmp(old[i].addr4, cur[j].addr4, 4) != 0)
+			    old[i].addr4 != cur[j].addr4)
 				push_slot(u, &cur[j], false);
 			i++;
 			j++;
