@@ -201,11 +201,10 @@ static int sle_create(const struct evpn_host *host,
 		s->has6 = true;
 		s->prefix6 = p6.prefix;
 		memcpy(&s->net6, p6.addr, 16);
-		s->vhost6 = s->net6;
 		s->filter.has6 = true;
 		s->filter.pool6 = p6;
 		memcpy(s->filter.dns6, &s->dns6, 16);
-		memcpy(s->filter.vhost6, &s->vhost6, 16);
+		memcpy(s->filter.vhost6, p6.addr, 16);
 	}
 	s->mtu = net->mtu ? net->mtu : 1420;
 	s->allow_loopback = c->get_bool(cfg, "allow_loopback", false);

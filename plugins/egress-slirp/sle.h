@@ -34,11 +34,11 @@ struct sle {
 	bool limits; /* flow accounting on */
 	unsigned mtu;
 	struct in_addr net, mask, vhost, dns;
-	/* with network.pool6: slirp's IPv6 prefix, its own address there
-	 * (the network address, like vhost) and the DNS address (the server's
-	 * IPv6 address) */
+	/* with network.pool6: slirp's IPv6 prefix (its network address is
+	 * also slirp's own address, as for IPv4) and the DNS address (the
+	 * server's IPv6 address) */
 	bool has6;
-	struct in6_addr net6, vhost6, dns6;
+	struct in6_addr net6, dns6;
 	unsigned prefix6;
 	bool allow_loopback;
 

@@ -68,12 +68,23 @@ void sle_out(struct sle *s, const uint8_t *ip, uint32_t len)
 
 /* --------------------------------------------------- slirp's callbacks */
 
+/* An IP packet slirp sends to a client: its flow is refreshed, and it
+ * goes to the transport. */
+static void from_slirp(struct sle *s, const uint8_t *ip, size_t len)
+{
+	struct sle_pkt_info pi;
+
+	if (s->limits && sle_pkt_parse(ip, len, &pi))
+		sle_flows_server(&s->flows, &pi, s->host->now(s->host));
+	sle_out(s, ip, (uint32_t)len);
+}
+
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct sle *s = opaque;
 	const uint8_t *f = buf;
 	uint8_t reply[SLE_NA_FRAME_LEN], target[4];
-	struct sle_pkt_info pi;
+	const uint8_t *na_target = reply + SLE_ETH_HLEN + 48;
 
 	if (len < SLE_ETH_HLEN)
 		return (ssize_t)len;
@@ -87,30 +98,23 @@ static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 		break;
 	case SLE_ETH_P_IPV6:
 		/* slirp's neighbour solicitations are answered at once, like
-		 * ARP (its NDP table has 16 entries too); its router
-		 * advertisements and other multicast stay here. */
-		/* (never for slirp's own addresses) */
-		if (len >= SLE_ETH_HLEN + 40 + 24 &&
-		    memcmp(f + SLE_ETH_HLEN + 48, &s->vhost6, 16) != 0 &&
-		    memcmp(f + SLE_ETH_HLEN + 48, &s->dns6, 16) != 0 &&
-		    sle_ndp_answer(f, len, reply)) {
-			s->host->metric_add(s->m_arp, 1);
-			slirp_input(s->slirp, reply, SLE_NA_FRAME_LEN);
-			s->kick = true;
+		 * ARP (its NDP table has 16 entries too), but never for its
+		 * own addresses; its router advertisements and other
+		 * multicast stay here. */
+		if (sle_ndp_answer(f, len, reply)) {
+			if (memcmp(na_target, &s->net6, 16) != 0 &&
+			    memcmp(na_target, &s->dns6, 16) != 0) {
+				s->host->metric_add(s->m_arp, 1);
+				slirp_input(s->slirp, reply, SLE_NA_FRAME_LEN);
+				s->kick = true;
+			}
 			break;
 		}
-		if (len < SLE_ETH_HLEN + 40 || f[SLE_ETH_HLEN + 24] == 0xff)
-			break;
-		if (s->limits &&
-		    sle_pkt_parse(f + SLE_ETH_HLEN, len - SLE_ETH_HLEN, &pi))
-			sle_flows_server(&s->flows, &pi, s->host->now(s->host));
-		sle_out(s, f + SLE_ETH_HLEN, (uint32_t)(len - SLE_ETH_HLEN));
+		if (len >= SLE_ETH_HLEN + 40 && f[SLE_ETH_HLEN + 24] != 0xff)
+			from_slirp(s, f + SLE_ETH_HLEN, len - SLE_ETH_HLEN);
 		break;
 	case SLE_ETH_P_IP:
-		if (s->limits &&
-		    sle_pkt_parse(f + SLE_ETH_HLEN, len - SLE_ETH_HLEN, &pi))
-			sle_flows_server(&s->flows, &pi, s->host->now(s->host));
-		sle_out(s, f + SLE_ETH_HLEN, (uint32_t)(len - SLE_ETH_HLEN));
+		from_slirp(s, f + SLE_ETH_HLEN, len - SLE_ETH_HLEN);
 		break;
 	default: break;
 	}
@@ -381,7 +385,7 @@ int sle_stack_start(struct sle *s)
 		 * and the DNS forwarder the server's address (pool6 + 1). */
 		cfg.vprefix_addr6 = s->net6;
 		cfg.vprefix_len = (uint8_t)s->prefix6;
-		cfg.vhost6 = s->vhost6;
+		cfg.vhost6 = s->net6;
 		cfg.vnameserver6 = s->dns6;
 	}
 	cfg.vdhcp_start.s_addr = htonl(ntohl(s->net.s_addr) + 2);
