@@ -171,3 +171,14 @@ netns_cleanup() {
 	[ ${#NETNS_ETC[@]} = 0 ] || rm -rf "${NETNS_ETC[@]}"
 	NETNS_ETC=()
 }
+
+# netns_dnsmasq NS ADDR NAME DIR: a test DNS server in NS on ADDR that
+# answers NAME with ADDR (A or AAAA) and nothing else, logging its queries
+# to DIR/dnsmasq.log; tracked for netns_cleanup.
+netns_dnsmasq() {
+	ip netns exec "$1" dnsmasq -k --conf-file=/dev/null --no-resolv \
+		--no-hosts --listen-address="$2" --bind-interfaces --user=root \
+		--address="/$3/$2" --pid-file="$4/dnsmasq.pid" \
+		--log-facility="$4/dnsmasq.log" --log-queries &
+	netns_track $!
+}

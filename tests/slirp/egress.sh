@@ -36,11 +36,7 @@ echo "hello from the hosts namespace" >"$TMP/www/small.txt"
 ip netns exec $NS_H $PY -m http.server --bind $HOST --directory "$TMP/www" 8080 \
 	>"$TMP/http.log" 2>&1 &
 netns_track $!
-ip netns exec $NS_H dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts \
-	--listen-address=$HOST --bind-interfaces --user=root \
-	--address=/www.evpn.test/$HOST --pid-file="$TMP/dnsmasq.pid" \
-	--log-facility="$TMP/dnsmasq.log" --log-queries &
-netns_track $!
+netns_dnsmasq $NS_H $HOST www.evpn.test "$TMP"
 ip netns exec $NS_H iperf3 -s -B $HOST -p 5201 >"$TMP/iperf3-s.log" 2>&1 &
 netns_track $!
 # a service on the server namespace's loopback that clients must not reach

@@ -44,11 +44,7 @@ netns_track $!
 ip netns exec $NS_H $PY "$HERE/../lib/httpd.py" $HOST 8080 "$TMP/www" \
 	>"$TMP/http4.log" 2>&1 &
 netns_track $!
-ip netns exec $NS_H dnsmasq -k --conf-file=/dev/null --no-resolv --no-hosts \
-	--listen-address=$HOST6 --bind-interfaces --user=root \
-	--address=/www6.evpn.test/$HOST6 --pid-file="$TMP/dnsmasq.pid" \
-	--log-facility="$TMP/dnsmasq.log" --log-queries &
-netns_track $!
+netns_dnsmasq $NS_H $HOST6 www6.evpn.test "$TMP"
 
 # ------------------------------------------------------------ evpnd
 SL_POOL6=fd77::/64 sl_evpnd
