@@ -52,12 +52,25 @@ int tun_open(char name[16], bool *offload, char *err, size_t errlen)
 	return fd;
 }
 
+/* A configuration step failed (errno set): say which, on which device,
+ * and what may help; close the socket. Returns -errno. */
+static int config_failed(int s, const char *what, const char *name,
+			 const char *hint, char *err, size_t errlen)
+{
+	int e = errno;
+
+	snprintf(err, errlen, "cannot %s of %s: %s%s", what, name, strerror(e),
+		 hint);
+	close(s);
+	return -e;
+}
+
 int tun_configure(const char *name, uint32_t addr_be, unsigned prefix,
 		  unsigned mtu, char *err, size_t errlen)
 {
 	struct ifreq ifr;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ifr.ifr_addr;
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), e = 0;
+	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	const char *what = "";
 
 	if (s < 0)
@@ -94,13 +107,12 @@ int tun_configure(const char *name, uint32_t addr_be, unsigned prefix,
 	close(s);
 	return 0;
 fail:
-	e = errno;
-	snprintf(err, errlen, "cannot %s of %s: %s%s", what, name, strerror(e),
-		 e == EPERM ? " (needs CAP_NET_ADMIN, or set `configure: "
-			      "false` and configure it beforehand)"
-			    : "");
-	close(s);
-	return -e;
+	return config_failed(
+		s, what, name,
+		errno == EPERM ? " (needs CAP_NET_ADMIN, or set `configure: "
+				 "false` and configure it beforehand)"
+			       : "",
+		err, errlen);
 }
 
 /* The kernel's struct in6_ifreq (linux/ipv6.h clashes with netinet/in.h). */
@@ -141,13 +153,12 @@ int tun_configure6(const char *name, const uint8_t addr[16], unsigned prefix,
 	close(s);
 	return 0;
 fail:
-	e = errno;
-	snprintf(err, errlen, "cannot %s of %s: %s%s", what, name, strerror(e),
-		 e == EACCES || e == EPERM ? " (needs CAP_NET_ADMIN)"
-		 : e == ENODEV || e == EADDRNOTAVAIL
-			 ? " (is IPv6 disabled on it? sysctl "
-			   "net.ipv6.conf.<dev>.disable_ipv6)"
-			 : "");
-	close(s);
-	return -e;
+	return config_failed(s, what, name,
+			     errno == EACCES || errno == EPERM
+				     ? " (needs CAP_NET_ADMIN)"
+			     : errno == ENODEV || errno == EADDRNOTAVAIL
+				     ? " (is IPv6 disabled on it? sysctl "
+				       "net.ipv6.conf.<dev>.disable_ipv6)"
+				     : "",
+			     err, errlen);
 }
