@@ -164,9 +164,7 @@ check "max_flows_per_peer: a new flow refused at once, held ones work ($(tail -1
 	test $? = 0
 
 # ------------------------------------------------------------ metrics
-inS curl -sS -m 5 -H "Authorization: Bearer $MK" \
-	http://127.0.0.1:$API_PORT/metrics >"$TMP/metrics" 2>&1
-metric() { metric_in "$TMP/metrics" "$1"; }
+sl_fetch_metrics
 check "refusals counted: link_local >= 3" \
 	test "$(metric 'evpn_egress_refused_total{reason="link_local"}')" -ge 3
 check "refusals counted: loopback >= 1" \

@@ -101,9 +101,7 @@ check "40 IPv6 client addresses at once all got their answer ($SL_OK/40)" \
 	test $SL_OK = 40
 
 # ------------------------------------------------------------ metrics
-inS curl -sS -m 5 -H "Authorization: Bearer $MK" \
-	http://127.0.0.1:$API_PORT/metrics >"$TMP/metrics" 2>&1
-metric() { metric_in "$TMP/metrics" "$1"; }
+sl_fetch_metrics
 check "refusals counted: loopback >= 2" \
 	test "$(metric 'evpn_egress_refused_total{reason="loopback"}')" -ge 2
 check "refusals counted: link_local >= 1" \

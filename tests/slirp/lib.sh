@@ -120,3 +120,11 @@ sl_forty() {
 		cmp -s "$TMP/c$i.txt" "$TMP/www/small.txt" && SL_OK=$((SL_OK + 1))
 	done
 }
+
+# sl_fetch_metrics: GET /metrics from evpnd into $TMP/metrics, which
+# metric NAME{LABELS} reads (0 when absent).
+sl_fetch_metrics() {
+	inS curl -sS -m 5 -H "Authorization: Bearer $MK" \
+		http://127.0.0.1:$API_PORT/metrics >"$TMP/metrics" 2>&1
+}
+metric() { metric_in "$TMP/metrics" "$1"; }
