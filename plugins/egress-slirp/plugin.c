@@ -139,6 +139,11 @@ static void make_metrics(struct sle *s)
 	s->m_dropped_big =
 		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_dropped_total",
 			  "packets dropped for size", "reason=\"too_big\"");
+	s->m_acks_merged = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_acks_merged_total",
+		"pure TCP ACKs to clients made redundant by a later one of the "
+		"same send",
+		NULL);
 }
 
 static void sle_destroy(void *self)

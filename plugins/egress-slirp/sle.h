@@ -19,6 +19,7 @@
 #include <evpn/egress.h>
 #include <evpn/host.h>
 
+#include "ackthin.h"
 #include "filter.h"
 #include "flows.h"
 
@@ -49,7 +50,9 @@ struct sle {
 	uint8_t *obuf;
 	uint32_t slot;
 	struct evpn_pkt opkts[SLE_BATCH];
+	struct sle_ack oack[SLE_BATCH]; /* which are pure ACKs (ackthin.h) */
 	uint32_t on;
+	uint32_t odead; /* merged away: len 0, skipped at the flush */
 	/* one Ethernet frame toward slirp */
 	uint8_t *frame;
 	uint32_t frame_cap;
@@ -71,6 +74,7 @@ struct sle {
 	struct evpn_metric *m_refused[SLE_R__COUNT];
 	struct evpn_metric *m_pkts_out, *m_bytes_out, *m_pkts_in, *m_bytes_in;
 	struct evpn_metric *m_arp, *m_flows, *m_dropped_big, *m_flows_expired;
+	struct evpn_metric *m_acks_merged;
 };
 
 /* stack.c */
@@ -79,8 +83,9 @@ void sle_stack_stop(struct sle *s);
 void sle_send(void *self, const struct evpn_pkt_batch *batch);
 void sle_flush(struct sle *s);
 void sle_expire(struct evpn_timer *t, void *arg);
-/* Queue one IP packet toward the transport (copied). */
-void sle_out(struct sle *s, const uint8_t *ip, uint32_t len);
+/* Queue one IP packet toward the transport (copied); returns its place in
+ * the batch, or -1 when it was dropped. */
+int sle_out(struct sle *s, const uint8_t *ip, uint32_t len);
 
 /* loop.c */
 int sle_loop_start(struct sle *s) EVPN_WUR;

@@ -19,6 +19,9 @@
  * it is sent by the next if_start(), which slirp_pollfds_poll() runs at its
  * end: s->kick makes the loop's next PREPARE arm a zero timeout so that
  * happens in the very next loop iteration instead of up to a second later.
+ *
+ * slirp acknowledges every uploaded segment at once; a pure ACK that a
+ * later one of the same batch makes redundant is dropped (ackthin.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -39,18 +42,27 @@ void sle_flush(struct sle *s)
 
 	if (!s->on)
 		return;
+	if (s->odead) {
+		uint32_t k = 0;
+
+		for (uint32_t i = 0; i < s->on; i++)
+			if (s->opkts[i].len)
+				s->opkts[k++] = s->opkts[i];
+		b.n = k;
+		s->odead = 0;
+	}
 	s->on = 0;
 	if (s->attached)
 		s->to_transport.deliver(s->to_transport.self, &b);
 }
 
-void sle_out(struct sle *s, const uint8_t *ip, uint32_t len)
+int sle_out(struct sle *s, const uint8_t *ip, uint32_t len)
 {
 	struct evpn_pkt *p;
 
 	if (len > s->slot) {
 		s->host->metric_add(s->m_dropped_big, 1);
-		return;
+		return -1;
 	}
 	if (s->on == SLE_BATCH)
 		sle_flush(s);
@@ -61,9 +73,24 @@ void sle_out(struct sle *s, const uint8_t *ip, uint32_t len)
 	p->cap = s->slot;
 	p->peer = 0;
 	p->flags = 0;
-	s->on++;
+	s->oack[s->on].family = 0;
 	s->host->metric_add(s->m_pkts_in, 1);
 	s->host->metric_add(s->m_bytes_in, len);
+	return (int)s->on++;
+}
+
+/* A new pure ACK a is about to be queued: earlier ones of its connection
+ * in this batch say nothing it does not, so they are dropped. */
+static void merge_acks(struct sle *s, const struct sle_ack *a)
+{
+	for (uint32_t i = 0; i < s->on; i++) {
+		if (!s->oack[i].family || !sle_ack_supersedes(a, &s->oack[i]))
+			continue;
+		s->oack[i].family = 0;
+		s->opkts[i].len = 0;
+		s->odead++;
+		s->host->metric_add(s->m_acks_merged, 1);
+	}
 }
 
 /* --------------------------------------------------- slirp's callbacks */
@@ -73,10 +100,18 @@ void sle_out(struct sle *s, const uint8_t *ip, uint32_t len)
 static void from_slirp(struct sle *s, const uint8_t *ip, size_t len)
 {
 	struct sle_pkt_info pi;
+	struct sle_ack a = {0};
+	int at;
 
-	if (s->limits && sle_pkt_parse(ip, len, &pi))
-		sle_flows_server(&s->flows, &pi, s->host->now(s->host));
-	sle_out(s, ip, (uint32_t)len);
+	if (sle_pkt_parse(ip, len, &pi)) {
+		if (s->limits)
+			sle_flows_server(&s->flows, &pi, s->host->now(s->host));
+		if (sle_ack_pure(ip, len, &pi, &a))
+			merge_acks(s, &a);
+	}
+	at = sle_out(s, ip, (uint32_t)len);
+	if (at >= 0)
+		s->oack[at] = a;
 }
 
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-/* Packet parsing, refusals (RST / ICMP prohibited) and ARP answers. */
+/* Packet parsing, refusals (RST / ICMP prohibited), ARP answers and the
+ * pure-ACK merge rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "ackthin.h"
 #include "eth.h"
 #include "pkt.h"
 #include "reject.h"
@@ -273,6 +275,86 @@ static void test_ndp(void **st)
 	assert_false(sle_ndp_answer(ns, sizeof(ns), na));
 }
 
+/* ack: an ACK from srv:80 to cli:40000 acknowledging n, built with the
+ * segment writer; pure reports whether it may be merged. */
+static bool pure_ack(uint8_t *seg, int family, uint32_t n, uint8_t flags,
+		     struct sle_ack *a)
+{
+	static const uint8_t c6[16] = {0xfd, 0x77, [15] = 2};
+	static const uint8_t s6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 1};
+	struct sle_pkt_info pi;
+	size_t len;
+
+	len = family == 4
+		      ? sle_tcp_segment(seg, 4, srv, 80, cli, 40000, 7, n,
+					flags)
+		      : sle_tcp_segment(seg, 6, s6, 80, c6, 40000, 7, n, flags);
+	assert_true(sle_pkt_parse(seg, len, &pi));
+	return sle_ack_pure(seg, len, &pi, a);
+}
+
+static void test_ack_merge(void **st)
+{
+	uint8_t seg[80] = {0};
+	struct sle_ack a, b, c, x;
+	struct sle_pkt_info pi;
+
+	(void)st;
+	assert_true(pure_ack(seg, 4, 1000, SLE_TCP_ACK, &a));
+	assert_true(pure_ack(seg, 4, 2000, SLE_TCP_ACK, &b));
+	/* a later, higher acknowledgement makes the earlier one redundant */
+	assert_true(sle_ack_supersedes(&b, &a));
+	assert_false(sle_ack_supersedes(&a, &b));
+	/* a duplicate ACK is never merged: it signals loss */
+	assert_true(pure_ack(seg, 4, 2000, SLE_TCP_ACK, &c));
+	assert_false(sle_ack_supersedes(&c, &b));
+	/* sequence space wraps */
+	assert_true(pure_ack(seg, 4, 0xfffffff0u, SLE_TCP_ACK, &a));
+	assert_true(pure_ack(seg, 4, 0x10, SLE_TCP_ACK, &b));
+	assert_true(sle_ack_supersedes(&b, &a));
+	/* another connection, or the other direction, is not merged */
+	x = b;
+	x.dport = 40001;
+	assert_false(sle_ack_supersedes(&x, &a));
+	x = b;
+	memcpy(x.src, a.dst, sizeof(x.src));
+	memcpy(x.dst, a.src, sizeof(x.dst));
+	assert_false(sle_ack_supersedes(&x, &a));
+	/* IPv6 pure ACKs merge among themselves, never with IPv4 */
+	assert_true(pure_ack(seg, 6, 0x20, SLE_TCP_ACK, &c));
+	assert_int_equal(c.family, 6);
+	assert_false(sle_ack_supersedes(&c, &a));
+	assert_true(pure_ack(seg, 6, 0x30, SLE_TCP_ACK, &x));
+	assert_true(sle_ack_supersedes(&x, &c));
+
+	/* not pure: other flags */
+	assert_false(pure_ack(seg, 4, 3000, SLE_TCP_ACK | SLE_TCP_FIN, &x));
+	assert_int_equal(x.family, 0);
+	assert_false(pure_ack(seg, 4, 3000, SLE_TCP_ACK | 0x08, &x)); /* PSH */
+	assert_false(pure_ack(seg, 4, 3000, SLE_TCP_ACK | 0x40, &x)); /* ECE */
+	assert_false(pure_ack(seg, 4, 3000, SLE_TCP_RST | SLE_TCP_ACK, &x));
+	assert_false(pure_ack(seg, 6, 3000, SLE_TCP_SYN | SLE_TCP_ACK, &x));
+	/* not pure: data after the header (the IP length says 41 bytes) */
+	sle_tcp_segment(seg, 4, srv, 80, cli, 40000, 7, 3000, SLE_TCP_ACK);
+	seg[3] = 41;
+	assert_true(sle_pkt_parse(seg, 41, &pi));
+	assert_false(sle_ack_pure(seg, 41, &pi, &x));
+	/* not pure: TCP options (data offset 6) */
+	sle_tcp_segment(seg, 4, srv, 80, cli, 40000, 7, 3000, SLE_TCP_ACK);
+	seg[3] = 44;
+	seg[32] = 6 << 4;
+	assert_true(sle_pkt_parse(seg, 44, &pi));
+	assert_false(sle_ack_pure(seg, 44, &pi, &x));
+	/* not pure: an IPv4 fragment (more fragments) */
+	sle_tcp_segment(seg, 4, srv, 80, cli, 40000, 7, 3000, SLE_TCP_ACK);
+	seg[6] |= 0x20;
+	assert_true(sle_pkt_parse(seg, 40, &pi));
+	assert_false(sle_ack_pure(seg, 40, &pi, &x));
+	/* not TCP at all */
+	pi.proto = SLE_PROTO_UDP;
+	assert_false(sle_ack_pure(seg, 40, &pi, &x));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -282,6 +364,7 @@ int main(void)
 		cmocka_unit_test(test_arp),
 		cmocka_unit_test(test_ipv6_refusals),
 		cmocka_unit_test(test_ndp),
+		cmocka_unit_test(test_ack_merge),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

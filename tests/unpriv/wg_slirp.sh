@@ -128,6 +128,10 @@ netns_track $!
 netns_dnsmasq $NS_H $HOST www.evpn.test "$TMP"
 ip netns exec $NS_H iperf3 -s -B $HOST -p 5201 >"$TMP/iperf3-s.log" 2>&1 &
 netns_track $!
+# uploads: PUT answers the sha256 of what arrived
+ip netns exec $NS_H $PY "$(dirname "$0")/../lib/httpd.py" $HOST 8081 "$TMP/www" \
+	>"$TMP/httpd-up.log" 2>&1 &
+netns_track $!
 # a service on the server's loopback that clients must never reach
 ip netns exec $NS_S $PY -m http.server --bind 127.0.0.1 --directory "$TMP/www" 18080 \
 	>"$TMP/loopback-http.log" 2>&1 &
@@ -230,6 +234,11 @@ got=$(sha256sum <"$TMP/got.bin" 2>/dev/null | cut -d' ' -f1)
 check "50 MB over HTTP through WireGuard + slirp, sha256 right ($((400000 / (t + 1))) Mbit/s)" \
 	test "$want" = "$got"
 rm -f "$TMP/got.bin"
+t=$(ms)
+up=$(inC curl -sS -m 90 -T "$TMP/www/big.bin" http://$HOST:8081/up)
+t=$(($(ms) - t))
+check "50 MB upload through WireGuard + slirp, sha256 right ($((400000 / (t + 1))) Mbit/s)" \
+	test "$up" = "$want"
 check "wg show: a handshake with the server" \
 	test "$(inC wg show $CNAME latest-handshakes | awk '{print $2}')" -gt 0
 
@@ -355,6 +364,8 @@ check "refusals counted: api >= 1" \
 	test "$(metric 'evpn_egress_refused_total{reason="api"}')" -ge 1
 check "slirp's ARP requests answered for > 16 clients" \
 	test "$(metric 'evpn_egress_arp_replies_total')" -gt 16
+check "redundant pure ACKs to clients merged ($(metric evpn_egress_acks_merged_total))" \
+	test "$(metric evpn_egress_acks_merged_total)" -gt 0
 check "evpnd still running" kill -0 $EVPND_PID
 # SIGTERM is the clean stop (SPEC), with 41 peers and their flows open
 t=$(ms)
