@@ -75,16 +75,39 @@ bool sle_cidr_match(const struct sle_cidr *c, int family, const uint8_t *a)
 	return true;
 }
 
-void sle_filter_add_api(struct sle_filter *f, uint32_t addr, uint16_t port)
+void sle_filter_add_api(struct sle_filter *f, int family, const uint8_t *addr,
+			uint16_t port)
 {
+	struct sle_pkt_info probe = {.family = (uint8_t)family,
+				     .proto = SLE_PROTO_TCP,
+				     .first_frag = true,
+				     .dport = port};
+
+	if (family != 4 && family != 6)
+		return;
+	memcpy(probe.dst, addr, family == 4 ? 4 : 16);
+	if (sle_filter_is_api(f, &probe) || f->n_api == SLE_MAX_API)
+		return;
+	f->api[f->n_api].family = (uint8_t)family;
+	memcpy(f->api[f->n_api].addr, probe.dst, 16);
+	f->api[f->n_api].port = port;
+	f->n_api++;
+}
+
+/* TCP to the API's own listener (any fragment of it). */
+bool sle_filter_is_api(const struct sle_filter *f,
+		       const struct sle_pkt_info *pi)
+{
+	size_t alen = pi->family == 6 ? 16 : 4;
+
+	if (pi->proto != SLE_PROTO_TCP)
+		return false;
 	for (size_t i = 0; i < f->n_api; i++)
-		if (f->api[i].addr == addr && f->api[i].port == port)
-			return;
-	if (f->n_api < SLE_MAX_API) {
-		f->api[f->n_api].addr = addr;
-		f->api[f->n_api].port = port;
-		f->n_api++;
-	}
+		if (f->api[i].family == pi->family &&
+		    !memcmp(f->api[i].addr, pi->dst, alen) &&
+		    (!pi->first_frag || f->api[i].port == pi->dport))
+			return true;
+	return false;
 }
 
 static bool in_list(const struct sle_cidr *l, size_t n, int fam,
@@ -173,7 +196,7 @@ static enum sle_reason check6(const struct sle_filter *f,
 		return SLE_R_SPECIAL;
 	if (pfx(d, "\xfe\x80", 10) || pfx(d, "\xfd\x00\x0e\xc2", 32))
 		return SLE_R_LINKLOCAL;
-	return SLE_PASS;
+	return sle_filter_is_api(f, pi) ? SLE_R_API : SLE_PASS;
 }
 
 enum sle_reason sle_filter_check(const struct sle_filter *f,
@@ -202,10 +225,5 @@ enum sle_reason sle_filter_check(const struct sle_filter *f,
 		return SLE_R_LINKLOCAL;
 	if ((d >> 24) == 0 || (d >> 29) == 7)
 		return SLE_R_SPECIAL;
-	if (pi->proto == SLE_PROTO_TCP)
-		for (size_t i = 0; i < f->n_api; i++)
-			if (f->api[i].addr == d &&
-			    (!pi->first_frag || f->api[i].port == pi->dport))
-				return SLE_R_API;
-	return SLE_PASS;
+	return sle_filter_is_api(f, pi) ? SLE_R_API : SLE_PASS;
 }

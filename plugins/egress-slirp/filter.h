@@ -68,7 +68,8 @@ struct sle_filter {
 	struct sle_cidr pool6;
 	uint8_t vhost6[16], dns6[16];
 	struct {
-		uint32_t addr; /* host order */
+		uint8_t family;	  /* 4 or 6 */
+		uint8_t addr[16]; /* network order: 4 or 16 bytes */
 		uint16_t port;
 	} api[SLE_MAX_API];
 	size_t n_api;
@@ -78,8 +79,14 @@ struct sle_filter {
 bool sle_cidr_parse(const char *s, struct sle_cidr *out);
 bool sle_cidr_match(const struct sle_cidr *c, int family, const uint8_t *a);
 
-/* Add one TCP address:port of the server's API to refuse. */
-void sle_filter_add_api(struct sle_filter *f, uint32_t addr, uint16_t port);
+/* Add one TCP address:port of the server's API to refuse: family 4 with
+ * 4 bytes of addr, or 6 with 16 (network order). */
+void sle_filter_add_api(struct sle_filter *f, int family, const uint8_t *addr,
+			uint16_t port);
+
+/* Is pi TCP to one of the API addresses added? */
+bool sle_filter_is_api(const struct sle_filter *f,
+		       const struct sle_pkt_info *pi);
 
 enum sle_reason sle_filter_check(const struct sle_filter *f,
 				 const struct sle_pkt_info *pi);

@@ -291,16 +291,44 @@ static int sle_attach(void *self, const struct evpn_sink *to)
 	return EVPN_OK;
 }
 
+/* Every local address of the families a wildcard listener takes. */
+static void add_api_local(struct sle *s, bool v4, bool v6, uint16_t port)
+{
+	struct ifaddrs *ifa, *i;
+
+	if (getifaddrs(&ifa) != 0)
+		return;
+	for (i = ifa; i; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (v4 && i->ifa_addr->sa_family == AF_INET)
+			sle_filter_add_api(
+				&s->filter, 4,
+				(const uint8_t *)&(
+					(struct sockaddr_in *)i->ifa_addr)
+					->sin_addr,
+				port);
+		else if (v6 && i->ifa_addr->sa_family == AF_INET6)
+			sle_filter_add_api(&s->filter, 6,
+					   ((struct sockaddr_in6 *)i->ifa_addr)
+						   ->sin6_addr.s6_addr,
+					   port);
+	}
+	freeifaddrs(ifa);
+}
+
 /* The API's own listener must not be reachable through the tunnel (a
  * client would otherwise reach the admin API from "inside" the server).
  * Called from the packet path until the API has bound (it starts after
- * the egress). A wildcard listener is refused on every local address. */
+ * the egress). A wildcard listener is refused on every local address:
+ * 0.0.0.0 on the IPv4 ones, :: (dual-stack) on the IPv4 and IPv6 ones. */
 void sle_resolve_api(struct sle *s)
 {
 	const struct evpn_host *h = s->host;
 	const struct evpn_api_ops *ops;
 	struct evpn_ref ref;
 	struct in_addr a;
+	struct in6_addr a6;
 	char buf[128], *colon, *host;
 	long port;
 
@@ -330,22 +358,21 @@ void sle_resolve_api(struct sle *s)
 	}
 	if (port <= 0 || port > 65535)
 		return;
-	if (parse_v4(host, &a) && a.s_addr != htonl(INADDR_ANY)) {
-		sle_filter_add_api(&s->filter, ntohl(a.s_addr), (uint16_t)port);
+	if (parse_v4(host, &a)) {
+		if (a.s_addr != htonl(INADDR_ANY))
+			sle_filter_add_api(&s->filter, 4,
+					   (const uint8_t *)&a.s_addr,
+					   (uint16_t)port);
+		else
+			add_api_local(s, true, false, (uint16_t)port);
+	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
+		if (!IN6_IS_ADDR_UNSPECIFIED(&a6))
+			sle_filter_add_api(&s->filter, 6, a6.s6_addr,
+					   (uint16_t)port);
+		else
+			add_api_local(s, true, true, (uint16_t)port);
 	} else {
-		struct ifaddrs *ifa, *i;
-
-		if (getifaddrs(&ifa) != 0)
-			return;
-		for (i = ifa; i; i = i->ifa_next)
-			if (i->ifa_addr && i->ifa_addr->sa_family == AF_INET)
-				sle_filter_add_api(
-					&s->filter,
-					ntohl(((struct sockaddr_in *)
-						       i->ifa_addr)
-						      ->sin_addr.s_addr),
-					(uint16_t)port);
-		freeifaddrs(ifa);
+		add_api_local(s, true, true, (uint16_t)port);
 	}
 	evpn_debug(h, "refusing the API listener %s:%ld to clients", host,
 		   port);

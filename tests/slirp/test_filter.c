@@ -233,8 +233,11 @@ static void test_api(void **st)
 	struct sle_filter f = base();
 	struct sle_pkt_info p;
 
-	sle_filter_add_api(&f, IP(172, 31, 5, 6), 8000);
-	sle_filter_add_api(&f, IP(172, 31, 5, 6), 8000);
+	static const uint8_t a4[4] = {172, 31, 5, 6};
+	uint8_t a6[16];
+
+	sle_filter_add_api(&f, 4, a4, 8000);
+	sle_filter_add_api(&f, 4, a4, 8000);
 	assert_int_equal(f.n_api, 1);
 	p = pkt(SLE_PROTO_TCP, IP(172, 31, 5, 6), 8000);
 	assert_int_equal(sle_filter_check(&f, &p), SLE_R_API);
@@ -242,6 +245,31 @@ static void test_api(void **st)
 	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
 	p = pkt(SLE_PROTO_UDP, IP(172, 31, 5, 6), 8000);
 	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	/* a later fragment of that connection (no ports to see) */
+	p = pkt(SLE_PROTO_TCP, IP(172, 31, 5, 6), 0);
+	p.first_frag = false;
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_API);
+
+	/* an IPv6 listener (with pool6), never mixed up with IPv4 bytes */
+	f.has6 = true;
+	assert_true(sle_cidr_parse("fd77::/64", &f.pool6));
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8:5::6", a6), 1);
+	sle_filter_add_api(&f, 6, a6, 8000);
+	sle_filter_add_api(&f, 6, a6, 8000);
+	assert_int_equal(f.n_api, 2);
+	p = pkt6(SLE_PROTO_TCP, "2001:db8:5::6", 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_R_API);
+	p = pkt6(SLE_PROTO_TCP, "2001:db8:5::6", 8001);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt6(SLE_PROTO_UDP, "2001:db8:5::6", 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt6(SLE_PROTO_TCP, "ac1f:506::", 8000); /* a4's bytes first */
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	p = pkt(SLE_PROTO_TCP, IP(0x20, 0x01, 0x0d, 0xb8), 8000);
+	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+	/* a bad family is ignored */
+	sle_filter_add_api(&f, 5, a6, 8000);
+	assert_int_equal(f.n_api, 2);
 }
 
 static void test_cidr(void **st)
