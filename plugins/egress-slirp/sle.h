@@ -50,9 +50,10 @@ struct sle {
 	uint8_t *obuf;
 	uint32_t slot;
 	struct evpn_pkt opkts[SLE_BATCH];
-	struct sle_ack oack[SLE_BATCH]; /* which are pure ACKs (ackthin.h) */
+	/* which of them are pure ACKs (ackthin.h); a merged one is left in
+	 * opkts with len 0 and skipped at the flush */
+	struct sle_ack oack[SLE_BATCH];
 	uint32_t on;
-	uint32_t odead; /* merged away: len 0, skipped at the flush */
 	/* one Ethernet frame toward slirp */
 	uint8_t *frame;
 	uint32_t frame_cap;

@@ -38,19 +38,22 @@ static const uint8_t client_side_mac[6] = {0x02, 0x45, 0, 0, 0, 1};
 
 void sle_flush(struct sle *s)
 {
-	struct evpn_pkt_batch b = {.pkts = s->opkts, .n = s->on};
+	struct evpn_pkt_batch b = {.pkts = s->opkts};
+	uint64_t bytes = 0;
+	uint32_t k = 0;
 
 	if (!s->on)
 		return;
-	if (s->odead) {
-		uint32_t k = 0;
-
-		for (uint32_t i = 0; i < s->on; i++)
-			if (s->opkts[i].len)
-				s->opkts[k++] = s->opkts[i];
-		b.n = k;
-		s->odead = 0;
+	/* counted here, not when queued: merged ACKs never leave */
+	for (uint32_t i = 0; i < s->on; i++) {
+		if (!s->opkts[i].len)
+			continue;
+		bytes += s->opkts[i].len;
+		s->opkts[k++] = s->opkts[i];
 	}
+	b.n = k;
+	s->host->metric_add(s->m_pkts_in, k);
+	s->host->metric_add(s->m_bytes_in, bytes);
 	s->on = 0;
 	if (s->attached)
 		s->to_transport.deliver(s->to_transport.self, &b);
@@ -74,8 +77,6 @@ int sle_out(struct sle *s, const uint8_t *ip, uint32_t len)
 	p->peer = 0;
 	p->flags = 0;
 	s->oack[s->on].family = 0;
-	s->host->metric_add(s->m_pkts_in, 1);
-	s->host->metric_add(s->m_bytes_in, len);
 	return (int)s->on++;
 }
 
@@ -88,7 +89,6 @@ static void merge_acks(struct sle *s, const struct sle_ack *a)
 			continue;
 		s->oack[i].family = 0;
 		s->opkts[i].len = 0;
-		s->odead++;
 		s->host->metric_add(s->m_acks_merged, 1);
 	}
 }

@@ -175,6 +175,8 @@ check "refusals counted: max_flows_per_peer >= 1" \
 	test "$(metric 'evpn_egress_refused_total{reason="max_flows_per_peer"}')" -ge 1
 check "slirp's ARP requests answered (> 16 clients)" \
 	test "$(metric 'evpn_egress_arp_replies_total')" -gt 16
+check "bytes toward clients counted (the 50 MB download at least)" \
+	test "$(metric 'evpn_egress_bytes_total{dir="in"}')" -ge 50000000
 
 check "evpnd still running" kill -0 $EVPND_PID
 if [ $fail != 0 ]; then
