@@ -182,3 +182,20 @@ netns_dnsmasq() {
 		--log-facility="$4/dnsmasq.log" --log-queries &
 	netns_track $!
 }
+
+# netns_udp_rx NS: "in-datagrams rcvbuf-errors", NS's UDP counters so far.
+# netns_udp_drop_pct BEFORE AFTER: of the datagrams that reached NS's UDP
+# sockets between two netns_udp_rx readings, the % dropped because the
+# socket was full (its reader fell behind: that side set the rate).
+netns_udp_rx() {
+	ip netns exec "$1" nstat -asz UdpInDatagrams UdpRcvbufErrors 2>/dev/null |
+		awk '/UdpInDatagrams/ {i = $2} /UdpRcvbufErrors/ {e = $2}
+			END {print i + 0, e + 0}'
+}
+netns_udp_drop_pct() {
+	local u0 e0 u1 e1
+	read -r u0 e0 <<<"$1"
+	read -r u1 e1 <<<"$2"
+	awk -v d=$((e1 - e0)) -v n=$((u1 - u0)) \
+		'BEGIN {printf "%.1f\n", d + n ? 100 * d / (d + n) : 0}'
+}
