@@ -238,7 +238,6 @@ static int sle_create(const struct evpn_host *host,
 	 * count toward the same per-client limit. */
 	s->flows.v6_base = ntohl(s->net.s_addr);
 	memcpy(s->flows.pool6, &s->net6, 16);
-	s->limits = true;
 	make_metrics(s);
 	*self = s;
 	return EVPN_OK;

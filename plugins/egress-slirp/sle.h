@@ -32,7 +32,6 @@ struct sle {
 	Slirp *slirp;
 	struct sle_filter filter;
 	struct sle_flows flows;
-	bool limits; /* flow accounting on */
 	unsigned mtu;
 	struct in_addr net, mask, vhost, dns;
 	/* with network.pool6: slirp's IPv6 prefix (its network address is

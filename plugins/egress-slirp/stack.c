@@ -104,8 +104,7 @@ static void from_slirp(struct sle *s, const uint8_t *ip, size_t len)
 	int at;
 
 	if (sle_pkt_parse(ip, len, &pi)) {
-		if (s->limits)
-			sle_flows_server(&s->flows, &pi, s->host->now(s->host));
+		sle_flows_server(&s->flows, &pi, s->host->now(s->host));
 		if (sle_ack_pure(ip, len, &pi, &a))
 			merge_acks(s, &a);
 	}
@@ -339,7 +338,7 @@ void sle_send(void *self, const struct evpn_pkt_batch *batch)
 			continue;
 		}
 		r = sle_filter_check(&s->filter, &pi);
-		if (r == SLE_PASS && s->limits)
+		if (r == SLE_PASS)
 			r = sle_flows_client(&s->flows, &pi, now);
 		if (r != SLE_PASS) {
 			refuse(s, p->data, &pi, r);
@@ -386,7 +385,7 @@ void sle_expire(struct evpn_timer *t, void *arg)
 {
 	struct sle *s = arg;
 
-	if (!s->slirp || !s->limits)
+	if (!s->slirp)
 		return;
 	sle_flows_expire(&s->flows, s->host->now(s->host), expire_one, s);
 	s->host->metric_set(s->m_flows, s->flows.n);
