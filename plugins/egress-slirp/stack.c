@@ -44,7 +44,8 @@ void sle_flush(struct sle *s)
 
 	if (!s->on)
 		return;
-	/* counted here, not when queued: merged ACKs never leave */
+	/* counted here, not when queued: merged ACKs never leave, and
+	 * nothing leaves before a transport is attached */
 	for (uint32_t i = 0; i < s->on; i++) {
 		if (!s->opkts[i].len)
 			continue;
@@ -52,11 +53,12 @@ void sle_flush(struct sle *s)
 		s->opkts[k++] = s->opkts[i];
 	}
 	b.n = k;
+	s->on = 0;
+	if (!s->attached)
+		return;
 	s->host->metric_add(s->m_pkts_in, k);
 	s->host->metric_add(s->m_bytes_in, bytes);
-	s->on = 0;
-	if (s->attached)
-		s->to_transport.deliver(s->to_transport.self, &b);
+	s->to_transport.deliver(s->to_transport.self, &b);
 }
 
 int sle_out(struct sle *s, const uint8_t *ip, uint32_t len)
