@@ -47,6 +47,19 @@ netns_track $!
 # ------------------------------------------------------------ evpnd
 SL_EGRESS_CONFIG="{ max_flows_per_peer: 20 }" SL_API_LISTEN=0.0.0.0 sl_evpnd
 
+# Without the inherited descriptor, nobody cannot open the root-only node
+# (or, where a host made it world-usable, cannot attach to the busy TUN):
+# evpnd stops with a clear error and frees what the failed start allocated.
+sed -e 's/fd: 9/fd: -1/' -e "s|$TMP/state|$TMP/state-nofd|" \
+	"$TMP/evpn.yaml" >"$TMP/nofd.yaml"
+mkdir -m 700 "$TMP/state-nofd" && chown nobody:nogroup "$TMP/state-nofd"
+inS setpriv --reuid=nobody --regid=nogroup --clear-groups --inh-caps=-all \
+	--bounding-set=-all "$EVPND" run -c "$TMP/nofd.yaml" >"$TMP/nofd.log" 2>&1
+check "without the TUN descriptor evpnd exits 1" test $? = 1
+check "... naming the TUN failure" \
+	grep -Eq "/dev/net/tun: Permission denied|attach to TUN" "$TMP/nofd.log"
+check "... with nothing leaked" not grep -q LeakSanitizer "$TMP/nofd.log"
+
 # evpnd really is unprivileged
 real=$(pgrep -P $EVPND_PID -x evpnd || echo $EVPND_PID)
 check "evpnd runs as nobody" \

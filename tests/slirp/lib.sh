@@ -56,6 +56,11 @@ sl_evpnd() {
 	local ecfg=${SL_EGRESS_CONFIG:-"{}"}
 	# The TUN is made by root for nobody, in the server namespace (where
 	# evpnd attaches to it by name), then moved to the client namespace.
+	# /dev/net/tun is root-only (0600) on a stock machine: root opens it
+	# in the server namespace (a TUN descriptor is bound to the namespace
+	# it was opened in) as descriptor 9 just before dropping to nobody, and
+	# evpnd inherits it ("fd: 9"); the attach needs no privilege for a
+	# device nobody owns.
 	ip -n $NS_S tuntap add dev $TUN mode tun user nobody || exit 1
 	chmod 755 "$TMP"
 	mkdir -m 700 "$TMP/state" && chown nobody:nogroup "$TMP/state"
@@ -71,14 +76,16 @@ network:
   dns: [10.77.0.1]
   mtu: 1420
 plugins:
-  transport: { use: $TT, config: { device: $TUN } }
+  transport: { use: $TT, config: { device: $TUN, fd: 9 } }
   egress: { use: slirp, config: $ecfg }
   store: { use: file, config: { dir: "$TMP/state" } }
   api: { use: civetweb-rest, config: { listen: "${SL_API_LISTEN:-127.0.0.1}:$API_PORT" } }
   auth: { use: bearer }
 YAML
 	chmod 644 "$TMP/evpn.yaml"
-	ip netns exec $NS_S setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	# shellcheck disable=SC2016 # expanded by the inner shell
+	ip netns exec $NS_S bash -c 'exec 9<>/dev/net/tun && exec "$@"' sl_evpnd \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps=-all --bounding-set=-all "$EVPND" run -c "$TMP/evpn.yaml" \
 		>"$TMP/evpnd.log" 2>&1 &
 	EVPND_PID=$!

@@ -8,7 +8,11 @@
  * network namespace, before the WireGuard transport exists.
  *
  * The device is created by the test (`ip tuntap add NAME mode tun user
- * nobody`), so an unprivileged evpnd can attach to it.
+ * nobody`), so an unprivileged evpnd can attach to it. Opening
+ * /dev/net/tun itself needs permission on the node, which is root-only
+ * (0600) on a stock machine: the test opens it as root and hands the
+ * descriptor down (config key "fd"); TUNSETIFF on a device owned by our
+ * user needs no capability.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,6 +36,7 @@ struct tt {
 	const struct evpn_host *host;
 	char dev[IFNAMSIZ];
 	int fd;
+	int inherited_fd; /* -1, or a descriptor the parent opened for us */
 	struct evpn_io *io;
 	struct evpn_sink to_egress;
 	bool attached;
@@ -45,6 +50,13 @@ static const struct evpn_config_key tt_schema[] = {
 	 .type = EVPN_CFG_STRING,
 	 .flags = EVPN_CFG_REQUIRED,
 	 .desc = "name of an existing TUN device to attach to"},
+	{.key = "fd",
+	 .type = EVPN_CFG_INT,
+	 .def = "-1",
+	 .min = -1,
+	 .max = 65535,
+	 .desc = "an inherited, already open /dev/net/tun descriptor to use "
+		 "instead of opening the node (-1: open it)"},
 	EVPN_CONFIG_KEYS_END,
 };
 
@@ -59,6 +71,7 @@ static int tt_create(const struct evpn_host *host,
 	t->fd = -1;
 	snprintf(t->dev, sizeof(t->dev), "%s",
 		 host->config->get_str(cfg, "device", ""));
+	t->inherited_fd = (int)host->config->get_int(cfg, "fd", -1);
 	t->m_rx = host->metric(
 		host, EVPN_METRIC_COUNTER, "evpn_tuntest_packets_total",
 		"packets read from / written to the TUN", "dir=\"rx\"");
@@ -97,32 +110,63 @@ static void tt_on_read(struct evpn_io *w, int fd, int revents, void *arg)
 		t->to_egress.deliver(t->to_egress.self, &b);
 }
 
+static void tt_stop(void *self);
+
+static int tt_open(struct tt *t)
+{
+	int fd;
+
+	if (t->inherited_fd < 0) {
+		fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
+		if (fd < 0)
+			evpn_error(t->host, "/dev/net/tun: %s",
+				   strerror(errno));
+		return fd;
+	}
+	fd = t->inherited_fd;
+	t->inherited_fd = -1; /* ours now: tt_stop closes it */
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+		evpn_error(t->host, "inherited TUN descriptor %d: %s", fd,
+			   strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 static int tt_start(void *self)
 {
 	struct tt *t = self;
 	struct ifreq ifr;
+	int err = EVPN_ERR_IO;
 
 	t->buf = malloc((size_t)TT_BATCH * TT_BUF);
 	if (!t->buf)
 		return EVPN_ERR_NOMEM;
-	t->fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC | O_NONBLOCK);
-	if (t->fd < 0) {
-		evpn_error(t->host, "/dev/net/tun: %s", strerror(errno));
-		return EVPN_ERR_IO;
-	}
+	t->fd = tt_open(t);
+	if (t->fd < 0)
+		goto fail;
 	memset(&ifr, 0, sizeof(ifr));
 	ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", t->dev);
 	if (ioctl(t->fd, TUNSETIFF, &ifr) < 0) {
 		evpn_error(t->host, "attach to TUN '%s': %s", t->dev,
 			   strerror(errno));
-		return EVPN_ERR_IO;
+		goto fail;
 	}
 	t->io = t->host->io_new(t->host, t->fd, EVPN_IO_READ, tt_on_read, t);
-	if (!t->io)
-		return EVPN_ERR_NOMEM;
+	if (!t->io) {
+		err = EVPN_ERR_NOMEM;
+		goto fail;
+	}
 	evpn_info(t->host, "attached to TUN %s", t->dev);
 	return EVPN_OK;
+
+fail:
+	/* The host does not call stop() after a failed start. */
+	tt_stop(t);
+	return err;
 }
 
 static void tt_stop(void *self)
