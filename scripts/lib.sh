@@ -9,9 +9,17 @@ EVPN_BUILD_PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev clang
 	libcurl4-openssl-dev libslirp-dev libglib2.0-dev libjansson-dev
 	libqrencode-dev libpng-dev libcmocka-dev)
 EVPN_RUN_PKGS=(curl ca-certificates wireguard-tools)
-EVPN_TEST_PKGS=(python3 python3-botocore awscli wireguard-go iproute2
+# What `evpnctl connect` needs on a client: wg-quick (wireguard-tools), a
+# WireGuard implementation where the kernel has none (wireguard-go), the
+# firewall tool wg-quick calls for a full-tunnel config (iptables; its
+# ip6tables-restore too) and resolvconf for the config's DNS line.
+EVPN_CLIENT_PKGS=(wireguard-tools wireguard-go iptables openresolv iproute2)
+# The tests' own tools (bc: test_shared_store.sh's timings; binutils:
+# readelf for the plugin checks).
+EVPN_TEST_PKGS=(python3 python3-botocore awscli iproute2
 	iputils-ping iperf3 wrk dnsmasq-base dnsutils procps psmisc util-linux
-	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools openresolv)
+	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools bc binutils
+	coreutils findutils)
 
 # evpn_install_pkgs PKG...: apt-get install whatever is missing (needs root).
 evpn_install_pkgs() {
