@@ -74,6 +74,16 @@ static int save_files(const struct evpnctl_ctx *ctx, const char *name,
 	free(full);
 	if (r)
 		return EVPNCTL_EXIT_LOCAL;
+	/* A look-alike header such as "[Interface] = x" took our key and went
+	 * with its lines: nothing usable is left. */
+	if (!evpnctl_conf_has_private_key(kept, priv)) {
+		evpnctl_err("the server's config for '%s' has no usable "
+			    "[Interface] section",
+			    name);
+		sodium_memzero(kept, strlen(kept));
+		free(kept);
+		return EVPNCTL_EXIT_SERVER;
+	}
 	if (rep.n) {
 		evpnctl_conf_report_str(&rep, dropped, sizeof(dropped));
 		evpnctl_err(

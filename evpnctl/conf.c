@@ -203,12 +203,14 @@ static void parse_line(const char *p, const char *end, struct line *l)
 		return;
 	}
 	eq = memchr(l->k, '=', (size_t)(l->ke - l->k));
-	if (*l->k == '[' && !eq) {
-		l->kind = LINE_SECTION;
+	if (!eq && *l->k != '[') {
+		l->kind = LINE_NO_EQ;
 		return;
 	}
-	if (!eq) {
-		l->kind = LINE_NO_EQ;
+	/* "[Interface] = x": wg-quick takes it for a header, wg rejects it;
+	 * as a whole it matches no section name */
+	if (*l->k == '[') {
+		l->kind = LINE_SECTION;
 		return;
 	}
 	l->v = eq + 1;
@@ -216,8 +218,7 @@ static void parse_line(const char *p, const char *end, struct line *l)
 	l->ke = eq;
 	trim(&l->k, &l->ke);
 	trim(&l->v, &l->ve);
-	/* "[Interface] = x": wg-quick takes it for a header, wg rejects it */
-	l->kind = *l->k == '[' ? LINE_SECTION : LINE_KEY;
+	l->kind = LINE_KEY;
 }
 
 static bool is_word(const char *s, const char *e, const char *word)
@@ -496,6 +497,34 @@ static void allowed_token(const char *s, const char *e,
 		n->default4 = true;
 }
 
+static enum section section_of(const struct line *l)
+{
+	return is_word(l->k, l->ke, "[Interface]") ? SEC_IFACE
+	       : is_word(l->k, l->ke, "[Peer]")	   ? SEC_PEER
+						   : SEC_OTHER;
+}
+
+bool evpnctl_conf_has_private_key(const char *conf, const char *key)
+{
+	const char *p = conf, *end = conf + strlen(conf);
+	enum section sec = SEC_NONE;
+
+	while (p < end) {
+		struct line l;
+
+		parse_line(p, end, &l);
+		if (l.kind == LINE_SECTION)
+			sec = section_of(&l);
+		else if (l.kind == LINE_KEY && sec == SEC_IFACE &&
+			 is_word(l.k, l.ke, "PrivateKey") &&
+			 (size_t)(l.ve - l.v) == strlen(key) &&
+			 !memcmp(l.v, key, strlen(key)))
+			return true;
+		p = l.next;
+	}
+	return false;
+}
+
 void evpnctl_conf_needs(const char *conf, struct evpnctl_conf_needs *n)
 {
 	const char *p = conf, *end = conf + strlen(conf);
@@ -507,9 +536,7 @@ void evpnctl_conf_needs(const char *conf, struct evpnctl_conf_needs *n)
 
 		parse_line(p, end, &l);
 		if (l.kind == LINE_SECTION)
-			sec = is_word(l.k, l.ke, "[Interface]") ? SEC_IFACE
-			      : is_word(l.k, l.ke, "[Peer]")	? SEC_PEER
-								: SEC_OTHER;
+			sec = section_of(&l);
 		else if (l.kind == LINE_KEY && sec == SEC_IFACE &&
 			 is_word(l.k, l.ke, "DNS"))
 			tokens(l.v, l.ve, n, dns_token);

@@ -56,6 +56,9 @@ int evpnctl_conf_filter(const char *conf, char **out,
 void evpnctl_conf_report_str(const struct evpnctl_conf_report *rep, char *buf,
 			     size_t len);
 
+/* Does an [Interface] section say "PrivateKey = key"? */
+bool evpnctl_conf_has_private_key(const char *conf, const char *key);
+
 /* What `wg-quick up` will need beyond the basics for this config. */
 struct evpnctl_conf_needs {
 	bool dns;      /* a DNS server in [Interface]: resolvconf */

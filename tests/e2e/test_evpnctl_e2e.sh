@@ -18,6 +18,10 @@ need() { echo "SKIP: $*" >&2; exit $SKIP; }
 for c in ip wg wg-quick wireguard-go curl python3 resolvconf; do
 	command -v $c >/dev/null || need "missing $c"
 done
+# the full tunnel (0.0.0.0/0, ::/0): wg-quick's firewall rules
+command -v nft >/dev/null ||
+	{ command -v iptables-restore && command -v ip6tables-restore; } >/dev/null ||
+	need "missing nft or iptables-restore/ip6tables-restore"
 EVPNCTL=${EVPNCTL:-$B/evpnctl}
 EGRESS=${E2E_EGRESS:-}
 if [ -z "$EGRESS" ]; then

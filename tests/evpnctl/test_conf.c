@@ -149,6 +149,9 @@ static void test_filter_drops_the_rest(void **state)
 	     "Address = 10.0.0.3/32\n[Peer]\nAllowedIPs = ::/0\n",
 	     "[Interface]\nAddress = 10.0.0.2/32\n[Peer]\nAllowedIPs = ::/0\n",
 	     "[Hooks] section@3");
+	/* wg-quick takes "[Interface] = x" for a header, wg rejects it */
+	filt("[Interface] = x\nAddress = 10.0.0.2/32\n[Peer]\n", "[Peer]\n",
+	     "unknown section@1");
 	/* before any section */
 	filt("Address = 1.2.3.4/32\n[Interface]\n", "[Interface]\n",
 	     "Address outside [Interface]/[Peer]@1");
@@ -199,6 +202,24 @@ static void test_filter_report(void **state)
 	assert_string_equal(buf, "unknown key (line 2)");
 }
 
+static void test_has_private_key(void **state)
+{
+	assert_true(evpnctl_conf_has_private_key(
+		"[Peer]\n[interface]\n# x\n privatekey=" KEY " # k\n", KEY));
+	assert_false(evpnctl_conf_has_private_key(
+		"[Interface] = x\nPrivateKey = " KEY "\n", KEY));
+	assert_false(evpnctl_conf_has_private_key(
+		"[Peer]\nPrivateKey = " KEY "\n", KEY));
+	assert_false(evpnctl_conf_has_private_key(
+		"[Interface]\nPrivateKey = " PUB "\n", KEY));
+	assert_false(evpnctl_conf_has_private_key("", KEY));
+	/* keys are compared exactly, names are not */
+	assert_false(evpnctl_conf_has_private_key(
+		"[Interface]\nPrivateKey = "
+		"yanz5tf+lxxjte14tji3zlmnq+hd2ryuigjbgb3fbmk=\n",
+		KEY));
+}
+
 static void test_needs(void **state)
 {
 	struct evpnctl_conf_needs n;
@@ -232,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_filter_drops_the_rest),
 		cmocka_unit_test(test_filter_checks_values),
 		cmocka_unit_test(test_filter_report),
+		cmocka_unit_test(test_has_private_key),
 		cmocka_unit_test(test_needs),
 	};
 

@@ -38,6 +38,7 @@ class Stub:
         # client_id -> (lines for [Interface], lines for [Peer]): a server
         # that tries to make the client run something
         self.extra_conf = {}
+        self.raw_conf = {}  # client_id -> the whole config to send
         self.lock = threading.Lock()
 
 
@@ -130,6 +131,7 @@ def make_handler(stub):
                         "Endpoint = 127.0.0.1:51820\n%s"
                         % (addr, xi, base64.b64encode(b"S" * 32).decode(),
                            xp))
+                conf = stub.raw_conf.get(cid, conf)
                 stub.users[cid]["config"] = conf
                 rec = {"client_id": cid, "api_key": key,
                        "created_at": "2025-01-01T00:00:00Z",
@@ -421,6 +423,18 @@ def run_checks(c, stub, url, tmp):
         w in r.stderr for w in ("PostUp", "PreDown", "Table", "SaveConfig",
                                 "PostDown", "[Hooks]", "DNS (bad value)")),
             "create names what it dropped", r.stderr)
+
+    # a look-alike section gets the private key, then goes whole: nothing
+    # usable is left, so no file and the user is rolled back
+    stub.raw_conf["fake"] = ("[Interface] = x\nPrivateKey = x\nAddress = "
+                             "10.1.1.1/32\n[Peer]\nPublicKey = %s\n"
+                             % base64.b64encode(b"S" * 32).decode())
+    r = ev("create", "fake")
+    c.check(r.returncode == 2 and "no usable [Interface]" in r.stderr and
+            "fake" not in stub.users and
+            not os.path.exists(os.path.join(cdir, "fake.conf")),
+            "a config with no [Interface] left: exit 2, rolled back",
+            r.stderr)
 
     # list
     r = ev("list")
