@@ -76,7 +76,7 @@ static const char *const helps[] = {
 		"in client.json (mode 0600), then checks them with GET "
 		"/users.\n"
 		"\n"
-		"The key is read, in this order:\n"
+		"Where the key comes from:\n"
 		"  -                 from stdin (one line)\n"
 		"  (no KEY)          from $EVPN_MASTER_KEY when set, else "
 		"from\n"
