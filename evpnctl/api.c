@@ -36,7 +36,7 @@ int evpnctl_api_error(const struct evpnctl_http_resp *resp, const char *name,
 	case 401:
 		snprintf(msg, len,
 			 "the server rejected the API key (401)%s; run "
-			 "`evpnctl setup URL KEY` with a valid key",
+			 "`evpnctl setup URL` with a valid key",
 			 said);
 		break;
 	case 403:

@@ -5,28 +5,30 @@
  * the options. Everything is validated here so commands never see a name
  * that could escape the client directory or a URL path segment.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "args.h"
 
 struct cmd_spec {
 	const char *name;
 	enum evpnctl_cmd cmd;
-	int npos; /* exact number of positional arguments */
+	int npos, npos_min; /* positional arguments: npos_min..npos */
 	bool ttl, qr;
 };
 
 static const struct cmd_spec cmds[] = {
-	{"setup", EVPNCTL_CMD_SETUP, 2, false, false},
-	{"create", EVPNCTL_CMD_CREATE, 1, true, false},
-	{"connect", EVPNCTL_CMD_CONNECT, 1, false, false},
-	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, false, false},
-	{"list", EVPNCTL_CMD_LIST, 0, false, false},
-	{"status", EVPNCTL_CMD_STATUS, 1, false, false},
-	{"delete", EVPNCTL_CMD_DELETE, 1, false, false},
-	{"config", EVPNCTL_CMD_CONFIG, 1, false, true},
+	{"setup", EVPNCTL_CMD_SETUP, 2, 1, false, false},
+	{"create", EVPNCTL_CMD_CREATE, 1, 1, true, false},
+	{"connect", EVPNCTL_CMD_CONNECT, 1, 1, false, false},
+	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, 1, false, false},
+	{"list", EVPNCTL_CMD_LIST, 0, 0, false, false},
+	{"status", EVPNCTL_CMD_STATUS, 1, 1, false, false},
+	{"delete", EVPNCTL_CMD_DELETE, 1, 1, false, false},
+	{"config", EVPNCTL_CMD_CONFIG, 1, 1, false, true},
 };
 
 #define GLOBAL_HELP                                                            \
@@ -35,7 +37,8 @@ static const struct cmd_spec cmds[] = {
 	"Client for an evpn server: creates WireGuard users and connects.\n"   \
 	"\n"                                                                   \
 	"commands:\n"                                                          \
-	"  setup URL MASTER_KEY       save the server URL and API key\n"       \
+	"  setup URL [KEY|-]          save the server URL and API key (the\n"  \
+	"                             key from EVPN_MASTER_KEY or stdin)\n"    \
 	"  create NAME [--ttl D]      create a user with a locally generated " \
 	"key pair\n"                                                           \
 	"  connect NAME               wg-quick up NAME's config (root)\n"      \
@@ -56,18 +59,40 @@ static const struct cmd_spec cmds[] = {
 	"  1  usage error (bad command, option or argument)\n"                 \
 	"  2  server error: unreachable, rejected key (401/403), not found,\n" \
 	"     name taken (409), bad request, server failure\n"                 \
-	"  3  local error: not set up, missing or unwritable files\n"          \
+	"  3  local error: not set up, missing or unwritable files, a\n"       \
+	"     NAME.conf with keys evpnctl does not write\n"                    \
 	"  4  connect/disconnect need root\n"                                  \
-	"  5  wg-quick or wg missing, or it failed\n"
+	"  5  wg-quick or wg missing, or it failed\n"                          \
+	"  6  connect: a program wg-quick needs is missing (named, with the\n" \
+	"     package to install; nothing was changed)\n"
 
 static const char *const helps[] = {
 	[EVPNCTL_CMD_NONE] = GLOBAL_HELP,
 	[EVPNCTL_CMD_VERSION] = GLOBAL_HELP,
 	[EVPNCTL_CMD_SETUP] =
-		"usage: evpnctl setup URL MASTER_KEY\n"
+		"usage: evpnctl setup URL [KEY | -]\n"
 		"\n"
 		"Saves the server's URL (http:// or https://) and an API key\n"
-		"in client.json (mode 0600). Nothing is sent to the server.\n",
+		"in client.json (mode 0600), then checks them with GET "
+		"/users.\n"
+		"\n"
+		"Where the key comes from:\n"
+		"  -                 from stdin (one line)\n"
+		"  (no KEY)          from $EVPN_MASTER_KEY when set, else "
+		"from\n"
+		"                    stdin (a prompt without echo on a "
+		"terminal)\n"
+		"  KEY               from the command line: works, but ps and\n"
+		"                    the shell history show it; prefer the "
+		"others\n"
+		"\n"
+		"e.g.  evpnctl setup https://vpn.example.com < key.txt\n"
+		"      EVPN_MASTER_KEY=... evpnctl setup "
+		"https://vpn.example.com\n"
+		"\n"
+		"Plain http:// to another machine works but warns: the key "
+		"and\n"
+		"the configs would cross the network unencrypted.\n",
 	[EVPNCTL_CMD_CREATE] = "usage: evpnctl create NAME [--ttl D]\n"
 			       "\n"
 			       "Generates an X25519 key pair on this machine, "
@@ -78,7 +103,14 @@ static const char *const helps[] = {
 			       "with the private\n"
 			       "key filled in, saves the user's API key in "
 			       "NAME.key (0600) and\n"
-			       "prints it.\n"
+			       "prints it. Of the server's config only "
+			       "[Interface] PrivateKey,\n"
+			       "Address, DNS, MTU and [Peer] PublicKey, "
+			       "PresharedKey, Endpoint,\n"
+			       "AllowedIPs, PersistentKeepalive are kept; "
+			       "anything else (hooks\n"
+			       "wg-quick would run as root) is dropped "
+			       "with a warning.\n"
 			       "\n"
 			       "  --ttl D   the user expires after D (e.g. "
 			       "30m, 24h, 7d) and is\n"
@@ -94,11 +126,22 @@ static const char *const helps[] = {
 		"Runs `wg-quick up` with NAME.conf. Needs root. Where the "
 		"kernel\n"
 		"has no WireGuard, set WG_QUICK_USERSPACE_IMPLEMENTATION=\n"
-		"wireguard-go; the environment is passed to wg-quick as is.\n",
+		"wireguard-go; the environment is passed to wg-quick as is.\n"
+		"\n"
+		"Before anything changes it checks what wg-quick will run "
+		"(ip,\n"
+		"wg, kernel WireGuard or wireguard-go; nft or iptables for a\n"
+		"0.0.0.0/0 or ::/0 route; resolvconf for DNS) and names what "
+		"to\n"
+		"install (exit 6). It refuses a NAME.conf with keys evpnctl "
+		"does\n"
+		"not write (PostUp and the other hooks wg-quick would run as\n"
+		"root, Table, SaveConfig...; exit 3).\n",
 	[EVPNCTL_CMD_DISCONNECT] =
 		"usage: evpnctl disconnect NAME\n"
 		"\n"
-		"Runs `wg-quick down` with NAME.conf. Needs root.\n",
+		"Runs `wg-quick down` with NAME.conf. Needs root. Refuses a\n"
+		"NAME.conf with keys evpnctl does not write, like connect.\n",
 	[EVPNCTL_CMD_LIST] = "usage: evpnctl list\n"
 			     "\n"
 			     "Lists the users the saved key may see, one per "
@@ -156,6 +199,57 @@ bool evpnctl_valid_ttl(const char *ttl)
 	/* Nine digits is already decades; more would only overflow. */
 	return digits >= 1 && digits <= 9 && n == digits + 1 &&
 	       strchr("smhd", ttl[digits]);
+}
+
+bool evpnctl_valid_api_key(const char *key)
+{
+	size_t n = strlen(key);
+
+	if (n < 1 || n > 200 || !strcmp(key, "-"))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)key[i] <= ' ' || key[i] == 0x7f)
+			return false;
+	}
+	return true;
+}
+
+bool evpnctl_url_cleartext(const char *url)
+{
+	char host[256];
+	const char *a, *ae, *h, *he, *at;
+	unsigned char addr[16];
+
+	if (strncasecmp(url, "http://", 7))
+		return false;
+	a = url + 7;
+	ae = a + strcspn(a, "/?#");
+	/* user:password@host: the host is after the last '@' */
+	for (at = a; at < ae; at++) {
+		if (*at == '@')
+			a = at + 1;
+	}
+	if (*a == '[') {
+		h = a + 1;
+		he = memchr(h, ']', (size_t)(ae - h));
+		if (!he)
+			return true;
+	} else {
+		h = a;
+		he = memchr(h, ':', (size_t)(ae - h));
+		he = he ? he : ae;
+	}
+	if ((size_t)(he - h) >= sizeof(host))
+		return true;
+	memcpy(host, h, (size_t)(he - h));
+	host[he - h] = '\0';
+	if (!strcasecmp(host, "localhost"))
+		return false;
+	if (inet_pton(AF_INET, host, addr) == 1)
+		return addr[0] != 127;
+	if (*a == '[' && inet_pton(AF_INET6, host, addr) == 1)
+		return memcmp(addr, &in6addr_loopback, 16) != 0;
+	return true;
 }
 
 bool evpnctl_valid_url(const char *url)
@@ -290,26 +384,33 @@ int evpnctl_args_parse(int argc, char *const *argv, struct evpnctl_args *a)
 	}
 	if (a->help)
 		return 0;
-	if (npos != spec->npos) {
-		snprintf(a->error, sizeof(a->error),
-			 "%s takes %d argument%s, got %d (see evpnctl %s "
-			 "--help)",
-			 spec->name, spec->npos, spec->npos == 1 ? "" : "s",
-			 npos, spec->name);
+	if (npos < spec->npos_min || npos > spec->npos) {
+		if (spec->npos_min == spec->npos)
+			snprintf(a->error, sizeof(a->error),
+				 "%s takes %d argument%s, got %d (see evpnctl "
+				 "%s --help)",
+				 spec->name, spec->npos,
+				 spec->npos == 1 ? "" : "s", npos, spec->name);
+		else
+			snprintf(a->error, sizeof(a->error),
+				 "%s takes %d or %d arguments, got %d (see "
+				 "evpnctl %s --help)",
+				 spec->name, spec->npos_min, spec->npos, npos,
+				 spec->name);
 		return -1;
 	}
 	if (a->invert && !a->qr)
 		return fail(a, "%s", "--invert only goes with --qr");
 	if (spec->cmd == EVPNCTL_CMD_SETUP) {
 		a->url = pos[0];
-		a->key = pos[1];
+		a->key = npos > 1 ? pos[1] : NULL;
 		if (!evpnctl_valid_url(a->url))
 			return fail(a,
 				    "bad URL '%s': expected http://HOST[:PORT] "
 				    "or https://HOST[:PORT]",
 				    a->url);
-		if (!*a->key || strlen(a->key) > 200 ||
-		    strpbrk(a->key, " \t\r\n"))
+		if (a->key && strcmp(a->key, "-") &&
+		    !evpnctl_valid_api_key(a->key))
 			return fail(a, "%s",
 				    "bad API key: empty, too long or has "
 				    "whitespace");

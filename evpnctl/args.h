@@ -24,7 +24,8 @@ struct evpnctl_args {
 	enum evpnctl_cmd cmd;
 	bool help;	 /* print cmd's help (global help when cmd is NONE) */
 	const char *url; /* setup */
-	const char *key; /* setup */
+	const char
+		*key; /* setup: NULL (env or stdin), "-" (stdin) or the key */
 	const char *name;
 	const char *ttl; /* create --ttl */
 	bool qr;	 /* config --qr */
@@ -42,6 +43,12 @@ bool evpnctl_valid_name(const char *name);
 bool evpnctl_valid_ttl(const char *ttl);
 /* http:// or https:// followed by a host. */
 bool evpnctl_valid_url(const char *url);
+
+/* An API key: 1-200 printable characters, no blanks; not "-". */
+bool evpnctl_valid_api_key(const char *key);
+/* Plain http:// to anything but this machine (127.0.0.0/8, ::1,
+ * localhost): the API key and the configs cross the network readable. */
+bool evpnctl_url_cleartext(const char *url);
 
 /* The help text of one command (EVPNCTL_CMD_NONE: the global help). */
 const char *evpnctl_help(enum evpnctl_cmd cmd);

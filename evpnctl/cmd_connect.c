@@ -1,18 +1,101 @@
 // SPDX-License-Identifier: MIT
 /* evpnctl connect NAME / evpnctl disconnect NAME: wg-quick up/down. */
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
 #include "commands.h"
+#include "conf.h"
+#include "preflight.h"
 #include "wg.h"
+
+/*
+ * wg-quick runs PreUp/PostUp/PreDown/PostDown from the file as root. evpnctl
+ * writes none (create filters the server's config); a file saved before it
+ * did, or edited since, is refused rather than run. On success, fills needs.
+ */
+static int check_conf(const char *name, const char *path,
+		      struct evpnctl_conf_needs *needs)
+{
+	struct evpnctl_conf_report rep;
+	char *text = NULL, what[700];
+	size_t len = 0;
+	int r;
+
+	r = evpnctl_store_read(path, &text, &len);
+	if (r) {
+		evpnctl_err("cannot read %s: %s", path, strerror(-r));
+		return EVPNCTL_EXIT_LOCAL;
+	}
+	r = evpnctl_conf_filter(text, NULL, &rep);
+	if (!r && !rep.n)
+		evpnctl_conf_needs(text, needs);
+	sodium_memzero(text, len);
+	free(text);
+	if (r)
+		return EVPNCTL_EXIT_LOCAL;
+	if (rep.n) {
+		evpnctl_conf_report_str(&rep, what, sizeof(what));
+		evpnctl_err(
+			"%s has lines evpnctl does not write: %s. "
+			"wg-quick would act on them as root (PreUp, PostUp, "
+			"PreDown and PostDown are shell commands), so it is "
+			"not run: remove those lines (an older evpnctl "
+			"saved the server's config as it came), or "
+			"`evpnctl delete %s` and create it again",
+			path, what, name);
+		return EVPNCTL_EXIT_LOCAL;
+	}
+	return EVPNCTL_EXIT_OK;
+}
+
+/* Everything wg-quick up will run, before it changes anything. */
+static int preflight(const char *exe, const char *impl,
+		     const struct evpnctl_conf_needs *needs, const char *name)
+{
+	char real[PATH_MAX], msg[1500], *path = NULL;
+	const char *env_path = getenv("PATH");
+	struct evpnctl_preflight p = {
+		.impl = impl, .root = "", .needs = *needs};
+	struct utsname u;
+	size_t n;
+
+	/* wg-quick puts its own directory first in PATH */
+	if (!realpath(exe, real))
+		snprintf(real, sizeof(real), "%s", exe);
+	if (asprintf(&path, "%s:%s", dirname(real),
+		     env_path && *env_path
+			     ? env_path
+			     : "/usr/local/bin:/usr/bin:/bin") < 0)
+		return EVPNCTL_EXIT_LOCAL;
+	p.path = path;
+	p.release = uname(&u) == 0 ? u.release : "";
+	n = evpnctl_preflight_check(&p, msg, sizeof(msg));
+	free(path);
+	if (!n)
+		return EVPNCTL_EXIT_OK;
+	evpnctl_err("wg-quick up would fail: %zu program%s it needs %s "
+		    "missing here:\n%s"
+		    "evpnctl: nothing was changed; install %s and run "
+		    "`evpnctl connect %s` again",
+		    n, n == 1 ? "" : "s", n == 1 ? "is" : "are", msg,
+		    n == 1 ? "it" : "them", name);
+	return EVPNCTL_EXIT_PREREQ;
+}
 
 int evpnctl_cmd_connect(const struct evpnctl_args *a, bool up)
 {
 	const char *verb = up ? "connect" : "disconnect";
 	const char *impl = getenv("WG_QUICK_USERSPACE_IMPLEMENTATION");
 	char conf_path[EVPNCTL_PATH_MAX], exe[EVPNCTL_PATH_MAX];
+	struct evpnctl_conf_needs needs;
 	struct evpnctl_ctx ctx;
 	int code, st;
 
@@ -52,6 +135,16 @@ int evpnctl_cmd_connect(const struct evpnctl_args *a, bool up)
 			    a->name, conf_path, a->name);
 		code = EVPNCTL_EXIT_LOCAL;
 		goto out;
+	}
+	code = check_conf(a->name, conf_path, &needs);
+	if (code)
+		goto out;
+	/* down only takes away what up set; its firewall and resolvconf
+	 * steps are skipped when their programs are missing */
+	if (up) {
+		code = preflight(exe, impl, &needs, a->name);
+		if (code)
+			goto out;
 	}
 	if (impl && *impl)
 		fprintf(stderr, "evpnctl: wg-quick will use %s\n", impl);

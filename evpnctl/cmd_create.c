@@ -56,8 +56,9 @@ static int save_files(const struct evpnctl_ctx *ctx, const char *name,
 		      const char *conf_path, const char *conf, const char *priv,
 		      const char *api_key)
 {
-	char key_path[EVPNCTL_PATH_MAX], line[300];
-	char *full = NULL;
+	char key_path[EVPNCTL_PATH_MAX], line[300], dropped[700];
+	struct evpnctl_conf_report rep;
+	char *full = NULL, *kept = NULL;
 	int r;
 
 	r = evpnctl_conf_set_private_key(conf, priv, &full);
@@ -67,9 +68,33 @@ static int save_files(const struct evpnctl_ctx *ctx, const char *name,
 			    name);
 		return EVPNCTL_EXIT_SERVER;
 	}
-	r = evpnctl_store_write_secret(conf_path, full, strlen(full));
+	/* wg-quick runs this file as root: keep only what evpnctl knows */
+	r = evpnctl_conf_filter(full, &kept, &rep);
 	sodium_memzero(full, strlen(full));
 	free(full);
+	if (r)
+		return EVPNCTL_EXIT_LOCAL;
+	/* A look-alike header such as "[Interface] = x" took our key and went
+	 * with its lines: nothing usable is left. */
+	if (!evpnctl_conf_has_private_key(kept, priv)) {
+		evpnctl_err("the server's config for '%s' has no usable "
+			    "[Interface] section",
+			    name);
+		sodium_memzero(kept, strlen(kept));
+		free(kept);
+		return EVPNCTL_EXIT_SERVER;
+	}
+	if (rep.n) {
+		evpnctl_conf_report_str(&rep, dropped, sizeof(dropped));
+		evpnctl_err(
+			"warning: dropped from the server's config for "
+			"'%s' (evpnctl keeps only the WireGuard keys it "
+			"knows; hooks such as PostUp would run as root): %s",
+			name, dropped);
+	}
+	r = evpnctl_store_write_secret(conf_path, kept, strlen(kept));
+	sodium_memzero(kept, strlen(kept));
+	free(kept);
 	if (r) {
 		evpnctl_err("cannot write %s: %s", conf_path, strerror(-r));
 		return EVPNCTL_EXIT_LOCAL;

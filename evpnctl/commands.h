@@ -18,8 +18,12 @@ struct evpnctl_ctx {
 /* Messages go to stderr, prefixed "evpnctl: "; results go to stdout. */
 void evpnctl_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Warns on stderr when url is plain http to another machine. */
+void evpnctl_warn_cleartext(const char *url);
+
 /* Resolves the client directory and, with need_client, loads client.json
- * (a clear message when setup was not run). Returns an exit code. */
+ * (a clear message when setup was not run; a warning for plain http to
+ * another machine). Returns an exit code. */
 int evpnctl_ctx_init(struct evpnctl_ctx *ctx, bool need_client) EVPNCTL_WUR;
 /* Wipes the API key. */
 void evpnctl_ctx_fini(struct evpnctl_ctx *ctx);

@@ -22,6 +22,15 @@ void evpnctl_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void evpnctl_warn_cleartext(const char *url)
+{
+	if (evpnctl_url_cleartext(url))
+		evpnctl_err("warning: the API URL is plain http:// to another "
+			    "machine: not encrypted, so the API key and the "
+			    "configs (run as root by connect) can be read and "
+			    "changed on the way; use https://");
+}
+
 int evpnctl_ctx_init(struct evpnctl_ctx *ctx, bool need_client)
 {
 	int r;
@@ -35,14 +44,14 @@ int evpnctl_ctx_init(struct evpnctl_ctx *ctx, bool need_client)
 		return EVPNCTL_EXIT_OK;
 	r = evpnctl_client_load(ctx->dir, &ctx->client);
 	if (r == -ENOENT) {
-		evpnctl_err("not set up: run `evpnctl setup URL MASTER_KEY` "
-			    "first (no %s/client.json)",
+		evpnctl_err("not set up: run `evpnctl setup URL` first "
+			    "(no %s/client.json)",
 			    ctx->dir);
 		return EVPNCTL_EXIT_LOCAL;
 	}
 	if (r == -EINVAL) {
 		evpnctl_err("%s/client.json is malformed: run `evpnctl setup "
-			    "URL MASTER_KEY` again",
+			    "URL` again",
 			    ctx->dir);
 		return EVPNCTL_EXIT_LOCAL;
 	}
@@ -52,6 +61,7 @@ int evpnctl_ctx_init(struct evpnctl_ctx *ctx, bool need_client)
 		return EVPNCTL_EXIT_LOCAL;
 	}
 	ctx->have_client = true;
+	evpnctl_warn_cleartext(ctx->client.url);
 	return EVPNCTL_EXIT_OK;
 }
 

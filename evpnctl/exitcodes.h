@@ -16,6 +16,9 @@ enum evpnctl_exit {
 	EVPNCTL_EXIT_LOCAL = 3,	 /* local files, keys, not set up */
 	EVPNCTL_EXIT_ROOT = 4,	 /* connect/disconnect need root */
 	EVPNCTL_EXIT_WG = 5,	 /* wg-quick / wg missing or failed */
+	/* connect: a program wg-quick up will need is missing (nothing was
+	 * changed yet) */
+	EVPNCTL_EXIT_PREREQ = 6,
 };
 
 #endif /* EVPNCTL_EXITCODES_H */

@@ -11,7 +11,12 @@
 
 bool evpnctl_find_exe(const char *name, char *out, size_t len)
 {
-	const char *path = getenv("PATH");
+	return evpnctl_find_exe_in(getenv("PATH"), name, out, len);
+}
+
+bool evpnctl_find_exe_in(const char *path, const char *name, char *out,
+			 size_t len)
+{
 	const char *p, *end;
 
 	if (strchr(name, '/')) {

@@ -14,6 +14,9 @@
 
 /* Looks name up in $PATH like execvp would. true and the path, or false. */
 bool evpnctl_find_exe(const char *name, char *out, size_t len);
+/* The same in the given PATH string (NULL or "": the default one). */
+bool evpnctl_find_exe_in(const char *path, const char *name, char *out,
+			 size_t len);
 
 /* Runs argv[0] (looked up in $PATH) with argv, inheriting the environment
  * (so WG_QUICK_USERSPACE_IMPLEMENTATION reaches wg-quick), and waits.

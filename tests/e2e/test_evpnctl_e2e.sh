@@ -18,6 +18,10 @@ need() { echo "SKIP: $*" >&2; exit $SKIP; }
 for c in ip wg wg-quick wireguard-go curl python3 resolvconf; do
 	command -v $c >/dev/null || need "missing $c"
 done
+# the full tunnel (0.0.0.0/0, ::/0): wg-quick's firewall rules
+command -v nft >/dev/null ||
+	{ command -v iptables-restore && command -v ip6tables-restore; } >/dev/null ||
+	need "missing nft or iptables-restore/ip6tables-restore"
 EVPNCTL=${EVPNCTL:-$B/evpnctl}
 EGRESS=${E2E_EGRESS:-}
 if [ -z "$EGRESS" ]; then
@@ -102,7 +106,7 @@ ip netns exec $NS_C curl -fs http://10.201.0.1:8111/health >/dev/null ||
 C() { ip netns exec $NS_C env EVPN_CLIENT_DIR="$T/client" \
 	WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go "$EVPNCTL" "$@"; }
 
-C setup http://10.201.0.1:8111 "$EVPN_MASTER_KEY" >/dev/null && ok "evpnctl setup" || bad "evpnctl setup"
+C setup http://10.201.0.1:8111 >/dev/null </dev/null && ok "evpnctl setup" || bad "evpnctl setup"
 out=$(C create "$NAME" 2>&1) && ok "evpnctl create" || bad "evpnctl create: $out"
 [ "$(stat -c %a "$T/client/$NAME.conf")" = 600 ] && ok "config file 0600" || bad "config mode"
 grep -q "^PrivateKey = [A-Za-z0-9+/]\{43\}=" "$T/client/$NAME.conf" && ok "private key filled in locally" || bad "no private key in the conf"

@@ -72,7 +72,13 @@ static void test_setup_and_others(void **state)
 	assert_string_equal(a.key, "k");
 	assert_int_equal(PARSE(&a, "setup", "vpn.example.com", "k"), -1);
 	assert_int_equal(PARSE(&a, "setup", "http://x", "a b"), -1);
-	assert_int_equal(PARSE(&a, "setup", "http://x"), -1);
+	/* the key from stdin ("-" or no key: EVPN_MASTER_KEY, else stdin) */
+	assert_int_equal(PARSE(&a, "setup", "http://x"), 0);
+	assert_null(a.key);
+	assert_int_equal(PARSE(&a, "setup", "http://x", "-"), 0);
+	assert_string_equal(a.key, "-");
+	assert_int_equal(PARSE(&a, "setup"), -1);
+	assert_int_equal(PARSE(&a, "setup", "http://x", "k", "l"), -1);
 	assert_int_equal(PARSE(&a, "list"), 0);
 	assert_int_equal(a.cmd, EVPNCTL_CMD_LIST);
 	assert_int_equal(PARSE(&a, "list", "x"), -1);
@@ -123,6 +129,29 @@ static void test_validators(void **state)
 	assert_false(evpnctl_valid_url("http:///x"));
 	assert_false(evpnctl_valid_url("ftp://x"));
 	assert_false(evpnctl_valid_url("http://x y"));
+	assert_true(evpnctl_valid_api_key("k"));
+	assert_false(evpnctl_valid_api_key(""));
+	assert_false(evpnctl_valid_api_key("a\nb"));
+	assert_false(evpnctl_valid_api_key("-"));
+}
+
+static void test_cleartext(void **state)
+{
+	/* plain http only to this machine goes without a warning */
+	assert_false(evpnctl_url_cleartext("https://vpn.example.com"));
+	assert_false(evpnctl_url_cleartext("http://127.0.0.1:8000"));
+	assert_false(evpnctl_url_cleartext("http://127.9.8.7/"));
+	assert_false(evpnctl_url_cleartext("http://localhost:1"));
+	assert_false(evpnctl_url_cleartext("HTTP://LocalHost"));
+	assert_false(evpnctl_url_cleartext("http://[::1]:8000/x"));
+	assert_false(evpnctl_url_cleartext("http://u:p@127.0.0.1:1"));
+	assert_true(evpnctl_url_cleartext("http://vpn.example.com"));
+	assert_true(evpnctl_url_cleartext("http://10.0.0.1:8000"));
+	assert_true(evpnctl_url_cleartext("http://[::2]:8000"));
+	assert_true(evpnctl_url_cleartext("http://127.0.0.1.example.com/"));
+	assert_true(evpnctl_url_cleartext("http://localhost.example.com/"));
+	assert_true(evpnctl_url_cleartext("http://127.0.0.1@example.com/"));
+	assert_true(evpnctl_url_cleartext("http://[::1"));
 }
 
 static void test_help(void **state)
@@ -139,6 +168,7 @@ int main(void)
 		cmocka_unit_test(test_create),
 		cmocka_unit_test(test_setup_and_others),
 		cmocka_unit_test(test_validators),
+		cmocka_unit_test(test_cleartext),
 		cmocka_unit_test(test_help),
 	};
 

@@ -3,7 +3,11 @@
 Checks what evpnctl sends (method, path, token, exact JSON fields: the
 private key never leaves the client) and what it prints, writes and exits
 with, including the error paths SPEC.md names: unreachable server, bad key
-(401/403), name taken (409), not root, wg-quick missing.
+(401/403), name taken (409), not root, wg-quick missing, a program
+wg-quick needs missing (checked before anything changes), the API key
+from stdin or the environment (never echoed), a warning for plain http
+to another machine, and a server config carrying hooks (PostUp...) that
+must not reach wg-quick.
 """
 import base64
 import http.server
@@ -31,6 +35,10 @@ class Stub:
         self.requests = []
         self.fail_next = None  # (status, headers, body) for the next call
         self.omit_config = set()  # client_ids whose 201 leaves config out
+        # client_id -> (lines for [Interface], lines for [Peer]): a server
+        # that tries to make the client run something
+        self.extra_conf = {}
+        self.raw_conf = {}  # client_id -> the whole config to send
         self.lock = threading.Lock()
 
 
@@ -116,11 +124,14 @@ def make_handler(stub):
                 addr = "10.77.0.%d/32" % (len(stub.users) + 2)
                 stub.users[cid] = {"api_key": key, "public_key": pub,
                                    "address": addr}
+                xi, xp = stub.extra_conf.get(cid, ("", ""))
                 conf = ("[Interface]\n" + PLACEHOLDER + "\n"
-                        "Address = %s\nDNS = 1.1.1.1\n\n[Peer]\n"
+                        "Address = %s\nDNS = 1.1.1.1\n%s\n[Peer]\n"
                         "PublicKey = %s\nAllowedIPs = 0.0.0.0/0\n"
-                        "Endpoint = 127.0.0.1:51820\n"
-                        % (addr, base64.b64encode(b"S" * 32).decode()))
+                        "Endpoint = 127.0.0.1:51820\n%s"
+                        % (addr, xi, base64.b64encode(b"S" * 32).decode(),
+                           xp))
+                conf = stub.raw_conf.get(cid, conf)
                 stub.users[cid]["config"] = conf
                 rec = {"client_id": cid, "api_key": key,
                        "created_at": "2025-01-01T00:00:00Z",
@@ -270,6 +281,65 @@ def run_checks(c, stub, url, tmp):
             last(stub)["auth"] == "Bearer " + MASTER,
             "setup checks GET /users with the master key")
 
+    # the key from stdin or EVPN_MASTER_KEY: never in argv, never echoed
+    kdir = os.path.join(tmp, "keydir")
+    kenv = dict(env, EVPN_CLIENT_DIR=kdir)
+    kenv.pop("EVPN_MASTER_KEY", None)
+    kjson = os.path.join(kdir, "client.json")
+
+    def saved_key():
+        with open(kjson) as f:
+            return json.load(f).get("api_key")
+    r = T.run(["setup", url, "-"], kenv, input=MASTER + "\n")
+    c.check(r.returncode == 0 and saved_key() == MASTER and
+            "server OK" in r.stderr and MASTER not in r.stdout + r.stderr,
+            "setup URL - reads the key from stdin, prints it nowhere",
+            r.stdout + r.stderr)
+    r = T.run(["setup", url], dict(kenv, EVPN_MASTER_KEY="e" * 40),
+              stdin=subprocess.DEVNULL)
+    c.check(r.returncode == 0 and saved_key() == "e" * 40 and
+            "e" * 40 not in r.stdout + r.stderr,
+            "setup URL takes the key from EVPN_MASTER_KEY",
+            r.stdout + r.stderr)
+    r = T.run(["setup", url], kenv, input=MASTER + "\r\n")
+    c.check(r.returncode == 0 and saved_key() == MASTER and
+            MASTER not in r.stdout + r.stderr,
+            "setup URL without EVPN_MASTER_KEY reads stdin", r.stderr)
+    r = T.run(["setup", url, "-"], dict(kenv, EVPN_MASTER_KEY="e" * 40),
+              input="bad key\n")
+    c.check(r.returncode == 1 and "bad API key" in r.stderr and
+            "bad key" not in r.stderr.replace("bad API key", "") and
+            saved_key() == MASTER,
+            "a bad key from stdin: exit 1, not echoed, nothing saved",
+            r.stderr)
+    r = T.run(["setup", url], kenv, stdin=subprocess.DEVNULL)
+    c.check(r.returncode == 1 and "no API key" in r.stderr and
+            saved_key() == MASTER, "no key at all: exit 1", r.stderr)
+    r = T.run(["setup", url, MASTER], kenv)
+    c.check(r.returncode == 0 and saved_key() == MASTER and
+            "shell history" in r.stderr and MASTER not in r.stderr,
+            "a key in argv still works, with a warning", r.stderr)
+
+    # plain http to another machine: a warning. Nothing leaves this
+    # machine: the name cannot resolve and the proxy libcurl is told to use
+    # is a closed port on loopback.
+    wenv = dict(kenv, EVPN_CLIENT_DIR=os.path.join(tmp, "wdir"),
+                http_proxy="http://127.0.0.1:%d" % T.free_port(),
+                EVPN_MASTER_KEY=MASTER)
+    for k in ("no_proxy", "NO_PROXY"):
+        wenv.pop(k, None)
+    r = T.run(["setup", "http://evpn-test.invalid:1"], wenv,
+              stdin=subprocess.DEVNULL)
+    c.check(r.returncode == 0 and "not encrypted" in r.stderr and
+            "https://" in r.stderr and MASTER not in r.stderr,
+            "setup with http:// to another host warns", r.stderr)
+    r = T.run(["list"], wenv)
+    c.check(r.returncode == 2 and "not encrypted" in r.stderr,
+            "every call over plain http to another host warns", r.stderr)
+    r = ev("list")
+    c.check(r.returncode == 0 and "not encrypted" not in r.stderr,
+            "no warning for http:// to 127.0.0.1", r.stderr)
+
     # create alice --ttl 1h
     r = ev("create", "alice", "--ttl", "1h")
     c.check(r.returncode == 0, "create alice: exit 0", r.stderr)
@@ -331,10 +401,45 @@ def run_checks(c, stub, url, tmp):
     c.check(not os.path.exists(os.path.join(cdir, "ghost.key")),
             "no files left after roll back")
 
+    # a server that slips hooks into the config: only the keys evpnctl
+    # knows are written, and it says what it dropped
+    stub.extra_conf["evil"] = (
+        "PostUp = id > %s/pwned\nPreDown = id\nTable = off\n"
+        "SaveConfig = true\nDNS = $(id)\n[Hooks]\nPostUp = x\n"
+        "[Interface]\n" % tmp, "PostDown = id\n")
+    r = ev("create", "evil")
+    evil = os.path.join(cdir, "evil.conf")
+    with open(evil) as f:
+        etext = f.read()
+    c.check(r.returncode == 0 and r.stdout.strip() ==
+            stub.users["evil"]["api_key"], "create evil: exit 0", r.stderr)
+    c.check(not re.search(r"(?im)^\s*(PostUp|PreDown|PostDown|Table|"
+                          r"SaveConfig)\b|\$\(|\[Hooks\]", etext) and
+            re.search(r"(?m)^PrivateKey = \S{44}$", etext) and
+            "Endpoint = 127.0.0.1:51820" in etext,
+            "saved config has no hooks, Table, SaveConfig or bad values",
+            etext)
+    c.check("warning" in r.stderr and all(
+        w in r.stderr for w in ("PostUp", "PreDown", "Table", "SaveConfig",
+                                "PostDown", "[Hooks]", "DNS (bad value)")),
+            "create names what it dropped", r.stderr)
+
+    # a look-alike section gets the private key, then goes whole: nothing
+    # usable is left, so no file and the user is rolled back
+    stub.raw_conf["fake"] = ("[Interface] = x\nPrivateKey = x\nAddress = "
+                             "10.1.1.1/32\n[Peer]\nPublicKey = %s\n"
+                             % base64.b64encode(b"S" * 32).decode())
+    r = ev("create", "fake")
+    c.check(r.returncode == 2 and "no usable [Interface]" in r.stderr and
+            "fake" not in stub.users and
+            not os.path.exists(os.path.join(cdir, "fake.conf")),
+            "a config with no [Interface] left: exit 2, rolled back",
+            r.stderr)
+
     # list
     r = ev("list")
-    c.check(r.returncode == 0 and r.stdout == "alice\ntaken\n", "list",
-            r.stdout)
+    c.check(r.returncode == 0 and r.stdout == "alice\nevil\ntaken\n",
+            "list", r.stdout)
 
     # status uses alice's own key
     r = ev("status", "alice")
@@ -390,6 +495,16 @@ def run_checks(c, stub, url, tmp):
         f.write("#!/bin/sh\necho \"$1 $2 impl=$WG_QUICK_USERSPACE_"
                 "IMPLEMENTATION\" >> %s\nexit ${FAKE_WGQ_STATUS:-0}\n" % log)
     os.chmod(os.path.join(fake, "wg-quick"), 0o755)
+
+    def stubs(d, names):
+        for n in names:
+            with open(os.path.join(d, n), "w") as f:
+                f.write("#!/bin/sh\nexit 0\n")
+            os.chmod(os.path.join(d, n), 0o755)
+    # all wg-quick runs for a full tunnel with DNS, whatever this machine
+    # has installed
+    stubs(fake, ("wg", "ip", "sysctl", "iptables-restore",
+                 "ip6tables-restore", "resolvconf", "wireguard-go"))
     nowg = dict(env, PATH="/nonexistent")
     r = T.run(["connect", "alice"], nowg)
     c.check(r.returncode == 5 and "wg-quick not found" in r.stderr,
@@ -416,6 +531,44 @@ def run_checks(c, stub, url, tmp):
                 capture_output=True, text=True, timeout=30)
             c.check(r.returncode == 4 and "needs root" in r.stderr,
                     "connect as non-root: exit 4", r.stderr)
+        # an old file with hooks (saved before evpnctl filtered them)
+        old = os.path.join(cdir, "old.conf")
+        with open(old, "w") as f:
+            f.write(text.replace("[Peer]", "PostUp = id > %s/pwned\n"
+                                           "[Peer]" % tmp))
+        for verb in ("connect", "disconnect"):
+            r = T.run([verb, "old"], fenv)
+            c.check(r.returncode == 3 and "PostUp (line" in r.stderr and
+                    "as root" in r.stderr and not os.path.exists(log),
+                    verb + " refuses a file with hooks: exit 3, wg-quick "
+                    "not run", r.stderr)
+        os.unlink(old)
+
+        # a fresh machine: wg-quick there, iptables, sysctl and
+        # resolvconf not. Told what to install; nothing run.
+        bare = os.path.join(tmp, "barebin")
+        os.makedirs(bare)
+        shutil.copy(os.path.join(fake, "wg-quick"), bare)
+        stubs(bare, ("wg", "ip", "wireguard-go"))
+        benv = dict(fenv, PATH=bare)
+        r = T.run(["connect", "alice"], benv)
+        c.check(r.returncode == 6 and
+                all(w in r.stderr for w in (
+                    "iptables-restore or nft", "apt-get install iptables",
+                    "nftables", "resolvconf", "apt-get install openresolv",
+                    "sysctl", "procps", "nothing was changed")) and
+                "ip6tables" not in r.stderr and not os.path.exists(log),
+                "connect with programs missing: exit 6 before wg-quick, "
+                "says what to install", r.stderr)
+        stubs(bare, ("iptables-restore", "resolvconf", "sysctl"))
+        r = T.run(["connect", "alice"], benv)
+        c.check(r.returncode == 0 and "connected alice" in r.stdout,
+                "connect once they are installed (no ip6tables needed "
+                "without ::/0)", r.stderr)
+        r = T.run(["disconnect", "alice"], benv)
+        c.check(r.returncode == 0, "disconnect", r.stderr)
+        os.unlink(log)
+
         r = T.run(["connect", "alice"], fenv)
         c.check(r.returncode == 0 and "connected alice" in r.stdout,
                 "connect runs wg-quick", r.stderr)
