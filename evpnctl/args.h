@@ -37,7 +37,7 @@ struct evpnctl_args {
 int evpnctl_args_parse(int argc, char *const *argv,
 		       struct evpnctl_args *args) EVPNCTL_WUR;
 
-/* client_id as SPEC.md defines it: ^[a-z0-9][a-z0-9_.-]{0,62}$ */
+/* client_id as the API defines it: ^[a-z0-9][a-z0-9_.-]{0,62}$ */
 bool evpnctl_valid_name(const char *name);
 /* A duration: digits followed by one of s, m, h, d (e.g. "30m", "24h"). */
 bool evpnctl_valid_ttl(const char *ttl);

@@ -20,7 +20,7 @@ locals {
 
   tags = merge(local.properties.tags, { environment = var.environment })
 
-  # SPEC.md's variables, shared by the service and the keygen one-shot.
+  # The variables etc/evpn.yaml reads, shared by the service and the keygen one-shot.
   container_environment = {
     EVPN_STORE     = "ssm"
     EVPN_EGRESS    = local.properties.egress

@@ -877,8 +877,8 @@ void wg_device_tx(struct wg_device *d, const uint8_t *pkt, size_t len)
 		return;
 	}
 	if (!wg_keypair_usable_for_send(d, p->cur)) {
-		/* The server may be the one to re-handshake (issue: queued
-		 * packets for an expired session). */
+		/* The server may be the one to re-handshake: packets queued
+		 * for an expired session wait for the new one. */
 		stage(d, p, pkt, len);
 		wg_device_initiate(d, p);
 		return;

@@ -302,7 +302,7 @@ def main():
                 call.get("kms_key_arn") == "${aws_kms_key.ssm.arn}",
                 "%s gets the prefix and the key" % label)
         c.check(call.get("environment") == "${local.container_environment}",
-                "%s gets the SPEC.md environment" % label)
+                "%s gets the etc/evpn.yaml environment" % label)
     c.check(loc.get("ssm_prefix") == "${local.keygen_config.ssm_prefix}",
             "one prefix: keygen-config.json's")
     exec_pol = clu["resource"].get("aws_iam_role_policy_attachment."
@@ -312,9 +312,9 @@ def main():
         "ecs_cluster: execution role policy")
     c.check("aws_ecs_cluster.this" in clu["resource"], "ecs_cluster: cluster")
 
-    # ---- container environment (SPEC.md variables)
+    # ---- container environment (the variables etc/evpn.yaml reads)
     env = loc.get("container_environment", {})
-    c.check(SPEC_ENV <= set(env), "container environment has SPEC.md's "
+    c.check(SPEC_ENV <= set(env), "container environment has etc/evpn.yaml's "
             "variables", sorted(SPEC_ENV - set(env)))
     c.check(env.get("EVPN_STORE") == "ssm" and
             env.get("API_HOST") == "0.0.0.0" and

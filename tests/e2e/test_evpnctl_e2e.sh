@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# End to end, as a user would (issue: evpnctl client): evpnd with the file
+# End to end, as a user would: evpnd with the file
 # store in a "server" namespace; in a "client" namespace `evpnctl setup`,
 # `evpnctl create`, `evpnctl connect` (wg-quick + wireguard-go), curl through
 # the tunnel to a web server in a third namespace, `evpnctl status` shows a

@@ -2,7 +2,7 @@
 
 Checks what evpnctl sends (method, path, token, exact JSON fields: the
 private key never leaves the client) and what it prints, writes and exits
-with, including the error paths SPEC.md names: unreachable server, bad key
+with, including the error paths the README names: unreachable server, bad key
 (401/403), name taken (409), not root, wg-quick missing, a program
 wg-quick needs missing (checked before anything changes), the API key
 from stdin or the environment (never echoed), a warning for plain http

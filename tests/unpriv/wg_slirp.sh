@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The proof that evpn needs no privilege (issue 4): the SHIPPED
+# The proof that evpn needs no privilege: the SHIPPED
 # etc/evpn.yaml, defaults untouched (transport wireguard, egress slirp,
 # store file), steered only through the environment variables it reads, run
 # by `nobody` with every capability dropped, in a mount namespace where

@@ -78,6 +78,6 @@ variable "log_retention_days" {
 }
 
 variable "environment" {
-  description = "Container environment (SPEC.md's variables)."
+  description = "Container environment (the variables etc/evpn.yaml reads)."
   type        = map(string)
 }
