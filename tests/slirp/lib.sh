@@ -17,6 +17,7 @@ sl_init() { # TAG API_PORT
 	local id=$$ t=$1
 	[ "$(id -u)" = 0 ] || need "needs root (network namespaces)"
 	[ -c /dev/net/tun ] || need "missing /dev/net/tun"
+	command -v unshare >/dev/null || need "missing unshare"
 	PY=/usr/bin/python3
 	[ -x $PY ] || need "missing $PY"
 	EVPND=$B/evpnd
@@ -78,7 +79,15 @@ plugins:
   auth: { use: bearer }
 YAML
 	chmod 644 "$TMP/evpn.yaml"
-	ip netns exec $NS_S setpriv --reuid=nobody --regid=nogroup --clear-groups \
+	# The test transport opens /dev/net/tun as nobody. The host's node
+	# may be root-only (0600) and stays so: evpnd gets its own node,
+	# owned by nobody, on a tmpfs over /dev/net in a private mount
+	# namespace that only it lives in (every step execs: $! is evpnd).
+	ip netns exec $NS_S unshare --mount --propagation private sh -c '
+		mount -t tmpfs -o size=16k,mode=755 evpn-test-tun /dev/net &&
+		mknod -m 600 /dev/net/tun c 10 200 &&
+		chown nobody /dev/net/tun && exec "$@"' sh \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
 		--inh-caps=-all --bounding-set=-all "$EVPND" run -c "$TMP/evpn.yaml" \
 		>"$TMP/evpnd.log" 2>&1 &
 	EVPND_PID=$!
