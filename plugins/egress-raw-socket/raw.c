@@ -5,6 +5,12 @@
  * (one-time host setup in README.md), and packets it routes back to the
  * pool come out of the TUN device to the transport. Needs CAP_NET_ADMIN
  * (or a TUN device created beforehand for our uid).
+ *
+ * Before a client packet reaches the kernel it goes through the same
+ * destination policy as the slirp egress (plugins/common/egress: the cloud
+ * metadata service, the host's own addresses, other clients, allow/deny);
+ * a refused one is answered with a TCP RST or an ICMP "administratively
+ * prohibited" and counted.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -21,6 +27,7 @@
 
 #include "gro.h"
 #include "gso.h"
+#include "policy.h"
 #include "tun.h"
 
 #define BATCH 64
@@ -47,6 +54,11 @@ struct raw {
 	struct evpn_pkt_batch batch; /* being filled (offload path) */
 	uint8_t *rbuf;		     /* VNET_HDR + BUF: one read (offload) */
 	uint8_t seg[SEG];	     /* one segment being built */
+	struct sle_policy pol;
+	struct evpn_pkt ok[BATCH];  /* client packets the policy passed */
+	struct evpn_pkt rej[BATCH]; /* refusals on their way to clients */
+	uint32_t nrej;
+	uint8_t rejbuf[BATCH][SLE_REJECT_MAX];
 	struct evpn_metric *m_rx, *m_tx, *m_drop_write, *m_drop_short, *m_gso,
 		*m_gro;
 };
@@ -78,6 +90,7 @@ static const struct evpn_config_key schema[] = {
 	 .desc = "with offload: clients' consecutive TCP segments of one flow "
 		 "are written as one TSO super-packet (fewer writes, one "
 		 "packet for the kernel to route)"},
+	SLE_POLICY_KEYS,
 	{.key = "configure",
 	 .type = EVPN_CFG_BOOL,
 	 .def = "true",
@@ -85,6 +98,34 @@ static const struct evpn_config_key schema[] = {
 		 "was configured beforehand)"},
 	EVPN_CONFIG_KEYS_END,
 };
+
+/* The destination policy: the kernel routes the pool (other clients are
+ * reached through it), the device's address is the server's. */
+static int raw_policy(struct raw *r, const struct evpn_config_node *cfg)
+{
+	const struct evpn_network *net = r->host->network;
+	struct sle_filter *f = &r->pol.filter;
+	struct sle_cidr pool;
+
+	if (sle_policy_init(&r->pol, r->host, cfg) != EVPN_OK)
+		return EVPN_ERR_CONFIG;
+	if (!sle_cidr_parse(net->pool, &pool) || pool.family != 4) {
+		evpn_error(r->host, "network.pool '%s' is not an IPv4 pool",
+			   net->pool);
+		return EVPN_ERR_CONFIG;
+	}
+	f->routed = true;
+	f->pool_mask = pool.prefix ? ~0u << (32 - pool.prefix) : 0;
+	f->pool = sle_v4(pool.addr) & f->pool_mask;
+	f->vhost = f->dns = ntohl(r->addr_be);
+	if (r->prefix6 && sle_cidr_parse(net->pool6, &f->pool6) &&
+	    f->pool6.family == 6) {
+		f->has6 = true;
+		memcpy(f->dns6, r->addr6, 16);
+		memcpy(f->vhost6, r->addr6, 16);
+	}
+	return EVPN_OK;
+}
 
 static int raw_create(const struct evpn_host *h,
 		      const struct evpn_config_node *cfg, void **self)
@@ -144,9 +185,15 @@ static int raw_create(const struct evpn_host *h,
 			return EVPN_ERR_CONFIG;
 		}
 	}
+	if (raw_policy(r, cfg) != EVPN_OK) {
+		sle_policy_free(&r->pol);
+		free(r);
+		return EVPN_ERR_CONFIG;
+	}
 	r->bufs = malloc((size_t)BATCH * BUF);
 	r->rbuf = malloc(VNET_HDR + BUF);
 	if (!r->bufs || !r->rbuf) {
+		sle_policy_free(&r->pol);
 		free(r->bufs);
 		free(r->rbuf);
 		free(r);
@@ -276,6 +323,7 @@ static int raw_start(void *self)
 	struct raw *r = self;
 	char err[256];
 
+	sle_policy_start(&r->pol);
 	r->fd = tun_open(r->name, &r->offload, err, sizeof(err));
 	if (r->fd < 0) {
 		evpn_error(r->host, "%s", err);
@@ -318,6 +366,7 @@ static void raw_stop(void *self)
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
+	sle_policy_stop(&r->pol);
 }
 
 static void raw_destroy(void *self)
@@ -325,6 +374,7 @@ static void raw_destroy(void *self)
 	struct raw *r = self;
 
 	raw_stop(r);
+	sle_policy_free(&r->pol);
 	free(r->bufs);
 	free(r->rbuf);
 	free(r);
@@ -338,38 +388,63 @@ static int raw_attach(void *self, const struct evpn_sink *to_transport)
 	return EVPN_OK;
 }
 
-/* Clients -> kernel. With offloads, runs of one TCP flow's segments go as
- * one super-packet (gro.c); else one write per packet (a TUN device has no
- * batch write). A full queue drops, as a router would. */
-static void raw_send(void *self, const struct evpn_pkt_batch *b)
+/* Refusals go back to the clients in one batch per send. */
+static void flush_refusals(struct raw *r)
+{
+	struct evpn_pkt_batch b = {.pkts = r->rej, .n = r->nrej};
+
+	if (r->nrej && r->to_transport.deliver)
+		r->to_transport.deliver(r->to_transport.self, &b);
+	r->nrej = 0;
+}
+
+static void refuse(struct raw *r, const uint8_t *ip,
+		   const struct sle_pkt_info *pi, enum sle_reason why)
+{
+	struct evpn_pkt *p = &r->rej[r->nrej];
+	size_t n = sle_policy_refuse(&r->pol, ip, pi, why, r->rejbuf[r->nrej]);
+
+	if (!n)
+		return;
+	p->data = r->rejbuf[r->nrej];
+	p->len = (uint32_t)n;
+	p->cap = SLE_REJECT_MAX;
+	p->peer = 0;
+	p->flags = 0;
+	if (++r->nrej == BATCH)
+		flush_refusals(r);
+}
+
+/* Packets the policy passed -> kernel. With offloads, runs of one TCP
+ * flow's segments go as one super-packet (gro.c); else one write per
+ * packet (a TUN device has no batch write). A full queue drops, as a
+ * router would. */
+static void write_pkts(struct raw *r, struct evpn_pkt *pkts, uint32_t cnt)
 {
 	static const struct virtio_net_hdr none; /* no GSO, checksum done */
-	struct raw *r = self;
 	uint32_t sent = 0, merged = 0;
 	struct iovec iov[GRO_MAX_SEGS + 1];
 	struct virtio_net_hdr vh;
 
-	if (r->fd < 0)
-		return;
-	for (uint32_t i = 0; i < b->n;) {
+	for (uint32_t i = 0; i < cnt;) {
 		uint32_t n = 1, hl;
 		ssize_t rc;
 
 		if (!r->offload) {
-			rc = write(r->fd, b->pkts[i].data, b->pkts[i].len);
+			rc = write(r->fd, pkts[i].data, pkts[i].len);
 			goto done;
 		}
 		if (r->gro)
-			n = gro_run(b->pkts + i, b->n - i, &vh);
+			n = gro_run(pkts + i, cnt - i, &vh);
 		iov[0].iov_base = n > 1 ? &vh : (void *)&none;
 		iov[0].iov_len = VNET_HDR;
-		iov[1].iov_base = b->pkts[i].data;
-		iov[1].iov_len = b->pkts[i].len;
+		iov[1].iov_base = pkts[i].data;
+		iov[1].iov_len = pkts[i].len;
 		if (n > 1) {
 			hl = vh.hdr_len;
 			for (uint32_t k = 1; k < n; k++) {
-				iov[k + 1].iov_base = b->pkts[i + k].data + hl;
-				iov[k + 1].iov_len = b->pkts[i + k].len - hl;
+				iov[k + 1].iov_base = pkts[i + k].data + hl;
+				iov[k + 1].iov_len = pkts[i + k].len - hl;
 			}
 			merged++;
 		}
@@ -384,6 +459,38 @@ static void raw_send(void *self, const struct evpn_pkt_batch *b)
 	r->host->metric_add(r->m_tx, sent);
 	if (merged)
 		r->host->metric_add(r->m_gro, merged);
+}
+
+/* Clients -> kernel: each packet checked by the destination policy; the
+ * ones it passes are written in order, the others answered. */
+static void raw_send(void *self, const struct evpn_pkt_batch *b)
+{
+	struct raw *r = self;
+	uint32_t n = 0;
+
+	if (r->fd < 0)
+		return;
+	sle_policy_begin(&r->pol);
+	for (uint32_t i = 0; i < b->n; i++) {
+		const struct evpn_pkt *p = &b->pkts[i];
+		struct sle_pkt_info pi;
+		enum sle_reason why = SLE_R_MALFORMED;
+
+		if (sle_pkt_parse(p->data, p->len, &pi))
+			why = sle_filter_check(&r->pol.filter, &pi);
+		if (why != SLE_PASS) {
+			refuse(r, p->data, &pi, why);
+			continue;
+		}
+		r->ok[n++] = *p;
+		if (n == BATCH) {
+			write_pkts(r, r->ok, n);
+			n = 0;
+		}
+	}
+	if (n)
+		write_pkts(r, r->ok, n);
+	flush_refusals(r);
 }
 
 static const struct evpn_egress_ops ops = {

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * egress `slirp`: the ABI glue. Config schema, lifecycle, metrics, and the
- * lookup of the API's listening address (refused to clients).
+ * egress `slirp`: the ABI glue. Config schema, lifecycle, metrics. The
+ * destination policy (allow/deny, the host's addresses, the API's port)
+ * is plugins/common/egress/policy.h.
  */
 #include <arpa/inet.h>
-#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <evpn/api.h>
 #include <evpn/config.h>
 #include <evpn/egress.h>
 #include <evpn/host.h>
@@ -25,14 +24,7 @@ static const struct evpn_config_key sle_schema[] = {
 		 "53) by forwarding to the host's resolvers "
 		 "(/etc/resolv.conf); empty: the server address. Write the "
 		 "same address into network.dns"},
-	{.key = "allow",
-	 .type = EVPN_CFG_CIDRLIST,
-	 .desc = "IPv4 CIDRs clients may reach although a built-in rule "
-		 "refuses them (link-local, the API address, ...)"},
-	{.key = "deny",
-	 .type = EVPN_CFG_CIDRLIST,
-	 .desc = "IPv4 CIDRs clients may not reach (refused with TCP RST / "
-		 "ICMP administratively prohibited)"},
+	SLE_POLICY_KEYS,
 	{.key = "allow_loopback",
 	 .type = EVPN_CFG_BOOL,
 	 .def = "false",
@@ -73,49 +65,10 @@ static bool parse_v4(const char *s, struct in_addr *a)
 	return s && inet_pton(AF_INET, s, a) == 1;
 }
 
-static int read_cidrs(struct sle *s, const struct evpn_config_node *cfg,
-		      const char *key, struct sle_cidr **out, size_t *n)
-{
-	const struct evpn_config_ops *c = s->host->config;
-	const struct evpn_config_node *l = c->get(cfg, key);
-	size_t cnt = c->type(l) == EVPN_NODE_SEQ      ? c->len(l)
-		     : c->type(l) == EVPN_NODE_SCALAR ? 1
-						      : 0;
-
-	*n = 0;
-	*out = NULL;
-	if (!cnt)
-		return EVPN_OK;
-	*out = calloc(cnt, sizeof(**out));
-	if (!*out)
-		return EVPN_ERR_NOMEM;
-	for (size_t i = 0; i < cnt; i++) {
-		const char *v = c->type(l) == EVPN_NODE_SEQ
-					? c->scalar(c->at(l, i))
-					: c->scalar(l);
-
-		if (!sle_cidr_parse(v, &(*out)[*n])) {
-			evpn_error(s->host, "%s: '%s' is not a CIDR", key,
-				   v ? v : "");
-			return EVPN_ERR_CONFIG;
-		}
-		(*n)++;
-	}
-	return EVPN_OK;
-}
-
 static void make_metrics(struct sle *s)
 {
 	const struct evpn_host *h = s->host;
-	char lab[64];
 
-	for (int r = 1; r < SLE_R__COUNT; r++) {
-		snprintf(lab, sizeof(lab), "reason=\"%s\"",
-			 sle_reason_name((enum sle_reason)r));
-		s->m_refused[r] = h->metric(
-			h, EVPN_METRIC_COUNTER, "evpn_egress_refused_total",
-			"client packets the egress refused, by reason", lab);
-	}
 	s->m_pkts_out =
 		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_packets_total",
 			  "packets through the egress", "dir=\"out\"");
@@ -152,8 +105,7 @@ static void sle_destroy(void *self)
 
 	if (!s)
 		return;
-	free(s->filter.allow);
-	free(s->filter.deny);
+	sle_policy_free(&s->pol);
 	sle_flows_free(&s->flows);
 	free(s);
 }
@@ -172,6 +124,10 @@ static int sle_create(const struct evpn_host *host,
 	if (!s)
 		return EVPN_ERR_NOMEM;
 	s->host = host;
+	r = sle_policy_init(&s->pol, host, cfg);
+	if (r != EVPN_OK)
+		goto fail;
+	r = EVPN_ERR_CONFIG;
 	if (!sle_cidr_parse(net->pool, &pool) || pool.family != 4 ||
 	    pool.prefix < 8 || pool.prefix > 30 ||
 	    !parse_v4(net->server_address, &s->vhost)) {
@@ -206,25 +162,19 @@ static int sle_create(const struct evpn_host *host,
 		s->has6 = true;
 		s->prefix6 = p6.prefix;
 		memcpy(&s->net6, p6.addr, 16);
-		s->filter.has6 = true;
-		s->filter.pool6 = p6;
-		memcpy(s->filter.dns6, &s->dns6, 16);
-		memcpy(s->filter.vhost6, p6.addr, 16);
+		s->pol.filter.has6 = true;
+		s->pol.filter.pool6 = p6;
+		memcpy(s->pol.filter.dns6, &s->dns6, 16);
+		memcpy(s->pol.filter.vhost6, p6.addr, 16);
 	}
 	s->mtu = net->mtu ? net->mtu : 1420;
 	s->allow_loopback = c->get_bool(cfg, "allow_loopback", false);
 
-	s->filter.allow_loopback = s->allow_loopback;
-	s->filter.pool = ntohl(s->net.s_addr);
-	s->filter.pool_mask = mask;
-	s->filter.vhost = ntohl(s->vhost.s_addr);
-	s->filter.dns = ntohl(s->dns.s_addr);
-	r = read_cidrs(s, cfg, "allow", &s->filter.allow, &s->filter.n_allow);
-	if (r == EVPN_OK)
-		r = read_cidrs(s, cfg, "deny", &s->filter.deny,
-			       &s->filter.n_deny);
-	if (r != EVPN_OK)
-		goto fail;
+	s->pol.filter.allow_loopback = s->allow_loopback;
+	s->pol.filter.pool = ntohl(s->net.s_addr);
+	s->pol.filter.pool_mask = mask;
+	s->pol.filter.vhost = ntohl(s->vhost.s_addr);
+	s->pol.filter.dns = ntohl(s->dns.s_addr);
 	if (sle_flows_init(
 		    &s->flows, (uint32_t)c->get_int(cfg, "max_flows", 16384),
 		    (uint32_t)c->get_int(cfg, "max_flows_per_peer", 1024),
@@ -252,6 +202,7 @@ static void sle_stop(void *self)
 
 	sle_stack_stop(s);
 	sle_loop_stop(s);
+	sle_policy_stop(&s->pol);
 }
 
 static int sle_start(void *self)
@@ -260,6 +211,7 @@ static int sle_start(void *self)
 	char net[INET_ADDRSTRLEN], dns[INET_ADDRSTRLEN];
 	int r;
 
+	sle_policy_start(&s->pol);
 	r = sle_stack_start(s);
 	if (r == EVPN_OK)
 		r = sle_loop_start(s);
@@ -288,93 +240,6 @@ static int sle_attach(void *self, const struct evpn_sink *to)
 	s->to_transport = *to;
 	s->attached = true;
 	return EVPN_OK;
-}
-
-/* Every local address of the families a wildcard listener takes. */
-static void add_api_local(struct sle *s, bool v4, bool v6, uint16_t port)
-{
-	struct ifaddrs *ifa, *i;
-
-	if (getifaddrs(&ifa) != 0)
-		return;
-	for (i = ifa; i; i = i->ifa_next) {
-		if (!i->ifa_addr)
-			continue;
-		if (v4 && i->ifa_addr->sa_family == AF_INET)
-			sle_filter_add_api(
-				&s->filter, 4,
-				(const uint8_t *)&(
-					(struct sockaddr_in *)i->ifa_addr)
-					->sin_addr,
-				port);
-		else if (v6 && i->ifa_addr->sa_family == AF_INET6)
-			sle_filter_add_api(&s->filter, 6,
-					   ((struct sockaddr_in6 *)i->ifa_addr)
-						   ->sin6_addr.s6_addr,
-					   port);
-	}
-	freeifaddrs(ifa);
-}
-
-/* The API's own listener must not be reachable through the tunnel (a
- * client would otherwise reach the admin API from "inside" the server).
- * Called from the packet path until the API has bound (it starts after
- * the egress). A wildcard listener is refused on every local address:
- * 0.0.0.0 on the IPv4 ones, :: (dual-stack) on the IPv4 and IPv6 ones. */
-void sle_resolve_api(struct sle *s)
-{
-	const struct evpn_host *h = s->host;
-	const struct evpn_api_ops *ops;
-	struct evpn_ref ref;
-	struct in_addr a;
-	struct in6_addr a6;
-	char buf[128], *colon, *host;
-	long port;
-
-	if (!h->plugin_name(h, EVPN_KIND_API)) {
-		s->api_resolved = true;
-		return;
-	}
-	if (h->get_plugin(h, EVPN_KIND_API, &ref) != EVPN_OK)
-		return;
-	ops = ref.vtable;
-	if (!ops ||
-	    ops->size < offsetof(struct evpn_api_ops, bound_address) +
-				sizeof(void *) ||
-	    !ops->bound_address ||
-	    ops->bound_address(ref.self, buf, sizeof(buf)) != EVPN_OK)
-		return;
-	s->api_resolved = true;
-	colon = strrchr(buf, ':');
-	if (!colon)
-		return;
-	*colon = '\0';
-	port = strtol(colon + 1, NULL, 10);
-	host = buf;
-	if (*host == '[') {
-		host++;
-		host[strcspn(host, "]")] = '\0';
-	}
-	if (port <= 0 || port > 65535)
-		return;
-	if (parse_v4(host, &a)) {
-		if (a.s_addr != htonl(INADDR_ANY))
-			sle_filter_add_api(&s->filter, 4,
-					   (const uint8_t *)&a.s_addr,
-					   (uint16_t)port);
-		else
-			add_api_local(s, true, false, (uint16_t)port);
-	} else if (inet_pton(AF_INET6, host, &a6) == 1) {
-		if (!IN6_IS_ADDR_UNSPECIFIED(&a6))
-			sle_filter_add_api(&s->filter, 6, a6.s6_addr,
-					   (uint16_t)port);
-		else
-			add_api_local(s, true, true, (uint16_t)port);
-	} else {
-		add_api_local(s, true, true, (uint16_t)port);
-	}
-	evpn_debug(h, "refusing the API listener %s:%ld to clients", host,
-		   port);
 }
 
 static const struct evpn_egress_ops sle_ops = {

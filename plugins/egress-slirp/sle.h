@@ -5,7 +5,8 @@
  *   stack.c  - the slirp instance, its callbacks, the packet paths
  *   loop.c   - slirp <-> the host loop (PREPARE/CHECK hooks, io watches)
  *   plugin.c - config schema, lifecycle, metrics
- *   filter.c, flows.c, reject.c, eth.c, pkt.c - pure helpers
+ *   flows.c, eth.c, ackthin.c - pure helpers; the destination policy
+ *   (filter, refusals, host addresses) is plugins/common/egress
  */
 #ifndef SLE_H
 #define SLE_H
@@ -20,8 +21,8 @@
 #include <evpn/host.h>
 
 #include "ackthin.h"
-#include "filter.h"
 #include "flows.h"
+#include "policy.h"
 
 #define SLE_BATCH 64
 
@@ -30,7 +31,7 @@ struct sle_timer;
 struct sle {
 	const struct evpn_host *host;
 	Slirp *slirp;
-	struct sle_filter filter;
+	struct sle_policy pol;
 	struct sle_flows flows;
 	unsigned mtu;
 	struct in_addr net, mask, vhost, dns;
@@ -69,9 +70,6 @@ struct sle {
 	uint32_t gen;
 	bool kick; /* slirp holds packets for a resolved ARP: poll again */
 
-	bool api_resolved;
-
-	struct evpn_metric *m_refused[SLE_R__COUNT];
 	struct evpn_metric *m_pkts_out, *m_bytes_out, *m_pkts_in, *m_bytes_in;
 	struct evpn_metric *m_arp, *m_flows, *m_dropped_big, *m_flows_expired;
 	struct evpn_metric *m_acks_merged;
@@ -91,8 +89,5 @@ int sle_out(struct sle *s, const uint8_t *ip, uint32_t len);
 int sle_loop_start(struct sle *s) EVPN_WUR;
 void sle_loop_stop(struct sle *s);
 void sle_loop_unregister_fd(struct sle *s, int fd);
-
-/* plugin.c */
-void sle_resolve_api(struct sle *s);
 
 #endif /* SLE_H */

@@ -29,7 +29,6 @@
 
 #include "eth.h"
 #include "pkt.h"
-#include "reject.h"
 #include "sle.h"
 
 static const uint8_t client_side_mac[6] = {0x02, 0x45, 0, 0, 0, 1};
@@ -308,14 +307,8 @@ static void refuse(struct sle *s, const uint8_t *ip,
 		   const struct sle_pkt_info *pi, enum sle_reason r)
 {
 	uint8_t rep[SLE_REJECT_MAX];
-	size_t n;
+	size_t n = sle_policy_refuse(&s->pol, ip, pi, r, rep);
 
-	s->host->metric_add(s->m_refused[r], 1);
-	/* No answer to broadcast/multicast/0.x (it would come from there),
-	 * nor to what is not a packet. */
-	if (r == SLE_R_SPECIAL || r == SLE_R_MALFORMED)
-		return;
-	n = sle_reject_build(ip, pi, rep);
 	if (n)
 		sle_out(s, rep, (uint32_t)n);
 }
@@ -327,8 +320,7 @@ void sle_send(void *self, const struct evpn_pkt_batch *batch)
 
 	if (!s->slirp)
 		return;
-	if (!s->api_resolved)
-		sle_resolve_api(s);
+	sle_policy_begin(&s->pol);
 	now = s->host->now(s->host);
 	for (uint32_t i = 0; i < batch->n; i++) {
 		const struct evpn_pkt *p = &batch->pkts[i];
@@ -339,7 +331,7 @@ void sle_send(void *self, const struct evpn_pkt_batch *batch)
 			refuse(s, p->data, &pi, SLE_R_MALFORMED);
 			continue;
 		}
-		r = sle_filter_check(&s->filter, &pi);
+		r = sle_filter_check(&s->pol.filter, &pi);
 		if (r == SLE_PASS)
 			r = sle_flows_client(&s->flows, &pi, now);
 		if (r != SLE_PASS) {

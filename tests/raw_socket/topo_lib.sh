@@ -11,7 +11,9 @@
 # stock wireguard-go configured from POST /users.
 #
 # The caller sets B (build dir), TMP (scratch dir), and may set TOPO_POOL,
-# TOPO_API_PORT before calling topo_up. Namespaces, wireguard-go and
+# TOPO_API_PORT before calling topo_up, and TOPO_API_LISTEN (the API's
+# address, default 127.0.0.1) and TOPO_EGRESS_ALLOW (the egress's `allow`
+# list, comma-separated) before topo_evpnd. Namespaces, wireguard-go and
 # background processes are registered with tests/lib/netns.sh (callers
 # hand theirs to netns_track, start wireguard-go with wggo_start), and
 # topo_down stops them in its safe order.
@@ -142,6 +144,7 @@ plugins:
     use: raw-socket
     config:
       device: $TUN
+${TOPO_EGRESS_ALLOW:+      allow: [$TOPO_EGRESS_ALLOW]}
   store:
     use: file
     config:
@@ -149,7 +152,7 @@ plugins:
   api:
     use: civetweb-rest
     config:
-      listen: "127.0.0.1:$API_PORT"
+      listen: "${TOPO_API_LISTEN:-127.0.0.1}:$API_PORT"
   auth:
     use: bearer
 YAML
@@ -182,9 +185,10 @@ metric() { # NAME{LABELS}: its value from GET /metrics now (0 if absent)
 
 # A user created through the API, and a wireguard-go client in the client
 # namespace configured from the API's answer (wg set + ip, no wg-quick):
-# topo_client NAME IFACE. Sets C_ADDR, C_ADDR6 (with TOPO_POOL6), C_PUB, SPUB.
+# topo_client NAME IFACE [NAMESPACE, default the client namespace]. Sets
+# C_ADDR, C_ADDR6 (with TOPO_POOL6), C_PUB, SPUB.
 topo_client() {
-	local name=$1 ifc=$2 ep
+	local name=$1 ifc=$2 ep NS_C=${3:-$NS_C}
 	wg genkey >"$TMP/$name.key"
 	C_PUB=$(wg pubkey <"$TMP/$name.key")
 	api POST /users "{\"client_id\":\"$name\",\"public_key\":\"$C_PUB\"}" \

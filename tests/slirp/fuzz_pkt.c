@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * libFuzzer target for the slirp egress's packet code. Whatever a client
+ * libFuzzer target for the egress packet code (slirp's, and the filter
+ * shared with the raw-socket egress). Whatever a client
  * sends arrives here after decryption: it goes through the parser, the
  * filter, the flow table, the refusal builder and the pure-ACK rules, as
  * in stack.c; whatever slirp sends back (Ethernet frames) goes through the
@@ -11,6 +12,7 @@
  *   bit 7: the bytes are a frame from slirp (ARP/NDP), else a client packet
  *   bit 6: the packet is also seen as slirp's answer (sle_flows_server)
  *   bit 5: expire the flow table afterwards
+ *   bit 4: also check the packet as the raw-socket egress would (routed)
  *   bits 0-3: seconds the clock moves before this packet
  */
 #include <arpa/inet.h>
@@ -22,6 +24,7 @@
 #include "ackthin.h"
 #include "eth.h"
 #include "filter.h"
+#include "hostaddr.h"
 #include "flows.h"
 #include "pkt.h"
 #include "reject.h"
@@ -35,15 +38,17 @@
 static struct sle_filter filt;
 static struct sle_flows flows;
 static struct sle_cidr deny, allow;
+static struct sle_hostaddr local;
 static double now;
 
 /* pool 10.77.0.0/16 and fd77::/64 (slirp 10.77.0.1 / fd77::, DNS the
- * same / fd77::1), one deny and one allow CIDR, an API on both families:
- * every branch of the filter is reachable. */
+ * same / fd77::1), one deny and one allow CIDR, host addresses of both
+ * families and an API port: every branch of the filter is reachable
+ * (mode bit 4 checks the packet as the raw-socket egress does too). */
 static void setup(void)
 {
-	static const uint8_t api4[4] = {10, 0, 0, 1};
-	uint8_t api6[16];
+	static const uint8_t fam[3] = {4, 4, 6};
+	uint8_t a[3][16] = {{10, 0, 0, 1}, {192, 0, 2, 9}};
 
 	filt.pool = 0x0a4d0000;
 	filt.pool_mask = 0xffff0000;
@@ -58,9 +63,11 @@ static void setup(void)
 	filt.n_deny = 1;
 	filt.allow = &allow;
 	filt.n_allow = 1;
-	must(inet_pton(AF_INET6, "2001:db8::1", api6) == 1);
-	sle_filter_add_api(&filt, 4, api4, 8000);
-	sle_filter_add_api(&filt, 6, api6, 8000);
+	must(inet_pton(AF_INET6, "2001:db8::1", a[2]) == 1);
+	local.nl = -1;
+	must(sle_hostaddr_set(&local, 3, fam, (const uint8_t(*)[16])a) == 0);
+	filt.local = &local;
+	filt.api_port = 8000;
 	/* small limits, so refusals for the limits happen too */
 	must(sle_flows_init(&flows, 64, 8, 16 * SLE_FLOW_TCP_COST, 30, 10) ==
 	     0);
@@ -103,6 +110,13 @@ static void packet_from_client(const uint8_t *p, size_t len, uint8_t mode)
 	if (!sle_pkt_parse(p, len, &pi))
 		return;
 	must(pi.total_len <= len && pi.l3_len <= pi.total_len);
+	if (mode & 0x10) {
+		struct sle_filter routed = filt;
+
+		routed.routed = true;
+		memcpy(routed.vhost6, routed.dns6, 16);
+		must(sle_reason_name(sle_filter_check(&routed, &pi)) != NULL);
+	}
 	r = sle_filter_check(&filt, &pi);
 	must(sle_reason_name(r) != NULL);
 	if (r == SLE_PASS)

@@ -17,6 +17,7 @@ sl_init() { # TAG API_PORT
 	local id=$$ t=$1
 	[ "$(id -u)" = 0 ] || need "needs root (network namespaces)"
 	[ -c /dev/net/tun ] || need "missing /dev/net/tun"
+	command -v unshare >/dev/null || need "missing unshare"
 	PY=/usr/bin/python3
 	[ -x $PY ] || need "missing $PY"
 	EVPND=$B/evpnd

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Run the slirp egress's packet fuzz target (fuzz_slirp_pkt) for a bounded
-# time.
+# Run the egress packet fuzz target (fuzz_slirp_pkt: slirp's packet code
+# and the destination filter shared with raw-socket) for a bounded time.
 set -uo pipefail
 . "$(dirname "$0")/../lib/fuzz.sh"
 bytes() { # "hex with spaces" -> those bytes
@@ -26,6 +26,13 @@ seeds() {
 	# IPv6 TCP SYN fd77::2 -> 2001:db8::80
 	hex='00 6000000000140640 fd770000000000000000000000000002 20010db8000000000000000000000080 9c400050 000003e8 00000000 50020000 00000000'
 	bytes "$hex" >"$1/syn6"
+	# TCP SYN to the API's port on a host address, also checked as the
+	# raw-socket egress would (mode 0x10)
+	hex='10 450000280005000040060000 0a4d0002 c0000209 9c401f40 000003e8 00000000 50020000 00000000'
+	bytes "$hex" >"$1/api4"
+	# raw-socket: TCP SYN to another client (10.77.3.9:22)
+	hex='10 450000280006000040060000 0a4d0002 0a4d0309 9c400016 000003e8 00000000 50020000 00000000'
+	bytes "$hex" >"$1/client4"
 	# an ARP request from slirp for 10.77.0.2 (mode 0x80: a frame)
 	hex='80 ffffffffffff 525500000001 0806 0001 0800 06 04 0001 525500000001 0a4d0001 000000000000 0a4d0002'
 	bytes "$hex" >"$1/arp"
