@@ -99,6 +99,7 @@ static void set_err(struct evpn_users_error *err, int code, const char *fmt,
 	if (!err)
 		return;
 	err->code = code;
+	err->reason[0] = '\0';
 	va_start(ap, fmt);
 	vsnprintf(err->message, sizeof(err->message), fmt, ap);
 	va_end(ap);
@@ -265,6 +266,15 @@ static int claim_address(struct evpn_users *u, const char *id, char ip[16])
 	}
 }
 
+static int key_in_use(struct evpn_users_error *err)
+{
+	set_err(err, EVPN_ERR_EXISTS,
+		"public_key is already the key of another user");
+	if (err)
+		snprintf(err->reason, sizeof(err->reason), "public_key_in_use");
+	return EVPN_ERR_EXISTS;
+}
+
 static int u_create(void *self, const struct evpn_user_create *req,
 		    struct evpn_user_created *out, struct evpn_users_error *err)
 {
@@ -273,6 +283,7 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	uint8_t priv[32], test_sk[32], shared[32], raw[32];
 	char priv_b64[45] = "", ip[16] = "", hash_hex[65];
 	bool generated = false, id_claimed = false, addr_claimed = false;
+	bool key_claimed = false, changing = false;
 	int64_t now = (int64_t)time(NULL);
 	int r;
 
@@ -334,7 +345,17 @@ static int u_create(void *self, const struct evpn_user_create *req,
 		r = EVPN_ERR_EXISTS;
 		goto fail;
 	}
+	/* The transport knows peers by public key: a second user with this
+	 * key would take over the first one's peer. Users stored before keys
+	 * were claimed are caught here too. */
+	if (users_key_in_use_locked(u, rec.pub)) {
+		pthread_mutex_unlock(&u->mu);
+		r = key_in_use(err);
+		goto fail;
+	}
 	pthread_mutex_unlock(&u->mu);
+	users_change_begin(u, rec.u.client_id);
+	changing = true;
 
 	/* 1. the id */
 	evpn_rfc3339(now, rec.u.created_at);
@@ -348,7 +369,16 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	if (r != EVPN_OK)
 		goto store_fail;
 	id_claimed = true;
-	/* 2. the address */
+	/* 2. the public key, claimed like the id: across instances too */
+	r = users_claim_key(u, rec.u.client_id, rec.pub);
+	if (r == EVPN_ERR_EXISTS) {
+		r = key_in_use(err);
+		goto rollback;
+	}
+	if (r != EVPN_OK)
+		goto store_fail;
+	key_claimed = true;
+	/* 3. the address */
 	r = claim_address(u, rec.u.client_id, ip);
 	if (r == EVPN_ERR_FULL) {
 		set_err(err, r, "the address pool %s is exhausted",
@@ -360,7 +390,7 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	addr_claimed = true;
 	snprintf(rec.u.address, sizeof(rec.u.address), "%s/32", ip);
 	users_fill_address6(u, &rec);
-	/* 3. the records */
+	/* 4. the records */
 	randombytes_buf(raw, sizeof(raw));
 	sodium_bin2hex(out->api_key, sizeof(out->api_key), raw, sizeof(raw));
 	sodium_memzero(raw, sizeof(raw));
@@ -383,12 +413,12 @@ static int u_create(void *self, const struct evpn_user_create *req,
 		if (r != EVPN_OK)
 			goto store_fail;
 	}
-	/* 4. commit */
+	/* 5. commit */
 	snprintf(rec.u.status, sizeof(rec.u.status), "active");
 	r = users_put(u, rec.u.client_id, "status", "active", 0);
 	if (r != EVPN_OK)
 		goto store_fail;
-	/* 5. the index, before we answer: acknowledged users are indexed */
+	/* 6. the index, before we answer: acknowledged users are indexed */
 	r = users_index_put(u, &rec);
 	if (r != EVPN_OK)
 		goto store_fail;
@@ -400,6 +430,7 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	pthread_mutex_lock(&u->mu);
 	r = users_insert_locked(u, &rec);
 	pthread_mutex_unlock(&u->mu);
+	users_change_end(u, rec.u.client_id);
 	if (r != EVPN_OK || !out->config) {
 		/* Stored and complete; a reload will serve it. */
 		evpn_error(u->host, "out of memory after storing user '%s'",
@@ -422,13 +453,16 @@ store_fail:
 rollback:
 	if (id_claimed) {
 		users_delete_records(u, rec.u.client_id,
-				     addr_claimed ? ip : NULL);
+				     addr_claimed ? ip : NULL,
+				     key_claimed ? rec.pub : NULL);
 	}
 	if (addr_claimed) {
 		pthread_mutex_lock(&u->mu);
 		evpn_pool_mark(&u->pool, ip, false);
 		pthread_mutex_unlock(&u->mu);
 	}
+	if (changing)
+		users_change_end(u, rec.u.client_id);
 fail:
 	sodium_memzero(priv_b64, sizeof(priv_b64));
 	sodium_memzero(out->api_key, sizeof(out->api_key));
@@ -514,21 +548,16 @@ static int store_failed(struct evpn_users_error *err, int rc)
 	return EVPN_ERR_UNAVAILABLE;
 }
 
-static int u_set_status(void *self, const char *id, bool active,
-			struct evpn_user *out, struct evpn_users_error *err)
+static int set_status_stored(struct evpn_users *u, struct user_rec *rec,
+			     const char *st, const char *was,
+			     struct evpn_users_error *err)
 {
-	struct evpn_users *u = self;
+	const char *id = rec->u.client_id;
+	struct user_rec copy = *rec;
 	struct user_slot *r;
-	struct user_rec copy;
-	const char *st = active ? "active" : "inactive";
+	bool active = strcmp(st, "active") == 0;
 	int rc;
 
-	char was[sizeof(copy.u.status)];
-
-	rc = snapshot(u, id, &copy, err);
-	if (rc != EVPN_OK)
-		return rc;
-	memcpy(was, copy.u.status, sizeof(was));
 	rc = users_put(u, id, "status", st, 0);
 	if (rc != EVPN_OK)
 		return store_failed(err, rc);
@@ -555,22 +584,42 @@ static int u_set_status(void *self, const char *id, bool active,
 	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
 	users_push_peer(u, &copy, false);
 	users_bump_generation(u);
+	*rec = copy;
+	return EVPN_OK;
+}
+
+static int u_set_status(void *self, const char *id, bool active,
+			struct evpn_user *out, struct evpn_users_error *err)
+{
+	struct evpn_users *u = self;
+	struct user_rec copy;
+	const char *st = active ? "active" : "inactive";
+	char was[sizeof(copy.u.status)];
+	int rc;
+
+	rc = snapshot(u, id, &copy, err);
+	if (rc != EVPN_OK)
+		return rc;
+	memcpy(was, copy.u.status, sizeof(was));
+	users_change_begin(u, id);
+	rc = set_status_stored(u, &copy, st, was, err);
+	users_change_end(u, id);
+	if (rc != EVPN_OK)
+		return rc;
 	if (out)
 		*out = copy.u;
 	evpn_info(u->host, "user '%s' is now %s", id, st);
 	return EVPN_OK;
 }
 
-int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
-			  struct evpn_users_error *err)
+static int remove_stored(struct evpn_users *u, const struct user_rec *rec,
+			 struct evpn_users_error *err)
 {
-	struct user_rec copy;
+	const char *id = rec->u.client_id;
+	struct user_rec copy = *rec;
 	char key[160];
 	int rc;
 
-	rc = snapshot(u, id, &copy, err);
-	if (rc != EVPN_OK)
-		return rc;
 	/* Un-commit first: once the index record and status are gone the
 	 * user is not served here or on any instance that reloads, whatever
 	 * happens next. */
@@ -585,14 +634,30 @@ int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
 	users_remove_locked(u, id);
 	pthread_mutex_unlock(&u->mu);
 	users_push_peer(u, &copy, true);
-	users_delete_records(u, id, copy.u.address);
+	users_delete_records(u, id, copy.u.address, copy.pub);
 	users_bump_generation(u);
 	pthread_mutex_lock(&u->mu);
 	evpn_pool_mark(&u->pool, copy.u.address, false);
 	pthread_mutex_unlock(&u->mu);
 	evpn_metrics_gauge_users(u);
-	evpn_info(u->host, "deleted user '%s'%s", id, why ? why : "");
 	return EVPN_OK;
+}
+
+int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
+			  struct evpn_users_error *err)
+{
+	struct user_rec copy;
+	int rc;
+
+	rc = snapshot(u, id, &copy, err);
+	if (rc != EVPN_OK)
+		return rc;
+	users_change_begin(u, id);
+	rc = remove_stored(u, &copy, err);
+	users_change_end(u, id);
+	if (rc == EVPN_OK)
+		evpn_info(u->host, "deleted user '%s'%s", id, why ? why : "");
+	return rc;
 }
 
 static int u_remove(void *self, const char *id, struct evpn_users_error *err)
@@ -929,6 +994,7 @@ struct evpn_users *evpn_users_new(const struct evpn_host *host,
 			    host->network->pool) != EVPN_OK)
 		goto fail;
 	pthread_mutex_init(&u->mu, NULL);
+	pthread_mutex_init(&u->load_mu, NULL);
 	pthread_cond_init(&u->cond, NULL);
 	u->m_created =
 		host->metric(host, EVPN_METRIC_COUNTER,
@@ -965,6 +1031,8 @@ void evpn_users_free(struct evpn_users *u)
 	sodium_memzero(u->master_hash, sizeof(u->master_hash));
 	free(u->recs);
 	evpn_pool_free(&u->pool);
+	users_touch_free(u);
+	pthread_mutex_destroy(&u->load_mu);
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cond);
 	free(u);

@@ -261,6 +261,12 @@ void users_index_repair(struct evpn_users *u, const struct user_rec *recs,
 		struct index_ent key, *have;
 		char *want = rec_json(&recs[i]);
 
+		/* changed here while we loaded: its own writes keep the
+		 * index right, ours would be stale */
+		if (users_touched(u, recs[i].u.client_id)) {
+			free(want);
+			continue;
+		}
 		snprintf(key.id, sizeof(key.id), "%s", recs[i].u.client_id);
 		have = c.n ? bsearch(&key, c.e, c.n, sizeof(*c.e), ent_cmp)
 			   : NULL;
@@ -275,6 +281,8 @@ void users_index_repair(struct evpn_users *u, const struct user_rec *recs,
 	}
 	for (size_t j = 0; j < c.n; j++) {
 		if (n && bsearch(c.e[j].id, recs, n, sizeof(*recs), rec_cmp_id))
+			continue;
+		if (users_touched(u, c.e[j].id))
 			continue;
 		r = users_index_del(u, c.e[j].id);
 		if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)

@@ -38,6 +38,13 @@ struct user_slot {
 	bool has_hash;
 };
 
+/* A set of client_ids (users_touch.c). */
+struct users_ids {
+	char (*id)[EVPN_CLIENT_ID_MAX + 1];
+	size_t n, cap;
+	bool oom; /* an id could not be recorded */
+};
+
 struct evpn_users {
 	const struct evpn_host *host;
 	const struct evpn_store_ops *st;
@@ -63,6 +70,11 @@ struct evpn_users {
 	double gen_next_write; /* monotonic; spacing between marker writes */
 	double next_sync;
 	double next_reconcile;
+	/* Changes through this instance while a load runs (users_touch.c). */
+	pthread_mutex_t load_mu;   /* one load at a time; taken before mu */
+	struct users_ids inflight; /* ids being changed right now */
+	struct users_ids touched;  /* ids changed since the load began */
+	bool loading;
 
 	/* maintenance thread */
 	pthread_t thread;
@@ -77,7 +89,7 @@ int users_store_err(int err);
 int users_put(struct evpn_users *u, const char *id, const char *leaf,
 	      const char *value, uint32_t flags) EVPN_WUR;
 void users_delete_records(struct evpn_users *u, const char *id,
-			  const char *address);
+			  const char *address, const uint8_t *pub);
 
 /* users_slot.c */
 void users_slot_pack(struct user_slot *s, const struct user_rec *r);
@@ -106,6 +118,42 @@ double users_generation_tick_locked(struct evpn_users *u);
 void users_sync_tick(struct evpn_users *u);
 void users_reconcile_tick(struct evpn_users *u);
 int users_read_generation(struct evpn_users *u, char out[65]);
+/* users_touch.c */
+void users_change_begin(struct evpn_users *u, const char *id);
+void users_change_end(struct evpn_users *u, const char *id);
+void users_load_begin(struct evpn_users *u);
+void users_load_end(struct evpn_users *u);
+bool users_touched_locked(const struct evpn_users *u, const char *id);
+bool users_touched(struct evpn_users *u, const char *id);
+int users_merge_touched_locked(struct evpn_users *u, struct user_slot **slots,
+			       size_t *n, struct evpn_pool *pool) EVPN_WUR;
+void users_touch_free(struct evpn_users *u);
+/* users_keyclaim.c: public-keys/{hex} -> client_id */
+void users_key_claim_name(const uint8_t pub[32], char out[96]);
+int users_claim_key(struct evpn_users *u, const char *id,
+		    const uint8_t pub[32]) EVPN_WUR;
+bool users_key_in_use_locked(const struct evpn_users *u, const uint8_t pub[32]);
+struct users_key_claim {
+	char name[96]; /* the store key */
+	char owner[EVPN_CLIENT_ID_MAX + 1];
+	uint8_t pub[32];
+	bool valid; /* public-keys/ + 64 hex digits */
+	bool used;  /* held by a served user */
+};
+struct users_key_claims {
+	struct users_key_claim *c;
+	size_t n, cap;
+	bool oom;
+};
+/* Has a full load claimed the keys of every user (err: store error)? */
+bool users_key_claims_marked(struct evpn_users *u, int *err);
+int users_key_claims_list(struct evpn_users *u,
+			  struct users_key_claims *out) EVPN_WUR;
+void users_key_claims_free(struct users_key_claims *c);
+bool users_key_claims_settle(struct evpn_users *u, struct user_rec *recs,
+			     size_t *nrec, struct user_rec *held, size_t *nheld,
+			     struct users_key_claims *claims,
+			     bool (*creating)(void *, const char *), void *arg);
 /* users_index.c */
 int users_index_put(struct evpn_users *u, const struct user_rec *r);
 int users_index_del(struct evpn_users *u, const char *id);

@@ -176,6 +176,29 @@ static bool build_rec(struct evpn_users *u, struct triple *t, size_t n,
 	return true;
 }
 
+struct creating_ctx {
+	const struct collect *c;
+	int64_t now;
+	double grace;
+};
+
+/* Is `owner` a user being created right now (its id claimed recently)? */
+static bool creating(void *arg, const char *owner)
+{
+	const struct creating_ctx *x = arg;
+	bool in = false;
+
+	for (size_t k = 0; k < x->c->n; k++)
+		if (strcmp(x->c->t[k].id, owner) == 0 &&
+		    strcmp(x->c->t[k].leaf, "created-at") == 0) {
+			int64_t t;
+
+			in = evpn_parse_rfc3339(x->c->t[k].value, &t) &&
+			     (double)(x->now - t) <= x->grace;
+		}
+	return in;
+}
+
 /* A load's result (recs sorted by id, the pool they mark, the change marker
  * read before listing) replaces what is served; the pool is taken, also on
  * failure. */
@@ -190,6 +213,13 @@ static int install(struct evpn_users *u, const struct user_rec *recs,
 		return r;
 	}
 	pthread_mutex_lock(&u->mu);
+	r = users_merge_touched_locked(u, &slots, &nrec, pool);
+	if (r != EVPN_OK) {
+		pthread_mutex_unlock(&u->mu);
+		free(slots);
+		evpn_pool_free(pool);
+		return r;
+	}
 	users_install_locked(u, slots, nrec);
 	snprintf(u->gen_seen, sizeof(u->gen_seen), "%s", gen);
 	pool->hint = u->pool.hint;
@@ -200,27 +230,34 @@ static int install(struct evpn_users *u, const struct user_rec *recs,
 	return EVPN_OK;
 }
 
-int evpn_users_load(struct evpn_users *u)
+static int full_load(struct evpn_users *u)
 {
 	struct collect c = {0};
 	struct claims cl = {0};
-	struct user_rec *recs = NULL;
-	size_t nrec = 0, swept = 0;
+	struct users_key_claims kc = {0};
+	struct user_rec *recs = NULL, *held = NULL;
+	size_t nrec = 0, nheld = 0, swept = 0;
 	struct evpn_pool pool;
 	int64_t now = (int64_t)time(NULL);
+	struct creating_ctx cx = {&c, now, u->opts.partial_grace};
 	char gen[65];
 	int r;
 
 	/* The change marker first: whatever changes after it is read bumps it
-	 * again, so the next sync tick catches it. */
+	 * again, so the next sync tick catches it. Claims before users: every
+	 * claim's owner claimed its id (created-at) before the claim, so a
+	 * claim listed here has its owner in the users listed next, and the
+	 * sweep below never frees the claim of a user being created. */
 	r = users_read_generation(u, gen);
-	if (r == EVPN_OK)
-		r = u->st->list(u->sts, "users/", collect_cb, &c);
-	if (r == EVPN_OK && c.oom)
-		r = EVPN_ERR_NOMEM;
 	if (r == EVPN_OK)
 		r = u->st->list(u->sts, "addresses/", claims_cb, &cl);
 	if (r == EVPN_OK && cl.oom)
+		r = EVPN_ERR_NOMEM;
+	if (r == EVPN_OK)
+		r = users_key_claims_list(u, &kc);
+	if (r == EVPN_OK)
+		r = u->st->list(u->sts, "users/", collect_cb, &c);
+	if (r == EVPN_OK && c.oom)
 		r = EVPN_ERR_NOMEM;
 	if (r != EVPN_OK) {
 		evpn_error(u->host, "cannot list users in the store: %s",
@@ -231,7 +268,8 @@ int evpn_users_load(struct evpn_users *u)
 	if (c.n)
 		qsort(c.t, c.n, sizeof(*c.t), by_id);
 	recs = calloc(c.n ? c.n : 1, sizeof(*recs));
-	if (!recs) {
+	held = calloc(c.n ? c.n : 1, sizeof(*held));
+	if (!recs || !held) {
 		r = EVPN_ERR_NOMEM;
 		goto out;
 	}
@@ -245,6 +283,8 @@ int evpn_users_load(struct evpn_users *u)
 		build_rec(u, c.t + i, j - i, &recs[nrec], &complete, &created);
 		if (complete) {
 			nrec++;
+		} else if (users_touched(u, recs[nrec].u.client_id)) {
+			/* being created or deleted here right now */
 		} else if (created <= 0 ||
 			   (double)(now - created) > u->opts.partial_grace) {
 			evpn_info(u->host,
@@ -252,13 +292,17 @@ int evpn_users_load(struct evpn_users *u)
 				  "'%s'",
 				  recs[nrec].u.client_id);
 			users_delete_records(u, recs[nrec].u.client_id,
-					     recs[nrec].u.address);
+					     recs[nrec].u.address, NULL);
 			swept++;
 		}
 		i = j;
 	}
 	if (nrec)
 		qsort(recs, nrec, sizeof(*recs), rec_by_id);
+	if (!users_key_claims_settle(u, recs, &nrec, held, &nheld, &kc,
+				     creating, &cx))
+		evpn_warn(u->host, "could not claim the public key of every "
+				   "user; trying again at the next full load");
 
 	if (evpn_pool_init(&pool, u->host->network->pool) != EVPN_OK) {
 		r = EVPN_ERR_CONFIG;
@@ -271,30 +315,21 @@ int evpn_users_load(struct evpn_users *u)
 				"user '%s' has address %s outside the pool %s",
 				recs[i].u.client_id, recs[i].u.address,
 				u->host->network->pool);
+	for (size_t i = 0; i < nheld; i++)
+		evpn_pool_mark(&pool, held[i].u.address, true);
 	/* Claims: keep those of live users and of users being created;
 	 * free the ones a crash orphaned. */
 	for (size_t i = 0; i < cl.n; i++) {
 		struct user_rec key;
-		struct user_rec *owner;
-		bool in_creation = false;
+		bool keep = false;
 
 		snprintf(key.u.client_id, sizeof(key.u.client_id), "%s",
 			 cl.c[i].owner);
-		owner = bsearch(&key, recs, nrec, sizeof(*recs), rec_by_id);
-		if (!owner) {
-			for (size_t k = 0; k < c.n; k++)
-				if (strcmp(c.t[k].id, cl.c[i].owner) == 0 &&
-				    strcmp(c.t[k].leaf, "created-at") == 0) {
-					int64_t t;
-
-					in_creation =
-						evpn_parse_rfc3339(c.t[k].value,
-								   &t) &&
-						(double)(now - t) <=
-							u->opts.partial_grace;
-				}
-		}
-		if (owner || in_creation) {
+		keep = bsearch(&key, recs, nrec, sizeof(*recs), rec_by_id);
+		for (size_t k = 0; !keep && k < nheld; k++)
+			keep = strcmp(held[k].u.client_id, cl.c[i].owner) == 0;
+		if (keep || creating(&cx, cl.c[i].owner) ||
+		    users_touched(u, cl.c[i].owner)) {
 			evpn_pool_mark(&pool, cl.c[i].ip, true);
 			continue;
 		}
@@ -320,20 +355,36 @@ out:
 	}
 	free(c.t);
 	free(cl.c);
+	users_key_claims_free(&kc);
 	free(recs);
+	free(held);
 	return r;
 }
 
-int evpn_users_load_quick(struct evpn_users *u)
+int evpn_users_load(struct evpn_users *u)
 {
-	struct user_rec *recs = NULL;
+	int r;
+
+	users_load_begin(u);
+	r = full_load(u);
+	users_load_end(u);
+	return r;
+}
+
+static int quick_load(struct evpn_users *u)
+{
+	struct user_rec *recs = NULL, *held = NULL;
 	struct evpn_pool pool;
-	size_t nrec = 0;
+	size_t nrec = 0, nheld;
 	bool complete;
 	char gen[65];
 	int r;
 
 	r = users_read_generation(u, gen);
+	/* a store written before public keys were claimed: load it fully
+	 * once, which claims them */
+	if (r == EVPN_OK && !users_key_claims_marked(u, &r) && r == EVPN_OK)
+		return full_load(u);
 	if (r == EVPN_OK)
 		r = users_index_load(u, &recs, &nrec, &complete);
 	if (r != EVPN_OK) {
@@ -342,9 +393,18 @@ int evpn_users_load_quick(struct evpn_users *u)
 		return r == EVPN_ERR_NOMEM ? r : EVPN_ERR_UNAVAILABLE;
 	}
 	if (!complete)
-		return evpn_users_load(u);
+		return full_load(u);
 	if (nrec)
 		qsort(recs, nrec, sizeof(*recs), rec_by_id);
+	/* two index records with one key (only a race between instances
+	 * while an old store is upgraded can do that): serve one */
+	held = calloc(nrec ? nrec : 1, sizeof(*held));
+	if (!held) {
+		free(recs);
+		return EVPN_ERR_NOMEM;
+	}
+	users_key_claims_settle(u, recs, &nrec, held, &nheld, NULL, NULL, NULL);
+	free(held);
 	if (evpn_pool_init(&pool, u->host->network->pool) != EVPN_OK) {
 		free(recs);
 		return EVPN_ERR_CONFIG;
@@ -360,4 +420,14 @@ int evpn_users_load_quick(struct evpn_users *u)
 	evpn_info(u->host, "loaded %zu user%s from the store index", nrec,
 		  nrec == 1 ? "" : "s");
 	return EVPN_OK;
+}
+
+int evpn_users_load_quick(struct evpn_users *u)
+{
+	int r;
+
+	users_load_begin(u);
+	r = quick_load(u);
+	users_load_end(u);
+	return r;
 }

@@ -27,11 +27,30 @@ int users_put(struct evpn_users *u, const char *id, const char *leaf,
 	return u->st->put(u->sts, key, value, strlen(value), flags);
 }
 
+/* Delete a claim (an address, a public key) when it is id's: never
+ * another user's. */
+static void release_claim(struct evpn_users *u, const char *id, const char *key)
+{
+	char *owner = NULL;
+	size_t len;
+	int r;
+
+	if (u->st->get(u->sts, key, &owner, &len) != EVPN_OK)
+		return;
+	if (len == strlen(id) && memcmp(owner, id, len) == 0) {
+		r = u->st->del(u->sts, key);
+		if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
+			evpn_warn(u->host, "could not free %s: %s", key,
+				  evpn_strerror(r));
+	}
+	u->st->free_value(u->sts, owner, len);
+}
+
 /* Best effort, in the reverse order of creation: status first (the commit
  * marker), the id claim last, so a crash half-way leaves a record that the
  * sweep recognises as incomplete. */
 void users_delete_records(struct evpn_users *u, const char *id,
-			  const char *address)
+			  const char *address, const uint8_t *pub)
 {
 	static const char *const leaves[] = {"status", "expires-at",
 					     "api-key-hash", "public-key",
@@ -52,25 +71,17 @@ void users_delete_records(struct evpn_users *u, const char *id,
 	}
 	if (address && *address) {
 		char ip[64], *slash;
-		char *owner = NULL;
-		size_t len;
 
 		snprintf(ip, sizeof(ip), "%s", address);
 		slash = strchr(ip, '/');
 		if (slash)
 			*slash = '\0';
 		snprintf(key, sizeof(key), "addresses/%s", ip);
-		/* Only free a claim that is ours: never another user's. */
-		if (u->st->get(u->sts, key, &owner, &len) == EVPN_OK) {
-			if (strcmp(owner, id) == 0) {
-				r = u->st->del(u->sts, key);
-				if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
-					evpn_warn(u->host,
-						  "could not free %s: %s", key,
-						  evpn_strerror(r));
-			}
-			u->st->free_value(u->sts, owner, len);
-		}
+		release_claim(u, id, key);
+	}
+	if (pub) {
+		users_key_claim_name(pub, key);
+		release_claim(u, id, key);
 	}
 	snprintf(key, sizeof(key), "users/%s/created-at", id);
 	r = u->st->del(u->sts, key);

@@ -50,13 +50,18 @@ struct evpn_user_created {
 struct evpn_users_error {
 	int code;	   /* evpn_err */
 	char message[200]; /* human-readable, never contains secrets */
+	/* A stable machine-readable reason when `code` alone is too coarse
+	 * (e.g. "public_key_in_use" for an EVPN_ERR_EXISTS that is not a
+	 * duplicate client_id); "" otherwise. */
+	char reason[32];
 };
 
 typedef int (*evpn_users_list_cb)(void *arg, const struct evpn_user *u);
 
 struct evpn_users_ops {
 	uint32_t size;
-	/* EVPN_ERR_INVAL (bad id/key/ttl), EVPN_ERR_EXISTS (duplicate id),
+	/* EVPN_ERR_INVAL (bad id/key/ttl), EVPN_ERR_EXISTS (duplicate id, or
+	 * reason "public_key_in_use": another user has that public key),
 	 * EVPN_ERR_FULL (pool exhausted), EVPN_ERR_UNAVAILABLE (store down). */
 	int (*create)(void *self, const struct evpn_user_create *req,
 		      struct evpn_user_created *out,

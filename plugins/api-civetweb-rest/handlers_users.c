@@ -203,6 +203,15 @@ int api_users_create(struct api_req *r)
 	cr.public_key = req.has_public_key ? req.public_key : NULL;
 	cr.ttl_seconds = req.ttl_seconds;
 	rc = users->create(self, &cr, &out, &uerr);
+	if (rc != EVPN_OK && uerr.reason[0]) {
+		/* a more specific code than the status's, e.g.
+		 * "public_key_in_use" for a 409 */
+		int status;
+		const char *code;
+
+		api_err_map(rc, &status, &code);
+		return api_send_error(r, status, uerr.reason, uerr.message);
+	}
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
 	rc = send_created(r, &out);

@@ -2,6 +2,7 @@
 #include "creds.h"
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <sodium.h>
 
@@ -200,23 +202,74 @@ static int http_get(struct ssm_creds_provider *p, const char *method,
 	return rc;
 }
 
-static bool host_allowed_plain_http(const char *url)
+/* The exact host of an http URL, as curl itself will connect to it: one
+ * of the addresses the AWS SDKs trust over plain HTTP. */
+static bool plain_http_host_allowed(const char *host)
 {
-	char *hp = NULL, *path = NULL;
-	bool ok = false;
-	const char *h;
+	unsigned char a[16];
+	char ip6[64];
+	size_t n = strlen(host);
 
-	if (ssm_http_split_url(url, &hp, &path))
+	if (strcasecmp(host, "localhost") == 0)
+		return true; /* curl resolves it to loopback itself */
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127 ||
+		       (a[0] == 169 && a[1] == 254 && a[2] == 170 &&
+			(a[3] == 2 || a[3] == 23));
+	if (n < 3 || n - 2 >= sizeof(ip6) || host[0] != '[' ||
+	    host[n - 1] != ']')
 		return false;
-	h = hp;
-	/* The SDKs allow plain HTTP only to loopback and to the ECS/EKS
-	 * link-local agents: anything else could be a spoofed endpoint. */
-	ok = !strncmp(h, "127.", 4) || !strncmp(h, "localhost", 9) ||
-	     !strncmp(h, "[::1]", 5) || !strncmp(h, "169.254.170.2", 13) ||
-	     !strncmp(h, "169.254.170.23", 14) ||
-	     !strncmp(h, "[fd00:ec2::23]", 14);
-	free(hp);
-	free(path);
+	memcpy(ip6, host + 1, n - 2);
+	ip6[n - 2] = '\0';
+	if (inet_pton(AF_INET6, ip6, a) != 1)
+		return false;
+	{
+		static const unsigned char lo[16] = {[15] = 1};
+		static const unsigned char eks[16] = {0xfd, 0x00, 0x0e,
+						      0xc2, [15] = 0x23};
+
+		return memcmp(a, lo, 16) == 0 || memcmp(a, eks, 16) == 0;
+	}
+}
+
+bool ssm_creds_full_uri_allowed(const char *url)
+{
+	CURLU *u;
+	char *scheme = NULL, *host = NULL, *user = NULL, *pw = NULL,
+	     *zone = NULL;
+	bool ok = false;
+
+	if (!url || !*url)
+		return false;
+	u = curl_url();
+	if (!u)
+		return false;
+	/* curl's own parser: the host checked is the host curl connects to,
+	 * not a prefix of the text (http://127.0.0.1.nip.io/ and
+	 * http://127.0.0.1@evil/ are not loopback). */
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK || !*host)
+		goto out;
+	if (strcmp(scheme, "https") == 0) {
+		ok = true;
+		goto out;
+	}
+	if (strcmp(scheme, "http") != 0)
+		goto out;
+	/* userinfo or an IPv6 zone id: nothing the SDKs' agents use */
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) != CURLUE_NO_USER ||
+	    curl_url_get(u, CURLUPART_PASSWORD, &pw, 0) != CURLUE_NO_PASSWORD ||
+	    curl_url_get(u, CURLUPART_ZONEID, &zone, 0) != CURLUE_NO_ZONEID)
+		goto out;
+	ok = plain_http_host_allowed(host);
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_free(pw);
+	curl_free(zone);
+	curl_url_cleanup(u);
 	return ok;
 }
 
@@ -259,8 +312,7 @@ static int from_container(struct ssm_creds_provider *p, struct ssm_creds *out)
 			     rel[0] == '/' ? "" : "/", rel) < 0)
 			return EVPN_ERR_NOMEM;
 	} else if (full) {
-		if (strncmp(full, "https://", 8) &&
-		    !host_allowed_plain_http(full)) {
+		if (!ssm_creds_full_uri_allowed(full)) {
 			ssm_logf(p->log, SSM_LOG_ERROR,
 				 "AWS_CONTAINER_CREDENTIALS_FULL_URI must be "
 				 "https or a loopback/ECS agent address");

@@ -16,6 +16,7 @@
 #ifndef EVPN_SSM_CREDS_H
 #define EVPN_SSM_CREDS_H
 
+#include <stdbool.h>
 #include <time.h>
 
 #include <evpn/plugin.h>
@@ -50,6 +51,12 @@ int ssm_creds_get(struct ssm_creds_provider *p, struct ssm_creds *out) EVPN_WUR;
 /* AWS said these credentials expired: drop them from the cache. */
 void ssm_creds_invalidate(struct ssm_creds_provider *p, const char *akid);
 void ssm_creds_clear(struct ssm_creds *c);
+
+/* May the container credentials of AWS_CONTAINER_CREDENTIALS_FULL_URI be
+ * fetched from url? https: any host; http: only loopback (127.0.0.0/8,
+ * [::1], localhost) and the ECS/EKS agents (169.254.170.2, 169.254.170.23,
+ * [fd00:ec2::23]), compared on the exact host; no userinfo. */
+bool ssm_creds_full_uri_allowed(const char *url);
 
 /* "2026-11-25T18:00:00Z" (fractional seconds allowed) -> time_t, or -1. */
 time_t ssm_parse_iso8601(const char *s);

@@ -285,7 +285,29 @@ def t_create():
 
     st, h, j = create("alice")
     check(is_error(st, h, j, 409), "duplicate client_id: 409")
+    t_public_key_in_use(bob)
     return alice, bob
+
+
+def t_public_key_in_use(bob):
+    # a second user with bob's key would take over bob's peer (peers are
+    # known by key) and deleting it would remove bob's
+    st, h, before = jreq("GET", "/users/bob", token=MASTER)
+    check(st == 200, "bob readable")
+    st, h, j = create("mallory", public_key=bob["public_key"])
+    check(is_error(st, h, j, 409, "public_key_in_use"),
+          "same public key as bob: 409 public_key_in_use (%s %s)" % (st, j))
+    st, h, j = jreq("GET", "/users/mallory", token=MASTER)
+    check(st == 404, "mallory was not created")
+    st, h, j = jreq("DELETE", "/users/mallory", token=MASTER)
+    check(st == 404, "mallory cannot be deleted (there is none)")
+    st, h, after = jreq("GET", "/users/bob", token=MASTER)
+    same = ("client_id", "status", "created_at", "address", "public_key")
+    check(st == 200 and all(after.get(k) == before.get(k) for k in same),
+          "bob's record unchanged")
+    st, h, j = jreq("GET", "/users", token=MASTER)
+    check(st == 200 and "mallory" not in j and "bob" in j,
+          "the list has bob, not mallory")
 
 
 def t_bad_requests():

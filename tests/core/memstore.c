@@ -1,4 +1,5 @@
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,9 @@ struct memstore {
 	struct entry *e;
 	size_t n, cap;
 	long fail_after;
+	char hook_prefix[64];
+	void (*hook)(void *);
+	void *hook_arg;
 };
 
 struct memstore *memstore_new(void)
@@ -139,11 +143,23 @@ static int ms_del(void *self, const char *key)
 	return r;
 }
 
+void memstore_after_list(struct memstore *m, const char *prefix,
+			 void (*fn)(void *), void *arg)
+{
+	pthread_mutex_lock(&m->mu);
+	snprintf(m->hook_prefix, sizeof(m->hook_prefix), "%s", prefix);
+	m->hook = fn;
+	m->hook_arg = arg;
+	pthread_mutex_unlock(&m->mu);
+}
+
 static int ms_list(void *self, const char *prefix, evpn_store_list_cb cb,
 		   void *arg)
 {
 	struct memstore *m = self;
 	size_t pl = strlen(prefix);
+	void (*hook)(void *) = NULL;
+	void *hook_arg = NULL;
 	int r = EVPN_OK;
 
 	pthread_mutex_lock(&m->mu);
@@ -153,7 +169,14 @@ static int ms_list(void *self, const char *prefix, evpn_store_list_cb cb,
 		if (strncmp(m->e[i].key, prefix, pl) == 0 &&
 		    cb(arg, m->e[i].key, m->e[i].value, m->e[i].len))
 			break;
+	if (m->hook && strcmp(m->hook_prefix, prefix) == 0) {
+		hook = m->hook;
+		hook_arg = m->hook_arg;
+		m->hook = NULL;
+	}
 	pthread_mutex_unlock(&m->mu);
+	if (hook)
+		hook(hook_arg);
 	return r;
 }
 

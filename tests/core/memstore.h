@@ -12,5 +12,10 @@ void memstore_free(struct memstore *m);
 void memstore_fail_after(struct memstore *m, long n);
 size_t memstore_count(struct memstore *m, const char *prefix);
 int memstore_put_raw(struct memstore *m, const char *key, const char *value);
+/* Run fn(arg) once, right after the next list of `prefix` has returned its
+ * records (outside the store's lock): a change that lands while a load is
+ * between its listing and its install. */
+void memstore_after_list(struct memstore *m, const char *prefix,
+			 void (*fn)(void *), void *arg);
 
 #endif

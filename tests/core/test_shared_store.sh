@@ -74,6 +74,19 @@ a1=$(api "$PA" GET /users/d2 >/dev/null; python3 -c 'import json,sys; print(json
 a2=$(api "$PB" GET /users/d1 >/dev/null; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"])' "$T/body" 2>/dev/null)
 [ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ] && ok "concurrent creates on both: $a1, $a2, each seen by the other" ||
 	bad "concurrent creates: '$a1' '$a2'"
+# one public key, one user, across instances: the key is claimed in the
+# store, so B refuses A's user's key even before B has loaded that user
+K=$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')
+[ "$(api "$PA" POST /users "{\"client_id\":\"keyowner\",\"public_key\":\"$K\"}")" = 201 ] &&
+	ok "created keyowner on A" || bad "create keyowner on A"
+st=$(api "$PB" POST /users "{\"client_id\":\"mallory\",\"public_key\":\"$K\"}")
+grep -q '"public_key_in_use"' "$T/body" && [ "$st" = 409 ] &&
+	ok "B: the same key for mallory is 409 public_key_in_use" || bad "B: mallory with keyowner's key: $st $(cat "$T/body")"
+[ "$(api "$PA" GET /users/mallory)" = 404 ] && [ "$(api "$PB" GET /users/mallory)" = 404 ] &&
+	ok "mallory exists nowhere" || bad "mallory exists"
+[ ! -e "$T/var/users/mallory" ] && ok "nothing of mallory stored" || bad "mallory records stored: $(ls "$T/var/users/mallory")"
+api "$PA" GET /users/keyowner >/dev/null
+grep -q "\"$K\"" "$T/body" && ok "keyowner keeps its key on A" || bad "keyowner changed: $(cat "$T/body")"
 grep -qE "loaded [0-9]+ users? from the store index" "$T/b.log" && ok "B logged the reload" || bad "no reload logged on B"
 
 echo "shared store: $passes passed, $fails failed"

@@ -36,11 +36,13 @@ struct fixture {
 	struct memstore *ms;
 	struct evpn_users *u;
 	const char *dns[2];
+	bool shared; /* ms belongs to another fixture */
 };
 
 static const char *fx_pool6; /* network.pool6 of the next fx_new */
 
-static struct fixture *fx_new(const char *pool)
+/* An instance on a store: a new one, or (ms != NULL) another instance's. */
+static struct fixture *fx_new_on(const char *pool, struct memstore *ms)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 	struct evpn_users_opts opts = {.master_key = NULL, .partial_grace = 30};
@@ -58,7 +60,8 @@ static struct fixture *fx_new(const char *pool)
 	snprintf(f->core.core_inst.origin, sizeof(f->core.core_inst.origin),
 		 "users");
 	evpn_core_host_init(&f->core, &f->core.core_inst);
-	f->ms = memstore_new();
+	f->ms = ms ? ms : memstore_new();
+	f->shared = ms != NULL;
 	f->u = evpn_users_new(&f->core.core_inst.host, &memstore_ops, f->ms,
 			      &opts);
 	assert_non_null(f->u);
@@ -66,11 +69,16 @@ static struct fixture *fx_new(const char *pool)
 	assert_int_equal(
 		evpn_users_server_key(f->u, true, false, NULL, pub, &created),
 		EVPN_OK);
-	assert_true(created);
+	assert_true(created == !ms);
 	assert_int_equal(evpn_users_master_key(f->u, NULL, 0, &created),
 			 EVPN_OK);
 	assert_int_equal(evpn_users_load(f->u), EVPN_OK);
 	return f;
+}
+
+static struct fixture *fx_new(const char *pool)
+{
+	return fx_new_on(pool, NULL);
 }
 
 static void fx_free(struct fixture *f)
@@ -80,7 +88,8 @@ static void fx_free(struct fixture *f)
 	evpn_users_stop(f->u);
 	evpn_core_loop_close(&f->core);
 	evpn_users_free(f->u);
-	memstore_free(f->ms);
+	if (!f->shared)
+		memstore_free(f->ms);
 	free(f);
 }
 
@@ -195,7 +204,7 @@ static void test_pool_exhaustion_and_reuse(void **state)
  * with UNAVAILABLE and, once the store is back, nothing of it remains. */
 static void test_rollback_every_step(void **state)
 {
-	for (long k = 0; k < 8; k++) {
+	for (long k = 0; k < 9; k++) {
 		struct fixture *f = fx_new("10.9.0.0/24");
 		struct evpn_user_created out;
 		size_t before = memstore_count(f->ms, "");
@@ -208,7 +217,7 @@ static void test_rollback_every_step(void **state)
 		 * (grace 0 here: the crash is "old") */
 		f->u->opts.partial_grace = -1;
 		assert_int_equal(evpn_users_load(f->u), EVPN_OK);
-		if (k == 7) {
+		if (k == 8) {
 			/* The store died after the commit mark, before the
 			 * answer: the user exists, complete, never half; a
 			 * full load indexes it. (The client saw 503 and gets
@@ -441,6 +450,228 @@ static void test_pool6_and_resident_form(void **state)
 	fx_free(f);
 }
 
+/* The value of a store key, "" when absent. */
+static void stored(struct fixture *f, const char *key, char *out, size_t len)
+{
+	char *v = NULL;
+	size_t vl;
+
+	out[0] = '\0';
+	if (memstore_ops.get(f->ms, key, &v, &vl) == EVPN_OK) {
+		snprintf(out, len, "%.*s", (int)vl, v);
+		free(v);
+	}
+}
+
+static void key_pair(char b64[45], char claim[96])
+{
+	uint8_t sk[32], pk[32];
+	char hex[65];
+
+	crypto_box_keypair(pk, sk);
+	evpn_key_b64_for_test(pk, b64);
+	sodium_bin2hex(hex, sizeof(hex), pk, 32);
+	snprintf(claim, 96, "public-keys/%s", hex);
+}
+
+static int create_err(struct fixture *f, const char *id, const char *pub,
+		      struct evpn_users_error *err)
+{
+	struct evpn_user_create req = {.client_id = id, .public_key = pub};
+	struct evpn_user_created out;
+	int r;
+
+	memset(err, 0, sizeof(*err));
+	r = U->create(f->u, &req, &out, err);
+	if (r == EVPN_OK)
+		U->release(f->u, &out);
+	return r;
+}
+
+/* One public key, one user: a second user with alice's key would take over
+ * her peer (the transport knows peers by key). The key is claimed in the
+ * store like an address, so this holds across instances too. */
+static void test_public_key_unique(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_users_error err;
+	struct evpn_user u;
+	char b64[45], claim[96], v[96], other[45];
+
+	(void)state;
+	key_pair(b64, claim);
+	assert_int_equal(create_err(f, "alice", b64, &err), EVPN_OK);
+	stored(f, claim, v, sizeof(v));
+	assert_string_equal(v, "alice");
+
+	assert_int_equal(create_err(f, "mallory", b64, &err), EVPN_ERR_EXISTS);
+	assert_int_equal(err.code, EVPN_ERR_EXISTS);
+	assert_string_equal(err.reason, "public_key_in_use");
+	assert_null(strstr(err.message, b64));
+	/* nothing of mallory; alice untouched */
+	assert_int_equal(memstore_count(f->ms, "users/mallory/"), 0);
+	assert_int_equal(memstore_count(f->ms, "peers/mallory"), 0);
+	assert_int_equal(memstore_count(f->ms, "addresses/"), 1);
+	assert_int_equal(U->get(f->u, "mallory", &u), EVPN_ERR_NOTFOUND);
+	assert_int_equal(U->remove(f->u, "mallory", &err), EVPN_ERR_NOTFOUND);
+	assert_int_equal(U->get(f->u, "alice", &u), EVPN_OK);
+	assert_string_equal(u.public_key, b64);
+	assert_string_equal(u.address, "10.9.0.2/32");
+	stored(f, claim, v, sizeof(v));
+	assert_string_equal(v, "alice");
+	/* a duplicate client_id is still the plain 409 */
+	key_pair(other, v);
+	assert_int_equal(create_err(f, "alice", other, &err), EVPN_ERR_EXISTS);
+	assert_string_equal(err.reason, "");
+	assert_int_equal(memstore_count(f->ms, v), 0);
+
+	/* another instance on the same store, which has not loaded alice */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	key_pair(b64, claim);
+	assert_int_equal(create_err(f, "bob", b64, &err), EVPN_OK);
+	assert_int_equal(create_err(g, "eve", b64, &err), EVPN_ERR_EXISTS);
+	assert_string_equal(err.reason, "public_key_in_use");
+	assert_int_equal(memstore_count(f->ms, "users/eve/"), 0);
+	stored(f, claim, v, sizeof(v));
+	assert_string_equal(v, "bob");
+
+	/* deleting the owner frees the key */
+	assert_int_equal(U->remove(f->u, "bob", &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, claim), 0);
+	assert_int_equal(create_err(g, "eve", b64, &err), EVPN_OK);
+	stored(f, claim, v, sizeof(v));
+	assert_string_equal(v, "eve");
+	fx_free(g);
+	fx_free(f);
+}
+
+static void put_user(struct fixture *f, const char *id, const char *created,
+		     const char *pub, const char *ip)
+{
+	char k[128], v[64];
+
+	snprintf(k, sizeof(k), "users/%s/created-at", id);
+	memstore_put_raw(f->ms, k, created);
+	snprintf(k, sizeof(k), "users/%s/public-key", id);
+	memstore_put_raw(f->ms, k, pub);
+	snprintf(k, sizeof(k), "users/%s/address", id);
+	snprintf(v, sizeof(v), "%s/32", ip);
+	memstore_put_raw(f->ms, k, v);
+	snprintf(k, sizeof(k), "users/%s/status", id);
+	memstore_put_raw(f->ms, k, "active");
+	snprintf(k, sizeof(k), "addresses/%s", ip);
+	memstore_put_raw(f->ms, k, id);
+}
+
+/* Users stored before keys were claimed: a load claims their keys; two that
+ * share one keep the first, and the other is reported, not served, and not
+ * deleted. */
+static void test_public_key_claims_for_old_users(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24");
+	struct evpn_users_error err;
+	struct evpn_user u;
+	char k1[45], c1[96], k3[45], c3[96], v[80];
+
+	(void)state;
+	key_pair(k1, c1);
+	key_pair(k3, c3);
+	put_user(f, "old2", "2021-01-01T00:00:00Z", k1, "10.9.0.6");
+	put_user(f, "old1", "2020-01-01T00:00:00Z", k1, "10.9.0.5");
+	put_user(f, "old3", "2020-06-01T00:00:00Z", k3, "10.9.0.7");
+	assert_int_equal(evpn_users_load(f->u), EVPN_OK);
+	assert_int_equal(U->get(f->u, "old1", &u), EVPN_OK);
+	assert_int_equal(U->get(f->u, "old2", &u), EVPN_ERR_NOTFOUND);
+	assert_int_equal(U->get(f->u, "old3", &u), EVPN_OK);
+	stored(f, c1, v, sizeof(v));
+	assert_string_equal(v, "old1");
+	stored(f, c3, v, sizeof(v));
+	assert_string_equal(v, "old3");
+	/* old2 is not served, but nothing of it is lost */
+	assert_int_equal(memstore_count(f->ms, "users/old2/"), 4);
+	assert_int_equal(memstore_count(f->ms, "addresses/10.9.0.6"), 1);
+	assert_int_equal(memstore_count(f->ms, "peers/old2"), 0);
+	assert_int_equal(create_err(f, "new", k3, &err), EVPN_ERR_EXISTS);
+	assert_string_equal(err.reason, "public_key_in_use");
+	/* the same again (the decision is stable) */
+	assert_int_equal(evpn_users_load(f->u), EVPN_OK);
+	assert_int_equal(U->get(f->u, "old1", &u), EVPN_OK);
+	assert_int_equal(U->get(f->u, "old2", &u), EVPN_ERR_NOTFOUND);
+
+	/* a store whose index is complete but whose keys were never claimed
+	 * (written by an evpnd before claims): the quick start-up load does
+	 * not trust it and claims the keys */
+	assert_int_equal(memstore_ops.del(f->ms, c3), EVPN_OK);
+	assert_int_equal(memstore_ops.del(f->ms, "meta/public-key-claims"),
+			 EVPN_OK);
+	assert_int_equal(evpn_users_load_quick(f->u), EVPN_OK);
+	stored(f, c3, v, sizeof(v));
+	assert_string_equal(v, "old3");
+	/* an orphan key claim (its user is gone) is swept by a full load */
+	memstore_put_raw(f->ms, "public-keys/00ff", "ghost");
+	assert_int_equal(evpn_users_load(f->u), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "public-keys/00ff"), 0);
+	fx_free(f);
+}
+
+/* A reload lists the store, then installs what it listed. Changes made
+ * through this instance in between (the listing of thousands of users over
+ * SSM takes seconds) must survive it: a user just created here (201) must
+ * not vanish, a user just deleted here must not come back, and the index
+ * other instances read must not lose or regain them either. */
+static void during_load(void *arg)
+{
+	struct fixture *f = arg;
+	struct evpn_users_error err;
+	struct evpn_user u;
+
+	assert_int_equal(create_err(f, "during", NULL, &err), EVPN_OK);
+	assert_int_equal(U->remove(f->u, "early", &err), EVPN_OK);
+	assert_int_equal(U->set_status(f->u, "flip", false, &u, &err), EVPN_OK);
+}
+
+static void test_reload_keeps_local_changes(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24");
+	struct evpn_users_error err;
+	struct evpn_user u;
+	char v[16];
+
+	(void)state;
+	for (int full = 0; full < 2; full++) {
+		assert_int_equal(create_err(f, "early", NULL, &err), EVPN_OK);
+		if (full)
+			assert_int_equal(
+				U->set_status(f->u, "flip", true, &u, &err),
+				EVPN_OK);
+		else
+			assert_int_equal(create_err(f, "flip", NULL, &err),
+					 EVPN_OK);
+		memstore_after_list(f->ms, full ? "users/" : "peers/",
+				    during_load, f);
+		assert_int_equal(full ? evpn_users_load(f->u)
+				      : evpn_users_load_quick(f->u),
+				 EVPN_OK);
+		assert_int_equal(U->get(f->u, "during", &u), EVPN_OK);
+		assert_int_equal(U->get(f->u, "early", &u), EVPN_ERR_NOTFOUND);
+		assert_int_equal(U->get(f->u, "flip", &u), EVPN_OK);
+		assert_string_equal(u.status, "inactive");
+		assert_int_equal(U->count(f->u), 2);
+		/* the store (and its index) agree */
+		assert_int_equal(memstore_count(f->ms, "peers/during"), 1);
+		assert_int_equal(memstore_count(f->ms, "peers/early"), 0);
+		assert_int_equal(memstore_count(f->ms, "users/during/"), 5);
+		assert_int_equal(memstore_count(f->ms, "addresses/"), 2);
+		stored(f, "users/flip/status", v, sizeof(v));
+		assert_string_equal(v, "inactive");
+		assert_int_equal(evpn_users_load_quick(f->u), EVPN_OK);
+		assert_int_equal(U->get(f->u, "during", &u), EVPN_OK);
+		assert_int_equal(U->get(f->u, "early", &u), EVPN_ERR_NOTFOUND);
+		assert_int_equal(U->remove(f->u, "during", &err), EVPN_OK);
+	}
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -454,6 +685,9 @@ int main(void)
 		cmocka_unit_test(test_ttl_expiry),
 		cmocka_unit_test(test_concurrent_creates),
 		cmocka_unit_test(test_pool6_and_resident_form),
+		cmocka_unit_test(test_public_key_unique),
+		cmocka_unit_test(test_public_key_claims_for_old_users),
+		cmocka_unit_test(test_reload_keeps_local_changes),
 	};
 
 	if (sodium_init() < 0)

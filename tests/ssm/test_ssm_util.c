@@ -75,12 +75,68 @@ static void sbuf_basic(void **state)
 	free(s);
 }
 
+/* AWS_CONTAINER_CREDENTIALS_FULL_URI: the container authorization token is
+ * sent there, so plain HTTP goes only to loopback and the ECS/EKS agents,
+ * matched on the exact host (a pure check: nothing here is contacted). */
+static void full_uri_hosts(void **state)
+{
+	static const char *const good[] = {
+		"http://127.0.0.1/creds",
+		"http://127.0.0.1:51679/creds",
+		"http://127.1.2.3:8080/v1/credentials",
+		"http://[::1]:8080/creds",
+		"http://localhost:8080/creds",
+		"http://169.254.170.2/v2/credentials/abc",
+		"http://169.254.170.23/v1/credentials",
+		"http://[fd00:ec2::23]/v1/credentials",
+		"HTTP://169.254.170.2/creds",
+		"https://creds.example.com/anything",
+		"https://127.attacker.example/x",
+	};
+	static const char *const bad[] = {
+		"http://127.attacker.example/creds",
+		"http://127.0.0.1.nip.io/creds",
+		"http://169.254.170.2.attacker.example/creds",
+		"http://169.254.170.23.attacker.example/creds",
+		"http://169.254.170.230/creds",
+		"http://169.254.170.20/creds",
+		"http://localhost.attacker.example/creds",
+		"http://localhostx/creds",
+		"http://127.0.0.1@attacker.example/creds",
+		"http://user:pw@127.0.0.1/creds",
+		"http://[::1].attacker.example/creds",
+		"http://[fd00:ec2::23]x/creds",
+		"http://[fd00:ec2::24]/creds",
+		"http://[::ffff:8.8.8.8]/creds",
+		"http://[fe80::1%25eth0]/creds",
+		"http://10.0.0.1/creds",
+		"http://attacker.example/creds",
+		"ftp://127.0.0.1/creds",
+		"file:///etc/passwd",
+		"127.0.0.1/creds",
+		"http:///creds",
+		"",
+		NULL,
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (!ssm_creds_full_uri_allowed(good[i]))
+			fail_msg("refused %s", good[i]);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (ssm_creds_full_uri_allowed(bad[i]))
+			fail_msg("allowed %s", bad[i] ? bad[i] : "(null)");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(iso8601),
 		cmocka_unit_test(split_url),
 		cmocka_unit_test(sbuf_basic),
+		cmocka_unit_test(full_uri_hosts),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -49,6 +49,31 @@ claims = {n.rsplit("/", 1)[1]: p["Value"] for n, p in d.items() if n.startswith(
 print(len(addr) - len(set(addr)), len(addr), len(claims))')
 assert_eq "no address given twice (duplicates, users, claims)" "$dups" "0 24 24"
 
+# An instance serves the users it created (and answered 201 for) at once
+# and from then on, whatever its reloads (triggered by the other
+# instance's changes) listed while those creates were under way: a reload
+# keeps the changes made through its own instance during its listing.
+own_ok=0
+for round in 1 2 3; do
+	for i in $(seq 1 12); do
+		[ "$(api "$API_A" GET /users/a$i)" = 200 ] && own_ok=$((own_ok + 1))
+		[ "$(api "$API_B" GET /users/b$i)" = 200 ] && own_ok=$((own_ok + 1))
+	done
+	sleep 0.3
+done
+assert_eq "each instance serves its own new users throughout its reloads" "$own_ok" 72
+
+# one public key, one user, across instances (the key is claimed in the
+# store like an address)
+K=$(api "$API_A" GET /users/a1 >/dev/null; $PY -c "import json; print(json.load(open('$TMP/body'))['public_key'])")
+st=$(api "$API_B" POST /users "{\"client_id\":\"mallory\",\"public_key\":\"$K\"}")
+code=$($PY -c "import json; print(json.load(open('$TMP/body')).get('code'))")
+assert_eq "B refuses a1's public key for another user" "$st $code" "409 public_key_in_use"
+n=$(curl -sf "$URL/_test/dump" | $PY -c '
+import json, sys
+print(sum(1 for n in json.load(sys.stdin) if n.startswith("/two/users/mallory/")))')
+assert_eq "nothing of that user stored" "$n" 0
+
 # visibility on the other instance after a reload (each instance serves
 # from its in-memory copy until it reloads)
 st=$(api "$API_B" GET /users/a7)
