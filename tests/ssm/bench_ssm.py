@@ -5,7 +5,7 @@ creation and per evpnd start-up with N users, against the SSM test server.
 
   EVPN_BUILD_DIR=build EVPN_SOURCE_DIR=. python3 tests/ssm/bench_ssm.py [N]
 
-Targets from issue 5: a user creation in <= 8 SSM calls; start-up with
+Targets: a user creation in <= 8 SSM calls; start-up with
 1,000 users in <= 1,000/10 + 10 list calls.
 """
 import concurrent.futures
@@ -113,7 +113,7 @@ def main():
         d = delta(s2, s3)
         print("%-34s %d (%s) in %.2f s" % ("SSM calls at start-up with %d users:" % (N + 5),
                                           sum(d.values()), d, secs))
-        print("%-34s <= %d list calls" % ("issue 5 target:", (N + 5) // 10 + 10))
+        print("%-34s <= %d list calls" % ("target:", (N + 5) // 10 + 10))
     finally:
         if daemon:
             daemon.terminate()
