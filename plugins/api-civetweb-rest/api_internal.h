@@ -2,7 +2,8 @@
 /*
  * api:civetweb-rest internals shared by its files. Not a public header.
  *
- * Threading: civetweb calls api_handle_request() on its worker threads.
+ * Threading: civetweb workers hand each request to api_handle_request() on a
+ * thread of its own (bigstack.h) and wait for it.
  * From there we touch only the users service and the auth plugin (both
  * thread-safe) and host functions marked [any thread]; the few fields of
  * struct api read there are written before mg_start() and not after.
