@@ -113,6 +113,13 @@ resource "aws_lb_target_group" "api" {
   target_type = "ip"
   vpc_id      = var.vpc_id
 
+  # The API throttles failed logins per client address, so it must see the
+  # admin's address, not an NLB node's: off by default for TCP ip targets.
+  # The task security group references the NLB's, which AWS honours with
+  # preservation on; IPv4 clients keep their address (IPv6 clients of an
+  # IPv4 task still show the NLB's). No proxy protocol: evpnd cannot read it.
+  preserve_client_ip = true
+
   health_check {
     protocol = "HTTP"
     port     = tostring(local.api_port)

@@ -2,7 +2,8 @@
 /*
  * api:civetweb-rest internals shared by its files. Not a public header.
  *
- * Threading: civetweb calls api_handle_request() on its worker threads.
+ * Threading: civetweb workers hand each request to api_handle_request() on a
+ * thread of its own (bigstack.h) and wait for it.
  * From there we touch only the users service and the auth plugin (both
  * thread-safe) and host functions marked [any thread]; the few fields of
  * struct api read there are written before mg_start() and not after.
@@ -24,6 +25,17 @@
 #include "route.h"
 
 #define API_STATUS_MAX 600
+
+/* civetweb 1.15 gives each open connection a worker thread of its own until
+ * its request is in (or request_timeout passes), so idle and slow clients
+ * hold workers. The default leaves room for more than 1,000 of them while
+ * /health and admins still find a free worker; each worker costs a 100 KiB
+ * stack (virtual, mostly untouched) and a 16 KiB header buffer. */
+#define API_THREADS_DEFAULT 2048
+#define API_THREADS_DEFAULT_S "2048"
+#define API_THREADS_MAX 8192
+/* File descriptors kept for everything but the API's connections. */
+#define API_FD_RESERVE 256
 
 struct api {
 	const struct evpn_host *host;

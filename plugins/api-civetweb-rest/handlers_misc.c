@@ -10,6 +10,9 @@
 #include "api_internal.h"
 #include "errmap.h"
 
+/* Anyone: {"status"} only, 200 or 503, for load balancer and container
+ * health checks. The master key also gets the version, the plugins and
+ * the user count, which would otherwise help a stranger fingerprint us. */
 int api_health(struct api_req *r)
 {
 	const struct evpn_host *h = r->api->host;
@@ -17,6 +20,13 @@ int api_health(struct api_req *r)
 	json_t *j, *plugins;
 	void *self;
 	bool ok;
+
+	users = api_users(r->api, &self);
+	ok = users && users->health(self) == EVPN_OK;
+	if (r->who.role != EVPN_ROLE_ADMIN)
+		return api_send_json(r, ok ? 200 : 503,
+				     json_pack("{s:s}", "status",
+					       ok ? "ok" : "unavailable"));
 
 	plugins = json_object();
 	for (int k = EVPN_KIND_TRANSPORT; k < EVPN_KIND__COUNT; k++) {
@@ -27,8 +37,6 @@ int api_health(struct api_req *r)
 					    evpn_kind_name((enum evpn_kind)k),
 					    json_string(name));
 	}
-	users = api_users(r->api, &self);
-	ok = users && users->health(self) == EVPN_OK;
 	j = json_pack("{s:s, s:s, s:o, s:I}", "status",
 		      ok ? "ok" : "unavailable", "version",
 		      h->version ? h->version : "", "plugins", plugins, "peers",

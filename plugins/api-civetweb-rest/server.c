@@ -6,14 +6,18 @@
  * listener binds loopback by default and TLS is terminated in front (the
  * NLB's TLS listener, or a reverse proxy), restricted to admin CIDRs.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <evpn/api.h>
 #include <evpn/config.h>
 
 #include "api_internal.h"
+#include "bigstack.h"
+#include "errmap.h"
 
 static const struct evpn_config_key api_schema[] = {
 	{.key = "listen",
@@ -23,18 +27,20 @@ static const struct evpn_config_key api_schema[] = {
 		 "HTTP, terminate TLS in front"},
 	{.key = "threads",
 	 .type = EVPN_CFG_INT,
-	 .def = "8",
-	 .desc = "worker threads (concurrent requests)",
+	 .def = API_THREADS_DEFAULT_S,
+	 .desc = "connections served at once (one civetweb worker each, "
+		 "idle or slow ones included)",
 	 .min = 1,
-	 .max = 256},
+	 .max = API_THREADS_MAX},
 	{.key = "max_body",
 	 .type = EVPN_CFG_SIZE,
 	 .def = "64k",
 	 .desc = "largest accepted request body (413 beyond)"},
 	{.key = "request_timeout",
 	 .type = EVPN_CFG_DURATION,
-	 .def = "30s",
-	 .desc = "time allowed to receive a request"},
+	 .def = "10s",
+	 .desc = "time allowed to receive a request (head and body), and "
+		 "to send a response"},
 	EVPN_CONFIG_KEYS_END,
 };
 
@@ -60,11 +66,37 @@ int api_handle_request(struct api *a, struct mg_connection *conn)
 	return status;
 }
 
+struct handler_job {
+	struct api *a;
+	struct mg_connection *conn;
+	int status;
+};
+
+static void handler_job_run(void *arg)
+{
+	struct handler_job *j = arg;
+
+	j->status = api_handle_request(j->a, j->conn);
+}
+
+/* On a civetweb worker (100 KiB stack): the request is handled on a thread
+ * with API_HANDLER_STACK while this worker waits, so nothing a handler
+ * calls (jansson, a store's curl and TLS) can overflow the worker. */
 static int on_begin_request(struct mg_connection *conn)
 {
-	struct api *a = mg_get_user_data(mg_get_context(conn));
+	struct handler_job j = {
+		.a = mg_get_user_data(mg_get_context(conn)),
+		.conn = conn,
+	};
+	int rc = api_run_with_stack(API_HANDLER_STACK, handler_job_run, &j);
+	struct api_req r = {.api = j.a, .conn = conn};
 
-	return api_handle_request(a, conn);
+	if (rc == 0)
+		return j.status;
+	evpn_warn(j.a->host, "cannot start a request thread: %s", strerror(rc));
+	j.status = api_send_error(&r, 503, API_CODE_UNAVAILABLE, "server busy");
+	api_metrics_count(j.a, j.status);
+	return j.status;
 }
 
 static int on_log_message(const struct mg_connection *conn, const char *msg)
@@ -81,14 +113,14 @@ static int api_create(const struct evpn_host *host,
 {
 	const struct evpn_config_ops *c = host->config;
 	const char *listen = c->get_str(cfg, "listen", "127.0.0.1:8000");
-	int64_t threads = c->get_int(cfg, "threads", 8);
+	int64_t threads = c->get_int(cfg, "threads", API_THREADS_DEFAULT);
 	uint64_t max_body = c->get_size(cfg, "max_body", 64 * 1024);
-	double timeout = c->get_duration(cfg, "request_timeout", 30);
+	double timeout = c->get_duration(cfg, "request_timeout", 10);
 	struct api *a;
 
 	if (!listen || strlen(listen) >= sizeof(a->listen) || threads < 1 ||
-	    threads > 256 || max_body < 1 || max_body > (64u << 20) ||
-	    timeout <= 0 || timeout > 3600) {
+	    threads > API_THREADS_MAX || max_body < 1 ||
+	    max_body > (64u << 20) || timeout <= 0 || timeout > 3600) {
 		evpn_error(host, "invalid listen/threads/max_body/"
 				 "request_timeout (max_body <= 64M, "
 				 "request_timeout <= 1h)");
@@ -106,6 +138,38 @@ static int api_create(const struct evpn_host *host,
 		a->timeout_ms = 1;
 	*self = a;
 	return EVPN_OK;
+}
+
+/* Every connection is a descriptor: raise the soft open-file limit to the
+ * hard one when it cannot hold `threads` connections, and say so. */
+static void raise_fd_limit(struct api *a)
+{
+	rlim_t need = (rlim_t)a->threads + API_FD_RESERVE;
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= need)
+		return;
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+			evpn_info(a->host,
+				  "open-file limit raised from %llu to %llu "
+				  "for %u connections",
+				  (unsigned long long)was,
+				  (unsigned long long)rl.rlim_cur, a->threads);
+		else
+			rl.rlim_cur = was;
+	}
+	if (rl.rlim_cur < need)
+		evpn_warn(a->host,
+			  "open-file limit %llu (hard %llu) is below the "
+			  "%llu that %u connections need: clients beyond it "
+			  "are refused",
+			  (unsigned long long)rl.rlim_cur,
+			  (unsigned long long)rl.rlim_max,
+			  (unsigned long long)need, a->threads);
 }
 
 /* "host:port" of what we bound: the configured host and the real port. */
@@ -132,6 +196,9 @@ static int api_start(void *self)
 		timeout,
 		"enable_keep_alive",
 		"no",
+		/* a burst of connections waits in the kernel, not refused */
+		"listen_backlog",
+		"4096",
 		"max_request_size",
 		"16384",
 		"enable_directory_listing",
@@ -150,6 +217,7 @@ static int api_start(void *self)
 		return EVPN_ERR_CONFIG;
 	}
 	api_metrics_init(a);
+	raise_fd_limit(a);
 	snprintf(threads, sizeof(threads), "%u", a->threads);
 	snprintf(timeout, sizeof(timeout), "%u", a->timeout_ms);
 	memset(&cb, 0, sizeof(cb));

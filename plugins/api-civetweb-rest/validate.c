@@ -114,6 +114,40 @@ static int fail(struct api_err *err, const char *code, const char *msg)
 	return -1;
 }
 
+bool api_json_depth_ok(const char *body, size_t len, unsigned max)
+{
+	unsigned depth = 0;
+	bool in_string = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = body[i];
+
+		if (in_string) {
+			if (c == '\\')
+				i++; /* the escaped character is text */
+			else if (c == '"')
+				in_string = false;
+			continue;
+		}
+		switch (c) {
+		case '"': in_string = true; break;
+		case '[':
+		case '{':
+			if (++depth > max)
+				return false;
+			break;
+		case ']':
+		case '}':
+			/* A stray closer must not buy room for more openers. */
+			if (depth > 0)
+				depth--;
+			break;
+		default: break;
+		}
+	}
+	return true;
+}
+
 /* Parses `body` into an object; reports syntax errors with their place. */
 static json_t *load_object(const char *body, size_t len, struct api_err *err)
 {
@@ -122,6 +156,13 @@ static json_t *load_object(const char *body, size_t len, struct api_err *err)
 
 	if (!body || len == 0) {
 		fail(err, API_CODE_INVALID_JSON, "request body is empty");
+		return NULL;
+	}
+	if (!api_json_depth_ok(body, len, API_JSON_MAX_DEPTH)) {
+		fail(err, API_CODE_INVALID_JSON, "");
+		snprintf(err->message, sizeof(err->message),
+			 "request body is nested deeper than %d levels",
+			 API_JSON_MAX_DEPTH);
 		return NULL;
 	}
 	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);

@@ -31,6 +31,11 @@ struct api_create_req {
 	int64_t ttl_seconds; /* 0: no ttl */
 };
 
+/* The deepest nesting of objects and arrays a body may have. Our bodies are
+ * flat objects (depth 1); jansson recurses once per level, so a deep body
+ * is refused before it is parsed. */
+#define API_JSON_MAX_DEPTH 16
+
 /* ^[a-z0-9][a-z0-9_.-]{0,62}$ */
 bool api_client_id_valid(const char *s);
 /* "90s", "30m", "24h", "7d" or bare seconds; > 0 and <= API_TTL_MAX. */
@@ -40,7 +45,13 @@ bool api_public_key_valid(const char *s);
 /* "application/json", optionally with parameters, case-insensitive. */
 bool api_content_type_is_json(const char *ct);
 
-/* Return 0, or -1 with *err filled (status 400). */
+/* True when no object or array in body[0..len) nests deeper than `max`.
+ * A lexical pre-scan: brackets inside strings (escapes included) do not
+ * count, and the text need not be valid JSON (the parser judges that). */
+bool api_json_depth_ok(const char *body, size_t len, unsigned max);
+
+/* Return 0, or -1 with *err filled (status 400). Bodies nested deeper
+ * than API_JSON_MAX_DEPTH are refused before parsing. */
 int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 		     struct api_err *err) EVPN_WUR;
 int api_parse_patch(const char *body, size_t len, bool *active,

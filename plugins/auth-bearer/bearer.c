@@ -4,8 +4,10 @@
  *
  * The token is never stored or logged: we hash it (SHA-256) and compare the
  * hash with the master key hash in constant time, else ask the users service
- * which user owns that hash. Failures are throttled per remote address.
+ * which user owns that hash. Wrong tokens are throttled per remote address;
+ * a right one is never refused for its address's failures.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,6 +168,7 @@ static int bearer_authenticate(void *self, const char *authorization,
 	size_t len;
 	uint8_t hash[crypto_hash_sha256_BYTES];
 	unsigned ra = 0;
+	bool locked;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -173,15 +176,12 @@ static int bearer_authenticate(void *self, const char *authorization,
 	if (retry_after)
 		*retry_after = 0;
 
-	/* A locked-out address is refused before its token is looked at, so
-	 * a guess made during the lockout tells nothing. */
-	if (evpn_throttle_check(&b->throttle, remote, b->host->now(b->host),
-				&ra) != EVPN_OK) {
-		if (retry_after)
-			*retry_after = ra;
-		count(b, b->m_throttled);
-		return EVPN_ERR_AGAIN;
-	}
+	/* The address may be shared (a NAT, an office, a load balancer that
+	 * hides client addresses): its lockout must not lock out the admin
+	 * behind it. So every token is checked, locked or not, and only a
+	 * wrong one is refused with 429. See README "Security". */
+	locked = evpn_throttle_check(&b->throttle, remote,
+				     b->host->now(b->host), &ra) != EVPN_OK;
 
 	switch (evpn_bearer_parse(authorization, &tok, &len)) {
 	case EVPN_BEARER_OK: break;
@@ -191,10 +191,14 @@ static int bearer_authenticate(void *self, const char *authorization,
 	default: rc = EVPN_ERR_PERM; goto failed;
 	}
 
+	/* The same work whether the address is locked or not: the time of
+	 * an answer says nothing the answer does not. */
 	crypto_hash_sha256(hash, (const unsigned char *)tok, len);
 	rc = identify(b, hash, out);
 	sodium_memzero(hash, sizeof(hash));
 	if (rc == EVPN_OK) {
+		/* A success resets no counter: a guesser who also holds a
+		 * valid key gains no extra guesses by interleaving it. */
 		count(b, b->m_ok);
 		return EVPN_OK;
 	}
@@ -202,6 +206,14 @@ static int bearer_authenticate(void *self, const char *authorization,
 		return rc; /* store trouble is not the client's failure */
 failed:
 	memset(out, 0, sizeof(*out));
+	if (locked) {
+		/* Already locked: 429, and the lockout does not grow (that
+		 * would let a guesser extend an admin's wait forever). */
+		if (retry_after)
+			*retry_after = ra;
+		count(b, b->m_throttled);
+		return EVPN_ERR_AGAIN;
+	}
 	evpn_throttle_fail(&b->throttle, remote, b->host->now(b->host));
 	count(b, b->m_fail);
 	return rc;

@@ -3,10 +3,10 @@
  * Per-address failure throttling for authentication.
  *
  * After `max_failures` failed attempts from one address within `window`
- * seconds, that address is locked out for `lockout` seconds: every attempt
- * (even with a valid token) is refused with a retry-after hint, so a
- * guesser gains nothing by interleaving a valid key. Success never resets a
- * counter, for the same reason.
+ * seconds, that address is locked out for `lockout` seconds: the caller
+ * (auth:bearer) refuses its wrong tokens with a retry-after hint but lets a
+ * valid one through, since one address may be many clients. Success never
+ * resets a counter, so a guesser gains nothing by interleaving a valid key.
  *
  * Memory is bounded: a fixed open-addressing table; an address probes a
  * short run of slots and, when none is free, evicts the entry seen longest

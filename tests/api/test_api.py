@@ -49,9 +49,7 @@ plugins:
     use: civetweb-rest
     config:
       listen: "127.0.0.1:0"
-      threads: 16
       max_body: 64k
-      request_timeout: 10s
 """
 
 failures = []
@@ -128,10 +126,10 @@ D = None
 
 
 def req(method, path, body=None, token=None, ctype="application/json",
-        headers=None, source=None, chunked=False):
+        headers=None, source=None, chunked=False, timeout=20):
     """One request; returns (status, headers dict lower-cased, body bytes)."""
     conn = http.client.HTTPConnection(
-        "127.0.0.1", D.port, timeout=20,
+        "127.0.0.1", D.port, timeout=timeout,
         source_address=(source, 0) if source else None)
     h = dict(headers or {})
     if token is not None:
@@ -179,10 +177,10 @@ def fake_pubkey():
     return base64.b64encode(secrets.token_bytes(32)).decode()
 
 
-def create(cid, token=MASTER, **extra):
+def create(cid, token=MASTER, timeout=20, **extra):
     body = {"client_id": cid}
     body.update(extra)
-    return jreq("POST", "/users", body, token=token)
+    return jreq("POST", "/users", body, token=token, timeout=timeout)
 
 
 def png_size(data):
@@ -195,12 +193,18 @@ def png_size(data):
 
 def t_health_openapi():
     st, h, j = jreq("GET", "/health")
-    check(st == 200 and j and j.get("status") == "ok", "GET /health 200 ok")
+    check(st == 200 and j == {"status": "ok"},
+          "anonymous GET /health: 200, status only (%s)" % j)
+    st, h, j = jreq("GET", "/health", token=MASTER)
+    check(st == 200 and j and j.get("status") == "ok",
+          "GET /health with the master key: 200 ok")
     check(isinstance(j.get("version"), str) and j["version"], "health version")
     check(j.get("plugins", {}).get("store") == "file" and
           j["plugins"].get("api") == "civetweb-rest" and
           j["plugins"].get("auth") == "bearer", "health lists plugins")
     check(isinstance(j.get("peers"), int), "health peers is a number")
+    st, h, j = jreq("GET", "/health", token="0" * 64)
+    check(is_error(st, h, j, 401), "GET /health with a wrong key: 401")
 
     st, h, j = jreq("GET", "/openapi.json")
     check(st == 200 and j and j.get("openapi", "").startswith("3."),
@@ -348,6 +352,112 @@ def t_bad_requests():
     check(is_error(st, h, j, 404), "nothing created by refused requests")
 
 
+def alive(what):
+    st, _, j = jreq("GET", "/health")
+    return check(st == 200 and D.proc.poll() is None,
+                 "daemon still serves after %s" % what)
+
+
+def t_deep_json():
+    # Nesting is refused before parsing: deep JSON used to overflow the
+    # small stacks of civetweb's workers (600 to 2048 levels crashed).
+    for depth in (17, 600, 2048):
+        body = '{"client_id":"deep%d","x":' % depth + \
+            "[" * (depth - 1) + "]" * (depth - 1) + "}"
+        st, h, j = jreq("POST", "/users", body, token=MASTER)
+        check(is_error(st, h, j, 400, "invalid_json") and
+              "nested" in j["error"],
+              "POST /users nested %d deep: 400 (%s)" % (depth, j))
+        alive("a body nested %d deep" % depth)
+    st, h, j = jreq("POST", "/users", "[" * 600 + "]" * 600, token=MASTER)
+    check(is_error(st, h, j, 400, "invalid_json"), "600 bare '[': 400")
+    alive("600 bare '['")
+    st, h, j = jreq("PATCH", "/users/alice", '{"status":' + "[" * 600,
+                    token=MASTER)
+    check(is_error(st, h, j, 400, "invalid_json"), "PATCH nested 600: 400")
+    # 100,000 levels are larger than max_body: refused by size first
+    st, h, j = jreq("POST", "/users", "[" * 100000 + "]" * 100000,
+                    token=MASTER)
+    check(is_error(st, h, j, 413), "100,000 levels: 413")
+    st, h, j = jreq("POST", "/users", [b"[" * 8192] * 8, token=MASTER,
+                    chunked=True)
+    check(st in (400, 413) and isinstance(j, dict),
+          "chunked 65,536 '[': refused (%s)" % st)
+    alive("100,000 levels")
+    st, h, j = jreq("GET", "/users/deep17", token=MASTER)
+    check(is_error(st, h, j, 404), "nothing created by nested bodies")
+
+
+SLOW_CONNS = 1000
+
+
+def timed(what, fn):
+    t0 = time.monotonic()
+    try:
+        st, _, j = fn()
+    except (OSError, http.client.HTTPException) as e:
+        st, j = repr(e), None
+    return st, j, time.monotonic() - t0
+
+
+def t_slowloris():
+    """1,000 connections from one address that trickle a request head
+    and never finish it: /health and an authenticated create must still
+    answer within 1 s. Bounded: 1,000 sockets, at most about 45 s (8 s when
+    the server copes), all closed."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = SLOW_CONNS + 200
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE,
+                           (min(want, hard) if hard > 0 else want, hard))
+    socks = []
+    opened = 0
+    deadline = time.monotonic() + 10
+    try:
+        for i in range(SLOW_CONNS):
+            if time.monotonic() > deadline:
+                break
+            c = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            c.settimeout(0.5)
+            socks.append(c)
+            try:
+                c.connect(("127.0.0.1", D.port))
+                c.sendall(b"POST /users HTTP/1.1\r\nHost: x\r\n")
+                opened += 1
+            except OSError:
+                pass
+        check(opened == SLOW_CONNS, "%d of %d slow connections opened"
+              % (opened, SLOW_CONNS))
+        worst = 0.0
+        bad = []
+        for rnd in range(4):
+            for c in socks:  # one more header line each, never the end
+                try:
+                    c.send(b"X-Slow-%d: 1\r\n" % rnd)
+                except OSError:
+                    pass
+            for what, fn in (
+                    ("anonymous /health",
+                     lambda: jreq("GET", "/health", timeout=3)),
+                    ("create", lambda: create("slow-%d" % rnd, timeout=3))):
+                st, j, dt = timed(what, fn)
+                worst = max(worst, dt)
+                if st not in (200, 201) or dt >= 1.0:
+                    bad.append("%s round %d: %s in %.2fs" % (what, rnd,
+                                                             st, dt))
+            time.sleep(1.5)
+        check(not bad, "with %d slow connections open, /health and a "
+              "create answer within 1 s (worst %.2fs) %s"
+              % (SLOW_CONNS, worst, bad[:4]))
+    finally:
+        for c in socks:
+            c.close()
+    check(D.proc.poll() is None, "daemon alive after the slow clients")
+    st, _, j = jreq("GET", "/users/slow-0", token=MASTER)
+    check(st == 200, "the create made during the slow attack exists")
+
+
 def t_access(alice, bob):
     ak, bk = alice["api_key"], bob["api_key"]
     st, h, j = jreq("GET", "/users", token=MASTER)
@@ -356,6 +466,9 @@ def t_access(alice, bob):
           "GET /users as admin: all, sorted")
     st, h, j = jreq("GET", "/users", token=ak)
     check(st == 200 and j == ["alice"], "GET /users as a user: itself")
+    st, h, j = jreq("GET", "/health", token=ak)
+    check(st == 200 and j == {"status": "ok"},
+          "GET /health with a user key: status only (%s)" % j)
 
     st, h, j = jreq("GET", "/users/alice", token=MASTER)
     check(st == 200 and j and j["client_id"] == "alice" and
@@ -465,7 +578,7 @@ def t_metrics():
           "metrics count API requests by status")
 
 
-def t_throttle():
+def t_throttle(user, user_key):
     src = "127.0.0.2"
     first429 = None
     for i in range(12):
@@ -484,11 +597,27 @@ def t_throttle():
     ra = h.get("retry-after", "")
     check(is_error(429, h, j, 429) and ra.isdigit() and
           1 <= int(ra) <= LOCKOUT, "429 has Retry-After (%r)" % ra)
+    # Everyone behind one address (a NAT, a load balancer) shares its
+    # counter: a correct key must still get through, while wrong guesses
+    # keep getting 429 and the lockout neither ends nor grows.
     st, h, j = jreq("GET", "/users", token=MASTER, source=src)
-    check(st == 429, "locked-out address is refused even with the master key")
+    check(st == 200, "locked-out address: the master key still works (%s)"
+          % st)
+    st, h, j = jreq("GET", "/users", token=user_key, source=src)
+    check(st == 200 and j == [user], "locked-out address: a user key still "
+          "works (%s)" % st)
+    st, h, j = jreq("GET", "/users", token="e" * 64, source=src)
+    ra2 = h.get("retry-after", "")
+    check(is_error(st, h, j, 429) and ra2.isdigit() and
+          int(ra2) <= int(ra or LOCKOUT),
+          "a correct key resets nothing: the next wrong one is 429 (%r)" % ra2)
+    st, h, j = jreq("GET", "/users", source=src)
+    check(is_error(st, h, j, 401), "locked-out address, no token: 401")
     st, h, j = jreq("GET", "/users", token=MASTER)
     check(st == 200, "other addresses are not affected")
     time.sleep(int(ra) + 0.5 if ra.isdigit() else LOCKOUT + 1)
+    st, h, j = jreq("GET", "/users", token="d" * 64, source=src)
+    check(is_error(st, h, j, 401), "after Retry-After a wrong key is 401 again")
     st, h, j = jreq("GET", "/users", token=MASTER, source=src)
     check(st == 200, "after Retry-After the address works again")
 
@@ -585,8 +714,11 @@ def t_kill_burst():
 def t_store_gone():
     shutil.rmtree(D.state)
     st, h, j = jreq("GET", "/health")
-    check(st == 503 and j and j.get("status") == "unavailable",
-          "store removed: /health 503")
+    check(st == 503 and j == {"status": "unavailable"},
+          "store removed: anonymous /health 503, status only (%s)" % j)
+    st, h, j = jreq("GET", "/health", token=MASTER)
+    check(st == 503 and j and j.get("status") == "unavailable" and
+          "plugins" in j, "store removed: /health 503 for the admin too")
     st, h, j = create("late")
     check(st >= 500 and isinstance(j, dict) and "code" in j,
           "store removed: create fails with a 5xx error body (%s)" % st)
@@ -621,12 +753,14 @@ def main():
         t_errors_basic()
         alice, bob = t_create()
         t_bad_requests()
+        t_deep_json()
         t_access(alice, bob)
         t_patch_delete(bob)
         keys = t_concurrent()
         keys["alice"] = alice["api_key"]
         t_metrics()
-        t_throttle()
+        t_slowloris()
+        t_throttle("alice", alice["api_key"])
         t_ttl()
         t_restart(keys)
         t_kill_burst()

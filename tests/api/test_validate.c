@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -169,6 +171,86 @@ static void test_create_bad(void **state)
 		   API_CODE_INVALID_FIELD);
 }
 
+/* n nested arrays, "[[...]]", malloc'd. */
+static char *nest(size_t n, char open, char close)
+{
+	char *s = malloc(2 * n + 1);
+
+	assert_non_null(s);
+	memset(s, open, n);
+	memset(s + n, close, n);
+	s[2 * n] = '\0';
+	return s;
+}
+
+static bool depth_ok(const char *s, unsigned max)
+{
+	return api_json_depth_ok(s, strlen(s), max);
+}
+
+static void test_depth_scan(void **state)
+{
+	char *s;
+
+	assert_true(depth_ok("{}", 1));
+	assert_false(depth_ok("{\"a\":{}}", 1));
+	assert_true(depth_ok("{\"a\":{}}", 2));
+	assert_true(depth_ok("", 1));
+	/* brackets inside strings are text, not nesting, whatever the
+	 * escapes around them */
+	assert_true(depth_ok("{\"a\":\"[[[[{{{{\"}", 1));
+	assert_true(depth_ok("{\"a\":\"\\\"[[[\"}", 1));
+	assert_false(depth_ok("{\"a\":\"\\\\\",\"b\":[]}", 1));
+	assert_true(depth_ok("{\"a\":\"\\\\\",\"b\":[]}", 2));
+	/* closers without openers cannot hide depth */
+	assert_false(depth_ok("]]]][[", 1));
+	/* the length bounds the scan, not a NUL */
+	assert_true(api_json_depth_ok("[][[[[", 2, 1));
+
+	s = nest(16, '[', ']');
+	assert_true(api_json_depth_ok(s, strlen(s), API_JSON_MAX_DEPTH));
+	free(s);
+	s = nest(17, '{', '}');
+	assert_false(api_json_depth_ok(s, strlen(s), API_JSON_MAX_DEPTH));
+	free(s);
+	s = nest(100000, '[', ']');
+	assert_false(api_json_depth_ok(s, strlen(s), API_JSON_MAX_DEPTH));
+	free(s);
+}
+
+static void test_create_too_deep(void **state)
+{
+	static const size_t depths[] = {17, 600, 2048, 100000};
+	struct api_create_req r;
+	struct api_err e;
+
+	for (size_t i = 0; i < sizeof(depths) / sizeof(depths[0]); i++) {
+		size_t n = depths[i];
+		char *s = malloc(n + 64);
+		size_t o = 0;
+
+		assert_non_null(s);
+		o += (size_t)sprintf(s, "{\"client_id\":\"a\",\"x\":");
+		memset(s + o, '[', n - 1);
+		o += n - 1;
+		s[o] = '\0';
+		/* unterminated on purpose: refused before any parsing */
+		assert_int_equal(api_parse_create(s, o, &r, &e), -1);
+		assert_int_equal(e.status, 400);
+		assert_string_equal(e.code, API_CODE_INVALID_JSON);
+		assert_non_null(strstr(e.message, "nested"));
+		free(s);
+	}
+	/* 16 levels in all is still parsed (and then judged on its fields) */
+	assert_int_equal(
+		api_parse_patch(
+			"{\"status\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}",
+			strlen("{\"status\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}"),
+			&(bool){false}, &e),
+		-1);
+	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
+}
+
 static void test_patch(void **state)
 {
 	struct api_err e;
@@ -313,6 +395,8 @@ int main(void)
 		cmocka_unit_test(test_content_type),
 		cmocka_unit_test(test_create_ok),
 		cmocka_unit_test(test_create_bad),
+		cmocka_unit_test(test_depth_scan),
+		cmocka_unit_test(test_create_too_deep),
 		cmocka_unit_test(test_patch),
 		cmocka_unit_test(test_errmap),
 		cmocka_unit_test(test_routes),

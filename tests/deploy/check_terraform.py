@@ -409,6 +409,16 @@ def main():
     tg = res.get("aws_lb_target_group.wg", {})
     c.check(tg.get("protocol") == "UDP" and tg.get("target_type") == "ip",
             "UDP target group (Fargate ip targets)")
+    # The API throttles failed logins per client address: it must see the
+    # client's address, not an NLB node's (AWS turns preservation off by
+    # default for TCP/TLS target groups with ip targets).
+    atg = res.get("aws_lb_target_group.api", {})
+    c.check(atg.get("protocol") == "TCP" and atg.get("target_type") == "ip"
+            and atg.get("preserve_client_ip") in (True, "true"),
+            "API target group preserves client addresses "
+            "(preserve_client_ip = true)", atg.get("preserve_client_ip"))
+    c.check(not atg.get("proxy_protocol_v2"),
+            "no proxy protocol header: the API does not parse one")
 
     # ---- the API never faces the world
     adm = root["variable"].get("admin_cidrs", {})

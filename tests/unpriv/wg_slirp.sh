@@ -188,8 +188,9 @@ check "evpnd's state dir belongs to nobody" \
 	test "$(stat -c %U "$TMP/state/$(ls "$TMP/state" | head -1)")" = nobody
 check "the shipped defaults: egress slirp, store file" \
 	inS $PY -c 'import json,sys,urllib.request as u
-p = json.load(u.urlopen(sys.argv[1] + "/health", timeout=5))["plugins"]
-sys.exit(not (p.get("egress") == "slirp" and p.get("store") == "file" and p.get("transport") == "wireguard"))' $API
+r = u.Request(sys.argv[1] + "/health", headers={"Authorization": "Bearer " + sys.argv[2]})
+p = json.load(u.urlopen(r, timeout=5))["plugins"]
+sys.exit(not (p.get("egress") == "slirp" and p.get("store") == "file" and p.get("transport") == "wireguard"))' $API "$MK"
 
 api() { inS curl -sS -m 10 -H "Authorization: Bearer $MK" "$@"; }
 mkuser() { # client_id conf: create the user, keep its wg-quick config
