@@ -11,7 +11,8 @@ EVPN_BUILD_PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev clang
 EVPN_RUN_PKGS=(curl ca-certificates wireguard-tools)
 EVPN_TEST_PKGS=(python3 python3-botocore awscli wireguard-go iproute2
 	iputils-ping iperf3 wrk dnsmasq-base dnsutils procps psmisc util-linux
-	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools openresolv)
+	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools openresolv
+	iptables) # wg-quick with a default route (AllowedIPs ::/0) runs ip6tables-restore
 
 # evpn_install_pkgs PKG...: apt-get install whatever is missing (needs root).
 evpn_install_pkgs() {
