@@ -46,7 +46,9 @@ struct wgp {
 	char listen[128];
 	char uapi_path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	char uapi_dir[256];
+	char uapi_fallback_dir[256];
 	char uapi_name[64];
+	bool uapi_private_key;
 	int fd;
 	uint16_t port;
 	struct sockaddr_storage bound;
@@ -90,7 +92,18 @@ static const struct evpn_config_key wg_schema[] = {
 	{.key = "uapi_dir",
 	 .type = EVPN_CFG_STRING,
 	 .def = "/var/run/wireguard",
-	 .desc = "directory of the UAPI socket NAME.sock"},
+	 .desc = "directory of the UAPI socket NAME.sock (created 0700 if "
+		 "missing)"},
+	{.key = "uapi_fallback_dir",
+	 .type = EVPN_CFG_STRING,
+	 .def = "",
+	 .desc = "where the socket goes when uapi_dir cannot be used (not "
+		 "root); empty: no UAPI then"},
+	{.key = "uapi_private_key",
+	 .type = EVPN_CFG_BOOL,
+	 .def = "false",
+	 .desc = "include the server's private key in the get=1 answer "
+		 "(`wg showconf`, the interface's public key in `wg show`)"},
 	{.key = "handshake_load_threshold",
 	 .type = EVPN_CFG_INT,
 	 .def = "1000",
@@ -387,10 +400,10 @@ static void on_conn(struct evpn_io *io, int fd, int revents, void *arg)
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
 	if (op == WG_UAPI_GET) {
-		ans = wg_uapi_get(&w->dev, w->port, &n);
+		ans = wg_uapi_get(&w->dev, w->port, w->uapi_private_key, &n);
 		if (ans) {
 			write_all(fd, ans, n);
-			/* The answer holds the private key. */
+			/* The answer may hold the private key. */
 			wg_wipe(ans, n);
 			free(ans);
 		} else {
@@ -436,42 +449,115 @@ static void on_uapi(struct evpn_io *io, int fd, int revents, void *arg)
 	w->conns[i] = c;
 }
 
-static void uapi_start(struct wgp *w, const char *name)
+/* mkdir -p with mode 0700 for what is created; 0 if DIR exists after. */
+static int mkdir_0700(const char *dir)
 {
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char p[256];
+	size_t i, n = strlen(dir);
+
+	if (n == 0 || n >= sizeof(p)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	memcpy(p, dir, n + 1);
+	for (i = 1; i <= n; i++) {
+		if (p[i] != '/' && p[i] != '\0')
+			continue;
+		p[i] = '\0';
+		if (mkdir(p, 0700) < 0 && errno != EEXIST)
+			return -1;
+		p[i] = dir[i];
+	}
+	return 0;
+}
+
+/* Listen on DIR/NAME.sock: the socket 0600 (umask 0077 at bind, then
+ * chmod), so only the daemon's own user and root can connect; DIR is
+ * created 0700 (with its parents) if missing. Returns the fd, or -1 with *err
+ * set (*in_use: another live process answers there - no reason to look
+ * elsewhere). */
+static int uapi_listen(const char *dir, const char *name,
+		       struct sockaddr_un *sa, const char **err, bool *in_use)
+{
 	mode_t old;
 	int fd, rc;
 
-	if (!name[0])
-		return;
-	if (mkdir(w->uapi_dir, 0755) < 0 && errno != EEXIST) {
-		evpn_warn(w->host, "UAPI disabled: cannot create %s: %s",
-			  w->uapi_dir, strerror(errno));
-		return;
+	*in_use = false;
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	rc = snprintf(sa->sun_path, sizeof(sa->sun_path), "%s/%s.sock", dir,
+		      name);
+	if (rc < 0 || (size_t)rc >= sizeof(sa->sun_path)) {
+		*err = "socket path too long";
+		return -1;
 	}
-	rc = snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/%s.sock",
-		      w->uapi_dir, name);
-	if (rc < 0 || (size_t)rc >= sizeof(sa.sun_path)) {
-		evpn_warn(w->host, "UAPI disabled: socket path too long");
-		return;
-	}
+	if (mkdir_0700(dir) < 0)
+		goto fail;
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
-		return;
+		goto fail;
 	/* A stale socket of a dead process is replaced; a live one is not. */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
-		evpn_warn(w->host, "UAPI disabled: %s is in use", sa.sun_path);
+	if (connect(fd, (struct sockaddr *)sa, sizeof(*sa)) == 0) {
+		*err = "in use by another process";
+		*in_use = true;
 		close(fd);
-		return;
+		return -1;
 	}
-	unlink(sa.sun_path);
+	unlink(sa->sun_path);
 	old = umask(0077);
-	rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+	rc = bind(fd, (struct sockaddr *)sa, sizeof(*sa));
 	umask(old);
-	if (rc < 0 || listen(fd, 8) < 0) {
-		evpn_warn(w->host, "UAPI disabled: %s: %s", sa.sun_path,
-			  strerror(errno));
-		close(fd);
+	if (rc < 0)
+		goto fail_close;
+	if (chmod(sa->sun_path, 0600) < 0 || listen(fd, 8) < 0) {
+		rc = errno;
+		unlink(sa->sun_path); /* ours: bound a moment ago */
+		errno = rc;
+		goto fail_close;
+	}
+	return fd;
+fail_close:
+	rc = errno;
+	close(fd);
+	errno = rc;
+fail:
+	*err = strerror(errno);
+	return -1;
+}
+
+static void uapi_start(struct wgp *w, const char *name)
+{
+	struct sockaddr_un sa;
+	const char *err, *err2;
+	char why[128];
+	bool in_use;
+	int fd;
+
+	if (!name[0])
+		return;
+	fd = uapi_listen(w->uapi_dir, name, &sa, &err, &in_use);
+	if (fd < 0 && !in_use && w->uapi_fallback_dir[0] &&
+	    strcmp(w->uapi_fallback_dir, w->uapi_dir)) {
+		/* strerror's text may not survive the next call */
+		snprintf(why, sizeof(why), "%s", err);
+		/* Not root (a container, a plain user): the configured
+		 * fallback is the expected place, hence info, not warn. */
+		fd = uapi_listen(w->uapi_fallback_dir, name, &sa, &err2,
+				 &in_use);
+		if (fd >= 0)
+			evpn_info(w->host,
+				  "UAPI: %s not usable (%s); using %s (`wg` "
+				  "looks only in /var/run/wireguard)",
+				  w->uapi_dir, why, w->uapi_fallback_dir);
+		else
+			evpn_warn(w->host,
+				  "UAPI disabled: %s: %s; fallback %s: %s",
+				  w->uapi_dir, why, w->uapi_fallback_dir, err2);
+		if (fd < 0)
+			return;
+	} else if (fd < 0) {
+		evpn_warn(w->host, "UAPI disabled: %s/%s.sock: %s", w->uapi_dir,
+			  name, err);
 		return;
 	}
 	w->uapi_io = w->host->io_new(w->host, fd, EVPN_IO_READ, on_uapi, w);
@@ -482,7 +568,9 @@ static void uapi_start(struct wgp *w, const char *name)
 	}
 	w->uapi_fd = fd;
 	snprintf(w->uapi_path, sizeof(w->uapi_path), "%s", sa.sun_path);
-	evpn_info(w->host, "UAPI socket %s (wg show %s)", w->uapi_path, name);
+	evpn_info(w->host, "UAPI socket %s (wg show %s; private key %s)",
+		  w->uapi_path, name,
+		  w->uapi_private_key ? "included" : "withheld");
 }
 
 static void uapi_stop(struct wgp *w)
@@ -530,6 +618,9 @@ static int wgp_create(const struct evpn_host *host,
 		 c->get_str(cfg, "uapi_name", "evpn0"));
 	snprintf(w->uapi_dir, sizeof(w->uapi_dir), "%s",
 		 c->get_str(cfg, "uapi_dir", "/var/run/wireguard"));
+	snprintf(w->uapi_fallback_dir, sizeof(w->uapi_fallback_dir), "%s",
+		 c->get_str(cfg, "uapi_fallback_dir", ""));
+	w->uapi_private_key = c->get_bool(cfg, "uapi_private_key", false);
 	if (parse_addr(w->listen, &ss) != EVPN_OK ||
 	    strchr(w->uapi_name, '/')) {
 		evpn_error(host, "bad listen address '%s' or uapi_name",

@@ -59,7 +59,8 @@ static void print_aip(void *arg, int family, const uint8_t *addr, uint8_t cidr)
 	fprintf(arg, "allowed_ip=%s/%u\n", ip, cidr);
 }
 
-char *wg_uapi_get(struct wg_device *d, uint16_t listen_port, size_t *len)
+char *wg_uapi_get(struct wg_device *d, uint16_t listen_port,
+		  bool with_private_key, size_t *len)
 {
 	char *buf = NULL, ep[INET6_ADDRSTRLEN + 16];
 	struct wg_peer *p;
@@ -68,9 +69,10 @@ char *wg_uapi_get(struct wg_device *d, uint16_t listen_port, size_t *len)
 	f = open_memstream(&buf, len);
 	if (!f)
 		return NULL;
-	/* The private key is what `wg` derives the public key from; the
-	 * socket is 0600 in a root-owned directory, as with wireguard-go. */
-	if (d->has_key)
+	/* `wg` derives the interface's public key from this line, and `wg
+	 * showconf` prints it; anyone who can read the socket would get the
+	 * server's identity, so it is there only when configured. */
+	if (with_private_key && d->has_key)
 		hex(f, "private_key", d->priv, WG_KEY_LEN);
 	fprintf(f, "listen_port=%u\n", listen_port);
 	for (p = d->peers; p; p = p->lnext) {

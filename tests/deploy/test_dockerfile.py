@@ -1,7 +1,11 @@
 """deploy/docker: the Dockerfile's inputs exist, its build stage runs the
 script CI runs, the runtime stage is slim, non-root, healthy-checked and has
 every shared library the built binaries need; the entrypoint validates the
-config before it execs evpnd.
+config before it execs evpnd. It builds with Debian's docker.io 20.10 and no
+registry but a locally imported base image: no `# syntax=` line (BuildKit
+would pull a frontend image), no BuildKit-only flags (the legacy builder
+refuses them). `evpnd` is on the image's PATH and the UAPI socket has a
+writable place for the image's non-root user.
 """
 import glob
 import json
@@ -17,6 +21,8 @@ SRC = os.environ.get("EVPN_SOURCE_DIR") or os.path.abspath(
 BUILD = os.environ.get("EVPN_BUILD_DIR") or os.path.join(SRC, "build")
 DOCKERFILE = os.path.join(SRC, "deploy", "docker", "Dockerfile")
 ENTRYPOINT = os.path.join(SRC, "deploy", "docker", "entrypoint.sh")
+DEBIAN_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
+               "/sbin", "/bin"]
 # In every debian:12-slim image already.
 BASE_PKGS = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}
 
@@ -79,9 +85,81 @@ def prereq_missing(c, what):
         print("skip - " + what)
 
 
+def check_portable(c):
+    """Builds offline with docker.io 20.10, BuildKit or not."""
+    with open(DOCKERFILE) as f:
+        text = f.read()
+    # Parser directives: "# key=value" lines before anything else.
+    directives = []
+    for line in text.splitlines():
+        m = re.match(r"#\s*([A-Za-z]+)\s*=", line)
+        if not m:
+            break
+        directives.append(m.group(1).lower())
+    c.check("syntax" not in directives,
+            "no '# syntax=' directive (BuildKit would pull a frontend image)",
+            directives)
+    flags = re.findall(r"^\s*(?:COPY|ADD|RUN)\s+.*?(--(?:chmod|link|mount|"
+                       r"network|security|checksum|parents|exclude)\b)",
+                       text, re.M | re.I)
+    c.check(not flags, "no BuildKit-only flags (the legacy builder refuses "
+            "them)", flags)
+    c.check(not re.search(r"<<-?\s*['\"]?[A-Z]+", text),
+            "no heredocs (BuildKit-only)")
+
+
+def on_path(c, ins, last):
+    """evpnd is reachable by name in the runtime stage."""
+    path = list(DEBIAN_PATH)
+    for s, w, a in ins:
+        if s == last and w == "ENV":
+            m = re.search(r"\bPATH=(\S+)", a)
+            if m:
+                path = [p for p in m.group(1).strip("\"'").split(":")
+                        if p and "$" not in p] + path
+    found = []
+    for s, w, a in ins:
+        if s != last:
+            continue
+        if w == "COPY":
+            frm, srcs, dest = copy_parts(a)
+            if any(os.path.basename(x) == "evpnd" for x in srcs):
+                found.append(dest.rstrip("/") if dest.endswith("/evpnd")
+                             else dest.rstrip("/") + "/evpnd")
+        if w == "RUN":
+            found += re.findall(r"ln\s+-s\w*\s+\S*/evpnd\s+(\S+)", a)
+    found = [f if f.endswith("/evpnd") else f.rstrip("/") + "/evpnd"
+             for f in found]
+    c.check(any(os.path.dirname(f) in path for f in found),
+            "evpnd is on the runtime PATH (docker exec C evpnd ...)",
+            (found, path))
+
+
+def uapi_writable(c, ins, last):
+    """The image runs as a non-root user that cannot create
+    /var/run/wireguard: the shipped config's uapi_fallback_dir must be in
+    the state directory the image creates for that user."""
+    env = " ".join(a for s, w, a in ins if s == last and w == "ENV")
+    m = re.search(r"\bEVPN_STATE_DIR=(\S+)", env)
+    state = m.group(1) if m else None
+    c.check(state, "the image sets EVPN_STATE_DIR")
+    runs = " ".join(a for s, w, a in ins if s == last and w == "RUN")
+    c.check(state and re.search(r"install\s+-d\s+-o\s+\S+\s+-g\s+\S+\s+"
+                                r"-m\s+0?700\s+" + re.escape(state or "-"),
+                                runs),
+            "the state dir is created 0700 for the image's user")
+    with open(os.path.join(SRC, "etc", "evpn.yaml")) as f:
+        yaml = f.read()
+    m = re.search(r"^\s*uapi_fallback_dir:\s*(\S+)", yaml, re.M)
+    c.check(m and m.group(1).startswith("${EVPN_STATE_DIR"),
+            "etc/evpn.yaml puts the UAPI socket under $EVPN_STATE_DIR when "
+            "/var/run/wireguard is not writable", m and m.group(1))
+
+
 def main():
     c = Checker()
     ins = instructions(DOCKERFILE)
+    check_portable(c)
     froms = [(s, a) for s, w, a in ins if w == "FROM"]
     c.check(len(froms) == 2, "two stages", froms)
     c.check(re.fullmatch(r"debian:12 +AS +build", froms[0][1], re.I),
@@ -170,6 +248,14 @@ def main():
             "rm -rf /var/lib/apt/lists" in rruns, "slim apt install")
     c.check("curl" in pkgs or "curl" in hc.split()[0:0] or "curl" in rruns,
             "the health check's curl is installed")
+    on_path(c, ins, last)
+    uapi_writable(c, ins, last)
+    # The legacy builder ignores Dockerfile.dockerignore: a local build/
+    # in the context must not leak into the image's build.
+    c.check(re.search(r"rm -rf [^;&]*\bbuild\b[^;&]*&&\s*(\./)?scripts/build",
+                      runs0),
+            "the build stage removes local build trees before scripts/build",
+            runs0)
     check_libs(c, pkgs)
     check_entrypoint(c)
     print("%d passed, %d failed" % (c.passed, c.failed))

@@ -186,6 +186,9 @@ check "evpnd's network namespace has no default route (nothing leaves)" \
 	test -z "$(inS ip route show default)"
 check "evpnd's state dir belongs to nobody" \
 	test "$(stat -c %U "$TMP/state/$(ls "$TMP/state" | head -1)")" = nobody
+check "UAPI socket in the state dir (uapi_fallback_dir), 0600, nobody's" \
+	test "$(stat -c '%a %U' "$TMP/state/wireguard/evpn0.sock" 2>&1)" = "600 nobody"
+check "no UAPI warning" not grep -q "UAPI disabled" "$TMP/evpnd.log"
 check "the shipped defaults: egress slirp, store file" \
 	inS $PY -c 'import json,sys,urllib.request as u
 r = u.Request(sys.argv[1] + "/health", headers={"Authorization": "Bearer " + sys.argv[2]})

@@ -20,7 +20,8 @@ check "wg show has a handshake" grep -q "latest handshake:" $TMP/show.txt
 check "wg show has transfer counters" grep -q "transfer:" $TMP/show.txt
 check "wg show has the client's endpoint" grep -q "endpoint: 192.168.77.2:" $TMP/show.txt
 check "wg show has the allowed ips" grep -q "allowed ips: 10.77.0.2/32, fd77::2/128" $TMP/show.txt
-check "wg show has the server's public key" grep -q "public key: $(cat $TMP/s.pub)" $TMP/show.txt
+check "wg show: no server key by default (uapi_private_key: false)" \
+	sh -c "! grep -q \"public key:\" $TMP/show.txt"
 check "UAPI set=1 is refused, not crashed" \
 	sh -c "! wg set $UAPI listen-port 1 2>/dev/null"
 
@@ -79,7 +80,14 @@ check "UAPI socket removed on stop" test ! -e /var/run/wireguard/$UAPI.sock
 
 # --- the server as initiator: it has a packet for a peer whose endpoint
 # it knows (wireguard-go, now on port 40123) and no session
-start_server --peer "$PEER_ARG@192.168.77.2:40123" --ping-to 10.77.0.2
+start_server --peer "$PEER_ARG@192.168.77.2:40123" --ping-to 10.77.0.2 \
+	--uapi-private-key true
+wg show $UAPI >$TMP/show.txt 2>&1
+check "uapi_private_key: true: wg show has the server's public key" \
+	grep -q "public key: $(cat $TMP/s.pub)" $TMP/show.txt
+wg showconf $UAPI >$TMP/showconf.txt 2>&1
+check "uapi_private_key: true: wg showconf has the private key" \
+	grep -qx "PrivateKey = $(cat $TMP/s.key)" $TMP/showconf.txt
 for _ in $(seq 40); do
 	metrics
 	[ "$(get wg_testd_echo_replies_total)" -gt 2 ] 2>/dev/null && break
