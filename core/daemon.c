@@ -21,7 +21,7 @@
 #include "daemon.h"
 #include "log.h"
 #include "pool.h"
-#include "users.h"
+#include "users/users_service.h"
 
 static const struct evpn_config_key network_schema[] = {
 	{.key = "pool",

@@ -16,8 +16,8 @@
 
 #include "core.h"
 #include "memstore.h"
-#include "users.h"
-#include "users_int.h"
+#include "users/users_service.h"
+#include "users/users_int.h"
 
 static void evpn_key_b64_for_test(const uint8_t k[32], char out[45])
 {

@@ -9,7 +9,7 @@
 #include <evpn/transport.h>
 
 #include "pool.h"
-#include "users.h"
+#include "users_service.h"
 
 /* A user as requests, loads and the store see it: binary and text forms. */
 struct user_rec {

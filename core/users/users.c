@@ -16,7 +16,7 @@
 
 #include <sodium.h>
 
-#include "config.h"
+#include "config_impl.h"
 #include "log.h"
 #include "users_int.h"
 
