@@ -364,7 +364,7 @@ static int u_create(void *self, const struct evpn_user_create *req,
 	if (r == EVPN_ERR_EXISTS) {
 		set_err(err, EVPN_ERR_EXISTS, "user '%s' already exists",
 			rec.u.client_id);
-		goto fail;
+		goto rollback; /* nothing claimed, but the change must end */
 	}
 	if (r != EVPN_OK)
 		goto store_fail;
