@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_impl.h"
 
 struct sbuf {
 	char *p;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"
+#include "config_impl.h"
 
 static const char *type_name(enum evpn_cfg_type t)
 {

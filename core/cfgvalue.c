@@ -9,7 +9,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#include "config.h"
+#include "config_impl.h"
 
 bool evpn_parse_bool(const char *s, bool *out)
 {

@@ -9,7 +9,7 @@
 
 #include "commands.h"
 #include "log.h"
-#include "users.h"
+#include "users/users_service.h"
 
 /* Open only the store plugin, and a users service over it. */
 static int open_store(struct evpn_core *core, const struct evpnd_args *a,

@@ -9,7 +9,7 @@
 
 #include "commands.h"
 #include "log.h"
-#include "users.h"
+#include "users/users_service.h"
 
 static void on_stop(struct ev_loop *loop, ev_signal *w, int revents)
 {

@@ -13,7 +13,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
-#include "config.h"
+#include "config_impl.h"
 #include "log.h"
 
 /* ---------------------------------------------------------------- errors */

@@ -10,7 +10,7 @@
 #include <evpn/host.h>
 #include <evpn/plugin.h>
 
-#include "config.h"
+#include "config_impl.h"
 
 struct evpn_core;
 struct evpn_users;

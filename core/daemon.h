@@ -17,6 +17,9 @@
  * section. No plugin is created. Errors go to errs. */
 int evpn_daemon_load(struct evpn_core *core, const char *config_path,
 		     uint32_t kinds, struct evpn_errors *errs) EVPN_WUR;
+/* The kinds (EVPN_KIND_BIT mask) that must be configured with kind k: its
+ * plugin's .requires, and what the core requires of every such plugin. */
+uint32_t evpn_daemon_kind_needs(const struct evpn_core *core, enum evpn_kind k);
 /* create every loaded plugin, wire data-plane sinks. */
 int evpn_daemon_create(struct evpn_core *core) EVPN_WUR;
 /* Start store, the users service (creating keys when create_keys), then the

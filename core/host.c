@@ -12,7 +12,7 @@
 
 #include "core.h"
 #include "log.h"
-#include "users.h"
+#include "users/users_service.h"
 
 #define INST(h) ((struct evpn_plugin_inst *)(h)->priv)
 

@@ -6,7 +6,7 @@
 
 #include <evpn/plugin.h>
 
-#include "config.h"
+#include "config_impl.h"
 #include "pool.h"
 
 int evpn_pool_init(struct evpn_pool *p, const char *cidr)

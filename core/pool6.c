@@ -12,7 +12,7 @@
 
 #include <evpn/plugin.h>
 
-#include "config.h"
+#include "config_impl.h"
 #include "pool.h"
 
 int evpn_pool6_init(struct evpn_pool6 *p, const char *cidr6, const char *cidr4)

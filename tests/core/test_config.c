@@ -8,7 +8,7 @@
 
 #include <cmocka.h>
 
-#include "config.h"
+#include "config_impl.h"
 
 static const struct evpn_config_ops *C = &evpn_config_ops_impl;
 

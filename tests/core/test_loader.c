@@ -162,6 +162,68 @@ static void test_daemon_schema_and_create(void **state)
 	unlink(path);
 }
 
+/* An api with no auth is refused once, with one message, whether or not its
+ * plugin declares that it needs auth, and whichever kinds the command
+ * loads. */
+static void test_api_requires_auth(void **state)
+{
+	static const char *const apis[] = {"api", "apiauth"};
+	static const uint32_t kinds[] = {EVPN_KINDS_ALL,
+					 EVPN_KIND_BIT(EVPN_KIND_STORE)};
+
+	(void)state;
+	for (size_t a = 0; a < 2; a++)
+		for (size_t k = 0; k < 2; k++) {
+			struct evpn_core core;
+			struct evpn_errors e = {0};
+			char body[512], *path;
+
+			snprintf(body, sizeof(body),
+				 "plugins:\n  store: {use: good}\n"
+				 "  api: {use: %s/store-%s.so}\n",
+				 TEST_PLUGIN_DIR, apis[a]);
+			path = write_config(body);
+			memset(&core, 0, sizeof(core));
+			assert_int_equal(evpn_core_loop_init(&core), EVPN_OK);
+			assert_int_equal(
+				evpn_daemon_load(&core, path, kinds[k], &e),
+				EVPN_ERR_CONFIG);
+			for (size_t i = 0; i < e.n; i++)
+				fprintf(stderr, "  error %zu: %s\n", i,
+					e.msg[i]);
+			assert_int_equal(e.n, 1);
+			assert_non_null(strstr(
+				e.msg[0], "'api' requires an 'auth' entry"));
+			evpn_daemon_teardown(&core);
+			evpn_errors_free(&e);
+			unlink(path);
+		}
+}
+
+/* The core's rule holds for an api plugin that does not declare it. */
+static void test_api_needs_auth_undeclared(void **state)
+{
+	struct evpn_core core;
+	struct evpn_errors e = {0};
+	char *path;
+
+	(void)state;
+	path = write_config("plugins:\n  store: {use: good}\n"
+			    "  api: {use: " TEST_PLUGIN_DIR "/store-api.so}\n"
+			    "  auth: {use: " TEST_PLUGIN_DIR
+			    "/store-wrongkind.so}\n");
+	memset(&core, 0, sizeof(core));
+	assert_int_equal(evpn_core_loop_init(&core), EVPN_OK);
+	assert_int_equal(evpn_daemon_load(&core, path, EVPN_KINDS_ALL, &e),
+			 EVPN_OK);
+	assert_int_equal(core.plugins[EVPN_KIND_API]->desc->requires, 0);
+	assert_true(evpn_daemon_kind_needs(&core, EVPN_KIND_API) &
+		    EVPN_KIND_BIT(EVPN_KIND_AUTH));
+	evpn_daemon_teardown(&core);
+	evpn_errors_free(&e);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +234,8 @@ int main(void)
 		cmocka_unit_test(test_wrong_kind),
 		cmocka_unit_test(test_garbage_and_missing),
 		cmocka_unit_test(test_daemon_schema_and_create),
+		cmocka_unit_test(test_api_requires_auth),
+		cmocka_unit_test(test_api_needs_auth_undeclared),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,8 +16,8 @@
 
 #include "core.h"
 #include "memstore.h"
-#include "users.h"
-#include "users_int.h"
+#include "users/users_service.h"
+#include "users/users_int.h"
 
 static void evpn_key_b64_for_test(const uint8_t k[32], char out[45])
 {
@@ -672,6 +672,30 @@ static void test_reload_keeps_local_changes(void **state)
 	fx_free(f);
 }
 
+/* A create that loses the client_id to another instance (the store already
+ * has users/{id}/created-at) must not leave the id noted as changing here:
+ * a noted id keeps its resident state (none) over every later load's, so
+ * the other instance's user would never be served by this one. */
+static void test_lost_id_race_still_loads(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_users_error err;
+	struct evpn_user u;
+
+	(void)state;
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	assert_int_equal(create_err(f, "alice", NULL, &err), EVPN_OK);
+	/* g has not loaded alice: the store refuses its claim of the id */
+	assert_int_equal(create_err(g, "alice", NULL, &err), EVPN_ERR_EXISTS);
+	assert_int_equal(U->get(g->u, "alice", &u), EVPN_ERR_NOTFOUND);
+	assert_int_equal(evpn_users_load(g->u), EVPN_OK);
+	assert_int_equal(U->get(g->u, "alice", &u), EVPN_OK);
+	assert_int_equal(evpn_users_load_quick(g->u), EVPN_OK);
+	assert_int_equal(U->get(g->u, "alice", &u), EVPN_OK);
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -688,6 +712,7 @@ int main(void)
 		cmocka_unit_test(test_public_key_unique),
 		cmocka_unit_test(test_public_key_claims_for_old_users),
 		cmocka_unit_test(test_reload_keeps_local_changes),
+		cmocka_unit_test(test_lost_id_race_still_loads),
 	};
 
 	if (sodium_init() < 0)

@@ -76,6 +76,9 @@ __attribute__((used)) static const struct evpn_plugin_desc desc = {
 	.kind = TEST_KIND,
 	.version = "9.9",
 	.description = "test plugin",
+#ifdef TEST_REQUIRES_AUTH
+	.requires = EVPN_KIND_BIT(EVPN_KIND_AUTH),
+#endif
 	.schema = schema,
 	.create = create,
 	.destroy = destroy,

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef EVPN_CORE_CONFIG_H
-#define EVPN_CORE_CONFIG_H
+#ifndef EVPN_CORE_CONFIG_IMPL_H
+#define EVPN_CORE_CONFIG_IMPL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -230,134 +230,175 @@ static int install(struct evpn_users *u, const struct user_rec *recs,
 	return EVPN_OK;
 }
 
-static int full_load(struct evpn_users *u)
-{
-	struct collect c = {0};
-	struct claims cl = {0};
-	struct users_key_claims kc = {0};
-	struct user_rec *recs = NULL, *held = NULL;
-	size_t nrec = 0, nheld = 0, swept = 0;
-	struct evpn_pool pool;
-	int64_t now = (int64_t)time(NULL);
-	struct creating_ctx cx = {&c, now, u->opts.partial_grace};
+/* One full load: what it listed and what it made of that. */
+struct full {
+	struct collect c;
+	struct claims cl;
+	struct users_key_claims kc;
+	struct user_rec *recs, *held; /* complete users; key claim lost */
+	size_t nrec, nheld, swept;
+	struct creating_ctx cx;
 	char gen[65];
-	int r;
+};
 
-	/* The change marker first: whatever changes after it is read bumps it
-	 * again, so the next sync tick catches it. Claims before users: every
-	 * claim's owner claimed its id (created-at) before the claim, so a
-	 * claim listed here has its owner in the users listed next, and the
-	 * sweep below never frees the claim of a user being created. */
-	r = users_read_generation(u, gen);
+/* 1. List the change marker, the address claims, the key claims, then the
+ * users' records. The change marker first: whatever changes after it is
+ * read bumps it again, so the next sync tick catches it. Claims before
+ * users: every claim's owner claimed its id (created-at) before the claim,
+ * so a claim listed here has its owner in the users listed next, and the
+ * sweep never frees the claim of a user being created. */
+static int list_store(struct evpn_users *u, struct full *f)
+{
+	int r = users_read_generation(u, f->gen);
+
 	if (r == EVPN_OK)
-		r = u->st->list(u->sts, "addresses/", claims_cb, &cl);
-	if (r == EVPN_OK && cl.oom)
+		r = u->st->list(u->sts, "addresses/", claims_cb, &f->cl);
+	if (r == EVPN_OK && f->cl.oom)
 		r = EVPN_ERR_NOMEM;
 	if (r == EVPN_OK)
-		r = users_key_claims_list(u, &kc);
+		r = users_key_claims_list(u, &f->kc);
 	if (r == EVPN_OK)
-		r = u->st->list(u->sts, "users/", collect_cb, &c);
-	if (r == EVPN_OK && c.oom)
+		r = u->st->list(u->sts, "users/", collect_cb, &f->c);
+	if (r == EVPN_OK && f->c.oom)
 		r = EVPN_ERR_NOMEM;
-	if (r != EVPN_OK) {
-		evpn_error(u->host, "cannot list users in the store: %s",
-			   evpn_strerror(r));
-		r = r == EVPN_ERR_NOMEM ? r : EVPN_ERR_UNAVAILABLE;
-		goto out;
-	}
-	if (c.n)
-		qsort(c.t, c.n, sizeof(*c.t), by_id);
-	recs = calloc(c.n ? c.n : 1, sizeof(*recs));
-	held = calloc(c.n ? c.n : 1, sizeof(*held));
-	if (!recs || !held) {
-		r = EVPN_ERR_NOMEM;
-		goto out;
-	}
-	for (size_t i = 0; i < c.n;) {
+	if (r == EVPN_OK)
+		return EVPN_OK;
+	evpn_error(u->host, "cannot list users in the store: %s",
+		   evpn_strerror(r));
+	return r == EVPN_ERR_NOMEM ? r : EVPN_ERR_UNAVAILABLE;
+}
+
+/* 2. One record per user, sorted by id: complete users are kept, the
+ * records of users half-created longer than the grace period swept. */
+static int build_users(struct evpn_users *u, struct full *f)
+{
+	struct collect *c = &f->c;
+
+	if (c->n)
+		qsort(c->t, c->n, sizeof(*c->t), by_id);
+	f->recs = calloc(c->n ? c->n : 1, sizeof(*f->recs));
+	f->held = calloc(c->n ? c->n : 1, sizeof(*f->held));
+	if (!f->recs || !f->held)
+		return EVPN_ERR_NOMEM;
+	for (size_t i = 0; i < c->n;) {
+		struct user_rec *r = &f->recs[f->nrec];
 		size_t j = i;
 		bool complete;
 		int64_t created;
 
-		while (j < c.n && strcmp(c.t[j].id, c.t[i].id) == 0)
+		while (j < c->n && strcmp(c->t[j].id, c->t[i].id) == 0)
 			j++;
-		build_rec(u, c.t + i, j - i, &recs[nrec], &complete, &created);
+		build_rec(u, c->t + i, j - i, r, &complete, &created);
 		if (complete) {
-			nrec++;
-		} else if (users_touched(u, recs[nrec].u.client_id)) {
+			f->nrec++;
+		} else if (users_touched(u, r->u.client_id)) {
 			/* being created or deleted here right now */
 		} else if (created <= 0 ||
-			   (double)(now - created) > u->opts.partial_grace) {
+			   (double)(f->cx.now - created) > f->cx.grace) {
 			evpn_info(u->host,
 				  "removing the records of half-created user "
 				  "'%s'",
-				  recs[nrec].u.client_id);
-			users_delete_records(u, recs[nrec].u.client_id,
-					     recs[nrec].u.address, NULL);
-			swept++;
+				  r->u.client_id);
+			users_delete_records(u, r->u.client_id, r->u.address,
+					     NULL);
+			f->swept++;
 		}
 		i = j;
 	}
-	if (nrec)
-		qsort(recs, nrec, sizeof(*recs), rec_by_id);
-	if (!users_key_claims_settle(u, recs, &nrec, held, &nheld, &kc,
-				     creating, &cx))
-		evpn_warn(u->host, "could not claim the public key of every "
-				   "user; trying again at the next full load");
+	if (f->nrec)
+		qsort(f->recs, f->nrec, sizeof(*f->recs), rec_by_id);
+	return EVPN_OK;
+}
 
-	if (evpn_pool_init(&pool, u->host->network->pool) != EVPN_OK) {
-		r = EVPN_ERR_CONFIG;
-		goto out;
-	}
-	for (size_t i = 0; i < nrec; i++)
-		if (!evpn_pool_mark(&pool, recs[i].u.address, true))
+/* 3. The pool that the loaded users, and those whose key is held by
+ * another, occupy. */
+static int mark_pool(struct evpn_users *u, const struct full *f,
+		     struct evpn_pool *pool)
+{
+	if (evpn_pool_init(pool, u->host->network->pool) != EVPN_OK)
+		return EVPN_ERR_CONFIG;
+	for (size_t i = 0; i < f->nrec; i++)
+		if (!evpn_pool_mark(pool, f->recs[i].u.address, true))
 			evpn_warn(
 				u->host,
 				"user '%s' has address %s outside the pool %s",
-				recs[i].u.client_id, recs[i].u.address,
+				f->recs[i].u.client_id, f->recs[i].u.address,
 				u->host->network->pool);
-	for (size_t i = 0; i < nheld; i++)
-		evpn_pool_mark(&pool, held[i].u.address, true);
-	/* Claims: keep those of live users and of users being created;
-	 * free the ones a crash orphaned. */
-	for (size_t i = 0; i < cl.n; i++) {
+	for (size_t i = 0; i < f->nheld; i++)
+		evpn_pool_mark(pool, f->held[i].u.address, true);
+	return EVPN_OK;
+}
+
+/* 4. Address claims: keep those of live users and of users being created;
+ * free the ones a crash orphaned. */
+static void sweep_claims(struct evpn_users *u, struct full *f,
+			 struct evpn_pool *pool)
+{
+	for (size_t i = 0; i < f->cl.n; i++) {
+		const struct claim *cl = &f->cl.c[i];
 		struct user_rec key;
-		bool keep = false;
+		char name[80];
+		bool keep;
 
 		snprintf(key.u.client_id, sizeof(key.u.client_id), "%s",
-			 cl.c[i].owner);
-		keep = bsearch(&key, recs, nrec, sizeof(*recs), rec_by_id);
-		for (size_t k = 0; !keep && k < nheld; k++)
-			keep = strcmp(held[k].u.client_id, cl.c[i].owner) == 0;
-		if (keep || creating(&cx, cl.c[i].owner) ||
-		    users_touched(u, cl.c[i].owner)) {
-			evpn_pool_mark(&pool, cl.c[i].ip, true);
+			 cl->owner);
+		keep = bsearch(&key, f->recs, f->nrec, sizeof(*f->recs),
+			       rec_by_id);
+		for (size_t k = 0; !keep && k < f->nheld; k++)
+			keep = strcmp(f->held[k].u.client_id, cl->owner) == 0;
+		if (keep || creating(&f->cx, cl->owner) ||
+		    users_touched(u, cl->owner)) {
+			evpn_pool_mark(pool, cl->ip, true);
 			continue;
 		}
-		char key2[80];
-
-		snprintf(key2, sizeof(key2), "addresses/%s", cl.c[i].ip);
-		if (u->st->del(u->sts, key2) == EVPN_OK)
-			swept++;
+		snprintf(name, sizeof(name), "addresses/%s", cl->ip);
+		if (u->st->del(u->sts, name) == EVPN_OK)
+			f->swept++;
 	}
+}
 
-	users_index_repair(u, recs, nrec);
-	r = install(u, recs, nrec, &pool, gen);
+static void full_free(struct full *f)
+{
+	for (size_t i = 0; i < f->c.n; i++) {
+		sodium_memzero(f->c.t[i].value, strlen(f->c.t[i].value));
+		free(f->c.t[i].value);
+	}
+	free(f->c.t);
+	free(f->cl.c);
+	users_key_claims_free(&f->kc);
+	free(f->recs);
+	free(f->held);
+}
+
+static int full_load(struct evpn_users *u)
+{
+	struct full f = {0};
+	struct evpn_pool pool;
+	int r;
+
+	f.cx = (struct creating_ctx){&f.c, (int64_t)time(NULL),
+				     u->opts.partial_grace};
+	r = list_store(u, &f);
+	if (r == EVPN_OK)
+		r = build_users(u, &f);
 	if (r != EVPN_OK)
 		goto out;
-	evpn_info(u->host, "loaded %zu user%s from the store%s", nrec,
-		  nrec == 1 ? "" : "s",
-		  swept ? " (swept crash leftovers)" : "");
-	r = EVPN_OK;
+	if (!users_key_claims_settle(u, f.recs, &f.nrec, f.held, &f.nheld,
+				     &f.kc, creating, &f.cx))
+		evpn_warn(u->host, "could not claim the public key of every "
+				   "user; trying again at the next full load");
+	r = mark_pool(u, &f, &pool);
+	if (r != EVPN_OK)
+		goto out;
+	sweep_claims(u, &f, &pool);
+	users_index_repair(u, f.recs, f.nrec);
+	r = install(u, f.recs, f.nrec, &pool, f.gen);
+	if (r == EVPN_OK)
+		evpn_info(u->host, "loaded %zu user%s from the store%s", f.nrec,
+			  f.nrec == 1 ? "" : "s",
+			  f.swept ? " (swept crash leftovers)" : "");
 out:
-	for (size_t i = 0; i < c.n; i++) {
-		sodium_memzero(c.t[i].value, strlen(c.t[i].value));
-		free(c.t[i].value);
-	}
-	free(c.t);
-	free(cl.c);
-	users_key_claims_free(&kc);
-	free(recs);
-	free(held);
+	full_free(&f);
 	return r;
 }
 

@@ -9,7 +9,7 @@
 #include <evpn/transport.h>
 
 #include "pool.h"
-#include "users.h"
+#include "users_service.h"
 
 /* A user as requests, loads and the store see it: binary and text forms. */
 struct user_rec {
@@ -105,12 +105,23 @@ void users_install_locked(struct evpn_users *u, struct user_slot *slots,
 struct user_slot *users_find_locked(struct evpn_users *u, const char *id);
 int users_insert_locked(struct evpn_users *u, const struct user_rec *r);
 void users_remove_locked(struct evpn_users *u, const char *id);
-void users_push_peer(struct evpn_users *u, const struct user_rec *r,
-		     bool remove);
 int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
 			  struct evpn_users_error *err);
-
+void users_set_err(struct evpn_users_error *err, int code, const char *fmt, ...)
+	EVPN_PRINTF(3, 4);
+/* Any store failure is "unavailable" to the caller. */
+int users_store_failed(struct evpn_users_error *err, int rc);
 void evpn_metrics_gauge_users(struct evpn_users *u);
+/* users_create.c */
+int users_op_create(void *self, const struct evpn_user_create *req,
+		    struct evpn_user_created *out,
+		    struct evpn_users_error *err) EVPN_WUR;
+void users_op_release(void *self, struct evpn_user_created *out);
+/* users_peers.c */
+void users_push_peer(struct evpn_users *u, const struct user_rec *r,
+		     bool remove);
+int users_op_peer_stats(void *self, const char *id,
+			struct evpn_peer_stats *out) EVPN_WUR;
 /* users_sync.c */
 void users_bump_generation(struct evpn_users *u);
 void users_write_generation(struct evpn_users *u);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-#ifndef EVPN_CORE_USERS_H
-#define EVPN_CORE_USERS_H
+#ifndef EVPN_CORE_USERS_SERVICE_H
+#define EVPN_CORE_USERS_SERVICE_H
 
 #include <stdbool.h>
 

@@ -1,0 +1,376 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The users service (include/evpn/users.h): the resident users, reads,
+ * status changes and deletes, and the ops table. Creating a user is
+ * users_create.c, the transport's side users_peers.c, construction and the
+ * maintenance thread users_life.c, loads users_load.c.
+ *
+ * Concurrency: the in-memory cache is guarded by one mutex that is never
+ * held across store I/O, so concurrent requests proceed in parallel. The
+ * store's create-only puts are the source of truth for uniqueness, and
+ * `status` is the commit mark (users_create.c).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "users_int.h"
+
+static int rec_cmp(const void *key, const void *elem)
+{
+	return strcmp((const char *)key,
+		      ((const struct user_slot *)elem)->client_id);
+}
+
+struct user_slot *users_find_locked(struct evpn_users *u, const char *id)
+{
+	if (!u->n)
+		return NULL;
+	return bsearch(id, u->recs, u->n, sizeof(*u->recs), rec_cmp);
+}
+
+int users_insert_locked(struct evpn_users *u, const struct user_rec *r)
+{
+	size_t lo = 0, hi = u->n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int c = strcmp(u->recs[mid].client_id, r->u.client_id);
+
+		if (c == 0) {
+			users_slot_pack(&u->recs[mid], r);
+			return EVPN_OK;
+		}
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (u->n == u->cap) {
+		size_t cap = u->cap ? u->cap * 2 : 64;
+		struct user_slot *p = realloc(u->recs, cap * sizeof(*p));
+
+		if (!p)
+			return EVPN_ERR_NOMEM;
+		u->recs = p;
+		u->cap = cap;
+	}
+	memmove(&u->recs[lo + 1], &u->recs[lo], (u->n - lo) * sizeof(*u->recs));
+	users_slot_pack(&u->recs[lo], r);
+	u->n++;
+	return EVPN_OK;
+}
+
+void users_remove_locked(struct evpn_users *u, const char *id)
+{
+	struct user_slot *r = users_find_locked(u, id);
+	size_t i;
+
+	if (!r)
+		return;
+	i = (size_t)(r - u->recs);
+	memmove(&u->recs[i], &u->recs[i + 1], (u->n - i - 1) * sizeof(*r));
+	u->n--;
+}
+
+void evpn_metrics_gauge_users(struct evpn_users *u)
+{
+	size_t n;
+
+	pthread_mutex_lock(&u->mu);
+	n = u->n;
+	pthread_mutex_unlock(&u->mu);
+	u->host->metric_set(u->m_users, (int64_t)n);
+}
+
+void users_set_err(struct evpn_users_error *err, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err)
+		return;
+	err->code = code;
+	err->reason[0] = '\0';
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+}
+
+/* ------------------------------------------------------ read & change */
+
+static int u_get(void *self, const char *id, struct evpn_user *out)
+{
+	struct evpn_users *u = self;
+	struct user_slot *s;
+	struct user_rec r;
+
+	pthread_mutex_lock(&u->mu);
+	s = users_find_locked(u, id);
+	if (s)
+		users_slot_unpack(u, s, &r);
+	pthread_mutex_unlock(&u->mu);
+	if (!s)
+		return EVPN_ERR_NOTFOUND;
+	*out = r.u;
+	return EVPN_OK;
+}
+
+static int u_list(void *self, evpn_users_list_cb cb, void *arg)
+{
+	struct evpn_users *u = self;
+	struct user_slot *copy;
+	size_t n;
+
+	/* Copy under the lock, call back without it. */
+	pthread_mutex_lock(&u->mu);
+	n = u->n;
+	copy = malloc((n ? n : 1) * sizeof(*copy));
+	if (copy && n)
+		memcpy(copy, u->recs, n * sizeof(*copy));
+	pthread_mutex_unlock(&u->mu);
+	if (!copy)
+		return EVPN_ERR_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		struct user_rec r;
+
+		users_slot_unpack(u, &copy[i], &r);
+		if (cb(arg, &r.u) != 0)
+			break;
+	}
+	free(copy);
+	return EVPN_OK;
+}
+
+/* A copy of a user's record, taken under the lock. */
+static int snapshot(struct evpn_users *u, const char *id, struct user_rec *out,
+		    struct evpn_users_error *err)
+{
+	struct user_slot *r;
+
+	pthread_mutex_lock(&u->mu);
+	r = users_find_locked(u, id);
+	if (r)
+		users_slot_unpack(u, r, out);
+	pthread_mutex_unlock(&u->mu);
+	if (!r) {
+		users_set_err(err, EVPN_ERR_NOTFOUND, "no user '%s'", id);
+		return EVPN_ERR_NOTFOUND;
+	}
+	return EVPN_OK;
+}
+
+int users_store_failed(struct evpn_users_error *err, int rc)
+{
+	users_set_err(err, EVPN_ERR_UNAVAILABLE, "the store failed: %s",
+		      evpn_strerror(rc));
+	return EVPN_ERR_UNAVAILABLE;
+}
+
+static int set_status_stored(struct evpn_users *u, struct user_rec *rec,
+			     const char *st, const char *was,
+			     struct evpn_users_error *err)
+{
+	const char *id = rec->u.client_id;
+	struct user_rec copy = *rec;
+	struct user_slot *r;
+	bool active = strcmp(st, "active") == 0;
+	int rc;
+
+	rc = users_put(u, id, "status", st, 0);
+	if (rc != EVPN_OK)
+		return users_store_failed(err, rc);
+	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
+	rc = users_index_put(u, &copy);
+	if (rc != EVPN_OK) {
+		/* The caller is told it failed: put the old status back, so a
+		 * reload does not apply the change after all (best effort; a
+		 * full load makes index and status agree again). */
+		if (users_put(u, id, "status", was, 0) != EVPN_OK)
+			evpn_warn(u->host,
+				  "user '%s': status is %s in the store but "
+				  "the change was reported as failed",
+				  id, st);
+		return users_store_failed(err, rc);
+	}
+	pthread_mutex_lock(&u->mu);
+	r = users_find_locked(u, id);
+	if (r) {
+		r->active = active;
+		users_slot_unpack(u, r, &copy);
+	}
+	pthread_mutex_unlock(&u->mu);
+	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
+	users_push_peer(u, &copy, false);
+	users_bump_generation(u);
+	*rec = copy;
+	return EVPN_OK;
+}
+
+static int u_set_status(void *self, const char *id, bool active,
+			struct evpn_user *out, struct evpn_users_error *err)
+{
+	struct evpn_users *u = self;
+	struct user_rec copy;
+	const char *st = active ? "active" : "inactive";
+	char was[sizeof(copy.u.status)];
+	int rc;
+
+	rc = snapshot(u, id, &copy, err);
+	if (rc != EVPN_OK)
+		return rc;
+	memcpy(was, copy.u.status, sizeof(was));
+	users_change_begin(u, id);
+	rc = set_status_stored(u, &copy, st, was, err);
+	users_change_end(u, id);
+	if (rc != EVPN_OK)
+		return rc;
+	if (out)
+		*out = copy.u;
+	evpn_info(u->host, "user '%s' is now %s", id, st);
+	return EVPN_OK;
+}
+
+static int remove_stored(struct evpn_users *u, const struct user_rec *rec,
+			 struct evpn_users_error *err)
+{
+	const char *id = rec->u.client_id;
+	struct user_rec copy = *rec;
+	char key[160];
+	int rc;
+
+	/* Un-commit first: once the index record and status are gone the
+	 * user is not served here or on any instance that reloads, whatever
+	 * happens next. */
+	rc = users_index_del(u, id);
+	if (rc != EVPN_OK && rc != EVPN_ERR_NOTFOUND)
+		return users_store_failed(err, rc);
+	snprintf(key, sizeof(key), "users/%s/status", id);
+	rc = u->st->del(u->sts, key);
+	if (rc != EVPN_OK && rc != EVPN_ERR_NOTFOUND)
+		return users_store_failed(err, rc);
+	pthread_mutex_lock(&u->mu);
+	users_remove_locked(u, id);
+	pthread_mutex_unlock(&u->mu);
+	users_push_peer(u, &copy, true);
+	users_delete_records(u, id, copy.u.address, copy.pub);
+	users_bump_generation(u);
+	pthread_mutex_lock(&u->mu);
+	evpn_pool_mark(&u->pool, copy.u.address, false);
+	pthread_mutex_unlock(&u->mu);
+	evpn_metrics_gauge_users(u);
+	return EVPN_OK;
+}
+
+int users_remove_internal(struct evpn_users *u, const char *id, const char *why,
+			  struct evpn_users_error *err)
+{
+	struct user_rec copy;
+	int rc;
+
+	rc = snapshot(u, id, &copy, err);
+	if (rc != EVPN_OK)
+		return rc;
+	users_change_begin(u, id);
+	rc = remove_stored(u, &copy, err);
+	users_change_end(u, id);
+	if (rc == EVPN_OK)
+		evpn_info(u->host, "deleted user '%s'%s", id, why ? why : "");
+	return rc;
+}
+
+static int u_remove(void *self, const char *id, struct evpn_users_error *err)
+{
+	struct evpn_users *u = self;
+	int r = users_remove_internal(u, id, NULL, err);
+
+	if (r == EVPN_OK)
+		u->host->metric_add(u->m_deleted, 1);
+	return r;
+}
+
+static int u_render_config(void *self, const char *id, char **out)
+{
+	struct evpn_users *u = self;
+	struct user_slot *r;
+	struct user_rec rec;
+	char pub[45];
+
+	pthread_mutex_lock(&u->mu);
+	r = users_find_locked(u, id);
+	if (r) {
+		users_slot_unpack(u, r, &rec);
+		memcpy(pub, u->server_pub_b64, sizeof(pub));
+	}
+	pthread_mutex_unlock(&u->mu);
+	if (!r)
+		return EVPN_ERR_NOTFOUND;
+	*out = evpn_render_wg_config(u->host->network, pub, &rec.u, NULL);
+	return *out ? EVPN_OK : EVPN_ERR_NOMEM;
+}
+
+static int u_find_by_key_hash(void *self, const uint8_t hash[32],
+			      char *client_id)
+{
+	struct evpn_users *u = self;
+	int found = -1;
+
+	/* Scan everything, comparing in constant time, so the time taken
+	 * says nothing about which user (if any) matched. */
+	pthread_mutex_lock(&u->mu);
+	for (size_t i = 0; i < u->n; i++)
+		if (u->recs[i].has_hash &&
+		    sodium_memcmp(u->recs[i].key_hash, hash, 32) == 0)
+			found = (int)i;
+	if (found >= 0)
+		snprintf(client_id, EVPN_CLIENT_ID_MAX + 1, "%s",
+			 u->recs[found].client_id);
+	pthread_mutex_unlock(&u->mu);
+	return found >= 0 ? EVPN_OK : EVPN_ERR_NOTFOUND;
+}
+
+static int u_health(void *self)
+{
+	struct evpn_users *u = self;
+
+	return u->st->ping(u->sts) == EVPN_OK ? EVPN_OK : EVPN_ERR_UNAVAILABLE;
+}
+
+static uint32_t u_count(void *self)
+{
+	struct evpn_users *u = self;
+	uint32_t n;
+
+	pthread_mutex_lock(&u->mu);
+	n = (uint32_t)u->n;
+	pthread_mutex_unlock(&u->mu);
+	return n;
+}
+
+static int u_master_key_hash(void *self, uint8_t hash[32])
+{
+	struct evpn_users *u = self;
+
+	if (!u->has_master)
+		return EVPN_ERR_NOTFOUND;
+	memcpy(hash, u->master_hash, 32);
+	return EVPN_OK;
+}
+
+const struct evpn_users_ops evpn_users_ops_impl = {
+	.size = sizeof(struct evpn_users_ops),
+	.create = users_op_create,
+	.release = users_op_release,
+	.get = u_get,
+	.list = u_list,
+	.set_status = u_set_status,
+	.remove = u_remove,
+	.render_config = u_render_config,
+	.peer_stats = users_op_peer_stats,
+	.find_by_key_hash = u_find_by_key_hash,
+	.health = u_health,
+	.count = u_count,
+	.master_key_hash = u_master_key_hash,
+};
