@@ -7,7 +7,7 @@ EVPN_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 EVPN_BUILD_PKGS=(build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 	libsodium-dev libb2-dev libev-dev libyaml-dev libcivetweb-dev
 	libcurl4-openssl-dev libslirp-dev libglib2.0-dev libjansson-dev
-	libqrencode-dev libpng-dev libcmocka-dev)
+	libqrencode-dev libpng-dev libcmocka-dev libssl-dev)
 EVPN_RUN_PKGS=(curl ca-certificates wireguard-tools)
 # What `evpnctl connect` needs on a client: wg-quick (wireguard-tools), a
 # WireGuard implementation where the kernel has none (wireguard-go), the
