@@ -19,7 +19,7 @@ EVPN_CLIENT_PKGS=(wireguard-tools wireguard-go iptables openresolv iproute2)
 EVPN_TEST_PKGS=(python3 python3-botocore awscli iproute2
 	iputils-ping iperf3 wrk dnsmasq-base dnsutils procps psmisc util-linux
 	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools bc binutils
-	coreutils findutils)
+	coreutils findutils nftables stunnel4 tinyproxy)
 
 # evpn_install_pkgs PKG...: apt-get install whatever is missing (needs root).
 evpn_install_pkgs() {

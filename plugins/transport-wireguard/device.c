@@ -543,6 +543,8 @@ static void rx_initiation(struct wg_device *d, uint8_t *buf, size_t len,
 		wg_device_count_drop(d, why);
 		return;
 	}
+	if (!wg_device_peer_ok(d, p, from))
+		return;
 	wg_endpoint_set(&p->endpoint, from);
 	p->rx_bytes += len;
 	wg_timers_any_authenticated_received(d, p);
@@ -568,6 +570,8 @@ static void rx_response(struct wg_device *d, uint8_t *buf, size_t len,
 		wg_device_count_drop(d, why);
 		return;
 	}
+	if (!wg_device_peer_ok(d, p, from))
+		return;
 	if (!wg_noise_begin_session(d, p)) {
 		wg_device_count_drop(d, WG_DROP_HANDSHAKE_INVALID);
 		return;
@@ -682,6 +686,8 @@ static int rx_data(struct wg_device *d, uint8_t *buf, size_t len, size_t cap,
 		return 0;
 	}
 
+	if (!wg_device_peer_ok(d, p, from))
+		return 0;
 	/* Authentic: the peer may have roamed. */
 	wg_endpoint_set(&p->endpoint, from);
 	p->rx_bytes += len;

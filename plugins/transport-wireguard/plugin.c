@@ -20,6 +20,7 @@
 #include <evpn/host.h>
 #include <evpn/transport.h>
 
+#include "stream.h"
 #include "uapi.h"
 #include "wg.h"
 
@@ -77,6 +78,10 @@ struct wgp {
 	struct evpn_metric *m_drops[WG_DROP__COUNT];
 	struct evpn_metric *m_events[WG_EV__COUNT];
 	struct evpn_metric *m_peers, *m_rx_bytes, *m_tx_bytes;
+
+	/* WireGuard over WebSocket (stream.c); NULL when off. */
+	struct wg_stream_cfg stream_cfg;
+	struct wg_stream_srv *stream;
 };
 
 static const struct evpn_config_key wg_schema[] = {
@@ -124,6 +129,11 @@ static const struct evpn_config_key wg_schema[] = {
 	 .desc = "burst allowance of the per-source handshake limit",
 	 .min = 1,
 	 .max = 1000000},
+	{.key = "stream",
+	 .type = EVPN_CFG_MAP,
+	 .desc = "WireGuard over WebSocket for networks that block UDP (off "
+		 "unless stream.listen is set)",
+	 .children = wg_stream_keys},
 	EVPN_CONFIG_KEYS_END,
 };
 
@@ -150,6 +160,33 @@ static void cb_event(void *arg, enum wg_event ev)
 
 	if (w->m_events[ev])
 		w->host->metric_add(w->m_events[ev], 1);
+}
+
+static bool cb_peer_ok(void *arg, const struct wg_peer *p,
+		       const struct sockaddr_storage *from)
+{
+	struct wgp *w = arg;
+
+	return wg_stream_peer_ok(w->stream, from, p->public_key);
+}
+
+/* Datagrams to streams go there; the rest stay in slots[0..return). */
+static unsigned divert_to_streams(struct wgp *w, struct wg_txslot *slots,
+				  unsigned n)
+{
+	unsigned i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (wg_stream_addr(&slots[i].to)) {
+			wg_stream_send(w->stream, &slots[i].to, slots[i].data,
+				       slots[i].len);
+			continue;
+		}
+		if (k != i)
+			slots[k] = slots[i];
+		k++;
+	}
+	return k;
 }
 
 static socklen_t ss_len(const struct sockaddr_storage *ss)
@@ -186,7 +223,9 @@ static void cb_flush(void *arg, struct wg_txslot *slots, unsigned n)
 	unsigned i, k, m = 0, done = 0;
 	int rc;
 
-	if (w->fd < 0)
+	if (w->stream)
+		n = divert_to_streams(w, slots, n);
+	if (w->fd < 0 || !n)
 		return;
 	for (i = 0; i < n; i++) {
 		w->txiov[i].iov_base = slots[i].data;
@@ -333,6 +372,25 @@ static void on_udp(struct evpn_io *io, int fd, int revents, void *arg)
 			break;
 	}
 	w->host->metric_add(w->m_rx_bytes, bytes);
+}
+
+/* One datagram from a stream: the same path as a UDP one. */
+static void on_stream_rx(void *arg, uint8_t *buf, size_t len, size_t cap,
+			 const struct sockaddr_storage *from)
+{
+	struct wgp *w = arg;
+	struct evpn_pkt_batch batch;
+	struct evpn_pkt out;
+
+	if (wg_device_rx(&w->dev, buf, len, cap, from, &out)) {
+		wg_device_flush(&w->dev);
+		if (w->attached) {
+			batch.pkts = &out;
+			batch.n = 1;
+			w->to_egress.deliver(w->to_egress.self, &batch);
+		}
+	}
+	wg_device_flush(&w->dev);
 }
 
 static void on_tick(struct evpn_timer *t, void *arg)
@@ -635,11 +693,15 @@ static int wgp_create(const struct evpn_host *host,
 	dc.ratelimit_per_source =
 		(unsigned)c->get_int(cfg, "ratelimit_per_source", 20);
 	dc.ratelimit_burst = (unsigned)c->get_int(cfg, "ratelimit_burst", 5);
+	rc = wg_stream_config(host, c->get(cfg, "stream"), &w->stream_cfg);
+	if (rc != EVPN_OK)
+		goto fail;
 	ops.arg = w;
 	ops.flush = cb_flush;
 	ops.now = cb_now;
 	ops.drop = cb_drop;
 	ops.event = cb_event;
+	ops.peer_ok = cb_peer_ok;
 	rc = wg_device_init(&w->dev, &ops, &dc);
 	if (rc != EVPN_OK)
 		goto fail_free;
@@ -725,6 +787,9 @@ static int wgp_start(void *self)
 	if (!w->io || !w->tick)
 		goto fail;
 	w->host->timer_arm(w->tick, 0.1, 0.1);
+	if (wg_stream_start(w->host, &w->stream_cfg, on_stream_rx, w,
+			    &w->stream) != EVPN_OK)
+		goto fail;
 	uapi_start(w, w->uapi_name);
 	evpn_info(w->host, "WireGuard listening on UDP port %u, %u peers",
 		  w->port, w->dev.n_peers);
@@ -746,6 +811,8 @@ static void wgp_stop(void *self)
 	struct wgp *w = self;
 
 	uapi_stop(w);
+	wg_stream_stop(w->stream);
+	w->stream = NULL;
 	if (w->tick)
 		w->host->timer_free(w->tick);
 	w->tick = NULL;
@@ -807,6 +874,8 @@ static int wgp_peer_upsert(void *self, const struct evpn_peer_config *peer)
 	if (!peer || peer->size < sizeof(*peer))
 		return EVPN_ERR_INVAL;
 	rc = wg_device_peer_upsert(&w->dev, peer);
+	if (rc == EVPN_OK && !peer->enabled)
+		wg_stream_peer_removed(w->stream, peer->public_key);
 	w->host->metric_set(w->m_peers, w->dev.n_peers);
 	return rc;
 }
@@ -815,6 +884,8 @@ static int wgp_peer_remove(void *self, const uint8_t key[EVPN_KEY_LEN])
 {
 	struct wgp *w = self;
 	int rc = wg_device_peer_remove(&w->dev, key);
+
+	wg_stream_peer_removed(w->stream, key);
 
 	w->host->metric_set(w->m_peers, w->dev.n_peers);
 	return rc;

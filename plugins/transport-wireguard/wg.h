@@ -52,7 +52,8 @@
 	X(NO_ENDPOINT, "no_endpoint")             \
 	X(STAGE_FULL, "stage_full")               \
 	X(NO_KEY, "no_private_key")               \
-	X(SEND_FAILED, "send_failed")
+	X(SEND_FAILED, "send_failed")             \
+	X(WRONG_SOURCE, "wrong_source")
 
 enum wg_drop {
 #define X(e, s) WG_DROP_##e,
@@ -201,6 +202,11 @@ struct wg_device_ops {
 	void (*walltime)(void *arg, struct timespec *ts);
 	void (*drop)(void *arg, enum wg_drop reason); /* optional */
 	void (*event)(void *arg, enum wg_event ev);   /* optional */
+	/* Optional: may a message authenticated as peer p come from this
+	 * address? False drops it (the stream listener binds a stream to
+	 * its user's peer). */
+	bool (*peer_ok)(void *arg, const struct wg_peer *p,
+			const struct sockaddr_storage *from);
 };
 
 struct wg_device_config {
@@ -297,6 +303,9 @@ void wg_initiate(struct wg_device *d, struct wg_peer *p, bool retry);
 double wg_device_now(struct wg_device *d);
 void wg_device_walltime(struct wg_device *d, struct timespec *ts);
 void wg_device_count_drop(struct wg_device *d, enum wg_drop r);
+/* ops.peer_ok's answer (true without one). */
+bool wg_device_peer_ok(struct wg_device *d, const struct wg_peer *p,
+		       const struct sockaddr_storage *from);
 
 /* ---- internal, shared between the device files ---- */
 struct wg_txslot *wg_tx_slot(struct wg_device *d);
