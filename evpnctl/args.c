@@ -17,18 +17,18 @@ struct cmd_spec {
 	const char *name;
 	enum evpnctl_cmd cmd;
 	int npos, npos_min; /* positional arguments: npos_min..npos */
-	bool ttl, qr;
+	bool ttl, qr, stream;
 };
 
 static const struct cmd_spec cmds[] = {
-	{"setup", EVPNCTL_CMD_SETUP, 2, 1, false, false},
-	{"create", EVPNCTL_CMD_CREATE, 1, 1, true, false},
-	{"connect", EVPNCTL_CMD_CONNECT, 1, 1, false, false},
-	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, 1, false, false},
-	{"list", EVPNCTL_CMD_LIST, 0, 0, false, false},
-	{"status", EVPNCTL_CMD_STATUS, 1, 1, false, false},
-	{"delete", EVPNCTL_CMD_DELETE, 1, 1, false, false},
-	{"config", EVPNCTL_CMD_CONFIG, 1, 1, false, true},
+	{"setup", EVPNCTL_CMD_SETUP, 2, 1, false, false, false},
+	{"create", EVPNCTL_CMD_CREATE, 1, 1, true, false, false},
+	{"connect", EVPNCTL_CMD_CONNECT, 1, 1, false, false, true},
+	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, 1, false, false, false},
+	{"list", EVPNCTL_CMD_LIST, 0, 0, false, false, false},
+	{"status", EVPNCTL_CMD_STATUS, 1, 1, false, false, false},
+	{"delete", EVPNCTL_CMD_DELETE, 1, 1, false, false, false},
+	{"config", EVPNCTL_CMD_CONFIG, 1, 1, false, true, false},
 };
 
 #define GLOBAL_HELP                                                            \
@@ -41,7 +41,9 @@ static const struct cmd_spec cmds[] = {
 	"                             key from EVPN_MASTER_KEY or stdin)\n"    \
 	"  create NAME [--ttl D]      create a user with a locally generated " \
 	"key pair\n"                                                           \
-	"  connect NAME               wg-quick up NAME's config (root)\n"      \
+	"  connect NAME [--over M]    wg-quick up NAME's config (root); "      \
+	"over\n"                                                               \
+	"                             UDP, or WebSocket/TLS when UDP fails\n"  \
 	"  disconnect NAME            wg-quick down NAME's config (root)\n"    \
 	"  list                       list the users on the server\n"          \
 	"  status NAME                server record and local `wg show`\n"     \
@@ -121,7 +123,9 @@ static const char *const helps[] = {
 			       "is to be used with connect (wg-quick names the "
 			       "interface NAME).\n",
 	[EVPNCTL_CMD_CONNECT] =
-		"usage: evpnctl connect NAME\n"
+		"usage: evpnctl connect NAME [--over auto|udp|https]\n"
+		"                            [--proxy URL] [--stream-url URL]\n"
+		"                            [--cacert FILE]\n"
 		"\n"
 		"Runs `wg-quick up` with NAME.conf. Needs root. Where the "
 		"kernel\n"
@@ -136,7 +140,31 @@ static const char *const helps[] = {
 		"install (exit 6). It refuses a NAME.conf with keys evpnctl "
 		"does\n"
 		"not write (PostUp and the other hooks wg-quick would run as\n"
-		"root, Table, SaveConfig...; exit 3).\n",
+		"root, Table, SaveConfig...; exit 3).\n"
+		"\n"
+		"Where UDP is blocked (hotels, airports, offices) the "
+		"tunnel's\n"
+		"datagrams can travel over a TLS WebSocket to the server's\n"
+		"stream listener, authorised by NAME's own API key "
+		"(NAME.key):\n"
+		"a relay on 127.0.0.1 takes the place of the Endpoint, its "
+		"own\n"
+		"connection marked with wg-quick's fwmark so it stays outside\n"
+		"the tunnel. disconnect stops it.\n"
+		"  --over auto     UDP; when no handshake completes within 5 "
+		"s,\n"
+		"                  the stream (the default)\n"
+		"  --over udp      UDP only, as before\n"
+		"  --over https    the stream from the start\n"
+		"  --stream-url U  wss://HOST[:PORT]/PATH of the stream "
+		"(default:\n"
+		"                  wss://ENDPOINT-HOST/wg)\n"
+		"  --proxy URL     an HTTP proxy to tunnel through (CONNECT); "
+		"by\n"
+		"                  default HTTPS_PROXY / https_proxy, "
+		"NO_PROXY\n"
+		"  --cacert FILE   CA certificates to verify the server with\n"
+		"                  (default: the system's)\n",
 	[EVPNCTL_CMD_DISCONNECT] =
 		"usage: evpnctl disconnect NAME\n"
 		"\n"
@@ -306,6 +334,62 @@ static int parse_option(struct evpnctl_args *a, const struct cmd_spec *spec,
 				    "e.g. 30m, 24h, 7d",
 				    a->ttl);
 		return 0;
+	}
+	if (spec->stream) {
+		static const char *const vopts[] = {"--over", "--proxy",
+						    "--stream-url", "--cacert"};
+		const char **dst[] = {NULL, &a->proxy, &a->stream_url,
+				      &a->cacert};
+
+		for (size_t k = 0; k < 4; k++) {
+			size_t ol = strlen(vopts[k]);
+			const char *v;
+
+			if (strncmp(opt, vopts[k], ol) ||
+			    (opt[ol] != '\0' && opt[ol] != '='))
+				continue;
+			if (opt[ol] == '=') {
+				v = opt + ol + 1;
+			} else {
+				if (*i + 1 >= argc)
+					return fail(a,
+						    "option %s needs a value",
+						    opt);
+				v = argv[++*i];
+			}
+			if (!*v || strlen(v) > 400)
+				return fail(a, "option %s: empty or too long",
+					    vopts[k]);
+			if (k == 0) {
+				if (!strcmp(v, "auto"))
+					a->over = EVPNCTL_OVER_AUTO;
+				else if (!strcmp(v, "udp"))
+					a->over = EVPNCTL_OVER_UDP;
+				else if (!strcmp(v, "https"))
+					a->over = EVPNCTL_OVER_HTTPS;
+				else
+					return fail(
+						a,
+						"bad --over '%s': auto, udp "
+						"or https",
+						v);
+				return 0;
+			}
+			if (k == 2 && strncmp(v, "wss://", 6) &&
+			    strncmp(v, "ws://", 5))
+				return fail(a,
+					    "bad --stream-url '%s': expected "
+					    "wss://HOST[:PORT]/PATH",
+					    v);
+			for (const char *p = v; *p; p++)
+				if ((unsigned char)*p <= ' ' || *p == 0x7f)
+					return fail(a,
+						    "option %s: blanks or "
+						    "control characters",
+						    vopts[k]);
+			*dst[k] = v;
+			return 0;
+		}
 	}
 	if (spec->qr && !strcmp(opt, "--qr")) {
 		a->qr = true;

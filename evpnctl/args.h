@@ -30,7 +30,16 @@ struct evpnctl_args {
 	const char *ttl; /* create --ttl */
 	bool qr;	 /* config --qr */
 	bool invert;	 /* config --qr --invert */
-	char error[200]; /* why parsing failed */
+	/* connect: how the tunnel's datagrams travel */
+	enum evpnctl_over {
+		EVPNCTL_OVER_AUTO = 0, /* UDP; the stream when UDP fails */
+		EVPNCTL_OVER_UDP,
+		EVPNCTL_OVER_HTTPS,
+	} over;
+	const char *proxy;	/* connect --proxy URL (else HTTPS_PROXY) */
+	const char *stream_url; /* connect --stream-url wss://HOST/PATH */
+	const char *cacert;	/* connect --cacert FILE */
+	char error[200];	/* why parsing failed */
 };
 
 /* Parses argv (argv[0] is the program). 0, or -1 with args->error set. */

@@ -14,6 +14,7 @@
 #include "commands.h"
 #include "conf.h"
 #include "preflight.h"
+#include "stream.h"
 #include "wg.h"
 
 /*
@@ -96,7 +97,9 @@ int evpnctl_cmd_connect(const struct evpnctl_args *a, bool up)
 	const char *impl = getenv("WG_QUICK_USERSPACE_IMPLEMENTATION");
 	char conf_path[EVPNCTL_PATH_MAX], exe[EVPNCTL_PATH_MAX];
 	struct evpnctl_conf_needs needs;
+	struct evpnctl_stream_plan plan = {0};
 	struct evpnctl_ctx ctx;
+	const char *via = "udp";
 	int code, st;
 
 	code = evpnctl_ctx_init(&ctx, false);
@@ -145,6 +148,12 @@ int evpnctl_cmd_connect(const struct evpnctl_args *a, bool up)
 		code = preflight(exe, impl, &needs, a->name);
 		if (code)
 			goto out;
+		code = evpnctl_stream_prepare(&ctx, a, conf_path, &plan);
+		if (code)
+			goto out;
+	} else {
+		/* the relay first: it is no use without the interface */
+		evpnctl_stream_stop(&ctx, a->name);
 	}
 	if (impl && *impl)
 		fprintf(stderr, "evpnctl: wg-quick will use %s\n", impl);
@@ -166,8 +175,23 @@ int evpnctl_cmd_connect(const struct evpnctl_args *a, bool up)
 		code = EVPNCTL_EXIT_WG;
 		goto out;
 	}
-	printf("%s %s\n", up ? "connected" : "disconnected", a->name);
+	if (up) {
+		code = evpnctl_stream_after_up(&plan, a->name, &via);
+		if (code) {
+			/* --over https without a stream: take back what
+			 * wg-quick up set */
+			argv[1] = "down";
+			if (evpnctl_run(argv))
+				evpnctl_err("wg-quick down failed too");
+			goto out;
+		}
+		printf("connected %s%s\n", a->name,
+		       strcmp(via, "https") ? "" : " (over https)");
+	} else {
+		printf("disconnected %s\n", a->name);
+	}
 out:
+	evpnctl_stream_fini(&plan);
 	evpnctl_ctx_fini(&ctx);
 	return code;
 }

@@ -154,6 +154,43 @@ static void test_cleartext(void **state)
 	assert_true(evpnctl_url_cleartext("http://[::1"));
 }
 
+static void test_connect_over(void **state)
+{
+	struct evpnctl_args a;
+
+	assert_int_equal(PARSE(&a, "connect", "alice"), 0);
+	assert_int_equal(a.over, EVPNCTL_OVER_AUTO);
+	assert_null(a.proxy);
+	assert_null(a.stream_url);
+	assert_null(a.cacert);
+	assert_int_equal(PARSE(&a, "connect", "alice", "--over", "https"), 0);
+	assert_int_equal(a.over, EVPNCTL_OVER_HTTPS);
+	assert_int_equal(PARSE(&a, "connect", "--over=udp", "alice"), 0);
+	assert_int_equal(a.over, EVPNCTL_OVER_UDP);
+	assert_int_equal(PARSE(&a, "connect", "alice", "--over", "tcp"), -1);
+	assert_non_null(strstr(a.error, "bad --over 'tcp'"));
+	assert_int_equal(PARSE(&a, "connect", "alice", "--over"), -1);
+	assert_non_null(strstr(a.error, "needs a value"));
+	assert_int_equal(PARSE(&a, "connect", "alice", "--proxy",
+			       "http://10.0.0.1:3128", "--stream-url",
+			       "wss://vpn.example.com/wg", "--cacert",
+			       "/etc/ca.pem"),
+			 0);
+	assert_string_equal(a.proxy, "http://10.0.0.1:3128");
+	assert_string_equal(a.stream_url, "wss://vpn.example.com/wg");
+	assert_string_equal(a.cacert, "/etc/ca.pem");
+	assert_int_equal(PARSE(&a, "connect", "alice", "--stream-url",
+			       "https://vpn.example.com/wg"),
+			 -1);
+	assert_non_null(strstr(a.error, "bad --stream-url"));
+	assert_int_equal(PARSE(&a, "connect", "alice", "--proxy", "a b"), -1);
+	assert_int_equal(PARSE(&a, "connect", "alice", "--proxy="), -1);
+	/* only connect has them */
+	assert_int_equal(PARSE(&a, "disconnect", "alice", "--over", "https"),
+			 -1);
+	assert_non_null(strstr(a.error, "unknown option '--over'"));
+}
+
 static void test_help(void **state)
 {
 	for (int c = EVPNCTL_CMD_SETUP; c <= EVPNCTL_CMD_CONFIG; c++)
@@ -169,6 +206,7 @@ int main(void)
 		cmocka_unit_test(test_setup_and_others),
 		cmocka_unit_test(test_validators),
 		cmocka_unit_test(test_cleartext),
+		cmocka_unit_test(test_connect_over),
 		cmocka_unit_test(test_help),
 	};
 

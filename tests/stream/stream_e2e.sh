@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# End to end over the stream, as a user behind a UDP-blocking network would
+# see it: evpnd (file store, stream listener on 127.0.0.1) with stunnel in
+# front as the TLS terminator (port 443, a test CA) in a "server"
+# namespace; in a "client" namespace UDP to the server is dropped (nft) and
+# `evpnctl connect` (auto) falls back to the stream after its UDP wait; a
+# 20 MB download and upload (sha256) pass through the full tunnel to a web
+# server in a third namespace; disconnect restores routes, rules and
+# addresses exactly and stops the relay. Then the same through an HTTP
+# CONNECT proxy (tinyproxy) with direct TCP to the server dropped too; a
+# wrong key and a deleted user's key are refused with nothing left behind.
+set -u
+# shellcheck source=SCRIPTDIR/../lib/netns.sh
+. "$(dirname "$0")/../lib/netns.sh"
+B=${EVPN_BUILD_DIR:?}
+S=${EVPN_SOURCE_DIR:?}
+. "$S/tests/lib/check.sh"
+[ "$(id -u)" = 0 ] || need "needs root (network namespaces, wg-quick)"
+need_cmds ip wg wg-quick wireguard-go curl python3 resolvconf nft stunnel4 \
+	tinyproxy openssl
+EVPNCTL=${EVPNCTL:-$B/evpnctl}
+need_built "$B/evpnd" "$EVPNCTL" "$B/plugins/transport-wireguard.so"
+EGRESS=raw-socket
+[ -f "$B/plugins/egress-slirp.so" ] && EGRESS=slirp
+
+id=$$
+NS_S=evse-s-$id NS_C=evse-c-$id NS_W=evse-w-$id
+NAME=se$((id % 100000)) # client_id and wg-quick interface name
+SRV=10.211.0.1
+T=$(mktemp -d)
+chmod 755 "$T"
+
+cleanup() {
+	set +e
+	if ip netns exec $NS_C ip link show "$NAME" >/dev/null 2>&1; then
+		C disconnect "$NAME" >/dev/null 2>&1
+	fi
+	[ -f "$T/client/$NAME.relay" ] && kill "$(cat "$T/client/$NAME.relay")" 2>/dev/null
+	wggo_adopt $NS_C "$NAME" "$(pgrep -f "wireguard-go $NAME\$" | head -1)"
+	netns_cleanup
+	rm -f "/var/run/wireguard/s$NAME.sock"
+	rm -rf "$T"
+}
+trap cleanup EXIT
+C() { ip netns exec $NS_C env EVPN_CLIENT_DIR="$T/client" \
+	WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go "$EVPNCTL" "$@"; }
+
+netns_add $NS_S || need "cannot create network namespaces"
+netns_add $NS_C
+netns_add $NS_W
+netns_veth $NS_S ss$id $SRV/24 $NS_C sc$id 10.211.0.2/24
+netns_veth $NS_S sw$id 10.212.0.1/24 $NS_W sx$id 10.212.0.2/24
+ip -n $NS_S link set lo up
+netns_resolv $NS_C "nameserver 10.212.0.2"
+
+mkdir -p "$T/www"
+head -c 20000000 /dev/urandom >"$T/www/blob"
+want=$(sha256sum <"$T/www/blob" | cut -d' ' -f1)
+ip netns exec $NS_W python3 "$S/tests/lib/httpd.py" 10.212.0.2 8080 "$T/www" >"$T/web.log" 2>&1 &
+netns_track $!
+
+pool=10.213.0.0/24
+if [ "$EGRESS" = raw-socket ]; then
+	ip netns exec $NS_S sysctl -qw net.ipv4.ip_forward=1
+	ip -n $NS_W route add $pool via 10.212.0.1
+	egress_cfg="egress: {use: raw-socket, config: {device: tun$NAME}}"
+else
+	egress_cfg="egress: {use: slirp}"
+fi
+cat >"$T/evpn.yaml" <<YAML
+plugin_dir: $B/plugins
+master_key: \${EVPN_MASTER_KEY}
+network:
+  pool: $pool
+  endpoint: $SRV:51998
+  dns: [10.212.0.2]
+  mtu: 1420
+plugins:
+  transport:
+    use: wireguard
+    config:
+      listen: "$SRV:51998"
+      uapi_name: s$NAME
+      stream: {listen: "127.0.0.1:18444", path: /wg}
+  $egress_cfg
+  store: {use: file, config: {dir: $T/var}}
+  api: {use: civetweb-rest, config: {listen: "$SRV:8112"}}
+  auth: {use: bearer}
+YAML
+export EVPN_MASTER_KEY=stream-e2e-master-key-$id-0123456789
+ip netns exec $NS_S "$B/evpnd" run -c "$T/evpn.yaml" >"$T/evpnd.log" 2>&1 &
+netns_track $!
+
+# the TLS terminator: a test certificate for the server's address
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/tls.key" -out "$T/tls.crt" -days 1 -subj /CN=evpn-test \
+	-addext "subjectAltName=IP:$SRV" >/dev/null 2>&1 || exit 1
+cat >"$T/stunnel.conf" <<EOF2
+foreground = yes
+pid =
+[wg]
+accept = $SRV:443
+connect = 127.0.0.1:18444
+cert = $T/tls.crt
+key = $T/tls.key
+EOF2
+ip netns exec $NS_S stunnel4 "$T/stunnel.conf" >"$T/stunnel.log" 2>&1 &
+netns_track $!
+# the HTTP CONNECT proxy
+cat >"$T/tinyproxy.conf" <<EOF2
+Port 3128
+Listen $SRV
+Timeout 600
+Allow 10.211.0.0/24
+ConnectPort 443
+MaxClients 20
+EOF2
+ip netns exec $NS_S tinyproxy -d -c "$T/tinyproxy.conf" >"$T/tinyproxy.log" 2>&1 &
+netns_track $!
+
+for _ in $(seq 100); do
+	ip netns exec $NS_C curl -fs http://$SRV:8112/health >/dev/null 2>&1 && break
+	sleep 0.1
+done
+check "evpnd is up" ip netns exec $NS_C curl -fs -o /dev/null http://$SRV:8112/health
+for _ in $(seq 50); do
+	ip netns exec $NS_C curl -s --cacert "$T/tls.crt" -o /dev/null https://$SRV/ && break
+	sleep 0.1
+done
+code=$(ip netns exec $NS_C curl -s --cacert "$T/tls.crt" -o /dev/null -w '%{http_code}' https://$SRV/wg)
+check "stunnel forwards TLS to the stream listener (plain GET -> 426)" test "$code" = 426
+
+C setup http://$SRV:8112 >/dev/null </dev/null
+check "evpnctl create" C create "$NAME"
+check "the user's key is kept (NAME.key)" test -s "$T/client/$NAME.key"
+
+# UDP to the server is dropped from here on
+ip netns exec $NS_C nft -f - <<NFT || exit 1
+table inet evse {
+	chain out {
+		type filter hook output priority 0;
+		ip daddr $SRV udp dport 51998 counter drop
+	}
+}
+NFT
+snap() { ip -n $NS_C route show table all; ip -n $NS_C rule show; ip -n $NS_C addr show; }
+for _ in $(seq 50); do
+	ip -n $NS_C addr show | grep -q tentative || break
+	sleep 0.1
+done
+before=$(snap)
+
+out=$(C connect "$NAME" --cacert "$T/tls.crt" 2>&1)
+rc=$?
+echo "$out"
+check "evpnctl connect (auto) succeeds" test $rc = 0
+check "it fell back to the stream" grep -q "(over https)" <<<"$out"
+check "a relay is running" kill -0 "$(cat "$T/client/$NAME.relay" 2>/dev/null)"
+check "the peer's endpoint is the local relay" sh -c \
+	"ip netns exec $NS_C wg show $NAME endpoints | grep -q '127.0.0.1:'"
+got=$(ip netns exec $NS_C curl -fsS --max-time 120 http://10.212.0.2:8080/blob | sha256sum | cut -d' ' -f1)
+check "20 MB download through the stream, sha256 right" test "$got" = "$want"
+up=$(ip netns exec $NS_C curl -fsS --max-time 120 -T "$T/www/blob" http://10.212.0.2:8080/up)
+check "20 MB upload through the stream, sha256 right" test "$up" = "$want"
+check "UDP to the server was dropped (nft counter)" sh -c \
+	"ip netns exec $NS_C nft list table inet evse | grep -q 'packets [1-9]'"
+relay_pid=$(cat "$T/client/$NAME.relay")
+check "evpnctl disconnect" C disconnect "$NAME"
+check "the relay stopped" sh -c "! kill -0 $relay_pid 2>/dev/null"
+check "the relay's pid file is gone" test ! -e "$T/client/$NAME.relay"
+sleep 0.5
+after=$(snap)
+check "routes, rules and addresses restored exactly" test "$before" = "$after" ||
+	diff <(echo "$before") <(echo "$after")
+
+# Through an HTTP CONNECT proxy, direct TCP to the server dropped as well.
+ip netns exec $NS_C nft add rule inet evse out ip daddr $SRV tcp dport 443 counter drop
+out=$(C connect "$NAME" --over https --proxy http://$SRV:3128 --cacert "$T/tls.crt" 2>&1)
+rc=$?
+echo "$out"
+check "evpnctl connect --over https --proxy" test $rc = 0
+got=$(ip netns exec $NS_C curl -fsS --max-time 120 http://10.212.0.2:8080/blob | sha256sum | cut -d' ' -f1)
+check "20 MB download through the proxy and the stream, sha256 right" test "$got" = "$want"
+up=$(ip netns exec $NS_C curl -fsS --max-time 120 -T "$T/www/blob" http://10.212.0.2:8080/up)
+check "20 MB upload through the proxy and the stream, sha256 right" test "$up" = "$want"
+check "tinyproxy carried it (CONNECT logged)" grep -q "CONNECT" "$T/tinyproxy.log"
+check "disconnect (proxy)" C disconnect "$NAME"
+sleep 0.5
+after=$(snap)
+check "restored exactly after the proxy run" test "$before" = "$after"
+ip netns exec $NS_C nft flush chain inet evse out
+ip netns exec $NS_C nft add rule inet evse out ip daddr $SRV udp dport 51998 counter drop
+
+# A wrong key: refused, nothing left behind.
+cp "$T/client/$NAME.key" "$T/good.key"
+printf 'not-the-key\n' >"$T/client/$NAME.key"
+out=$(C connect "$NAME" --over https --cacert "$T/tls.crt" 2>&1)
+rc=$?
+echo "$out"
+check "wrong key: connect fails (exit 2)" test $rc = 2
+check "wrong key: says 401" grep -q "401" <<<"$out"
+check "wrong key: interface gone again" sh -c "! ip -n $NS_C link show $NAME >/dev/null 2>&1"
+check "wrong key: namespace restored exactly" test "$before" = "$(snap)"
+cp "$T/good.key" "$T/client/$NAME.key"
+
+# A deleted user's key: refused.
+code=$(ip netns exec $NS_C curl -s -o /dev/null -w '%{http_code}' -X DELETE \
+	-H "Authorization: Bearer $EVPN_MASTER_KEY" http://$SRV:8112/users/$NAME)
+check "user deleted on the server" test "$code" = 204
+out=$(C connect "$NAME" --over https --cacert "$T/tls.crt" 2>&1)
+rc=$?
+echo "$out"
+check "deleted user: connect fails (exit 2)" test $rc = 2
+check "deleted user: says 401" grep -q 401 <<<"$out"
+check "deleted user: namespace restored exactly" test "$before" = "$(snap)"
+
+# An unverifiable certificate is refused (no --cacert: the system CAs).
+cp "$T/good.key" "$T/client/$NAME.key"
+out=$(C connect "$NAME" --over https 2>&1)
+rc=$?
+echo "$out"
+check "unknown CA: connect fails (exit 2)" test $rc = 2
+check "unknown CA: says why (certificate)" grep -qi "certificate" <<<"$out"
+check "unknown CA: namespace restored exactly" test "$before" = "$(snap)"
+
+[ $fail = 0 ] || { echo "--- evpnd"; tail -40 "$T/evpnd.log"; echo "--- stunnel"; tail "$T/stunnel.log"; }
+exit $fail
