@@ -55,61 +55,64 @@ static bool handshake_gate(struct wg_device *d, const uint8_t *buf, size_t len,
 	return true;
 }
 
-/* A handshake initiation: consume it and answer with a response. */
-static void rx_initiation(struct wg_device *d, uint8_t *buf, size_t len,
-			  const struct sockaddr_storage *from)
+/* The peer that a handshake message of `type` (initiation or response)
+ * authenticates, or NULL with the drop counted. */
+static struct wg_peer *handshake_consume(struct wg_device *d, uint32_t type,
+					 const uint8_t *buf, size_t len,
+					 const struct sockaddr_storage *from)
 {
-	const struct wg_msg_initiation *m = (const void *)buf;
+	const struct wg_msg_initiation *init = (const void *)buf;
+	const struct wg_msg_response *resp = (const void *)buf;
+	bool is_init = type == WG_MSG_INITIATION;
 	enum wg_drop why;
 	struct wg_peer *p;
 
-	if (len != sizeof(*m)) {
+	if (len != (is_init ? sizeof(*init) : sizeof(*resp))) {
 		wg_device_count_drop(d, WG_DROP_BAD_SIZE);
-		return;
+		return NULL;
 	}
-	if (!handshake_gate(d, buf, len, m->sender, from))
-		return;
-	p = wg_noise_consume_initiation(d, m, &why);
-	if (!p) {
+	if (!handshake_gate(d, buf, len, is_init ? init->sender : resp->sender,
+			    from))
+		return NULL;
+	p = is_init ? wg_noise_consume_initiation(d, init, &why)
+		    : wg_noise_consume_response(d, resp, &why);
+	if (!p)
 		wg_device_count_drop(d, why);
-		return;
-	}
+	return p;
+}
+
+/* An authentic handshake message of len bytes came from the peer at
+ * `from`: it may have roamed. */
+static void handshake_received(struct wg_device *d, struct wg_peer *p,
+			       size_t len, const struct sockaddr_storage *from)
+{
 	wg_endpoint_set(&p->endpoint, from);
 	p->rx_bytes += len;
 	wg_timers_any_authenticated_received(d, p);
 	wg_timers_any_authenticated_traversal(d, p);
-	wg_send_handshake_response(d, p);
 }
 
-/* A handshake response: derive the session and confirm it at once. */
-static void rx_response(struct wg_device *d, uint8_t *buf, size_t len,
-			const struct sockaddr_storage *from)
+/* A handshake initiation (answered with a response) or response (the
+ * session derived and confirmed at once). */
+static void rx_handshake(struct wg_device *d, uint32_t type, uint8_t *buf,
+			 size_t len, const struct sockaddr_storage *from)
 {
-	const struct wg_msg_response *m = (const void *)buf;
-	enum wg_drop why;
-	struct wg_peer *p;
+	struct wg_peer *p = handshake_consume(d, type, buf, len, from);
 
-	if (len != sizeof(*m)) {
-		wg_device_count_drop(d, WG_DROP_BAD_SIZE);
+	if (!p)
 		return;
-	}
-	if (!handshake_gate(d, buf, len, m->sender, from))
-		return;
-	p = wg_noise_consume_response(d, m, &why);
-	if (!p) {
-		wg_device_count_drop(d, why);
+	if (type == WG_MSG_INITIATION) {
+		handshake_received(d, p, len, from);
+		wg_send_handshake_response(d, p);
 		return;
 	}
 	if (!wg_noise_begin_session(d, p)) {
 		wg_device_count_drop(d, WG_DROP_HANDSHAKE_INVALID);
 		return;
 	}
-	wg_endpoint_set(&p->endpoint, from);
-	p->rx_bytes += len;
+	handshake_received(d, p, len, from);
 	wg_timers_session_derived(d, p);
 	wg_timers_handshake_complete(d, p);
-	wg_timers_any_authenticated_received(d, p);
-	wg_timers_any_authenticated_traversal(d, p);
 	wg_device_event(d, WG_EV_HANDSHAKE_COMPLETED);
 	/* Confirm the session to the responder: data, or a keepalive. */
 	if (p->staged_head)
@@ -242,10 +245,13 @@ int wg_device_rx(struct wg_device *d, uint8_t *buf, size_t len, size_t cap,
 		return 0;
 	}
 	memcpy(&type, buf, 4);
-	switch (le32toh(type)) {
+	type = le32toh(type);
+	switch (type) {
 	case WG_MSG_DATA: return rx_data(d, buf, len, cap, from, out);
-	case WG_MSG_INITIATION: rx_initiation(d, buf, len, from); return 0;
-	case WG_MSG_RESPONSE: rx_response(d, buf, len, from); return 0;
+	case WG_MSG_INITIATION:
+	case WG_MSG_RESPONSE:
+		rx_handshake(d, type, buf, len, from);
+		return 0;
 	case WG_MSG_COOKIE: rx_cookie(d, buf, len); return 0;
 	default: wg_device_count_drop(d, WG_DROP_BAD_TYPE); return 0;
 	}

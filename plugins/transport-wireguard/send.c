@@ -26,6 +26,18 @@ bool wg_keypair_usable_for_send(struct wg_device *d,
 
 /* ---------------------------------------------------------------- handshake */
 
+/* Queue the handshake message in slot (len bytes, its macs filled) to the
+ * peer, sent at `now`. */
+static void handshake_queue(struct wg_device *d, struct wg_peer *p,
+			    struct wg_txslot *slot, uint32_t len, double now)
+{
+	p->last_sent_handshake = now;
+	wg_tx_commit(d, slot, &p->endpoint, len);
+	p->tx_bytes += len;
+	wg_timers_any_authenticated_traversal(d, p);
+	wg_timers_any_authenticated_sent(d, p);
+}
+
 void wg_device_initiate(struct wg_device *d, struct wg_peer *p)
 {
 	struct wg_msg_initiation *m;
@@ -43,12 +55,8 @@ void wg_device_initiate(struct wg_device *d, struct wg_peer *p)
 	if (!wg_noise_create_initiation(d, p, m))
 		return;
 	wg_cookie_add_macs(d, p, m, sizeof(*m));
-	p->last_sent_handshake = now;
 	p->handshake_attempts = 0;
-	wg_tx_commit(d, slot, &p->endpoint, sizeof(*m));
-	p->tx_bytes += sizeof(*m);
-	wg_timers_any_authenticated_traversal(d, p);
-	wg_timers_any_authenticated_sent(d, p);
+	handshake_queue(d, p, slot, sizeof(*m), now);
 	wg_timers_handshake_initiated(d, p);
 	wg_device_event(d, WG_EV_HANDSHAKE_INITIATION_SENT);
 }
@@ -64,12 +72,8 @@ void wg_send_handshake_response(struct wg_device *d, struct wg_peer *p)
 	wg_cookie_add_macs(d, p, m, sizeof(*m));
 	if (!wg_noise_begin_session(d, p))
 		return;
-	p->last_sent_handshake = wg_device_now(d);
-	wg_tx_commit(d, slot, &p->endpoint, sizeof(*m));
-	p->tx_bytes += sizeof(*m);
+	handshake_queue(d, p, slot, sizeof(*m), wg_device_now(d));
 	wg_timers_session_derived(d, p);
-	wg_timers_any_authenticated_traversal(d, p);
-	wg_timers_any_authenticated_sent(d, p);
 	wg_device_event(d, WG_EV_HANDSHAKE_RESPONSE_SENT);
 }
 
