@@ -114,8 +114,8 @@ void wg_timers_peer_tick(struct wg_device *d, struct wg_peer *p, double now)
 			if (!p->t_zero_keys)
 				p->t_zero_keys = now + WG_REJECT_AFTER_TIME * 3;
 		} else {
-			/* A retransmission goes on counting; a fresh
-			 * initiation (which initiate is) restarts. */
+			/* Initiating restarts the count, as a fresh
+			 * initiation should; a retransmission goes on. */
 			unsigned attempts = p->handshake_attempts + 1;
 
 			wg_device_initiate(d, p);
@@ -152,12 +152,13 @@ void wg_device_tick(struct wg_device *d)
 	double now = wg_device_now(d);
 	struct wg_list *pos, *next;
 
-	for (pos = d->timer_peers.next; pos != &d->timer_peers; pos = next) {
+	/* A peer armed meanwhile goes first on the list: not this round. */
+	wg_list_for_each_safe(pos, next, &d->timer_peers)
+	{
 		struct wg_peer *p =
 			wg_list_entry(pos, struct wg_peer, timer_link);
 
 		wg_timers_peer_tick(d, p, now);
-		next = pos->next;
 		if (!has_deadline(p))
 			wg_timers_disarm(d, p);
 	}
@@ -172,7 +173,6 @@ void wg_timers_arm(struct wg_device *d, struct wg_peer *p)
 
 void wg_timers_disarm(struct wg_device *d, struct wg_peer *p)
 {
-	(void)d;
 	if (wg_list_linked(&p->timer_link))
 		wg_list_del(&p->timer_link);
 }

@@ -66,8 +66,6 @@ enum wg_drop {
 		WG_DROP__COUNT
 };
 
-const char *wg_drop_name(enum wg_drop d);
-
 enum wg_event {
 	WG_EV_HANDSHAKE_INITIATION_SENT,
 	WG_EV_HANDSHAKE_RESPONSE_SENT,
