@@ -249,9 +249,7 @@ int wg_device_rx(struct wg_device *d, uint8_t *buf, size_t len, size_t cap,
 	switch (type) {
 	case WG_MSG_DATA: return rx_data(d, buf, len, cap, from, out);
 	case WG_MSG_INITIATION:
-	case WG_MSG_RESPONSE:
-		rx_handshake(d, type, buf, len, from);
-		return 0;
+	case WG_MSG_RESPONSE: rx_handshake(d, type, buf, len, from); return 0;
 	case WG_MSG_COOKIE: rx_cookie(d, buf, len); return 0;
 	default: wg_device_count_drop(d, WG_DROP_BAD_TYPE); return 0;
 	}
