@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One blocking HTTP exchange over libcurl. A fresh easy handle per call, so
- * any thread may call it; curl_global_init runs once (pthread_once).
+ * any thread may call it (and a retry is signed anew, at a new date);
+ * curl_global_init runs once (pthread_once). CURLOPT_VERBOSE is never set:
+ * curl's trace would show the Authorization and token headers.
  */
 #ifndef EVPN_SSM_HTTP_H
 #define EVPN_SSM_HTTP_H
@@ -23,6 +25,13 @@ struct ssm_http_req {
 	size_t body_len;
 	double connect_timeout; /* seconds */
 	double timeout;		/* seconds, whole exchange */
+	const char *user_agent; /* NULL: none */
+	/* AWS SigV4 by libcurl when aws_sigv4 is set ("aws:amz:REGION:SVC"):
+	 * curl adds X-Amz-Date and Authorization, signing the method, path,
+	 * query, body hash, Host and every header of `headers`. */
+	const char *aws_sigv4;
+	const char *access_key_id;
+	const char *secret_access_key;
 };
 
 struct ssm_http_resp {
@@ -45,8 +54,14 @@ int ssm_http_do(const struct ssm_http_req *req,
 		struct ssm_http_resp *resp) EVPN_WUR;
 void ssm_http_resp_free(struct ssm_http_resp *resp);
 
-/* "host[:port]" of a URL as curl will send it in Host:, and its path (at
- * least "/"). Both malloc'd. EVPN_ERR_CONFIG for a bad or non-HTTP(S) URL. */
-int ssm_http_split_url(const char *url, char **hostport, char **path) EVPN_WUR;
+/*
+ * May url be a SigV4-signed endpoint? libcurl 7.88 signs the path as sent
+ * and the query as given, where AWS (and botocore) encode the path once
+ * more, collapse empty segments and sort the query: the two agree only on
+ * an http(s) URL without user info or query whose path holds nothing but
+ * RFC 3986 unreserved characters and single slashes. EVPN_OK, or
+ * EVPN_ERR_CONFIG with *why saying what is wrong (a static string).
+ */
+int ssm_http_endpoint_check(const char *url, const char **why) EVPN_WUR;
 
 #endif

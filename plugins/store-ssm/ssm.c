@@ -2,8 +2,8 @@
 #include "ssm.h"
 #include "creds.h"
 #include "http.h"
-#include "sigv4.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,8 +16,7 @@
 struct ssm_client {
 	char *region;
 	char *url;
-	char *hostport;
-	char *path;
+	char *sigv4; /* libcurl's "aws:amz:REGION:ssm" */
 	double connect_timeout, timeout, base_delay, max_delay;
 	int max_attempts;
 	struct ssm_creds_provider *creds;
@@ -36,12 +35,22 @@ const struct ssm_log *ssm_client_log(const struct ssm_client *c)
 	return &c->log;
 }
 
+static bool region_ok(const char *r)
+{
+	if (!*r)
+		return false;
+	for (; *r; r++)
+		if (!isalnum((unsigned char)*r) && *r != '-')
+			return false;
+	return true;
+}
+
 int ssm_client_new(const struct ssm_config *cfg, const struct ssm_log *log,
 		   struct ssm_client **out)
 {
 	struct ssm_client *c;
 	struct ssm_creds_cfg cc = {0};
-	const char *region, *ep;
+	const char *region, *ep, *why = NULL;
 	int rc = EVPN_ERR_NOMEM;
 
 	*out = NULL;
@@ -79,10 +88,25 @@ int ssm_client_new(const struct ssm_config *cfg, const struct ssm_log *log,
 		c->url = NULL;
 	if (!c->url)
 		goto fail;
-	rc = ssm_http_split_url(c->url, &c->hostport, &c->path);
+	rc = ssm_http_endpoint_check(c->url, &why);
 	if (rc) {
+		ssm_logf(&c->log, SSM_LOG_ERROR, "SSM endpoint \"%s\" %s",
+			 c->url, why);
+		goto fail;
+	}
+	if (!region_ok(c->region)) {
+		/* ':' would split libcurl's SigV4 parameter; AWS regions are
+		 * letters, digits and '-'. */
 		ssm_logf(&c->log, SSM_LOG_ERROR,
-			 "endpoint \"%s\" is not an http(s) URL", c->url);
+			 "SSM region \"%s\" is invalid (letters, digits and "
+			 "'-' only)",
+			 c->region);
+		rc = EVPN_ERR_CONFIG;
+		goto fail;
+	}
+	rc = EVPN_ERR_NOMEM;
+	if (asprintf(&c->sigv4, "aws:amz:%s:ssm", c->region) < 0) {
+		c->sigv4 = NULL;
 		goto fail;
 	}
 	c->connect_timeout =
@@ -117,8 +141,7 @@ void ssm_client_free(struct ssm_client *c)
 	ssm_creds_provider_free(c->creds);
 	free(c->region);
 	free(c->url);
-	free(c->hostport);
-	free(c->path);
+	free(c->sigv4);
 	free(c);
 }
 
@@ -282,70 +305,51 @@ static int add_header(struct curl_slist **h, const char *name, const char *v)
 
 static void free_headers(struct curl_slist *h)
 {
-	/* The token and signature lines are credentials: wipe curl's copies. */
+	/* The token line is a credential: wipe the list's copy. */
 	for (struct curl_slist *i = h; i; i = i->next)
 		sodium_memzero(i->data, strlen(i->data));
 	curl_slist_free_all(h);
 }
 
 /* One signed exchange; fills res->status/type/body or returns the
- * transport error. */
+ * transport error. libcurl signs it (CURLOPT_AWS_SIGV4) at the moment it
+ * sends, with its own X-Amz-Date: Host (with the port), Content-Type,
+ * X-Amz-Target and X-Amz-Security-Token are signed, as AWS requires. */
 static int attempt_once(struct ssm_client *c, const char *op, const char *body,
 			size_t len, const struct ssm_creds *cr,
 			struct ssm_result *res, bool *ambiguous, char **msg)
 {
-	char date[EVPN_SIGV4_DATE_LEN + 1], target[96], *authz = NULL;
-	struct evpn_sigv4_header sh[5];
-	struct evpn_sigv4_request sreq = {0};
-	struct evpn_sigv4_creds sc = {cr->access_key_id, cr->secret_access_key,
-				      cr->session_token};
+	char target[96];
 	struct curl_slist *h = NULL;
 	struct ssm_http_req hreq = {0};
 	struct ssm_http_resp hres;
-	size_t n = 0;
 	json_t *j;
 	int rc;
 
-	evpn_sigv4_amz_date(time(NULL), date);
 	snprintf(target, sizeof(target), "AmazonSSM.%s", op);
-	sh[n++] = (struct evpn_sigv4_header){"Content-Type",
-					     "application/x-amz-json-1.1"};
-	sh[n++] = (struct evpn_sigv4_header){"Host", c->hostport};
-	sh[n++] = (struct evpn_sigv4_header){"X-Amz-Date", date};
-	sh[n++] = (struct evpn_sigv4_header){"X-Amz-Target", target};
-	if (cr->session_token)
-		sh[n++] = (struct evpn_sigv4_header){"X-Amz-Security-Token",
-						     cr->session_token};
-	sreq.method = "POST";
-	sreq.path = c->path;
-	sreq.headers = sh;
-	sreq.n_headers = n;
-	sreq.body = body;
-	sreq.body_len = len;
-	rc = evpn_sigv4_authorization(&sreq, &sc, c->region, "ssm", date,
-				      &authz, NULL, NULL);
-	if (rc)
-		return rc;
-	for (size_t i = 0; i < n && !rc; i++)
-		rc = add_header(&h, sh[i].name, sh[i].value);
+	/* No "Expect:" line to suppress 100-continue: libcurl 7.88 signs that
+	 * header-removal entry as "expect:" though it sends no such header,
+	 * and the signature fails. curl sends Expect only for bodies over
+	 * 1 MiB; SSM bodies are a few KiB. The User-Agent goes through
+	 * CURLOPT_USERAGENT so it is not signed (proxies may rewrite it). */
+	rc = add_header(&h, "Content-Type", "application/x-amz-json-1.1");
 	if (!rc)
-		rc = add_header(&h, "Authorization", authz);
-	if (!rc) /* no "Expect: 100-continue" round trip */
-		rc = add_header(&h, "Expect", NULL);
-	if (!rc)
-		rc = add_header(&h, "User-Agent", "evpn-store-ssm/1");
+		rc = add_header(&h, "X-Amz-Target", target);
+	if (!rc && cr->session_token)
+		rc = add_header(&h, "X-Amz-Security-Token", cr->session_token);
 	if (rc)
 		goto out;
 	if (c->log.fn) {
-		char *red = evpn_sigv4_redact(authz);
+		size_t n = strlen(cr->access_key_id);
 
 		ssm_logf(&c->log, SSM_LOG_DEBUG,
-			 "SSM %s -> %s (%s creds, Authorization: %s%s)", op,
-			 c->url, cr->source, red ? red : "?",
+			 "SSM %s -> %s (%s creds, SigV4 by libcurl, key "
+			 "%.*s***%s)",
+			 op, c->url, cr->source, (int)(n < 4 ? n : 4),
+			 cr->access_key_id,
 			 cr->session_token
 				 ? ", X-Amz-Security-Token: <redacted>"
 				 : "");
-		free(red);
 	}
 	hreq.method = "POST";
 	hreq.url = c->url;
@@ -354,6 +358,10 @@ static int attempt_once(struct ssm_client *c, const char *op, const char *body,
 	hreq.body_len = len;
 	hreq.connect_timeout = c->connect_timeout;
 	hreq.timeout = c->timeout;
+	hreq.user_agent = "evpn-store-ssm/1";
+	hreq.aws_sigv4 = c->sigv4;
+	hreq.access_key_id = cr->access_key_id;
+	hreq.secret_access_key = cr->secret_access_key;
 	rc = ssm_http_do(&hreq, &hres);
 	if (rc == EVPN_ERR_UNAVAILABLE) {
 		*ambiguous = hres.ambiguous;
@@ -402,10 +410,6 @@ out_resp:
 	ssm_http_resp_free(&hres);
 out:
 	free_headers(h);
-	if (authz) {
-		sodium_memzero(authz, strlen(authz));
-		free(authz);
-	}
 	return rc;
 }
 

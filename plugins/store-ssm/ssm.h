@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SSM client: one JSON 1.1 call (X-Amz-Target: AmazonSSM.<op>), signed
- * with SigV4, retried with exponential backoff and full jitter on
- * throttling, 5xx and connection errors, re-signed with refreshed
- * credentials when AWS says they expired. Thread-safe.
+ * with SigV4 by libcurl (CURLOPT_AWS_SIGV4), retried with exponential
+ * backoff and full jitter on throttling, 5xx and connection errors,
+ * re-signed at every attempt, with refreshed credentials when AWS says
+ * they expired. Thread-safe.
  */
 #ifndef EVPN_SSM_SSM_H
 #define EVPN_SSM_SSM_H

@@ -26,11 +26,16 @@ Side channel (loopback only, unsigned), for the tests:
                              "drop_rate": p, "drop_after_rate": p,
                              "seed": s, "ops": ["PutParameter", ...],
                              "deny_prefix": "/x", "page_size": n,
-                             "empty_pages": bool, "vend_ttl": s}
+                             "empty_pages": bool, "vend_ttl": s,
+                             "fault_delay": s}
                             counters apply to the next n SSM requests; rates
                             to every request; "drop" closes the connection
                             before executing, "drop_after" after executing
-                            (the client cannot tell whether it happened).
+                            (the client cannot tell whether it happened);
+                            "fault_delay" holds back each throttle/500
+                            answer that long.
+  Stats "sig_repeat" counts valid signatures seen before (a client that
+  re-sent a signature instead of signing its retry anew).
   POST /_test/expire        every vended credential expires now
   POST /_test/reset         clear faults and counters (not the data)
 
@@ -107,6 +112,8 @@ class State:
         self.faults = {k: 0 for k in FAULT_KINDS}
         self.rates = {k: 0.0 for k in FAULT_KINDS}
         self.fault_ops = None
+        self.fault_delay = 0.0
+        self.seen_sigs = set()
         self.deny_prefix = None
         self.rng = random.Random(1)
 
@@ -374,6 +381,10 @@ class Handler(BaseHTTPRequestHandler):
                            "The request signature we calculated does not match the signature you provided. "
                            "Check your AWS Secret Access Key and signing method. Consult the service documentation for details.\n\n"
                            "The Canonical String for this request should have been\n'%s'" % creq)
+        with st.lock:
+            if sig in st.seen_sigs:
+                st.count("sig_repeat")
+            st.seen_sigs.add(sig)
 
     # ---- verbs
     def do_POST(self):
@@ -419,6 +430,8 @@ class Handler(BaseHTTPRequestHandler):
                     st.count("err." + op + "." + e.type)
         if fault in ("drop", "drop_after"):
             return self._drop()
+        if fault in ("throttle", "too_many_updates", "error500") and st.fault_delay:
+            time.sleep(st.fault_delay)
         if fault == "throttle":
             return self._aws_error(AwsError("ThrottlingException", "Rate exceeded"))
         if fault == "too_many_updates":
@@ -512,6 +525,8 @@ class Handler(BaseHTTPRequestHandler):
                     st.page_size = int(f["page_size"])
                 if "empty_pages" in f:
                     st.empty_pages = bool(f["empty_pages"])
+                if "fault_delay" in f:
+                    st.fault_delay = float(f["fault_delay"])
                 if "vend_ttl" in f:
                     st.vend_ttl = float(f["vend_ttl"])
                 if "kms_keys" in f:

@@ -38,6 +38,33 @@ check "delete whose reply was lost after it ran" 0 drv del one/drop
 ctl faults '{"ops": []}'
 check "get after that delete: NOTFOUND" 3 drv get one/drop
 
+# --- every attempt is signed anew. The first attempt's throttle answer is
+# held back 1.2 s, so a retry that re-sent the first signature (same
+# X-Amz-Date, same body) would repeat it exactly; the server counts repeats.
+ctl reset
+ctl faults '{"throttle": 1, "fault_delay": 1.2, "ops": ["PutParameter"]}'
+check "put retried after a slow throttle" 0 drv put resign/k v
+assert_eq "two signed attempts" "$(stat op.PutParameter)" 2
+assert_eq "the retry carried a new signature" "$(stat sig_repeat)" 0
+# Control: one signed request sent twice is counted as a repeat.
+$PY - "$URL" "$TEST_AK" "$TEST_SK" <<'PYEOF' >>"$TMP/all-stderr" 2>&1 || FAILS=$((FAILS + 1))
+import json, sys, urllib.request
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url, ak, sk = sys.argv[1:]
+body = json.dumps({"Name": "/ephem-vpn/resign/k"}).encode()
+r = AWSRequest(method="POST", url=url + "/", data=body, headers={
+    "Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "AmazonSSM.GetParameter"})
+SigV4Auth(Credentials(ak, sk), "ssm", "us-east-1").add_auth(r)
+for _ in range(2):
+    req = urllib.request.Request(url + "/", data=body, method="POST", headers=dict(r.headers.items()))
+    with urllib.request.urlopen(req) as resp:
+        assert resp.status == 200
+PYEOF
+assert_eq "control: a re-sent signature is counted" "$(stat sig_repeat)" 1
+ctl reset
+
 # --- exhaustion: the documented error codes
 ctl faults '{"throttle": 1000}'
 EVPN_SSM_CFG_max_attempts=3 check "throttled on every attempt: AGAIN" 9 drv get one/throttle

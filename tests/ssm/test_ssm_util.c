@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* Pure helpers of the ssm store: Expiration parsing, URL splitting (the
- * Host header must match what curl sends), the string builder. */
+/* Pure helpers of the ssm store: Expiration parsing, the endpoint check
+ * (only URLs libcurl's SigV4 signs as AWS does), the full-URI check. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +12,6 @@
 
 #include "creds.h"
 #include "http.h"
-#include "sbuf.h"
 
 static void iso8601(void **state)
 {
@@ -27,52 +26,36 @@ static void iso8601(void **state)
 	assert_int_equal(ssm_parse_iso8601(NULL), -1);
 }
 
-static void split(const char *url, int want_rc, const char *hp,
-		  const char *path)
+static void endpoint(const char *url, int want_rc)
 {
-	char *h = NULL, *p = NULL;
+	const char *why = "unset";
 
-	assert_int_equal(ssm_http_split_url(url, &h, &p), want_rc);
-	if (want_rc == 0) {
-		assert_string_equal(h, hp);
-		assert_string_equal(p, path);
-	}
-	free(h);
-	free(p);
+	assert_int_equal(ssm_http_endpoint_check(url, &why), want_rc);
+	if (want_rc == 0)
+		assert_null(why);
+	else
+		assert_non_null(why);
 }
 
-static void split_url(void **state)
+static void endpoint_check(void **state)
 {
-	split("https://ssm.us-east-1.amazonaws.com", 0,
-	      "ssm.us-east-1.amazonaws.com", "/");
-	split("http://127.0.0.1:4566/", 0, "127.0.0.1:4566", "/");
-	split("http://[::1]:8080/x", 0, "[::1]:8080", "/x");
-	split("ftp://example.com/", EVPN_ERR_CONFIG, NULL, NULL);
-	split("not a url", EVPN_ERR_CONFIG, NULL, NULL);
-}
-
-static void sbuf_basic(void **state)
-{
-	struct sbuf b;
-	const unsigned char bytes[] = {0x00, 0xab, 0xff};
-	char *s;
-
-	sbuf_init(&b);
-	sbuf_add(&b, "a");
-	sbuf_addc(&b, '-');
-	sbuf_addf(&b, "%d/%s", 42, "x");
-	sbuf_addhex(&b, bytes, sizeof(bytes));
-	for (int i = 0; i < 100; i++)
-		sbuf_add(&b, "0123456789");
-	s = sbuf_finish(&b);
-	assert_non_null(s);
-	assert_int_equal(strncmp(s, "a-42/x00abff0123", 16), 0);
-	assert_int_equal(strlen(s), 16 + 1000 - 4);
-	free(s);
-	sbuf_init(&b);
-	s = sbuf_finish(&b);
-	assert_string_equal(s, "");
-	free(s);
+	endpoint("https://ssm.us-east-1.amazonaws.com", 0);
+	endpoint("https://vpce-0a1b-c2d3.ssm.eu-west-1.vpce.amazonaws.com/", 0);
+	endpoint("http://127.0.0.1:4566/", 0);
+	endpoint("http://[::1]:8080/x/y-z_1.~/", 0);
+	endpoint("http://h/x/../y", 0); /* curl removes dot segments */
+	endpoint("http://h/a%20b", EVPN_ERR_CONFIG);
+	endpoint("http://h/a%7Eb", EVPN_ERR_CONFIG);
+	endpoint("http://h/a:b", EVPN_ERR_CONFIG);
+	endpoint("http://h/a+b", EVPN_ERR_CONFIG);
+	endpoint("http://h/x//y", EVPN_ERR_CONFIG);
+	endpoint("http://h//", EVPN_ERR_CONFIG);
+	endpoint("http://h/?a=1", EVPN_ERR_CONFIG);
+	endpoint("http://h/?", 0); /* an empty query is no query */
+	endpoint("http://u:p@h/", EVPN_ERR_CONFIG);
+	endpoint("ftp://example.com/", EVPN_ERR_CONFIG);
+	endpoint("not a url", EVPN_ERR_CONFIG);
+	endpoint("", EVPN_ERR_CONFIG);
 }
 
 /* AWS_CONTAINER_CREDENTIALS_FULL_URI: the container authorization token is
@@ -134,8 +117,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(iso8601),
-		cmocka_unit_test(split_url),
-		cmocka_unit_test(sbuf_basic),
+		cmocka_unit_test(endpoint_check),
 		cmocka_unit_test(full_uri_hosts),
 	};
 
