@@ -40,10 +40,14 @@ static int cfg_n;
 static const struct evpn_config_node *const cfg_root =
 	(const void *)&cfg_n; /* any non-NULL token */
 
-static const char *cfg_lookup(const char *key)
+/* Like the real host: a NULL node (an absent map) has no keys. */
+static const char *cfg_lookup_in(const struct evpn_config_node *m,
+				 const char *key)
 {
 	int i;
 
+	if (!m)
+		return NULL;
 	for (i = 0; i < cfg_n; i++)
 		if (!strcmp(cfg_k[i], key))
 			return cfg_v[i];
@@ -53,7 +57,7 @@ static const char *cfg_lookup(const char *key)
 static const char *c_get_str(const struct evpn_config_node *m, const char *k,
 			     const char *fb)
 {
-	const char *v = cfg_lookup(k);
+	const char *v = cfg_lookup_in(m, k);
 
 	return v ? v : fb;
 }
@@ -61,14 +65,14 @@ static const char *c_get_str(const struct evpn_config_node *m, const char *k,
 static int64_t c_get_int(const struct evpn_config_node *m, const char *k,
 			 int64_t fb)
 {
-	const char *v = cfg_lookup(k);
+	const char *v = cfg_lookup_in(m, k);
 
 	return v ? strtoll(v, NULL, 10) : fb;
 }
 
 static bool c_get_bool(const struct evpn_config_node *m, const char *k, bool fb)
 {
-	const char *v = cfg_lookup(k);
+	const char *v = cfg_lookup_in(m, k);
 
 	return v ? !strcmp(v, "true") : fb;
 }
@@ -76,7 +80,7 @@ static bool c_get_bool(const struct evpn_config_node *m, const char *k, bool fb)
 static double c_get_duration(const struct evpn_config_node *m, const char *k,
 			     double fb)
 {
-	const char *v = cfg_lookup(k);
+	const char *v = cfg_lookup_in(m, k);
 
 	return v ? strtod(v, NULL) : fb;
 }
@@ -84,13 +88,21 @@ static double c_get_duration(const struct evpn_config_node *m, const char *k,
 static uint64_t c_get_size(const struct evpn_config_node *m, const char *k,
 			   uint64_t fb)
 {
-	const char *v = cfg_lookup(k);
+	const char *v = cfg_lookup_in(m, k);
 
 	return v ? strtoull(v, NULL, 10) : fb;
 }
 
+/* No nested maps here (the stream listener's `stream:` stays off). */
+static const struct evpn_config_node *c_get(const struct evpn_config_node *m,
+					    const char *k)
+{
+	return NULL;
+}
+
 static const struct evpn_config_ops cfg_ops = {
 	.size = sizeof(struct evpn_config_ops),
+	.get = c_get,
 	.get_str = c_get_str,
 	.get_int = c_get_int,
 	.get_bool = c_get_bool,
