@@ -47,11 +47,12 @@ resource "aws_ssm_parameter" "master_key" {
   value       = random_password.master_key.result
 }
 
-# ---- network load balancer: UDP for WireGuard, TLS for the API
+# ---- network load balancer: UDP for WireGuard, TLS for the API, TLS for
+# WireGuard over WebSocket (the stream fallback where UDP is blocked)
 
 resource "aws_security_group" "nlb" {
   name        = "${local.name}-nlb"
-  description = "evpn NLB: WireGuard from anywhere, the API only from admin_cidrs"
+  description = "evpn NLB: WireGuard (UDP and the TLS stream) from anywhere, the API only from admin_cidrs"
   vpc_id      = var.vpc_id
 
   ingress {
@@ -59,6 +60,16 @@ resource "aws_security_group" "nlb" {
     protocol    = "udp"
     from_port   = local.wg_port
     to_port     = local.wg_port
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+
+  # The stream is WireGuard too: each user's key opens only that user's
+  # tunnel, and the tunnel inside is WireGuard's own encryption.
+  ingress {
+    description = "WireGuard over TLS WebSocket (UDP blocked)"
+    protocol    = "tcp"
+    from_port   = local.stream_tls_port
+    to_port     = local.stream_tls_port
     cidr_blocks = ["0.0.0.0/0"]
   }
 
@@ -127,6 +138,23 @@ resource "aws_lb_target_group" "api" {
   }
 }
 
+resource "aws_lb_target_group" "stream" {
+  name        = "${local.name}-stream"
+  port        = local.stream_port
+  protocol    = "TCP"
+  target_type = "ip"
+  vpc_id      = var.vpc_id
+
+  # A wrong key is throttled per client address, like the API's logins.
+  preserve_client_ip = true
+
+  health_check {
+    protocol = "HTTP"
+    port     = tostring(local.api_port)
+    path     = "/health"
+  }
+}
+
 resource "aws_lb_listener" "wg" {
   load_balancer_arn = aws_lb.this.arn
   port              = local.wg_port
@@ -151,6 +179,29 @@ resource "aws_lb_listener" "api" {
   }
 }
 
+# evpnd has no TLS of its own (Debian's civetweb 1.15 cannot use OpenSSL
+# 3): the NLB ends it and forwards the WebSocket stream in clear inside the
+# VPC. The NLB's TCP idle timeout (350 s) is far above evpnd's pings (30 s).
+resource "aws_lb_listener" "stream" {
+  load_balancer_arn = aws_lb.this.arn
+  port              = local.stream_tls_port
+  protocol          = "TLS"
+  certificate_arn   = local.stream_certificate_arn
+  ssl_policy        = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+  default_action {
+    type             = "forward"
+    target_group_arn = aws_lb_target_group.stream.arn
+  }
+
+  lifecycle {
+    precondition {
+      condition     = local.stream_tls_port != local.api_tls_port
+      error_message = "properties: stream_tls_port and api_tls_port must differ (one NLB listener per port)."
+    }
+  }
+}
+
 # ---- ECS
 
 module "ecs_cluster" {
@@ -162,29 +213,31 @@ module "ecs_cluster" {
 module "ecs" {
   source = "./modules/ecs"
 
-  name                  = local.name
-  region                = local.region
-  cluster_id            = module.ecs_cluster.cluster_id
-  execution_role_arn    = module.ecs_cluster.execution_role_arn
-  container_image       = var.container_image
-  cpu                   = local.properties.cpu
-  memory                = local.properties.memory
-  desired_count         = local.desired_count
-  vpc_id                = var.vpc_id
-  subnet_ids            = var.subnet_ids
-  assign_public_ip      = local.properties.assign_public_ip
-  wg_port               = local.wg_port
-  api_port              = local.api_port
-  nlb_security_group_id = aws_security_group.nlb.id
-  wg_target_group_arn   = aws_lb_target_group.wg.arn
-  api_target_group_arn  = aws_lb_target_group.api.arn
-  ssm_prefix            = local.ssm_prefix
-  kms_key_arn           = aws_kms_key.ssm.arn
-  log_retention_days    = local.properties.log_retention_days
-  environment           = local.container_environment
+  name                    = local.name
+  region                  = local.region
+  cluster_id              = module.ecs_cluster.cluster_id
+  execution_role_arn      = module.ecs_cluster.execution_role_arn
+  container_image         = var.container_image
+  cpu                     = local.properties.cpu
+  memory                  = local.properties.memory
+  desired_count           = local.desired_count
+  vpc_id                  = var.vpc_id
+  subnet_ids              = var.subnet_ids
+  assign_public_ip        = local.properties.assign_public_ip
+  wg_port                 = local.wg_port
+  api_port                = local.api_port
+  stream_port             = local.stream_port
+  nlb_security_group_id   = aws_security_group.nlb.id
+  wg_target_group_arn     = aws_lb_target_group.wg.arn
+  api_target_group_arn    = aws_lb_target_group.api.arn
+  stream_target_group_arn = aws_lb_target_group.stream.arn
+  ssm_prefix              = local.ssm_prefix
+  kms_key_arn             = aws_kms_key.ssm.arn
+  log_retention_days      = local.properties.log_retention_days
+  environment             = local.container_environment
 
   # The server key pair exists before the first task starts.
-  depends_on = [module.ecs_one_shot, aws_lb_listener.wg, aws_lb_listener.api]
+  depends_on = [module.ecs_one_shot, aws_lb_listener.wg, aws_lb_listener.api, aws_lb_listener.stream]
 }
 
 module "ecs_one_shot" {

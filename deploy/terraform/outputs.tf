@@ -13,6 +13,11 @@ output "api_url" {
   value       = "https://${local.vpn_host}:${local.api_tls_port}"
 }
 
+output "stream_url" {
+  description = "WebSocket URL of the stream fallback (evpnctl connect --stream-url; its default is wss://ENDPOINT-HOST/wg)."
+  value       = "wss://${local.vpn_host}${local.stream_tls_port == 443 ? "" : ":${local.stream_tls_port}"}/wg"
+}
+
 output "master_key_parameter" {
   description = "SSM parameter holding the master API key: aws ssm get-parameter --with-decryption --name ..."
   value       = aws_ssm_parameter.master_key.name

@@ -39,6 +39,12 @@ variable "api_certificate_arn" {
   type        = string
 }
 
+variable "stream_certificate_arn" {
+  description = "ACM certificate for the stream's TLS listener (WireGuard over WebSocket); empty: api_certificate_arn (both serve the same host name)."
+  type        = string
+  default     = ""
+}
+
 variable "vpn_endpoint_host" {
   description = "Host name written into client configs; empty: the NLB's DNS name."
   type        = string

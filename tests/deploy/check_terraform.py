@@ -21,7 +21,7 @@ TASK_SSM = {"ssm:GetParameter", "ssm:GetParameters", "ssm:GetParametersByPath",
 TASK_KMS = {"kms:Decrypt", "kms:Encrypt"}
 SPEC_ENV = {"EVPN_STORE", "EVPN_EGRESS", "SSM_PREFIX", "AWS_REGION",
             "SSM_KMS_KEY_ID", "VPN_ENDPOINT", "WG_PORT", "API_HOST",
-            "API_PORT", "EVPN_POOL", "EVPN_LOG_LEVEL"}
+            "API_PORT", "EVPN_POOL", "EVPN_LOG_LEVEL", "EVPN_STREAM_LISTEN"}
 
 
 class Checker:
@@ -382,8 +382,10 @@ def main():
     lbs = ecs["resource"].get("aws_ecs_service.this", {}).get(
         "load_balancer", [])
     c.check(sorted(lb.get("container_port") for lb in lbs) ==
-            ["${var.api_port}", "${var.wg_port}"],
-            "service registers both ports with the NLB")
+            ["${var.api_port}", "${var.stream_port}", "${var.wg_port}"],
+            "service registers its three ports with the NLB")
+    c.check("containerPort = var.stream_port" in ecd,
+            "container port of the stream listener")
     c.check('protocol = "udp"' in ecd and "containerPort = var.wg_port" in ecd
             and "containerPort = var.api_port" in ecd and "/health" in ecd,
             "container ports 51820/udp + API, health check on /health")
@@ -399,10 +401,37 @@ def main():
     c.check(len(udp) == 1 and udp[0].get("port") == "${local.wg_port}" and
             loc.get("wg_port") == "${local.properties.wg_port}",
             "UDP listener on wg_port (51820)")
-    c.check(len(tls) == 1 and tls[0].get("certificate_arn") ==
-            "${var.api_certificate_arn}" and tls[0].get("ssl_policy", "")
+    api_l = listeners.get("aws_lb_listener.api", {})
+    c.check(api_l.get("protocol") == "TLS" and api_l.get("port") ==
+            "${local.api_tls_port}" and api_l.get("certificate_arn") ==
+            "${var.api_certificate_arn}" and api_l.get("ssl_policy", "")
             .startswith("ELBSecurityPolicy-TLS13"),
-            "TLS listener with the ACM certificate")
+            "API: TLS listener with the ACM certificate")
+    # WireGuard over a TLS WebSocket where UDP is blocked: TLS ends at the
+    # NLB (evpnd has none), on 443 by default, open to the world.
+    st_l = listeners.get("aws_lb_listener.stream", {})
+    c.check(st_l.get("protocol") == "TLS" and st_l.get("port") ==
+            "${local.stream_tls_port}" and st_l.get("certificate_arn") ==
+            "${local.stream_certificate_arn}" and st_l.get("ssl_policy", "")
+            .startswith("ELBSecurityPolicy-TLS13"),
+            "stream: TLS listener with an ACM certificate")
+    c.check(len(tls) == 2, "two TLS listeners: the API and the stream")
+    pre = " ".join(p.get("condition", "") for p in
+                   (st_l.get("lifecycle") or [{}])[0].get("precondition", []))
+    c.check("local.stream_tls_port" in pre and "local.api_tls_port" in pre,
+            "stream and API TLS ports must differ (precondition)", pre)
+    for name, pr in props.items():
+        c.check(pr.get("stream_tls_port") == 443 and
+                pr.get("api_tls_port") != 443,
+                "%s: the stream on 443, the API elsewhere" % name)
+    stg = res.get("aws_lb_target_group.stream", {})
+    c.check(stg.get("protocol") == "TCP" and stg.get("target_type") == "ip"
+            and stg.get("port") == "${local.stream_port}" and
+            stg.get("preserve_client_ip") in (True, "true"),
+            "stream target group: TCP to the stream port, client addresses "
+            "kept (failed keys are throttled per address)")
+    c.check(env.get("EVPN_STREAM_LISTEN") == "0.0.0.0:${local.stream_port}",
+            "the container's stream listener", env.get("EVPN_STREAM_LISTEN"))
     c.check(not [v for v in listeners.values()
                  if v.get("protocol") not in ("UDP", "TLS")],
             "no plain TCP/HTTP listener for the API")
@@ -433,16 +462,25 @@ def main():
             for ing in r.get("ingress", []):
                 cidrs = ing.get("cidr_blocks", [])
                 open_ = cidrs == ["0.0.0.0/0"] or "0.0.0.0/0" in cidrs
-                c.check(not open_ or (ing.get("protocol") == "udp" and
-                                      ing.get("from_port") == ing.get(
-                                          "to_port")),
-                        "%s %s: only the WireGuard port is open to the "
-                        "world" % (d or "root", name), ing)
+                wg_udp = (ing.get("protocol") == "udp" and
+                          ing.get("from_port") == ing.get("to_port"))
+                stream = (ing.get("protocol") == "tcp" and
+                          ing.get("from_port") == ing.get("to_port") ==
+                          "${local.stream_tls_port}")
+                c.check(not open_ or wg_udp or stream,
+                        "%s %s: only WireGuard (UDP, and the stream's TLS "
+                        "port) is open to the world" % (d or "root", name),
+                        ing)
     nsg = res.get("aws_security_group.nlb", {})
     c.check(any(i.get("protocol") == "tcp" and
-                i.get("cidr_blocks") == "${var.admin_cidrs}"
+                i.get("cidr_blocks") == "${var.admin_cidrs}" and
+                i.get("from_port") == "${local.api_tls_port}"
                 for i in nsg.get("ingress", [])),
             "API listener port open to admin_cidrs only")
+    c.check(not any(i.get("from_port") == "${local.api_tls_port}" and
+                    i.get("cidr_blocks") != "${var.admin_cidrs}"
+                    for i in nsg.get("ingress", [])),
+            "no other rule opens the API port")
     tsg = ecs["resource"].get("aws_security_group.task", {})
     c.check(all(i.get("security_groups") == ["${var.nlb_security_group_id}"]
                 and not i.get("cidr_blocks") for i in tsg.get("ingress", [])),

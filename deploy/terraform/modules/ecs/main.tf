@@ -31,7 +31,7 @@ module "task_role" {
 
 resource "aws_security_group" "task" {
   name        = "${var.name}-task"
-  description = "evpnd tasks: WireGuard and API from the NLB only"
+  description = "evpnd tasks: WireGuard, its stream and the API from the NLB only"
   vpc_id      = var.vpc_id
 
   ingress {
@@ -39,6 +39,14 @@ resource "aws_security_group" "task" {
     protocol        = "udp"
     from_port       = var.wg_port
     to_port         = var.wg_port
+    security_groups = [var.nlb_security_group_id]
+  }
+
+  ingress {
+    description     = "WireGuard over WebSocket via the NLB (TLS ends there)"
+    protocol        = "tcp"
+    from_port       = var.stream_port
+    to_port         = var.stream_port
     security_groups = [var.nlb_security_group_id]
   }
 
@@ -85,6 +93,7 @@ resource "aws_ecs_task_definition" "this" {
       portMappings = [
         { containerPort = var.wg_port, protocol = "udp" },
         { containerPort = var.api_port, protocol = "tcp" },
+        { containerPort = var.stream_port, protocol = "tcp" },
       ]
       environment = [for k in sort(keys(var.environment)) : { name = k, value = var.environment[k] }]
       # No TUN, no NET_ADMIN: the slirp egress needs no capability at all.
@@ -132,6 +141,12 @@ resource "aws_ecs_service" "this" {
     target_group_arn = var.wg_target_group_arn
     container_name   = local.container_name
     container_port   = var.wg_port
+  }
+
+  load_balancer {
+    target_group_arn = var.stream_target_group_arn
+    container_name   = local.container_name
+    container_port   = var.stream_port
   }
 
   load_balancer {

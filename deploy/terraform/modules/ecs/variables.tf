@@ -51,6 +51,16 @@ variable "api_port" {
   type = number
 }
 
+variable "stream_port" {
+  description = "TCP port of evpnd's stream listener (WireGuard over WebSocket)."
+  type        = number
+}
+
+variable "stream_target_group_arn" {
+  description = "NLB target group of the stream listener."
+  type        = string
+}
+
 variable "nlb_security_group_id" {
   type = string
 }
