@@ -26,6 +26,7 @@
 #include "ws_http.h"
 
 #define RL_MSG_MAX 4096
+#define RL_OUT_CAP (64 << 10) /* frames sent with one write */
 #define RL_IN_CAP (WS_HTTP_HEAD_MAX + 2 * (RL_MSG_MAX + WS_HEADER_MAX))
 
 struct relay {
@@ -39,6 +40,8 @@ struct relay {
 	uint8_t in[RL_IN_CAP];
 	size_t in_len;
 	uint8_t msgbuf[RL_MSG_MAX];
+	uint8_t out[RL_OUT_CAP];
+	size_t out_len;
 	struct ws_msg msg;
 	struct curl_slist *pins;
 };
@@ -286,7 +289,19 @@ fail:
 	return -1;
 }
 
-/* Datagrams from wg: one message each. */
+/* Append a masked binary frame to r->out. */
+static void out_frame(struct relay *r, const uint8_t *p, size_t n)
+{
+	uint8_t mask[4];
+
+	randombytes_buf(mask, sizeof(mask));
+	r->out_len +=
+		ws_frame_build(r->out + r->out_len, sizeof(r->out) - r->out_len,
+			       WS_OP_BINARY, true, mask, p, n);
+}
+
+/* Datagrams from wg: one message each, sent together (one TLS record and
+ * one write for a burst). */
 static int pump_udp(struct relay *r)
 {
 	uint8_t d[RL_MSG_MAX];
@@ -295,20 +310,29 @@ static int pump_udp(struct relay *r)
 	ssize_t n;
 	int i;
 
+	r->out_len = 0;
 	for (i = 0; i < 64; i++) {
 		fl = sizeof(from);
 		n = recvfrom(r->udp, d, sizeof(d), MSG_DONTWAIT,
 			     (struct sockaddr *)&from, &fl);
 		if (n < 0)
-			return 0;
+			break;
 		if (from.sin_addr.s_addr != htonl(INADDR_LOOPBACK) ||
 		    (r->o->wg_port && ntohs(from.sin_port) != r->o->wg_port))
 			continue; /* only wg's own socket */
 		r->wg = from;
 		r->have_wg = true;
-		if (r->c && send_frame(r, WS_OP_BINARY, d, (size_t)n))
-			return -1;
+		if (!r->c)
+			continue; /* reconnecting: WireGuard retransmits */
+		if (sizeof(r->out) - r->out_len < (size_t)n + WS_HEADER_MAX) {
+			if (send_all(r, r->out, r->out_len))
+				return -1;
+			r->out_len = 0;
+		}
+		out_frame(r, d, (size_t)n);
 	}
+	if (r->out_len && r->c && send_all(r, r->out, r->out_len))
+		return -1;
 	return 0;
 }
 

@@ -82,6 +82,7 @@ struct wgp {
 	/* WireGuard over WebSocket (stream.c); NULL when off. */
 	struct wg_stream_cfg stream_cfg;
 	struct wg_stream_srv *stream;
+	unsigned srx_n; /* stream datagrams batched in rxbuf/out */
 };
 
 static const struct evpn_config_key wg_schema[] = {
@@ -374,23 +375,37 @@ static void on_udp(struct evpn_io *io, int fd, int revents, void *arg)
 	w->host->metric_add(w->m_rx_bytes, bytes);
 }
 
-/* One datagram from a stream: the same path as a UDP one. */
+/* Datagrams from streams take the UDP path's buffers (never in use at the
+ * same time: one loop thread) and reach the egress in batches too. */
+static void on_stream_rx_end(void *arg)
+{
+	struct wgp *w = arg;
+	struct evpn_pkt_batch batch;
+
+	wg_device_flush(&w->dev);
+	if (w->srx_n && w->attached) {
+		batch.pkts = w->out;
+		batch.n = w->srx_n;
+		w->to_egress.deliver(w->to_egress.self, &batch);
+	}
+	w->srx_n = 0;
+	wg_device_flush(&w->dev);
+}
+
 static void on_stream_rx(void *arg, uint8_t *buf, size_t len, size_t cap,
 			 const struct sockaddr_storage *from)
 {
 	struct wgp *w = arg;
-	struct evpn_pkt_batch batch;
-	struct evpn_pkt out;
+	uint8_t *slot;
 
-	if (wg_device_rx(&w->dev, buf, len, cap, from, &out)) {
-		wg_device_flush(&w->dev);
-		if (w->attached) {
-			batch.pkts = &out;
-			batch.n = 1;
-			w->to_egress.deliver(w->to_egress.self, &batch);
-		}
-	}
-	wg_device_flush(&w->dev);
+	if (w->srx_n == RX_BATCH)
+		on_stream_rx_end(w);
+	if (len > RX_BUF)
+		return;
+	slot = w->rxbuf[w->srx_n];
+	memcpy(slot, buf, len);
+	if (wg_device_rx(&w->dev, slot, len, RX_BUF, from, &w->out[w->srx_n]))
+		w->srx_n++;
 }
 
 static void on_tick(struct evpn_timer *t, void *arg)
@@ -787,8 +802,8 @@ static int wgp_start(void *self)
 	if (!w->io || !w->tick)
 		goto fail;
 	w->host->timer_arm(w->tick, 0.1, 0.1);
-	if (wg_stream_start(w->host, &w->stream_cfg, on_stream_rx, w,
-			    &w->stream) != EVPN_OK)
+	if (wg_stream_start(w->host, &w->stream_cfg, on_stream_rx,
+			    on_stream_rx_end, w, &w->stream) != EVPN_OK)
 		goto fail;
 	uapi_start(w, w->uapi_name);
 	evpn_info(w->host, "WireGuard listening on UDP port %u, %u peers",

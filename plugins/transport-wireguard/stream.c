@@ -24,10 +24,11 @@
 #include "ws_http.h"
 
 #define ST_IN_CAP (WS_HTTP_HEAD_MAX + 64)
-#define ST_MSG_MAX 2048 /* a WireGuard datagram: MTU + 32, with room */
-#define ST_RX_CAP 4096	/* the device may write past the message */
-#define ST_READS 8	/* reads per wake-up, so one stream cannot hog */
-#define ST_SLOT_BITS 20 /* 240.0.0.0/4 holds 2^28 addresses */
+#define ST_MSG_MAX 2048	      /* a WireGuard datagram: MTU + 32, with room */
+#define ST_RX_CAP 4096	      /* the device may write past the message */
+#define ST_READS 4	      /* reads per wake-up, so one stream cannot hog */
+#define ST_SCRATCH (64 << 10) /* one read of an open stream */
+#define ST_SLOT_BITS 20	      /* 240.0.0.0/4 holds 2^28 addresses */
 
 enum st_state { ST_UPGRADE, ST_OPEN };
 
@@ -107,7 +108,11 @@ struct wg_stream_srv {
 	const struct evpn_host *host;
 	struct wg_stream_cfg cfg;
 	wg_stream_rx_cb rx;
+	wg_stream_rx_end_cb rx_end;
 	void *rx_arg;
+	/* An open stream reads into this, after the partial frame it kept:
+	 * big reads, and only a frame's worth of buffer per stream. */
+	uint8_t scratch[ST_IN_CAP + ST_SCRATCH];
 	int fd;
 	uint16_t port;
 	struct evpn_io *io;
@@ -587,8 +592,9 @@ static enum st_close close_reason(uint16_t code)
 	}
 }
 
-/* Frames in st->in: datagrams to the device, pings answered. */
-static void on_frames(struct wg_stream *st)
+/* Frames in buf[0..len): datagrams to the device, pings answered.
+ * Returns the bytes used; the rest is a partial frame. */
+static size_t on_frames(struct wg_stream *st, uint8_t *buf, size_t len)
 {
 	struct wg_stream_srv *s = st->srv;
 	struct sockaddr_storage from;
@@ -599,8 +605,8 @@ static void on_frames(struct wg_stream *st)
 
 	stream_addr(st, &from);
 	while (!st->doomed) {
-		k = ws_frame_parse(st->in + off, st->in_len - off,
-				   WS_READ_FROM_CLIENT, ST_MSG_MAX, &f, &code);
+		k = ws_frame_parse(buf + off, len - off, WS_READ_FROM_CLIENT,
+				   ST_MSG_MAX, &f, &code);
 		if (k == WS_PARSE_MORE)
 			break;
 		if (k == WS_PARSE_ERROR) {
@@ -608,6 +614,13 @@ static void on_frames(struct wg_stream *st)
 			break;
 		}
 		off += f.frame_len;
+		if (f.opcode == WS_OP_BINARY && f.fin && !st->msg.in_message) {
+			/* the usual case, one frame: no reassembly copy */
+			s->host->metric_add(s->m_rx, f.payload_len);
+			s->rx(s->rx_arg, f.payload, (size_t)f.payload_len,
+			      (size_t)f.payload_len, &from);
+			continue;
+		}
 		k = ws_msg_feed(&st->msg, &f, &code);
 		switch (k) {
 		case WS_MSG_BINARY:
@@ -630,13 +643,36 @@ static void on_frames(struct wg_stream *st)
 		default: stream_doom(st, close_reason(code), code); break;
 		}
 	}
-	memmove(st->in, st->in + off, st->in_len - off);
-	st->in_len -= off;
+	return off;
+}
+
+/* An open stream's input: what it kept, then a big read, into scratch;
+ * the partial frame at the end (smaller than st->in: a frame larger than
+ * ST_MSG_MAX is refused from its header) is kept again. */
+static ssize_t read_open(struct wg_stream *st)
+{
+	struct wg_stream_srv *s = st->srv;
+	size_t kept = st->in_len, used;
+	ssize_t n;
+
+	memcpy(s->scratch, st->in, kept);
+	n = recv(st->fd, s->scratch + kept, ST_SCRATCH, MSG_DONTWAIT);
+	if (n <= 0)
+		return n;
+	used = on_frames(st, s->scratch, kept + (size_t)n);
+	st->in_len = kept + (size_t)n - used;
+	if (st->in_len > sizeof(st->in)) { /* cannot happen; never overflow */
+		stream_doom(st, ST_C_PROTOCOL, WS_CLOSE_PROTOCOL);
+		st->in_len = 0;
+	}
+	memcpy(st->in, s->scratch + used, st->in_len);
+	return n;
 }
 
 static void on_stream(struct evpn_io *io, int fd, int revents, void *arg)
 {
 	struct wg_stream *st = arg;
+	size_t used;
 	ssize_t n;
 	int round;
 
@@ -645,8 +681,11 @@ static void on_stream(struct evpn_io *io, int fd, int revents, void *arg)
 	for (round = 0;
 	     round < ST_READS && !st->doomed && (revents & EVPN_IO_READ);
 	     round++) {
-		n = recv(fd, st->in + st->in_len, sizeof(st->in) - st->in_len,
-			 MSG_DONTWAIT);
+		if (st->state == ST_OPEN)
+			n = read_open(st);
+		else
+			n = recv(fd, st->in + st->in_len,
+				 sizeof(st->in) - st->in_len, MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -662,18 +701,24 @@ static void on_stream(struct evpn_io *io, int fd, int revents, void *arg)
 				    WS_CLOSE_GOING_AWAY);
 			break;
 		}
-		st->in_len += (size_t)n;
 		st->last_rx = st->srv->host->now(st->srv->host);
 		if (st->state == ST_UPGRADE) {
-			enum up_result u = on_upgrade(st);
+			enum up_result u;
 
+			st->in_len += (size_t)n;
+			u = on_upgrade(st);
 			if (u == UP_GONE)
 				return;
 			if (u == UP_MORE)
 				continue;
+			/* frames right behind the request */
+			used = on_frames(st, st->in, st->in_len);
+			memmove(st->in, st->in + used, st->in_len - used);
+			st->in_len -= used;
 		}
-		on_frames(st);
 	}
+	/* The datagrams of this wake-up reach the egress together. */
+	st->srv->rx_end(st->srv->rx_arg);
 	if (st->doomed)
 		stream_close(st, st->doom_why, st->doom_code);
 }
@@ -851,8 +896,8 @@ static int parse_tcp_addr(const char *s, struct sockaddr_storage *out)
 }
 
 int wg_stream_start(const struct evpn_host *h, const struct wg_stream_cfg *cfg,
-		    wg_stream_rx_cb rx, void *rx_arg,
-		    struct wg_stream_srv **out)
+		    wg_stream_rx_cb rx, wg_stream_rx_end_cb rx_end,
+		    void *rx_arg, struct wg_stream_srv **out)
 {
 	struct wg_stream_srv *s;
 	struct sockaddr_storage ss, bound;
@@ -873,6 +918,7 @@ int wg_stream_start(const struct evpn_host *h, const struct wg_stream_cfg *cfg,
 	s->fd = -1;
 	s->cfg = *cfg;
 	s->rx = rx;
+	s->rx_end = rx_end;
 	s->rx_arg = rx_arg;
 	s->n_slots = cfg->max_streams;
 	s->slots = calloc(s->n_slots, sizeof(*s->slots));

@@ -40,9 +40,11 @@ struct wg_stream_cfg {
 };
 
 /* Where a stream's datagrams go: the device's receive path. buf is
- * writable with cap bytes. */
+ * writable with cap bytes, and only valid during the call. rx_end follows
+ * a wake-up's datagrams (deliver what was batched). */
 typedef void (*wg_stream_rx_cb)(void *arg, uint8_t *buf, size_t len, size_t cap,
 				const struct sockaddr_storage *from);
+typedef void (*wg_stream_rx_end_cb)(void *arg);
 
 /* Keys of the transport's `stream:` map. */
 extern const struct evpn_config_key wg_stream_keys[];
@@ -54,8 +56,8 @@ int wg_stream_config(const struct evpn_host *h,
 
 /* Bind and listen; *out stays NULL when the listener is off. */
 int wg_stream_start(const struct evpn_host *h, const struct wg_stream_cfg *cfg,
-		    wg_stream_rx_cb rx, void *rx_arg,
-		    struct wg_stream_srv **out) EVPN_WUR;
+		    wg_stream_rx_cb rx, wg_stream_rx_end_cb rx_end,
+		    void *rx_arg, struct wg_stream_srv **out) EVPN_WUR;
 /* Close every stream and the listener. NULL is fine. */
 void wg_stream_stop(struct wg_stream_srv *s);
 

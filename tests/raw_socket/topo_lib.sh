@@ -140,6 +140,8 @@ plugins:
     config:
       listen: "$S_IP:$WG_PORT"
       uapi_name: $UAPI
+${TOPO_STREAM_LISTEN:+      stream:
+        listen: \"$TOPO_STREAM_LISTEN\"}
   egress:
     use: raw-socket
     config:
