@@ -211,7 +211,7 @@ static int connect_ws(struct relay *r, char *err, size_t errlen)
 		curl_easy_setopt(r->c, CURLOPT_RESOLVE, r->pins);
 	rc = curl_easy_perform(r->c);
 	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "cannot connect to %s: %s", url,
+		snprintf(err, errlen, "cannot connect to %.100s: %.150s", url,
 			 cerr[0] ? cerr : curl_easy_strerror(rc));
 		goto fail;
 	}
