@@ -25,7 +25,6 @@
 
 #define ST_IN_CAP (WS_HTTP_HEAD_MAX + 64)
 #define ST_MSG_MAX 2048	      /* a WireGuard datagram: MTU + 32, with room */
-#define ST_RX_CAP 4096	      /* the device may write past the message */
 #define ST_READS 4	      /* reads per wake-up, so one stream cannot hog */
 #define ST_SCRATCH (64 << 10) /* one read of an open stream */
 #define ST_SLOT_BITS 20	      /* 240.0.0.0/4 holds 2^28 addresses */
@@ -96,7 +95,7 @@ struct wg_stream {
 	char remote[INET6_ADDRSTRLEN];
 	size_t in_len;
 	uint8_t in[ST_IN_CAP];
-	uint8_t msgbuf[ST_RX_CAP];
+	uint8_t msgbuf[ST_MSG_MAX]; /* a fragmented message, joined */
 	struct ws_msg msg;
 	/* Send queue: frames, at most srv->cfg.queue_bytes; allocated while
 	 * non-empty only, so an idle stream costs little. */
@@ -118,6 +117,7 @@ struct wg_stream_srv {
 	struct evpn_io *io;
 	struct evpn_timer *tick;
 	struct evpn_hook *flush_hook;
+	bool accept_paused; /* out of descriptors: the tick resumes */
 	struct wg_stream **slots;
 	uint32_t n_slots, n_open;
 	uint32_t gen;
@@ -576,6 +576,8 @@ static enum up_result on_upgrade(struct wg_stream *st)
 	}
 	memmove(st->in, st->in + head, st->in_len - head);
 	st->in_len -= head;
+	/* the request held the key: leave none of it behind */
+	sodium_memzero(st->in + st->in_len, head);
 	st->state = ST_OPEN;
 	st->last_ping = st->last_rx;
 	count(s, s->m_result[ST_R_UPGRADED]);
@@ -625,7 +627,7 @@ static size_t on_frames(struct wg_stream *st, uint8_t *buf, size_t len)
 		switch (k) {
 		case WS_MSG_BINARY:
 			s->host->metric_add(s->m_rx, st->msg.len);
-			s->rx(s->rx_arg, st->msg.data, st->msg.len, ST_RX_CAP,
+			s->rx(s->rx_arg, st->msg.data, st->msg.len, st->msg.len,
 			      &from);
 			break;
 		case WS_MSG_PING:
@@ -747,6 +749,17 @@ static void on_accept(struct evpn_io *io, int fd, int revents, void *arg)
 		sl = sizeof(ss);
 		c = accept4(fd, (struct sockaddr *)&ss, &sl,
 			    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (c < 0 && (errno == EMFILE || errno == ENFILE ||
+			      errno == ENOBUFS || errno == ENOMEM)) {
+			/* The pending connection stays readable: without a
+			 * pause the loop would spin on it. */
+			evpn_warn(s->host,
+				  "stream: cannot accept (%s); pausing 1 s",
+				  strerror(errno));
+			s->host->io_set(s->io, 0);
+			s->accept_paused = true;
+			return;
+		}
 		if (c < 0)
 			return;
 		setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -797,6 +810,11 @@ static void on_tick(struct evpn_timer *t, void *arg)
 {
 	struct wg_stream_srv *s = arg;
 	double now = s->host->now(s->host), idle = s->cfg.idle_timeout;
+
+	if (s->accept_paused) {
+		s->accept_paused = false;
+		s->host->io_set(s->io, EVPN_IO_READ);
+	}
 
 	for (uint32_t i = 0; i < s->n_slots; i++) {
 		struct wg_stream *st = s->slots[i];

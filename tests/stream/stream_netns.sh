@@ -103,6 +103,7 @@ plugins:
       stream:
         listen: "192.168.79.1:18443"
         path: /wg
+        queue: 16k
   egress:
     use: echo
   store:
@@ -199,6 +200,28 @@ check "oversized (64-bit length) -> close 1009" test "$(raw 82ff0000000000010000
 check "text message -> close 1003" test "$(raw 8181aabbccdd00)" = 1003
 check "ping is answered, then close 1000 echoed" test "$(raw 8980aabbccdd8882aabbccdda953)" = 1000
 check "/metrics: protocol closes counted" test "$(metric 'evpn_wg_stream_closes_total{reason="protocol_error"}')" -ge 2
+
+# a slow client: half an upgrade, then nothing -> 408 after 10 s
+read -r st secs < <(ip netns exec $NS_C $RELAY ws://192.168.79.1:18443/wg --slow)
+check "slow upgrade closed with 408" test "$st" = 408
+check "... after about 10 s (took ${secs}s)" test "${secs:-0}" -ge 9 -a "${secs:-99}" -le 13
+check "/metrics: upgrade_timeout counted" test "$(metric 'evpn_wg_stream_upgrades_total{result="upgrade_timeout"}')" -ge 1
+
+# back-pressure: a client that stops reading; the server's queue for its
+# stream is bounded (16k here), the rest is dropped and counted
+ip netns exec $NS_C $RELAY $WS --key "$AKEY" --udp 127.0.0.1:51997 --stall >$TMP/relay_s.log 2>&1 &
+STALL=$!
+netns_track $STALL
+for _ in $(seq 50); do grep -q ready $TMP/relay_s.log && break; sleep 0.1; done
+ip netns exec $NS_C wg set $WGC peer "$SPUB" endpoint 127.0.0.1:51997
+ip netns exec $NS_C ping -f -c 4000 -s 1300 -W 1 10.78.0.1 >/dev/null 2>&1
+check "/metrics: queue_full drops on the stalled stream" \
+	test "$(metric 'evpn_wg_stream_drops_total{reason="queue_full"}')" -gt 0
+rss=$(awk '/^VmRSS/ {print $2}' /proc/$SRV_PID/status)
+check "evpnd alive, RSS bounded (${rss} KiB)" test "${rss:-999999}" -lt 400000
+netns_stop $STALL
+ip netns exec $NS_C wg set $WGC peer "$SPUB" endpoint 127.0.0.1:51999
+check "alice back on her own stream" cping -c 2 -i 0.3 -W 3 10.78.0.1
 
 # another user's key cannot carry alice's tunnel
 start_relay "$BKEY" 51998 $TMP/relay_b.log

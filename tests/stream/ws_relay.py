@@ -12,6 +12,12 @@ probe:  ws_relay.py URL --key KEY --probe
         Only the upgrade: prints the HTTP status (101 on success).
 raw:    ws_relay.py URL --key KEY --raw HEX
         Upgrade, send HEX as raw bytes, print the server's close code.
+stall:  relay mode with --stall: after "ready", datagrams still go to the
+        server but nothing is read back (a small receive buffer), so the
+        server's queue for this stream fills.
+slow:   ws_relay.py URL --slow
+        Send half an upgrade request and wait: prints the HTTP status the
+        server closes with and the seconds it took.
 """
 import argparse
 import base64
@@ -27,7 +33,7 @@ import urllib.parse
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
 
 
-def connect(url, cafile, proxy):
+def connect(url, cafile, proxy, rcvbuf=0):
     u = urllib.parse.urlsplit(url)
     port = u.port or (443 if u.scheme == "wss" else 80)
     if proxy:
@@ -43,7 +49,11 @@ def connect(url, cafile, proxy):
         if b" 200" not in head.split(b"\r\n")[0]:
             raise SystemExit("proxy refused: " + head.split(b"\r\n")[0].decode())
     else:
-        s = socket.create_connection((u.hostname, port), timeout=10)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if rcvbuf:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, rcvbuf)
+        s.settimeout(10)
+        s.connect((u.hostname, port))
     if u.scheme == "wss":
         ctx = ssl.create_default_context(cafile=cafile)
         s = ctx.wrap_socket(s, server_hostname=u.hostname)
@@ -124,7 +134,7 @@ def close_code(s, buf):
         buf += b
 
 
-def relay(s, buf, udp_addr):
+def relay(s, buf, udp_addr, stall=False):
     u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     host, port = udp_addr.rsplit(":", 1)
     u.bind((host, int(port)))
@@ -134,7 +144,7 @@ def relay(s, buf, udp_addr):
     print("ready", flush=True)
     while True:
         pending = isinstance(s, ssl.SSLSocket) and s.pending()
-        r = [s] if pending else select.select([s, u], [], [])[0]
+        r = [s] if pending else select.select([u] if stall else [s, u], [], [])[0]
         if u in r:
             d, peer = u.recvfrom(65536)
             s.sendall(frame(2, d))
@@ -168,8 +178,25 @@ def main():
     ap.add_argument("--proxy")
     ap.add_argument("--probe", action="store_true")
     ap.add_argument("--raw")
+    ap.add_argument("--stall", action="store_true")
+    ap.add_argument("--slow", action="store_true")
     a = ap.parse_args()
-    s, u, port = connect(a.url, a.cafile, a.proxy)
+    if a.slow:
+        import time
+        u = urllib.parse.urlsplit(a.url)
+        s = socket.create_connection((u.hostname, u.port), timeout=60)
+        t0 = time.monotonic()
+        s.sendall(b"GET /wg HTTP/1.1\r\nHost: h\r\n")
+        head = b""
+        while True:
+            b = s.recv(4096)
+            if not b:
+                break
+            head += b
+        status = head.split(b" ")[1].decode() if head.startswith(b"HTTP/1.1 ") else "0"
+        print(status, int(time.monotonic() - t0))
+        return 0
+    s, u, port = connect(a.url, a.cafile, a.proxy, 4096 if a.stall else 0)
     status, rest = upgrade(s, u, port, a.key)
     if a.probe:
         print(status)
@@ -181,7 +208,7 @@ def main():
         s.sendall(bytes.fromhex(a.raw))
         print(close_code(s, rest))
         return 0
-    return relay(s, rest, a.udp)
+    return relay(s, rest, a.udp, a.stall)
 
 
 if __name__ == "__main__":
