@@ -188,6 +188,17 @@ check "disconnect (proxy)" C disconnect "$NAME"
 sleep 0.5
 after=$(snap)
 check "restored exactly after the proxy run" test "$before" = "$after"
+# the proxy from HTTPS_PROXY, as curl takes it (direct TCP still dropped)
+n0=$(grep -c CONNECT "$T/tinyproxy.log")
+out=$(HTTPS_PROXY=http://$SRV:3128 C connect "$NAME" --over https --cacert "$T/tls.crt" 2>&1)
+rc=$?
+echo "$out"
+check "connect with HTTPS_PROXY (no --proxy)" test $rc = 0
+check "a request through the tunnel" ip netns exec $NS_C curl -fsS --max-time 20 -o /dev/null http://10.212.0.2:8080/
+check "disconnect (HTTPS_PROXY)" C disconnect "$NAME"
+check "HTTPS_PROXY's proxy carried it" test "$(grep -c CONNECT "$T/tinyproxy.log")" -gt "$n0"
+sleep 0.5
+check "restored exactly after the HTTPS_PROXY run" test "$before" = "$(snap)"
 ip netns exec $NS_C nft flush chain inet evse out
 ip netns exec $NS_C nft add rule inet evse out ip daddr $SRV udp dport 51998 counter drop
 
