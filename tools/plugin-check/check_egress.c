@@ -1,0 +1,5 @@
+#include "check.h"
+void ck_egress(struct ck *c)
+{
+	ck_lifecycle(c);
+}
