@@ -63,9 +63,11 @@ void ck_destroy(struct ck *c, void *self);
 bool ck_run_until(struct ck *c, double secs, bool (*done)(void *), void *arg);
 /* Users service with the checker's memory store (auth, api). */
 int ck_users_up(struct ck *c);
-/* Every function pointer in the first `size` bytes of a vtable (after
- * its size field) and the descriptor's lifecycle entries. */
-void ck_vtable_entries(struct ck *c, const char *const *names, size_t n);
+/* The descriptor's fields, and every function pointer of the vtable (after
+ * its size field): the first nreq must be there, the rest may be cut off
+ * by an older, smaller vtable, but are never NULL when inside it. */
+void ck_vtable_entries(struct ck *c, const char *const *names, size_t n,
+		       size_t nreq);
 
 /* ---- the contracts ---- */
 void ck_store(struct ck *c);

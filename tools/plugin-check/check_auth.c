@@ -332,7 +332,7 @@ void ck_auth(struct ck *c)
 	struct evpn_users_error err;
 	int rc;
 
-	ck_vtable_entries(c, names, 1);
+	ck_vtable_entries(c, names, 1, 1);
 	if (c->failed)
 		return;
 	rc = ck_users_up(c);

@@ -539,7 +539,7 @@ void ck_store(struct ck *c)
 	struct st t = {.c = c, .s = c->pi.desc->vtable};
 	int rc;
 
-	ck_vtable_entries(c, names, 6);
+	ck_vtable_entries(c, names, 6, 6);
 	if (c->failed)
 		return;
 	snprintf(t.ns, sizeof(t.ns), "evpn-check-%ld-%08x", (long)getpid(),
