@@ -57,7 +57,11 @@ egress-raw-socket)
 	[ "$(id -u)" = 0 ] || need "root (TUN device)"
 	[ -c /dev/net/tun ] || need "/dev/net/tun"
 	command -v unshare >/dev/null || need "unshare"
+	# Reach: UDP/TCP servers on the device's own address (the kernel
+	# does not route a TUN's packets to 127.0.0.1), opened with `allow`.
 	printf 'device: evpnchk%s\n' $$ >"$T/config.yaml"
+	printf 'device: evpnchk%s\nallow: [10.77.0.1/32]\n' $$ >"$T/reach.yaml"
+	args=(--reach-config "$T/reach.yaml" --reach-address 10.77.0.1)
 	;;
 transport-wireguard)
 	printf 'listen: "127.0.0.1:0"\nuapi_name: ""\n' >"$T/config.yaml"
@@ -72,7 +76,10 @@ api-civetweb-rest)
 esac
 
 run=("$CHECK" "${args[@]}" "$kind" "$SO" "$T/config.yaml")
-[ "$P" = egress-raw-socket ] && run=(unshare -n "${run[@]}")
+# The TUN device lives and dies with a network namespace of the checker's
+# own (loopback up for the refusal servers).
+[ "$P" = egress-raw-socket ] &&
+	run=(unshare -n sh -c 'ip link set lo up && exec "$@"' sh "${run[@]}")
 "${run[@]}" >"$T/out" 2>"$T/err"
 rc=$?
 cat "$T/out"

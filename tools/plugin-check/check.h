@@ -22,8 +22,10 @@ struct ck {
 	enum evpn_kind kind;
 	const char *so_path;
 	const char *config_path; /* NULL: an empty `config:` */
-	const char
-		*reach_config;	 /* egress: a config that may reach 127.0.0.1 */
+	/* egress: a config under which it may reach the servers, and their
+	 * address (NULL: 127.0.0.1) */
+	const char *reach_config;
+	const char *reach_address;
 	const char *admin_token; /* auth: NULL: the users service's master */
 	bool admin_only;	 /* auth: the plugin knows no user tokens */
 	bool no_throttle;	 /* auth: the plugin does not throttle */

@@ -31,6 +31,10 @@ static void usage(FILE *f)
 		"                       127.0.0.1 (slirp: allow_loopback: "
 		"true); without it\n"
 		"                       only the refusals are checked\n"
+		"  --reach-address IP   egress: where the reach servers listen "
+		"(default\n"
+		"                       127.0.0.1; raw-socket: the device's "
+		"address)\n"
 		"  --token TOKEN        auth: the admin token the plugin "
 		"accepts (default:\n"
 		"                       the users service's master key)\n"
@@ -52,6 +56,7 @@ int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"reach-config", required_argument, NULL, 'r'},
+		{"reach-address", required_argument, NULL, 'A'},
 		{"token", required_argument, NULL, 't'},
 		{"admin-only", no_argument, NULL, 'a'},
 		{"no-throttle", no_argument, NULL, 'n'},
@@ -64,6 +69,7 @@ int main(int argc, char **argv)
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (o) {
 		case 'r': c.reach_config = optarg; break;
+		case 'A': c.reach_address = optarg; break;
 		case 't': c.admin_token = optarg; break;
 		case 'a': c.admin_only = true; break;
 		case 'n': c.no_throttle = true; break;
