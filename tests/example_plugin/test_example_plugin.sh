@@ -34,14 +34,16 @@ cc -std=c11 -Wall -Wextra -Werror $san -shared -o "$T/auth-static.so" \
 # one admin token, no user keys, and does not throttle: the flags say so
 # and those checks are reported as skipped.
 echo "token: example-token-0123456789" >"$T/static.yaml"
-"$T/prefix/bin/evpn-plugin-check" --token example-token-0123456789 --admin-only \
+chk=$(pkg-config --variable=plugin_check evpn-plugin) || fail "pkg-config plugin_check"
+[ -x "$chk" ] || fail "pkg-config names no installed checker: '$chk'"
+"$chk" --token example-token-0123456789 --admin-only \
 	--no-throttle auth "$T/auth-static.so" "$T/static.yaml" >"$T/check.out" 2>&1 ||
 	{ cat "$T/check.out"; fail "evpn-plugin-check auth on the example"; }
 grep -q '^[0-9]* passed, 0 failed, 3 skipped$' "$T/check.out" || { cat "$T/check.out"; fail "checker summary"; }
 grep -q '^ok   - auth: master token: OK as admin' "$T/check.out" || fail "checker did not check the token"
 # And it fails an auth plugin that accepts what it must not: the example
 # checked against a master token it does not know refuses the admin.
-"$T/prefix/bin/evpn-plugin-check" --admin-only --no-throttle auth "$T/auth-static.so" \
+"$chk" --admin-only --no-throttle auth "$T/auth-static.so" \
 	"$T/static.yaml" >"$T/check2.out" 2>&1 && fail "checker passed a plugin that refuses the master token"
 grep -q '^FAIL - auth: master token' "$T/check2.out" || fail "checker: no FAIL line for the master token"
 
