@@ -2,14 +2,15 @@
 # SPDX-License-Identifier: MIT
 # The checker fails what breaks the contract: a correct test store passes,
 # one whose create-only is not exclusive and one whose get of a missing key
-# succeeds each fail with the check that names the fault; usage errors
-# exit 2.
+# succeeds each fail with the check that names the fault, and so does an
+# auth plugin that makes every user the admin; usage errors exit 2.
 set -u
 B=${EVPN_BUILD_DIR:?} S=${EVPN_SOURCE_DIR:?}
 . "$S/tests/lib/check.sh"
 CHECK=$B/evpn-plugin-check
 D=$B/tests/plugin_check
-need_built "$CHECK" "$D/store-mem.so" "$D/store-broken-race.so" "$D/store-broken-notfound.so"
+need_built "$CHECK" "$D/store-mem.so" "$D/store-broken-race.so" "$D/store-broken-notfound.so" \
+	"$D/auth-broken-admin.so"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
@@ -29,6 +30,9 @@ check "... and its summary counts the failure" grep -Eq '^[0-9]+ passed, [1-9][0
 check "a store whose get of a missing key succeeds fails (exit 1)" grep -qx 1 "$T/broken-notfound.rc"
 check "... on the NOTFOUND check" \
 	grep -q '^FAIL - store: get of a missing key is NOTFOUND' "$T/broken-notfound.out"
+"$CHECK" --admin-only --no-throttle auth "$D/auth-broken-admin.so" >"$T/admin.out" 2>&1
+check "an auth plugin that makes users admin fails (exit 1)" test $? = 1
+check "... on the user-token check" grep -q '^FAIL - auth: user token: never the admin' "$T/admin.out"
 "$CHECK" >/dev/null 2>&1
 check "no arguments: usage, exit 2" test $? = 2
 "$CHECK" nosuchkind "$D/store-mem.so" >/dev/null 2>&1
