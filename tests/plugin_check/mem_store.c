@@ -6,6 +6,8 @@
  *   BROKEN_RACE      create-only looks, lets go of the lock, then writes:
  *                    concurrent creators can all win
  *   BROKEN_NOTFOUND  get of a missing key "succeeds" with an empty value
+ *   BROKEN_LOGS      a debug log line shows the value of every put, secret
+ *                    or not
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@ struct ent {
 };
 
 struct mem {
+	const struct evpn_host *host;
 	pthread_mutex_t mu;
 	struct ent *e;
 	size_t n, cap;
@@ -106,6 +109,9 @@ static int m_put(void *self, const char *key, const char *value, size_t len,
 
 	if (!key_ok(key) || len == 0 || len > EVPN_STORE_VALUE_MAX)
 		return EVPN_ERR_INVAL;
+#ifdef BROKEN_LOGS
+	evpn_debug(m->host, "put %s = %.*s", key, (int)len, value);
+#endif
 	v = dupv(value, len);
 	if (!v)
 		return rc;
@@ -215,6 +221,7 @@ static int m_create(const struct evpn_host *host,
 	if (!m)
 		return EVPN_ERR_NOMEM;
 	pthread_mutex_init(&m->mu, NULL);
+	m->host = host;
 	*self = m;
 	return EVPN_OK;
 }

@@ -2,14 +2,16 @@
 # SPDX-License-Identifier: MIT
 # The checker fails what breaks the contract: a correct test store passes,
 # one whose create-only is not exclusive and one whose get of a missing key
-# succeeds each fail with the check that names the fault, and so does an
-# auth plugin that makes every user the admin; usage errors exit 2.
+# succeeds and one that logs secret values each fail with the check that
+# names the fault, and so does an auth plugin that makes every user the
+# admin; usage errors exit 2.
 set -u
 B=${EVPN_BUILD_DIR:?} S=${EVPN_SOURCE_DIR:?}
 . "$S/tests/lib/check.sh"
 CHECK=$B/evpn-plugin-check
 D=$B/tests/plugin_check
 need_built "$CHECK" "$D/store-mem.so" "$D/store-broken-race.so" "$D/store-broken-notfound.so" \
+	"$D/store-broken-logs.so" \
 	"$D/auth-broken-admin.so"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -21,6 +23,7 @@ runs() { # runs NAME: the checker on store-NAME.so; status in $T/NAME.rc
 runs mem
 runs broken-race
 runs broken-notfound
+runs broken-logs
 check "a correct store passes (exit 0)" grep -qx 0 "$T/mem.rc"
 check "a correct store: summary says 0 failed" grep -q '^[0-9]* passed, 0 failed' "$T/mem.out"
 check "a racy create-only store fails (exit 1)" grep -qx 1 "$T/broken-race.rc"
@@ -30,6 +33,9 @@ check "... and its summary counts the failure" grep -Eq '^[0-9]+ passed, [1-9][0
 check "a store whose get of a missing key succeeds fails (exit 1)" grep -qx 1 "$T/broken-notfound.rc"
 check "... on the NOTFOUND check" \
 	grep -q '^FAIL - store: get of a missing key is NOTFOUND' "$T/broken-notfound.out"
+check "a store that logs secret values fails (exit 1)" grep -qx 1 "$T/broken-logs.rc"
+check "... on the log check" grep -q '^FAIL - log: no secret in the plugin' "$T/broken-logs.out"
+check "... and its captured lines never reach stderr below warn" not grep -q s3cret-value "$T/broken-logs.err"
 "$CHECK" --admin-only --no-throttle auth "$D/auth-broken-admin.so" >"$T/admin.out" 2>&1
 check "an auth plugin that makes users admin fails (exit 1)" test $? = 1
 check "... on the user-token check" grep -q '^FAIL - auth: user token: never the admin' "$T/admin.out"

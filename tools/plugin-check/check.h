@@ -53,6 +53,14 @@ void ck_skip(struct ck *c, const char *fmt, ...) EVPN_PRINTF(2, 3);
 bool ck_rc(struct ck *c, int rc, int want, const char *fmt, ...)
 	EVPN_PRINTF(4, 5);
 
+/* ---- the plugin's log lines (logcap.c) ---- */
+/* From here on stderr is captured and the core logs at debug level. */
+void ck_logcap_start(void);
+/* A string that must never appear in a log line (copied; wiped later). */
+void ck_secret(const char *s);
+/* The "no secret logged" check; replays lines at `show` and above. */
+void ck_logcap_finish(struct ck *c, enum evpn_log_level show);
+
 /* ---- harness (harness.c) ---- */
 int ck_setup(struct ck *c);
 void ck_teardown(struct ck *c);

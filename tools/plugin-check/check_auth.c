@@ -180,6 +180,7 @@ static void user_states(struct au *t)
 		return;
 	memcpy(key2, out.api_key, sizeof(key2));
 	memcpy(t->user2_key, key2, sizeof(key2));
+	ck_secret(key2);
 	u->release(c->core.users, &out);
 	user_key_is(t, key2, "check-user-2", "a second user's token");
 
@@ -345,6 +346,8 @@ void ck_auth(struct ck *c)
 	if (!ck_rc(c, rc, EVPN_OK, "users service: a user with an API key"))
 		return;
 	memcpy(t.user_key, out.api_key, sizeof(t.user_key));
+	ck_secret(t.admin);
+	ck_secret(t.user_key);
 	u->release(c->core.users, &out);
 
 	rc = ck_create(c, NULL, &t.self);

@@ -544,6 +544,7 @@ void ck_store(struct ck *c)
 		return;
 	snprintf(t.ns, sizeof(t.ns), "evpn-check-%ld-%08x", (long)getpid(),
 		 randombytes_random());
+	ck_secret("s3cret-value");
 	rc = ck_create(c, NULL, &t.self);
 	if (!ck_rc(c, rc, EVPN_OK, "create succeeds"))
 		return;

@@ -204,6 +204,19 @@ void ck_transport(struct ck *c)
 	for (int i = 0; i < 3; i++)
 		crypto_box_keypair(t.keys[i], priv);
 	crypto_box_keypair(pub, priv);
+	{
+		char b64[sodium_base64_ENCODED_LEN(
+			EVPN_KEY_LEN, sodium_base64_VARIANT_ORIGINAL)];
+		char hex[2 * EVPN_KEY_LEN + 1];
+
+		sodium_bin2base64(b64, sizeof(b64), priv, EVPN_KEY_LEN,
+				  sodium_base64_VARIANT_ORIGINAL);
+		sodium_bin2hex(hex, sizeof(hex), priv, EVPN_KEY_LEN);
+		ck_secret(b64);
+		ck_secret(hex);
+		sodium_memzero(b64, sizeof(b64));
+		sodium_memzero(hex, sizeof(hex));
+	}
 	rc = ck_create(c, NULL, &t.self);
 	if (!ck_rc(c, rc, EVPN_OK, "create succeeds"))
 		goto out;

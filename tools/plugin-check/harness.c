@@ -24,14 +24,9 @@ static char *ck_no_dns[1];
 int ck_setup(struct ck *c)
 {
 	struct evpn_errors errs = {0};
-	const char *e = getenv("EVPN_CHECK_LOG");
-	enum evpn_log_level lvl = EVPN_LOG_WARN;
 	char err[1024];
 	int rc;
 
-	if (e && !evpn_log_parse_level(e, &lvl))
-		lvl = EVPN_LOG_WARN;
-	evpn_log_set_level(lvl);
 	c->core.command = "run";
 	if (evpn_core_loop_init(&c->core) != EVPN_OK) {
 		ck_ok(c, false, "an event loop");

@@ -16,6 +16,7 @@
 #include <sodium.h>
 
 #include "check.h"
+#include "log.h"
 
 static void usage(FILE *f)
 {
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
 		{NULL, 0, NULL, 0},
 	};
 	static struct ck c;
+	enum evpn_log_level show;
 	int o;
 
 	while ((o = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -97,6 +99,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	{
+		const char *e = getenv("EVPN_CHECK_LOG");
+
+		if (!e || !evpn_log_parse_level(e, &show))
+			show = EVPN_LOG_WARN;
+	}
+	ck_logcap_start();
 	if (ck_setup(&c) == EVPN_OK) {
 		switch (c.kind) {
 		case EVPN_KIND_STORE: ck_store(&c); break;
@@ -108,6 +117,7 @@ int main(int argc, char **argv)
 		}
 	}
 	ck_teardown(&c);
+	ck_logcap_finish(&c, show);
 	printf("%u passed, %u failed", c.passed, c.failed);
 	if (c.skipped)
 		printf(", %u skipped", c.skipped);
