@@ -8,6 +8,9 @@
  *   BROKEN_NOTFOUND  get of a missing key "succeeds" with an empty value
  *   BROKEN_LOGS      a debug log line shows the value of every put, secret
  *                    or not
+ *   BROKEN_TORN      an overwrite of the same length is copied in place in
+ *                    two halves, letting go of the lock in between: a
+ *                    reader can see half of each value
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -130,6 +133,25 @@ static int m_put(void *self, const char *key, const char *value, size_t len,
 		nanosleep(&nap, NULL); /* the window the lock should close */
 		flags &= ~EVPN_STORE_CREATE;
 	}
+#endif
+#ifdef BROKEN_TORN
+	pthread_mutex_lock(&m->mu);
+	e = find(m, key);
+	if (e && e->len == len && !(flags & EVPN_STORE_CREATE)) {
+		struct timespec nap = {0, 200000};
+
+		memcpy(e->value, v, len / 2);
+		pthread_mutex_unlock(&m->mu);
+		nanosleep(&nap, NULL);
+		pthread_mutex_lock(&m->mu);
+		e = find(m, key);
+		if (e && e->len == len)
+			memcpy(e->value + len / 2, v + len / 2, len - len / 2);
+		pthread_mutex_unlock(&m->mu);
+		free(v);
+		return EVPN_OK;
+	}
+	pthread_mutex_unlock(&m->mu);
 #endif
 	pthread_mutex_lock(&m->mu);
 	e = find(m, key);

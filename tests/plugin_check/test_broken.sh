@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # The checker fails what breaks the contract: a correct test store passes,
 # one whose create-only is not exclusive and one whose get of a missing key
-# succeeds and one that logs secret values each fail with the check that
+# succeeds, one whose readers can see half-written values and one that logs
+# secret values each fail with the check that
 # names the fault, and so does an auth plugin that makes every user the
 # admin; usage errors exit 2.
 set -u
@@ -11,7 +12,7 @@ B=${EVPN_BUILD_DIR:?} S=${EVPN_SOURCE_DIR:?}
 CHECK=$B/evpn-plugin-check
 D=$B/tests/plugin_check
 need_built "$CHECK" "$D/store-mem.so" "$D/store-broken-race.so" "$D/store-broken-notfound.so" \
-	"$D/store-broken-logs.so" \
+	"$D/store-broken-logs.so" "$D/store-broken-torn.so" \
 	"$D/auth-broken-admin.so"
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
@@ -24,6 +25,7 @@ runs mem
 runs broken-race
 runs broken-notfound
 runs broken-logs
+runs broken-torn
 check "a correct store passes (exit 0)" grep -qx 0 "$T/mem.rc"
 check "a correct store: summary says 0 failed" grep -q '^[0-9]* passed, 0 failed' "$T/mem.out"
 check "a racy create-only store fails (exit 1)" grep -qx 1 "$T/broken-race.rc"
@@ -33,6 +35,8 @@ check "... and its summary counts the failure" grep -Eq '^[0-9]+ passed, [1-9][0
 check "a store whose get of a missing key succeeds fails (exit 1)" grep -qx 1 "$T/broken-notfound.rc"
 check "... on the NOTFOUND check" \
 	grep -q '^FAIL - store: get of a missing key is NOTFOUND' "$T/broken-notfound.out"
+check "a store whose readers see half-written values fails (exit 1)" grep -qx 1 "$T/broken-torn.rc"
+check "... on the atomic-values check" grep -q '^FAIL - store: atomic values: 3 readers' "$T/broken-torn.out"
 check "a store that logs secret values fails (exit 1)" grep -qx 1 "$T/broken-logs.rc"
 check "... on the log check" grep -q '^FAIL - log: no secret in the plugin' "$T/broken-logs.out"
 check "... and its captured lines never reach stderr below warn" not grep -q s3cret-value "$T/broken-logs.err"

@@ -7,6 +7,7 @@
  * end, so a shared backend keeps nothing of it.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,6 +513,83 @@ static void concurrent_puts(struct st *t)
 	listed_free(&l);
 }
 
+/* A reader never sees a partial value: one thread rewrites a key with
+ * whole values of one repeated byte, others read it meanwhile. */
+struct torn {
+	struct st *t;
+	atomic_int done;
+	int torn, errors, reads;
+};
+
+#define TORN_LEN 4096
+
+static void *torn_reader(void *arg)
+{
+	struct torn *w = arg;
+	char k[256];
+
+	snprintf(k, sizeof(k), "%s/torn", w->t->ns);
+	while (!atomic_load(&w->done)) {
+		char *v = NULL;
+		size_t len = 0;
+		int rc = w->t->s->get(w->t->self, k, &v, &len);
+
+		if (rc != EVPN_OK) {
+			w->errors++;
+			continue;
+		}
+		w->reads++;
+		if (len != TORN_LEN ||
+		    strspn(v, (char[]){v[0], '\0'}) != TORN_LEN)
+			w->torn++;
+		w->t->s->free_value(w->t->self, v, len);
+	}
+	return NULL;
+}
+
+static void atomic_values(struct st *t)
+{
+	struct ck *c = t->c;
+	struct torn w[3];
+	pthread_t th[3];
+	char *v = malloc(TORN_LEN), k[256];
+	int torn = 0, errors = 0, reads = 0, fails = 0;
+
+	if (!v)
+		return;
+	snprintf(k, sizeof(k), "%s/torn", t->ns);
+	memset(v, 'a', TORN_LEN);
+	if (!ck_rc(c, t->s->put(t->self, k, v, TORN_LEN, 0), EVPN_OK,
+		   "atomic values: first put")) {
+		free(v);
+		return;
+	}
+	for (int i = 0; i < 3; i++) {
+		w[i].t = t;
+		atomic_init(&w[i].done, 0);
+		w[i].torn = w[i].errors = w[i].reads = 0;
+		if (pthread_create(&th[i], NULL, torn_reader, &w[i]) != 0)
+			exit(1);
+	}
+	for (int i = 0; i < 40; i++) {
+		memset(v, 'a' + i % 26, TORN_LEN);
+		fails += t->s->put(t->self, k, v, TORN_LEN, 0) != EVPN_OK;
+	}
+	for (int i = 0; i < 3; i++) {
+		atomic_store(&w[i].done, 1);
+		pthread_join(th[i], NULL);
+		torn += w[i].torn;
+		errors += w[i].errors;
+		reads += w[i].reads;
+	}
+	free(v);
+	ck_ok(c, fails == 0 && errors == 0 && torn == 0,
+	      "atomic values: 3 readers during 40 rewrites of %d bytes never "
+	      "see a partial value (%d reads, %d partial, %d errors, %d failed "
+	      "puts)",
+	      TORN_LEN, reads, torn, errors, fails);
+}
+
 static void cleanup(struct st *t)
 {
 	struct listed l;
@@ -558,6 +636,7 @@ void ck_store(struct ck *c)
 		deletion(&t);
 		races(&t);
 		concurrent_puts(&t);
+		atomic_values(&t);
 		cleanup(&t);
 		ck_stop(c, t.self);
 	}
