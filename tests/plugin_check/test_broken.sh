@@ -49,6 +49,10 @@ check "no arguments: usage, exit 2" test $? = 2
 check "unknown kind: exit 2" test $? = 2
 "$CHECK" auth "$D/store-mem.so" >"$T/kind.out" 2>&1
 check "a store checked as auth fails at the loader" grep -q "^FAIL - auth: loads through the core's loader.*is a store plugin" "$T/kind.out"
+echo "nosuchkey: 1" >"$T/bad.yaml"
+"$CHECK" store "$D/store-mem.so" "$T/bad.yaml" >"$T/bad.out" 2>&1
+check "a config with an unknown key fails (exit 1)" test $? = 1
+check "... naming the key and where it is" grep -q "^FAIL - store: config is valid.*bad.yaml:1:1: .*unknown key 'nosuchkey'" "$T/bad.out"
 "$CHECK" store "$T/nonexistent.so" >"$T/nx.out" 2>&1
 check "a missing file fails (exit 1)" test $? = 1
 if [ $fail -ne 0 ]; then

@@ -63,6 +63,8 @@ int ck_setup(struct ck *c)
 			 : evpn_config_load("plugin-check.yaml", "{}", &errs);
 	if (c->cfg && c->reach_config)
 		c->reach_cfg = evpn_config_load(c->reach_config, NULL, &errs);
+	if (!c->cfg && !errs.n)
+		evpn_errors_addf(&errs, "%s: cannot be read", c->config_path);
 	if (c->cfg && c->cfg->root->type != EVPN_NODE_MAP)
 		evpn_errors_add(&errs, c->cfg->root,
 				"the plugin's config must be a map (what goes "
@@ -73,11 +75,13 @@ int ck_setup(struct ck *c)
 	if (!errs.n && c->reach_cfg)
 		evpn_config_validate(c->reach_cfg->root, c->pi.desc->schema,
 				     "reach config", &errs);
-	if (errs.n)
-		evpn_errors_print(&errs);
 	rc = errs.n ? EVPN_ERR_CONFIG : EVPN_OK;
+	ck_ok(c, rc == EVPN_OK,
+	      "config is valid against the plugin's schema%s%s",
+	      errs.n ? ": " : "", errs.n ? errs.msg[0] : "");
+	if (errs.n > 1)
+		evpn_errors_print(&errs);
 	evpn_errors_free(&errs);
-	ck_ok(c, rc == EVPN_OK, "config is valid against the plugin's schema");
 	return rc;
 }
 
