@@ -6,6 +6,9 @@
 #include "check.h"
 
 static void line(struct ck *c, const char *tag, const char *fmt, va_list ap)
+	EVPN_PRINTF(3, 0);
+
+static void line(struct ck *c, const char *tag, const char *fmt, va_list ap)
 {
 	printf("%-4s - %s: ", tag, c->prefix ? c->prefix : "check");
 	vprintf(fmt, ap);
