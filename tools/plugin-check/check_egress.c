@@ -190,8 +190,8 @@ static bool wait_for(struct eg *e, double secs,
 	struct want w = {e, match, arg, {0}, -1};
 	bool ok = ck_run_until(e->c, secs, find, &w);
 
-	if (ok && out)
-		*out = w.r;
+	if (out) /* zeroes when nothing matched */
+		*out = ok ? w.r : (struct ck_reply){0};
 	return ok;
 }
 
