@@ -13,7 +13,7 @@
 #include <evpn/host.h>
 #include <evpn/plugin.h>
 
-#include "config.h"
+#include "config_impl.h"
 #include "core.h"
 
 struct ck_memstore;

@@ -19,7 +19,7 @@
 #include <evpn/users.h>
 
 #include "check.h"
-#include "users.h"
+#include "users/users_service.h"
 
 struct au {
 	struct ck *c;

@@ -17,7 +17,7 @@
 
 #include "check.h"
 #include "log.h"
-#include "users.h"
+#include "users/users_service.h"
 
 static char *ck_no_dns[1];
 
