@@ -97,10 +97,15 @@
     return (i ? n.toFixed(1) : String(n)) + " " + u[i];
   }
 
+  // "2026-12-04 16:05" in the browser's time zone (the API's RFC 3339
+  // value is in the cell's title).
   function fmtTime(t) {
     if (!t) return "";
     const d = new Date(t);
-    return isNaN(d) ? t : d.toLocaleString();
+    if (isNaN(d)) return t;
+    const p = (n) => String(n).padStart(2, "0");
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) +
+      " " + p(d.getHours()) + ":" + p(d.getMinutes());
   }
 
   function fmtAgo(t) {
@@ -244,7 +249,9 @@
     }
     const td = document.createElement("td");
     td.className = "c-actions";
-    td.append(
+    const box = document.createElement("div");
+    td.appendChild(box);
+    box.append(
       button("Disable", "toggle", () => toggle(id, tr)),
       button("Config", "", () => openDetail(id)),
       button("Delete", "danger", () => confirmDelete(id)));
@@ -253,12 +260,16 @@
   }
 
   function fillRow(tr, u) {
-    const set = (k, v) => { tr.querySelector(".c-" + k).textContent = v; };
+    const set = (k, v, title) => {
+      const td = tr.querySelector(".c-" + k);
+      td.textContent = v;
+      if (title) td.title = title; else td.removeAttribute("title");
+    };
     set("status", u.status);
     set("address", [u.address, u.address6].filter(Boolean).join(", "));
-    set("created", fmtTime(u.created_at));
-    set("expires", u.expires_at ? fmtTime(u.expires_at) : "never");
-    set("handshake", fmtAgo(u.last_handshake));
+    set("created", fmtTime(u.created_at), u.created_at);
+    set("expires", u.expires_at ? fmtTime(u.expires_at) : "never", u.expires_at);
+    set("handshake", fmtAgo(u.last_handshake), u.last_handshake);
     set("rx", fmtBytes(u.rx_bytes));
     set("tx", fmtBytes(u.tx_bytes));
     tr.classList.toggle("inactive", u.status !== "active");
