@@ -15,9 +15,9 @@
 #include "errmap.h"
 
 extern const char api_www_index_html[], api_www_console_css[],
-	api_www_console_js[], api_www_favicon_svg[];
+	api_www_console_js[], api_www_qr_js[], api_www_favicon_svg[];
 extern const size_t api_www_index_html_len, api_www_console_css_len,
-	api_www_console_js_len, api_www_favicon_svg_len;
+	api_www_console_js_len, api_www_qr_js_len, api_www_favicon_svg_len;
 
 #define API_CONSOLE_HEADERS                                                \
 	"Content-Security-Policy: default-src 'self'; script-src 'self'; " \
@@ -40,6 +40,8 @@ static const struct console_file console_files[] = {
 	 &api_www_console_css_len},
 	{"console.js", "text/javascript; charset=utf-8", api_www_console_js,
 	 &api_www_console_js_len},
+	{"qr.js", "text/javascript; charset=utf-8", api_www_qr_js,
+	 &api_www_qr_js_len},
 	{"favicon.svg", "image/svg+xml", api_www_favicon_svg,
 	 &api_www_favicon_svg_len},
 };

@@ -147,13 +147,13 @@ def qr_text(png_bytes, tmp, name):
     path = os.path.join(tmp, name)
     with open(path, "wb") as f:
         f.write(png_bytes)
+    # -Sbinary: the bytes as they are, without a newline added
     p = subprocess.run(["zbarimg", "--raw", "-q", "-Sdisable",
-                        "-Sqrcode.enable", path], capture_output=True)
+                        "-Sqrcode.enable", "-Sbinary", path],
+                       capture_output=True)
     if p.returncode != 0:
         return None
-    out = p.stdout.decode()
-    # zbarimg ends each symbol it prints with a newline of its own
-    return out[:-1] if out.endswith("\n") else out
+    return p.stdout.decode()
 
 
 # ---------------------------------------------------------------- WebDriver
@@ -373,32 +373,60 @@ def t_sign_in_admin():
     check(W.js("return localStorage.length") == 0, "nothing in localStorage")
 
 
-def t_create(tmp):
-    W.type("#c-id", "phone1")
-    W.type("#c-ttl", "2h")
+# Records the bodies of the page's POST /users answers (the 201s), so the
+# test sees exactly what the API returned to the page.
+SPY_JS = """
+if (!window.__created) {
+  window.__created = [];
+  const orig = window.fetch;
+  window.fetch = async (url, init) => {
+    const res = await orig(url, init);
+    if (init && init.method === 'POST' && res.status === 201)
+      window.__created.push(await res.clone().json());
+    return res;
+  };
+}
+"""
+
+
+def wg_pubkey(private_key):
+    p = subprocess.run(["wg", "pubkey"], input=private_key.encode() + b"\n",
+                       capture_output=True)
+    return p.stdout.decode().strip() if p.returncode == 0 else None
+
+
+def create_in_page(cid, ttl="", public_key=""):
+    W.js(SPY_JS)
+    n = W.js("return window.__created.length")
+    W.type("#c-id", cid)
+    W.type("#c-ttl", ttl)
+    W.type("#c-pub", public_key)
     W.click("#create-form button[type=submit]")
-    W.wait(visible("#created"), "the created card shows")
-    shown = W.text("#created-config") if False else W.js(
-        "return document.getElementById('created-config').textContent")
-    check("PrivateKey = " in shown and "placeholder" not in shown.lower(),
-          "the created config carries the private key, once")
+    W.wait("window.__created.length > %d && document.getElementById("
+           "'created-id').textContent === %s && %s" % (
+               n, json.dumps(cid), visible("#created-config")),
+           "the created card shows " + cid)
+    return W.js("return window.__created[window.__created.length - 1]")
+
+
+def t_create(tmp):
+    c = create_in_page("phone1", ttl="2h")
+    shown = W.js("return document.getElementById('created-config').textContent")
+    check(shown == c["config"], "the page shows the config the 201 returned")
+    m = re.search(r"(?m)^PrivateKey = (\S+)$", shown)
+    check(m is not None and wg_pubkey(m.group(1)) == c["public_key"],
+          "it holds the private key of phone1's public key, once")
     key = W.js("return document.getElementById('created-key').textContent")
-    check(bool(re.fullmatch(r"[0-9a-f]{64}", key or "")),
+    check(key == c["api_key"] and re.fullmatch(r"[0-9a-f]{64}", key),
           "the user's API key is shown once")
+    qr = page_qr("#created-qr", tmp, "created-qr.png")
+    check(qr == c["config"],
+          "the created QR decodes to exactly the config the API returned "
+          "(%d vs %d bytes)" % (len(qr or ""), len(c["config"])))
     st, _, j = req("GET", "/users/phone1", token=MASTER)
     j = json.loads(j)
-    check(st == 200 and j.get("expires_at"), "phone1 exists with an expiry")
-    st, _, api_cfg = req("GET", "/users/phone1/config", token=MASTER)
-    api_cfg = api_cfg.decode()
-    qr = page_qr("#created-qr", tmp, "created-qr.png")
-    check(qr is not None, "the page's QR decodes")
-    check(qr == api_cfg,
-          "the QR holds exactly GET /users/phone1/config (%d vs %d bytes)"
-          % (len(qr or ""), len(api_cfg)))
-    # the config text without the private key is the API's config
-    strip = lambda t: re.sub(r"(?m)^(#.*\n)?PrivateKey = .*\n", "", t)
-    check(strip(shown) == strip(api_cfg),
-          "the shown config is the API's, private key aside")
+    check(st == 200 and j.get("expires_at") == c.get("expires_at") and
+          j["expires_at"], "phone1 exists with the TTL's expiry")
     href = W.js("return document.getElementById('created-download').href")
     name = W.js("return document.getElementById('created-download').download")
     check(href.startswith("blob:") and name == "phone1.conf",
@@ -415,9 +443,20 @@ def t_create(tmp):
     hs = W.js("return document.querySelector("
               "'tr[data-id=\"phone1\"] .c-handshake').textContent")
     check(hs == "never", "no handshake yet")
+    W.screenshot(os.path.join(SHOTS, "console-screenshot-created.png"))
     W.click("#created-close")
     check(W.js("return document.getElementById('created-config').textContent")
           == "", "Done forgets the shown config")
+    # a user with its own public key: the 201's config (placeholder private
+    # key) is exactly GET /users/{id}/config, and so is the QR
+    pub = base64.b64encode(secrets.token_bytes(32)).decode()
+    c = create_in_page("laptop", public_key=pub)
+    st, _, cfg = req("GET", "/users/laptop/config", token=MASTER)
+    check(c["public_key"] == pub and c["config"] == cfg.decode(),
+          "with a public key, the 201 config is GET /users/laptop/config")
+    check(page_qr("#created-qr", tmp, "laptop-qr.png") == cfg.decode(),
+          "laptop's QR decodes to exactly GET /users/laptop/config")
+    W.click("#created-close")
     # the same id again: the 409 in words
     W.type("#c-id", "phone1")
     W.click("#create-form button[type=submit]")
@@ -495,7 +534,8 @@ def t_user_key(bob_key, tmp):
           "the view is bob's")
     check(not W.js("return " + visible("#users")), "no users table for a user")
     body = W.js("return document.body.innerText")
-    check("phone1" not in body, "bob sees nothing of phone1")
+    check("phone1" not in body and "laptop" not in body,
+          "bob sees nothing of the other users")
     st, _, cfg = req("GET", "/users/bob/config", token=bob_key)
     check(W.js("return document.getElementById('self-config').textContent")
           == cfg.decode(), "bob sees his config")
@@ -503,7 +543,6 @@ def t_user_key(bob_key, tmp):
           "bob's own QR decodes to his config")
     st_ = W.js("return document.querySelector('#self-info .i-status').textContent")
     check(st_ == "active", "bob sees his status")
-    W.screenshot(os.path.join(os.path.dirname(tmp), "x.png")) if False else None
     W.click("#signout")
     W.wait(visible("#key"), "bob signs out")
     check(W.js("return sessionStorage.length") == 0, "bob's key is cleared")
@@ -574,6 +613,7 @@ def t_console_off():
 
 
 URL = None
+SHOTS = None
 
 
 def main():
@@ -593,7 +633,10 @@ def main():
             need(tool + " (apt-get install chromium chromium-driver)")
     if not shutil.which("zbarimg"):
         need("zbarimg (apt-get install zbar-tools)")
-    shots = os.path.join(BUILD, "tests")
+    if not shutil.which("wg"):
+        need("wg (apt-get install wireguard-tools)")
+    global SHOTS
+    shots = SHOTS = os.path.join(BUILD, "tests")
     os.makedirs(shots, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="evpn-console-test-")
     D = Daemon(tmp)

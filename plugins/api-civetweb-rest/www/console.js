@@ -362,15 +362,6 @@
     if (prefix === "created") $("created-key").textContent = "";
   }
 
-  // PNG bytes from the base64 a 201 may carry (config_png), else null.
-  function pngFrom(b64) {
-    if (typeof b64 !== "string" || !b64) return null;
-    const bin = atob(b64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    return new Blob([bytes], { type: "image/png" });
-  }
-
   async function create(ev) {
     ev.preventDefault();
     const f = ev.target;
@@ -381,10 +372,9 @@
       const c = await api("POST", "/users", { body });
       $("created-id").textContent = c.client_id;
       $("created-key").textContent = c.api_key;
-      const png = pngFrom(c.config_png);
-      $("created-qr-note").textContent = png
-        ? "Scan with the WireGuard app: it holds the whole config, private key included."
-        : "This QR code holds the config with a placeholder private key.";
+      // Drawn here, not fetched: with a server-made key pair this config
+      // holds the private key, which exists only in this response.
+      const png = await EvpnQr.png(c.config);
       await showConfig("created", c.client_id, c.config, png);
       $("created").hidden = false;
       $("created").focus();
