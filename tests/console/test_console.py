@@ -106,13 +106,23 @@ class Daemon:
         raise SystemExit("evpnd did not come up")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """SIGTERM; checks a clean exit and a log free of sanitizer
+        reports (the test build runs evpnd under ASan/UBSan)."""
+        if not self.proc or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            rc = self.proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            rc = self.proc.wait()
+        with open(self.log, "rb") as f:
+            log = f.read()
+        check(rc == 0, "evpnd run %d exits 0 on SIGTERM (%s)" % (self.runs, rc))
+        check(b"Sanitizer" not in log and b"runtime error" not in log,
+              "evpnd run %d: no sanitizer report" % self.runs)
+        check(MASTER.encode() not in log, "evpnd run %d: no key in the log"
+              % self.runs)
 
     def dump(self):
         try:
@@ -543,6 +553,7 @@ def t_user_key(bob_key, tmp):
           "bob's own QR decodes to his config")
     st_ = W.js("return document.querySelector('#self-info .i-status').textContent")
     check(st_ == "active", "bob sees his status")
+    W.screenshot(os.path.join(SHOTS, "console-screenshot-user.png"))
     W.click("#signout")
     W.wait(visible("#key"), "bob signs out")
     check(W.js("return sessionStorage.length") == 0, "bob's key is cleared")

@@ -69,7 +69,7 @@
       case 413: return "Too large (413): " + m;
       case 429: {
         const s = parseInt(e.retryAfter, 10);
-        return "Too many failed attempts (429): " + m +
+        return "Throttled (429): " + m +
           (s > 0 ? ". Try again in " + s + " s." : ".");
       }
       case 503: return "Service unavailable (503): " + m;
@@ -289,7 +289,6 @@
     if (role !== "admin") return;
     const body = $("users-body");
     const seen = new Set();
-    ids.sort();
     for (const u of recs.filter(Boolean).sort((a, b) => a.client_id.localeCompare(b.client_id))) {
       seen.add(u.client_id);
       let tr = rows.get(u.client_id);
