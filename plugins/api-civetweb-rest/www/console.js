@@ -200,19 +200,21 @@
 
   // ---- live refresh ----------------------------------------------------
 
-  function schedule() {
+  function schedule(delay = POLL_MS) {
     if (pollTimer) clearTimeout(pollTimer);
     pollTimer = setTimeout(async () => {
       pollTimer = null;
       if (!role) return;
       try {
+        // A hidden tab does not poll; it catches up when shown again.
+        if (document.hidden) return;
         if (role === "admin") await refreshUsers();
         else await refreshSelf($("self-id").textContent, false);
       } catch (e) {
         handle(e);
       }
       if (role) schedule();
-    }, POLL_MS);
+    }, delay);
   }
 
   // ---- admin: users table ----------------------------------------------
@@ -251,10 +253,11 @@
     td.className = "c-actions";
     const box = document.createElement("div");
     td.appendChild(box);
-    box.append(
-      button("Disable", "toggle", () => toggle(id, tr)),
-      button("Config", "", () => openDetail(id)),
-      button("Delete", "danger", () => confirmDelete(id)));
+    const config = button("Config", "", () => openDetail(id));
+    const del = button("Delete", "danger", () => confirmDelete(id));
+    config.setAttribute("aria-label", "Config of " + id);
+    del.setAttribute("aria-label", "Delete " + id);
+    box.append(button("Disable", "toggle", () => toggle(id, tr)), config, del);
     tr.appendChild(td);
     return tr;
   }
@@ -429,6 +432,9 @@
       }
     });
     $("signout").addEventListener("click", () => signOut("Signed out."));
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden && role) schedule(0);
+    });
     $("create-form").addEventListener("submit", create);
     $("created-close").addEventListener("click", () => closeCard("created"));
     $("detail-close").addEventListener("click", () => closeCard("detail"));
