@@ -41,6 +41,10 @@ static const struct evpn_config_key api_schema[] = {
 	 .def = "10s",
 	 .desc = "time allowed to receive a request (head and body), and "
 		 "to send a response"},
+	{.key = "console",
+	 .type = EVPN_CFG_BOOL,
+	 .def = "true",
+	 .desc = "serve the web console (static page) at /"},
 	EVPN_CONFIG_KEYS_END,
 };
 
@@ -116,6 +120,7 @@ static int api_create(const struct evpn_host *host,
 	int64_t threads = c->get_int(cfg, "threads", API_THREADS_DEFAULT);
 	uint64_t max_body = c->get_size(cfg, "max_body", 64 * 1024);
 	double timeout = c->get_duration(cfg, "request_timeout", 10);
+	bool console = c->get_bool(cfg, "console", true);
 	struct api *a;
 
 	if (!listen || strlen(listen) >= sizeof(a->listen) || threads < 1 ||
@@ -134,6 +139,7 @@ static int api_create(const struct evpn_host *host,
 	a->threads = (unsigned)threads;
 	a->max_body = max_body;
 	a->timeout_ms = (unsigned)(timeout * 1000);
+	a->console = console;
 	if (a->timeout_ms == 0)
 		a->timeout_ms = 1;
 	*self = a;
