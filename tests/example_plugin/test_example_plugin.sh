@@ -27,7 +27,7 @@ cflags=$(pkg-config --cflags evpn-plugin) || fail "pkg-config evpn-plugin"
 san=
 grep -q 'EVPN_SANITIZE:BOOL=ON' "$B/CMakeCache.txt" && san="-fsanitize=address,undefined"
 cc -std=c11 -Wall -Wextra -Werror $san -shared -o "$T/auth-static.so" \
-	"$S/tests/example_plugin/auth-static.c" $cflags $(pkg-config --libs libsodium) ||
+	"$S/examples/auth-static/auth-static.c" $cflags $(pkg-config --libs libsodium) ||
 	fail "out-of-tree build"
 
 # The installed checker runs the auth contract on it. The example knows
