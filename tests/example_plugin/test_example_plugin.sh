@@ -23,6 +23,13 @@ pc=$(find "$T/prefix" -name evpn-plugin.pc | head -1)
 ls "$(dirname "$pc")/../evpn/plugins/"*.so >/dev/null 2>&1 || fail "plugins not installed"
 export PKG_CONFIG_PATH=$(dirname "$pc")
 cflags=$(pkg-config --cflags evpn-plugin) || fail "pkg-config evpn-plugin"
+# The .pc names the ABI the installed headers declare.
+hdr_abi=$(awk '/^#define EVPN_ABI_MAJOR /{M=$3} /^#define EVPN_ABI_MINOR /{m=$3} END{print M "." m}' \
+	"$S/include/evpn/plugin.h")
+pc_abi=$(pkg-config --variable=abi_major evpn-plugin).$(pkg-config --variable=abi_minor evpn-plugin)
+[ "$pc_abi" = "$hdr_abi" ] || fail "evpn-plugin.pc says ABI $pc_abi, the header $hdr_abi"
+pkg-config --print-provides evpn-plugin >/dev/null || fail "pkg-config cannot read evpn-plugin.pc"
+grep -q "(ABI $hdr_abi)" "$pc" || fail "evpn-plugin.pc description does not name ABI $hdr_abi"
 # Same sanitizer flags as the host, or the build signature check refuses it.
 san=
 grep -q 'EVPN_SANITIZE:BOOL=ON' "$B/CMakeCache.txt" && san="-fsanitize=address,undefined"
