@@ -16,10 +16,12 @@
  *
  * Struct growth: the descriptor, the host and every vtable begin with
  * their own size. New fields are only ever appended, each with a minor
- * bump ("1.1: appended evpn_x_ops.y"); a field added after 1.0 is read only
- * after EVPN_HAS_FIELD says the other side has it. A change that is not an
- * append (a field removed, moved or retyped) is a major bump, and a
- * different major is refused both ways.
+ * bump ("1.1: appended evpn_x_ops.y"). A host loads plugins of its minor or
+ * older (never newer), so a plugin finds every field it was built with; the
+ * host reads a field appended after 1.0 from a plugin's struct only after
+ * EVPN_HAS_FIELD says the plugin has it. A change that is not an append (a
+ * field removed, moved or retyped) is a major bump, and a different major
+ * is refused both ways.
  */
 #ifndef EVPN_PLUGIN_H
 #define EVPN_PLUGIN_H
