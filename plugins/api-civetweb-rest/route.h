@@ -16,11 +16,13 @@ enum api_route {
 	API_R_USER_PNG,	   /* /users/{id}/config.png */
 	API_R_METRICS,	   /* /metrics */
 	API_R_OPENAPI,	   /* /openapi.json */
+	API_R_CONSOLE,	   /* / and /console/{file}: the web console */
 };
 
 struct api_match {
 	enum api_route route;
 	char user[64]; /* {id}, a valid client_id */
+	char file[32]; /* API_R_CONSOLE: "index.html" for "/", else {file} */
 };
 
 /* Fills *m and returns true when the path names a route. A path whose {id}

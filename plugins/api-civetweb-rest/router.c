@@ -11,7 +11,7 @@
 
 static bool route_is_public(enum api_route r)
 {
-	return r == API_R_HEALTH || r == API_R_OPENAPI;
+	return r == API_R_HEALTH || r == API_R_OPENAPI || r == API_R_CONSOLE;
 }
 
 static int authenticate(struct api_req *r)
@@ -79,6 +79,7 @@ int api_dispatch(struct api_req *r)
 	switch (route) {
 	case API_R_HEALTH: return api_health(r);
 	case API_R_OPENAPI: return api_openapi(r);
+	case API_R_CONSOLE: return api_console(r);
 	case API_R_METRICS: return api_metrics(r);
 	case API_R_USERS:
 		if (strcmp(method, "POST") == 0)

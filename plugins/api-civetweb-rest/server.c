@@ -7,6 +7,7 @@
  * NLB's TLS listener, or a reverse proxy), restricted to admin CIDRs.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +42,10 @@ static const struct evpn_config_key api_schema[] = {
 	 .def = "10s",
 	 .desc = "time allowed to receive a request (head and body), and "
 		 "to send a response"},
+	{.key = "console",
+	 .type = EVPN_CFG_BOOL,
+	 .def = "true",
+	 .desc = "serve the web console (static page) at /"},
 	EVPN_CONFIG_KEYS_END,
 };
 
@@ -116,6 +121,7 @@ static int api_create(const struct evpn_host *host,
 	int64_t threads = c->get_int(cfg, "threads", API_THREADS_DEFAULT);
 	uint64_t max_body = c->get_size(cfg, "max_body", 64 * 1024);
 	double timeout = c->get_duration(cfg, "request_timeout", 10);
+	bool console = c->get_bool(cfg, "console", true);
 	struct api *a;
 
 	if (!listen || strlen(listen) >= sizeof(a->listen) || threads < 1 ||
@@ -134,6 +140,7 @@ static int api_create(const struct evpn_host *host,
 	a->threads = (unsigned)threads;
 	a->max_body = max_body;
 	a->timeout_ms = (unsigned)(timeout * 1000);
+	a->console = console;
 	if (a->timeout_ms == 0)
 		a->timeout_ms = 1;
 	*self = a;
@@ -236,6 +243,16 @@ static int api_start(void *self)
 	}
 	n = mg_get_server_ports(a->ctx, 4, ports);
 	set_bound(a, n > 0 ? ports[0].port : 0);
+	/* Clients must never reach the API through the tunnel: the egress
+	 * refuses every port declared here on all of the host's addresses. */
+	for (int i = 0; i < n; i++)
+		if (ports[i].port > 0 && ports[i].port <= 65535 &&
+		    a->host->listener_add(a->host, IPPROTO_TCP,
+					  (uint16_t)ports[i].port) != EVPN_OK)
+			evpn_warn(a->host,
+				  "could not declare port %d as a listener "
+				  "to protect",
+				  ports[i].port);
 	evpn_info(a->host,
 		  "listening on http://%s (plain HTTP: terminate TLS "
 		  "in front)",
