@@ -957,6 +957,15 @@ int wg_stream_start(const struct evpn_host *h, const struct wg_stream_cfg *cfg,
 	s->port = ntohs(bound.ss_family == AF_INET6
 				? ((struct sockaddr_in6 *)&bound)->sin6_port
 				: ((struct sockaddr_in *)&bound)->sin_port);
+	/* One of the server's front doors: the egress must refuse tunnel
+	 * clients' packets to it (a tunnel inside the tunnel, or a way round
+	 * the failed-key throttle from a pool address). */
+	if (h->listener_add &&
+	    h->listener_add(h, IPPROTO_TCP, s->port) != EVPN_OK)
+		evpn_warn(h,
+			  "stream: could not declare TCP port %u as a "
+			  "listener to protect",
+			  s->port);
 	metrics_init(s);
 	s->io = h->io_new(h, s->fd, EVPN_IO_READ, on_accept, s);
 	s->tick = h->timer_new(h, on_tick, s);

@@ -63,9 +63,9 @@ pool=10.213.0.0/24
 if [ "$EGRESS" = raw-socket ]; then
 	ip netns exec $NS_S sysctl -qw net.ipv4.ip_forward=1
 	ip -n $NS_W route add $pool via 10.212.0.1
-	egress_cfg="egress: {use: raw-socket, config: {device: tun$NAME}}"
+	egress_cfg="egress: {use: raw-socket, config: {device: tun$NAME, allow: [10.212.0.1/32]}}"
 else
-	egress_cfg="egress: {use: slirp}"
+	egress_cfg="egress: {use: slirp, config: {allow: [10.212.0.1/32]}}"
 fi
 cat >"$T/evpn.yaml" <<YAML
 plugin_dir: $B/plugins
@@ -81,7 +81,7 @@ plugins:
     config:
       listen: "$SRV:51998"
       uapi_name: s$NAME
-      stream: {listen: "127.0.0.1:18444", path: /wg}
+      stream: {listen: "0.0.0.0:18444", path: /wg}
   $egress_cfg
   store: {use: file, config: {dir: $T/var}}
   api: {use: civetweb-rest, config: {listen: "$SRV:8112"}}
@@ -162,6 +162,12 @@ got=$(ip netns exec $NS_C curl -fsS --max-time 120 http://10.212.0.2:8080/blob |
 check "20 MB download through the stream, sha256 right" test "$got" = "$want"
 up=$(ip netns exec $NS_C curl -fsS --max-time 120 -T "$T/www/blob" http://10.212.0.2:8080/up)
 check "20 MB upload through the stream, sha256 right" test "$up" = "$want"
+# the stream listener is one of the server's front doors: the egress
+# refuses tunnel clients' packets to it (as to the API's port), even on
+# an address `allow` opens (10.212.0.1 here; the server's other address,
+# since its own subnet would bypass the tunnel).
+code=$(ip netns exec $NS_C curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://10.212.0.1:18444/wg)
+check "the stream port is not reachable through the tunnel (got $code)" test "$code" = 000
 check "UDP to the server was dropped (nft counter)" sh -c \
 	"ip netns exec $NS_C nft list table inet evse | grep -q 'packets [1-9]'"
 relay_pid=$(cat "$T/client/$NAME.relay")
