@@ -39,7 +39,8 @@ static const struct cmd_spec cmds[] = {
 	"commands:\n"                                                          \
 	"  setup URL [KEY|-]          save the server URL and API key (the\n"  \
 	"                             key from EVPN_MASTER_KEY or stdin)\n"    \
-	"  create NAME [--ttl D]      create a user with a locally generated " \
+	"  create NAME [--ttl D] [--allowed-ips CIDRS]\n"                      \
+	"                             create a user with a locally generated " \
 	"key pair\n"                                                           \
 	"  connect NAME               wg-quick up NAME's config (root)\n"      \
 	"  disconnect NAME            wg-quick down NAME's config (root)\n"    \
@@ -93,7 +94,8 @@ static const char *const helps[] = {
 		"Plain http:// to another machine works but warns: the key "
 		"and\n"
 		"the configs would cross the network unencrypted.\n",
-	[EVPNCTL_CMD_CREATE] = "usage: evpnctl create NAME [--ttl D]\n"
+	[EVPNCTL_CMD_CREATE] = "usage: evpnctl create NAME [--ttl D] "
+			       "[--allowed-ips CIDRS]\n"
 			       "\n"
 			       "Generates an X25519 key pair on this machine, "
 			       "creates user NAME\n"
@@ -115,6 +117,11 @@ static const char *const helps[] = {
 			       "  --ttl D   the user expires after D (e.g. "
 			       "30m, 24h, 7d) and is\n"
 			       "            deleted by the server\n"
+			       "  --allowed-ips CIDRS   split tunnel: only "
+			       "these networks go\n"
+			       "            through the VPN, e.g. "
+			       "\"10.0.0.0/8, fd00::/8\"\n"
+			       "            (default: everything)\n"
 			       "\n"
 			       "NAME: ^[a-z0-9][a-z0-9_.-]{0,62}$; at most 15 "
 			       "characters if it\n"
@@ -190,6 +197,14 @@ bool evpnctl_valid_name(const char *name)
 			return false;
 	}
 	return true;
+}
+
+bool evpnctl_valid_allowed_ips(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 1024 &&
+	       strspn(s, "0123456789abcdefABCDEF.:/, ") == n && strchr(s, '/');
 }
 
 bool evpnctl_valid_ttl(const char *ttl)
@@ -305,6 +320,22 @@ static int parse_option(struct evpnctl_args *a, const struct cmd_spec *spec,
 				    "bad --ttl '%s': use a number and a unit, "
 				    "e.g. 30m, 24h, 7d",
 				    a->ttl);
+		return 0;
+	}
+	if (spec->ttl && !strncmp(opt, "--allowed-ips", 13) &&
+	    (opt[13] == '\0' || opt[13] == '=')) {
+		if (opt[13] == '=') {
+			a->allowed_ips = opt + 14;
+		} else {
+			if (*i + 1 >= argc)
+				return fail(a, "option %s needs a value", opt);
+			a->allowed_ips = argv[++*i];
+		}
+		if (!evpnctl_valid_allowed_ips(a->allowed_ips))
+			return fail(a,
+				    "bad --allowed-ips '%.100s': give CIDRs "
+				    "such as \"10.0.0.0/8, fd00::/8\"",
+				    a->allowed_ips);
 		return 0;
 	}
 	if (spec->qr && !strcmp(opt, "--qr")) {

@@ -28,6 +28,8 @@ struct evpnctl_args {
 		*key; /* setup: NULL (env or stdin), "-" (stdin) or the key */
 	const char *name;
 	const char *ttl; /* create --ttl */
+	/* create --allowed-ips: CIDRs (the server validates them) */
+	const char *allowed_ips;
 	bool qr;	 /* config --qr */
 	bool invert;	 /* config --qr --invert */
 	char error[200]; /* why parsing failed */
@@ -41,6 +43,9 @@ int evpnctl_args_parse(int argc, char *const *argv,
 bool evpnctl_valid_name(const char *name);
 /* A duration: digits followed by one of s, m, h, d (e.g. "30m", "24h"). */
 bool evpnctl_valid_ttl(const char *ttl);
+/* Text that can only be a list of CIDRs: hex digits, '.', ':', '/',
+ * ',' and spaces, not empty. The server judges the CIDRs. */
+bool evpnctl_valid_allowed_ips(const char *s);
 /* http:// or https:// followed by a host. */
 bool evpnctl_valid_url(const char *url);
 

@@ -24,6 +24,7 @@ struct create {
 	int64_t now;
 	char priv_b64[45]; /* the generated key pair's private half, or "" */
 	char ip[16];
+	char allowed[EVPN_ALLOWED_IPS_MAX]; /* normalised */
 	bool id_claimed, key_claimed, addr_claimed;
 };
 
@@ -85,6 +86,8 @@ static int check_request(struct create *c, const struct evpn_user_create *req,
 			      "ttl must be positive and at most 366 days");
 		return EVPN_ERR_INVAL;
 	}
+	if (users_allowed_check(req->allowed_ips, c->allowed, err) != EVPN_OK)
+		return EVPN_ERR_INVAL;
 	snprintf(c->rec.u.client_id, sizeof(c->rec.u.client_id), "%s",
 		 req->client_id);
 	return EVPN_OK;
@@ -230,6 +233,10 @@ static int write_records(struct create *c, int64_t ttl,
 		    EVPN_OK ||
 	    (r = users_put(c->u, id, "api-key-hash", hash_hex, 0)) != EVPN_OK)
 		return users_store_failed(err, r);
+	/* the default is the absence of the record */
+	if (strcmp(c->allowed, EVPN_ALLOWED_IPS_DEFAULT) != 0 &&
+	    (r = users_put(c->u, id, "allowed-ips", c->allowed, 0)) != EVPN_OK)
+		return users_store_failed(err, r);
 	if (ttl > 0) {
 		rec->expires = c->now + ttl;
 		evpn_rfc3339(rec->expires, rec->u.expires_at);
@@ -263,7 +270,8 @@ static void serve(struct create *c, struct evpn_user_created *out)
 
 	out->config = evpn_render_wg_config(
 		u->host->network, u->server_pub_b64, &rec->u,
-		c->priv_b64[0] ? c->priv_b64 : NULL);
+		c->priv_b64[0] ? c->priv_b64 : NULL, c->allowed);
+	memcpy(out->allowed_ips, c->allowed, sizeof(out->allowed_ips));
 	sodium_memzero(c->priv_b64, sizeof(c->priv_b64));
 	pthread_mutex_lock(&u->mu);
 	r = users_insert_locked(u, rec);

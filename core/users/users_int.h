@@ -173,11 +173,27 @@ int users_index_load(struct evpn_users *u, struct user_rec **recs, size_t *n,
 void users_index_repair(struct evpn_users *u, const struct user_rec *recs,
 			size_t n);
 
+/* users_allowed.c: split tunnels, users/{id}/allowed-ips */
+/* Normalise "10.0.0.0/8 192.168.1.0/24, ::/0": EVPN_ERR_INVAL with why. */
+int evpn_allowed_ips_normalize(const char *in, char out[EVPN_ALLOWED_IPS_MAX],
+			       char *why, size_t whylen) EVPN_WUR;
+/* in NULL: the default. */
+int users_allowed_check(const char *in, char out[EVPN_ALLOWED_IPS_MAX],
+			struct evpn_users_error *err) EVPN_WUR;
+int users_allowed_read(struct evpn_users *u, const char *id,
+		       char out[EVPN_ALLOWED_IPS_MAX]) EVPN_WUR;
+int users_op_allowed_ips(void *self, const char *id,
+			 char out[EVPN_ALLOWED_IPS_MAX]) EVPN_WUR;
+int users_op_update(void *self, const char *id,
+		    const struct evpn_user_update *req, struct evpn_user *out,
+		    struct evpn_users_error *err) EVPN_WUR;
+
 /* wgconf.c */
 char *evpn_render_wg_config(const struct evpn_network *net,
 			    const char *server_pub_b64,
 			    const struct evpn_user *user,
-			    const char *private_key_b64);
+			    const char *private_key_b64,
+			    const char *allowed_ips);
 
 /* util */
 void evpn_rfc3339(int64_t t, char out[32]);

@@ -52,9 +52,9 @@ static void release_claim(struct evpn_users *u, const char *id, const char *key)
 void users_delete_records(struct evpn_users *u, const char *id,
 			  const char *address, const uint8_t *pub)
 {
-	static const char *const leaves[] = {"status", "expires-at",
-					     "api-key-hash", "public-key",
-					     "address"};
+	static const char *const leaves[] = {"status",	    "expires-at",
+					     "allowed-ips", "api-key-hash",
+					     "public-key",  "address"};
 	char key[160];
 	int r;
 

@@ -23,6 +23,10 @@ extern "C" {
 
 #define EVPN_CLIENT_ID_MAX 63
 #define EVPN_API_KEY_LEN 64 /* hex of 32 random bytes */
+/* A user's split tunnel: the CIDRs its config routes through the VPN,
+ * normalised as "10.0.0.0/8, fd00::/8". Without one, everything. */
+#define EVPN_ALLOWED_IPS_MAX 1024
+#define EVPN_ALLOWED_IPS_DEFAULT "0.0.0.0/0, ::/0"
 
 struct evpn_user {
 	char client_id[EVPN_CLIENT_ID_MAX + 1];
@@ -38,12 +42,23 @@ struct evpn_user_create {
 	const char *client_id;
 	const char *public_key; /* base64 X25519 key, or NULL: generate one */
 	int64_t ttl_seconds;	/* 0: never expires */
+	/* CIDRs separated by commas and/or spaces, or NULL: the default
+	 * (EVPN_ALLOWED_IPS_DEFAULT). */
+	const char *allowed_ips;
+};
+
+/* A change to a user (PATCH): only the fields set are applied. */
+struct evpn_user_update {
+	bool set_status;
+	bool active;
+	const char *allowed_ips; /* NULL: unchanged; as in evpn_user_create */
 };
 
 struct evpn_user_created {
 	struct evpn_user user;
 	char api_key[EVPN_API_KEY_LEN + 1]; /* shown once; wiped by release */
 	char *config; /* wg-quick file (with the private key when generated) */
+	char allowed_ips[EVPN_ALLOWED_IPS_MAX]; /* normalised */
 };
 
 /* Why a request failed, for the API to map to a status code. */
@@ -95,6 +110,16 @@ struct evpn_users_ops {
 	uint32_t (*count)(void *self);
 	/* The master API key hash, for auth; EVPN_OK or an error. */
 	int (*master_key_hash)(void *self, uint8_t hash[32]) EVPN_WUR;
+	/* Apply the fields of req that are set; EVPN_ERR_INVAL (bad
+	 * allowed_ips), EVPN_ERR_NOTFOUND, EVPN_ERR_UNAVAILABLE. */
+	int (*update)(void *self, const char *client_id,
+		      const struct evpn_user_update *req, struct evpn_user *out,
+		      struct evpn_users_error *err) EVPN_WUR;
+	/* The user's split tunnel, normalised, read from the store (so every
+	 * instance sees a change at once): EVPN_ERR_NOTFOUND (no such user),
+	 * EVPN_ERR_UNAVAILABLE. */
+	int (*allowed_ips)(void *self, const char *client_id,
+			   char out[EVPN_ALLOWED_IPS_MAX]) EVPN_WUR;
 };
 
 #ifdef __cplusplus

@@ -86,8 +86,25 @@ static json_t *endpoint_json(const struct sockaddr_storage *ss)
 	return json_null();
 }
 
-/* The user record, plus live peer state when `st` is given. */
-static json_t *user_json(const struct evpn_user *u,
+/* "a/b, c/d" as ["a/b", "c/d"]. */
+static json_t *allowed_json(const char *s)
+{
+	json_t *a = json_array();
+
+	while (a && s && *s) {
+		size_t n = strcspn(s, ", ");
+
+		if (n)
+			json_array_append_new(a, json_stringn(s, n));
+		s += n;
+		s += strspn(s, ", ");
+	}
+	return a;
+}
+
+/* The user record, plus its split tunnel when `allowed` is given and live
+ * peer state when `st` is. */
+static json_t *user_json(const struct evpn_user *u, const char *allowed,
 			 const struct evpn_peer_stats *st)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "client_id",
@@ -102,6 +119,8 @@ static json_t *user_json(const struct evpn_user *u,
 				    json_string(u->expires_at));
 	if (u->address6[0]) /* with network.pool6 */
 		json_object_set_new(j, "address6", json_string(u->address6));
+	if (allowed)
+		json_object_set_new(j, "allowed_ips", allowed_json(allowed));
 	if (st) {
 		char ts[32];
 
@@ -129,7 +148,7 @@ static json_t *user_json(const struct evpn_user *u,
  */
 static int send_created(struct api_req *r, const struct evpn_user_created *c)
 {
-	json_t *j = user_json(&c->user, NULL);
+	json_t *j = user_json(&c->user, c->allowed_ips, NULL);
 	char *head = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	const char *config = c->config ? c->config : "";
 	size_t hl, cap;
@@ -202,6 +221,7 @@ int api_users_create(struct api_req *r)
 	cr.client_id = req.client_id;
 	cr.public_key = req.has_public_key ? req.public_key : NULL;
 	cr.ttl_seconds = req.ttl_seconds;
+	cr.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
 	rc = users->create(self, &cr, &out, &uerr);
 	if (rc != EVPN_OK && uerr.reason[0]) {
 		/* a more specific code than the status's, e.g.
@@ -268,6 +288,7 @@ int api_users_get(struct api_req *r)
 	const struct evpn_users_ops *users;
 	struct evpn_peer_stats st;
 	struct evpn_user u;
+	char allowed[EVPN_ALLOWED_IPS_MAX];
 	const char *id = r->match.user;
 	void *self;
 	int rc;
@@ -288,7 +309,11 @@ int api_users_get(struct api_req *r)
 		/* Live state is best effort: the record is what matters. */
 		memset(&st, 0, sizeof(st));
 	}
-	return api_send_json(r, 200, user_json(&u, &st));
+	rc = users->allowed_ips(self, id, allowed);
+	if (rc != EVPN_OK)
+		return api_send_evpn_error(
+			r, rc, rc == EVPN_ERR_NOTFOUND ? "no such user" : NULL);
+	return api_send_json(r, 200, user_json(&u, allowed, &st));
 }
 
 int api_users_config(struct api_req *r, bool png)
@@ -329,18 +354,20 @@ int api_users_patch(struct api_req *r)
 {
 	const struct evpn_users_ops *users;
 	struct evpn_users_error uerr;
+	struct evpn_user_update up;
+	struct api_patch_req req;
 	struct evpn_user u;
 	struct api_err perr;
+	char allowed[EVPN_ALLOWED_IPS_MAX];
 	char *body = NULL;
 	size_t len;
-	bool active;
 	void *self;
 	int rc;
 
 	rc = admin_json_body(r, &body, &len);
 	if (rc)
 		return rc;
-	rc = api_parse_patch(body, len, &active, &perr);
+	rc = api_parse_patch(body, len, &req, &perr);
 	free(body);
 	if (rc)
 		return api_send_error(r, perr.status, perr.code, perr.message);
@@ -349,10 +376,16 @@ int api_users_patch(struct api_req *r)
 		return no_users(r);
 	memset(&u, 0, sizeof(u));
 	memset(&uerr, 0, sizeof(uerr));
-	rc = users->set_status(self, r->match.user, active, &u, &uerr);
+	memset(&up, 0, sizeof(up));
+	up.set_status = req.has_status;
+	up.active = req.active;
+	up.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
+	rc = users->update(self, r->match.user, &up, &u, &uerr);
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	return api_send_json(r, 200, user_json(&u, NULL));
+	if (users->allowed_ips(self, r->match.user, allowed) != EVPN_OK)
+		return api_send_json(r, 200, user_json(&u, NULL, NULL));
+	return api_send_json(r, 200, user_json(&u, allowed, NULL));
 }
 
 int api_users_delete(struct api_req *r)

@@ -183,6 +183,45 @@ static json_t *load_object(const char *body, size_t len, struct api_err *err)
 	return j;
 }
 
+/* allowed_ips: "10.0.0.0/8, ::/0" or ["10.0.0.0/8", "::/0"], joined with
+ * ", " into out. The CIDRs are judged by the users service. */
+static int parse_allowed_ips(json_t *v, char out[API_ALLOWED_IPS_MAX],
+			     struct api_err *err)
+{
+	static const char msg[] =
+		"allowed_ips must be a list of CIDRs: a string such as "
+		"\"10.0.0.0/8, fd00::/8\" or an array of strings";
+	size_t used = 0, i;
+	json_t *e;
+
+	out[0] = '\0';
+	if (json_is_string(v)) {
+		if (json_string_length(v) >= API_ALLOWED_IPS_MAX ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return fail(err, API_CODE_INVALID_FIELD, msg);
+		memcpy(out, json_string_value(v), json_string_length(v) + 1);
+		return 0;
+	}
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return fail(err, API_CODE_INVALID_FIELD, msg);
+	json_array_foreach(v, i, e)
+	{
+		size_t n;
+
+		if (!json_is_string(e))
+			return fail(err, API_CODE_INVALID_FIELD, msg);
+		n = json_string_length(e);
+		if (strlen(json_string_value(e)) != n ||
+		    strchr(json_string_value(e), ',') ||
+		    used + n + 3 > API_ALLOWED_IPS_MAX)
+			return fail(err, API_CODE_INVALID_FIELD, msg);
+		used += (size_t)snprintf(out + used, API_ALLOWED_IPS_MAX - used,
+					 "%s%s", used ? ", " : "",
+					 json_string_value(e));
+	}
+	return 0;
+}
+
 /* Rejects keys outside `allowed` (NULL-terminated). */
 static int check_keys(json_t *obj, const char *const *allowed, const char *list,
 		      struct api_err *err)
@@ -213,7 +252,7 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 		     struct api_err *err)
 {
 	static const char *const allowed[] = {"client_id", "public_key", "ttl",
-					      NULL};
+					      "allowed_ips", NULL};
 	json_t *j, *v;
 	int rc = -1;
 
@@ -221,7 +260,8 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 	j = load_object(body, len, err);
 	if (!j)
 		return -1;
-	if (check_keys(j, allowed, "client_id, public_key, ttl", err))
+	if (check_keys(j, allowed, "client_id, public_key, ttl, allowed_ips",
+		       err))
 		goto out;
 
 	v = json_object_get(j, "client_id");
@@ -264,34 +304,55 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 			goto out;
 		}
 	}
+	v = json_object_get(j, "allowed_ips");
+	if (v && !json_is_null(v)) {
+		if (parse_allowed_ips(v, out->allowed_ips, err))
+			goto out;
+		out->has_allowed_ips = true;
+	}
 	rc = 0;
 out:
 	json_decref(j);
 	return rc;
 }
 
-int api_parse_patch(const char *body, size_t len, bool *active,
+int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 		    struct api_err *err)
 {
-	static const char *const allowed[] = {"status", NULL};
+	static const char *const allowed[] = {"status", "allowed_ips", NULL};
 	json_t *j, *v;
 	const char *s;
 	int rc = -1;
 
-	*active = false;
+	memset(out, 0, sizeof(*out));
 	j = load_object(body, len, err);
 	if (!j)
 		return -1;
-	if (check_keys(j, allowed, "status", err))
+	if (check_keys(j, allowed, "status, allowed_ips", err))
 		goto out;
 	v = json_object_get(j, "status");
-	s = json_string_value(v);
-	if (!s || (strcmp(s, "active") != 0 && strcmp(s, "inactive") != 0)) {
+	if (v) {
+		s = json_string_value(v);
+		if (!s ||
+		    (strcmp(s, "active") != 0 && strcmp(s, "inactive") != 0)) {
+			fail(err, API_CODE_INVALID_FIELD,
+			     "status must be \"active\" or \"inactive\"");
+			goto out;
+		}
+		out->has_status = true;
+		out->active = strcmp(s, "active") == 0;
+	}
+	v = json_object_get(j, "allowed_ips");
+	if (v) {
+		if (parse_allowed_ips(v, out->allowed_ips, err))
+			goto out;
+		out->has_allowed_ips = true;
+	}
+	if (!out->has_status && !out->has_allowed_ips) {
 		fail(err, API_CODE_INVALID_FIELD,
-		     "status is required: \"active\" or \"inactive\"");
+		     "nothing to change: give status and/or allowed_ips");
 		goto out;
 	}
-	*active = strcmp(s, "active") == 0;
 	rc = 0;
 out:
 	json_decref(j);

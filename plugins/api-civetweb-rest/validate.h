@@ -24,11 +24,25 @@ struct api_err {
 	char message[200];
 };
 
+/* The split-tunnel text handed to the users service, which validates the
+ * CIDRs themselves; this is the JSON side's bound. */
+#define API_ALLOWED_IPS_MAX 1024
+
 struct api_create_req {
 	char client_id[64];
 	char public_key[64];
 	bool has_public_key;
 	int64_t ttl_seconds; /* 0: no ttl */
+	/* "a/b, c/d" from a JSON string or an array of strings */
+	char allowed_ips[API_ALLOWED_IPS_MAX];
+	bool has_allowed_ips;
+};
+
+/* PATCH /users/{id}: at least one field. */
+struct api_patch_req {
+	bool has_status, active;
+	char allowed_ips[API_ALLOWED_IPS_MAX];
+	bool has_allowed_ips;
 };
 
 /* The deepest nesting of objects and arrays a body may have. Our bodies are
@@ -54,7 +68,7 @@ bool api_json_depth_ok(const char *body, size_t len, unsigned max);
  * than API_JSON_MAX_DEPTH are refused before parsing. */
 int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 		     struct api_err *err) EVPN_WUR;
-int api_parse_patch(const char *body, size_t len, bool *active,
+int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 		    struct api_err *err) EVPN_WUR;
 
 #endif

@@ -28,7 +28,7 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 B64KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 CREATED_FIELDS = {"client_id", "api_key", "created_at", "status", "address",
-                  "public_key", "config"}
+                  "public_key", "config", "allowed_ips"}
 LOCKOUT = 3  # seconds, see CONFIG
 
 CONFIG = """\
@@ -546,6 +546,41 @@ def t_patch_delete(bob):
     check(st == 201, "the id can be reused after DELETE")
 
 
+def t_allowed_ips(bob):
+    """Split tunnels: validated CIDRs, in the record and the config."""
+    st, h, j = jreq("GET", "/users/bob", token=MASTER)
+    check(st == 200 and j.get("allowed_ips") == ["0.0.0.0/0", "::/0"],
+          "default allowed_ips: the full tunnel (%s)" % (j or {}).get("allowed_ips"))
+    st, h, j = create("split", allowed_ips=["10.0.0.0/8", "FD00::/8"])
+    check(st == 201 and j.get("allowed_ips") == ["10.0.0.0/8", "fd00::/8"],
+          "POST with allowed_ips: 201, normalised (%s)" % (j or {}).get("allowed_ips"))
+    check(j and "AllowedIPs = 10.0.0.0/8, fd00::/8\n" in j.get("config", ""),
+          "the 201 config routes only the allowed IPs")
+    for bad in ("10.0.0.1/8", "10.0.0.0/33", "nope", [], ["1.2.3.0/24", 5], ""):
+        st, h, j = create("split-bad", allowed_ips=bad)
+        check(is_error(st, h, j, 400), "allowed_ips %r: 400" % (bad,))
+    st, h, j = jreq("GET", "/users/split-bad", token=MASTER)
+    check(is_error(st, h, j, 404), "a refused create leaves no user")
+    st, h, j = jreq("PATCH", "/users/split",
+                    {"allowed_ips": "192.168.0.0/16 172.16.0.0/12"}, token=MASTER)
+    check(st == 200 and j.get("allowed_ips") == ["192.168.0.0/16", "172.16.0.0/12"]
+          and j.get("status") == "active", "PATCH allowed_ips: 200, status kept")
+    st, h, data = req("GET", "/users/split/config", token=MASTER)
+    check(st == 200 and b"AllowedIPs = 192.168.0.0/16, 172.16.0.0/12\n" in data,
+          "GET config after PATCH has the new allowed IPs")
+    st, h, j = jreq("PATCH", "/users/split", {"allowed_ips": ["10.0.0.0/40"],
+                                              "status": "inactive"}, token=MASTER)
+    check(is_error(st, h, j, 400), "PATCH bad allowed_ips: 400")
+    st, h, j = jreq("GET", "/users/split", token=MASTER)
+    check(st == 200 and j["status"] == "active" and
+          j["allowed_ips"] == ["192.168.0.0/16", "172.16.0.0/12"],
+          "a refused PATCH changes nothing")
+    st, h, j = jreq("PATCH", "/users/split", {}, token=MASTER)
+    check(is_error(st, h, j, 400), "PATCH with no field: 400")
+    st, h, j = jreq("DELETE", "/users/split", token=MASTER)
+    check(st == 204, "split user deleted")
+
+
 def t_concurrent():
     results = [None] * 50
 
@@ -755,6 +790,7 @@ def main():
         t_bad_requests()
         t_deep_json()
         t_access(alice, bob)
+        t_allowed_ips(bob)
         t_patch_delete(bob)
         keys = t_concurrent()
         keys["alice"] = alice["api_key"]

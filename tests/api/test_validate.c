@@ -128,6 +128,20 @@ static void test_create_ok(void **state)
 				&r, &e),
 			 0);
 	assert_false(r.has_public_key);
+	assert_false(r.has_allowed_ips);
+
+	/* allowed_ips: a string as given, or an array joined */
+	assert_int_equal(create("{\"client_id\":\"d\",\"allowed_ips\":"
+				"[\"10.0.0.0/8\",\"::/0\"]}",
+				&r, &e),
+			 0);
+	assert_true(r.has_allowed_ips);
+	assert_string_equal(r.allowed_ips, "10.0.0.0/8, ::/0");
+	assert_int_equal(create("{\"client_id\":\"d\",\"allowed_ips\":"
+				"\"10.0.0.0/8\"}",
+				&r, &e),
+			 0);
+	assert_string_equal(r.allowed_ips, "10.0.0.0/8");
 }
 
 static void expect_400(const char *body, const char *code)
@@ -143,6 +157,10 @@ static void expect_400(const char *body, const char *code)
 
 static void test_create_bad(void **state)
 {
+	expect_400("{\"client_id\":\"a\",\"allowed_ips\":[]}",
+		   API_CODE_INVALID_FIELD);
+	expect_400("{\"client_id\":\"a\",\"allowed_ips\":{}}",
+		   API_CODE_INVALID_FIELD);
 	expect_400("", API_CODE_INVALID_JSON);
 	expect_400("{", API_CODE_INVALID_JSON);
 	expect_400("not json", API_CODE_INVALID_JSON);
@@ -246,7 +264,7 @@ static void test_create_too_deep(void **state)
 		api_parse_patch(
 			"{\"status\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}",
 			strlen("{\"status\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}"),
-			&(bool){false}, &e),
+			&(struct api_patch_req){0}, &e),
 		-1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 }
@@ -254,30 +272,53 @@ static void test_create_too_deep(void **state)
 static void test_patch(void **state)
 {
 	struct api_err e;
-	bool active = true;
+	struct api_patch_req p;
 	const char *b;
 
 	b = "{\"status\":\"inactive\"}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), 0);
-	assert_false(active);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_status);
+	assert_false(p.active);
+	assert_false(p.has_allowed_ips);
 	b = "{\"status\":\"active\"}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), 0);
-	assert_true(active);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.active);
+
+	b = "{\"allowed_ips\":[\"10.0.0.0/8\",\"fd00::/8\"]}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_false(p.has_status);
+	assert_true(p.has_allowed_ips);
+	assert_string_equal(p.allowed_ips, "10.0.0.0/8, fd00::/8");
+	b = "{\"allowed_ips\":\"10.0.0.0/8 fd00::/8\",\"status\":\"active\"}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_status && p.has_allowed_ips);
+	assert_string_equal(p.allowed_ips, "10.0.0.0/8 fd00::/8");
+	/* wrong shapes: the CIDRs themselves are the users service's */
+	static const char *const bad_ips[] = {
+		"{\"allowed_ips\":[]}", "{\"allowed_ips\":[1]}",
+		"{\"allowed_ips\":7}", "{\"allowed_ips\":null}",
+		"{\"allowed_ips\":[\"10.0.0.0/8,::/0\"]}"};
+	for (size_t i = 0; i < sizeof(bad_ips) / sizeof(bad_ips[0]); i++) {
+		assert_int_equal(
+			api_parse_patch(bad_ips[i], strlen(bad_ips[i]), &p, &e),
+			-1);
+		assert_string_equal(e.code, API_CODE_INVALID_FIELD);
+	}
 
 	b = "{\"status\":\"disabled\"}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 	b = "{\"status\":true}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 	b = "{}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 	b = "{\"status\":\"active\",\"ttl\":\"1h\"}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_UNKNOWN_FIELD);
 	b = "{\"status\":";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_JSON);
 	assert_int_equal(e.status, 400);
 }

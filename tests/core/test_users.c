@@ -696,6 +696,103 @@ static void test_lost_id_race_still_loads(void **state)
 	fx_free(f);
 }
 
+/* Split tunnels: normalised, validated, written only when not the default,
+ * in the config, changed by update (also from a second instance on the
+ * store), gone with the user. */
+static void test_allowed_ips(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_user_create req = {.client_id = "split"};
+	struct evpn_user_update up = {0};
+	struct evpn_user_created out;
+	struct evpn_users_error err = {0};
+	char allowed[EVPN_ALLOWED_IPS_MAX], why[160], *cfg;
+	static const char *const bad[] = {"",
+					  "10.0.0.0",
+					  "10.0.0.0/33",
+					  "10.1.0.0/8",
+					  "fd00::1/8",
+					  "300.0.0.0/8",
+					  "10.0.0.0/-1",
+					  "10.0.0.0/8x",
+					  "10.0.0.0/8,,nope",
+					  " , ",
+					  "::/129",
+					  "10.0.0.0/"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(evpn_allowed_ips_normalize(bad[i], allowed,
+							    why, sizeof(why)),
+				 EVPN_ERR_INVAL);
+		assert_true(why[0] != '\0');
+	}
+	assert_int_equal(evpn_allowed_ips_normalize(" 10.0.0.0/8,FD00:0::/8 "
+						    "192.168.1.0/24",
+						    allowed, why, sizeof(why)),
+			 EVPN_OK);
+	assert_string_equal(allowed, "10.0.0.0/8, fd00::/8, 192.168.1.0/24");
+
+	/* a bad list refuses the create and writes nothing */
+	req.allowed_ips = "10.0.0.1/8";
+	assert_int_equal(U->create(f->u, &req, &out, &err), EVPN_ERR_INVAL);
+	assert_non_null(strstr(err.message, "allowed_ips"));
+	assert_int_equal(memstore_count(f->ms, "users/"), 0);
+
+	/* the default is not stored */
+	assert_int_equal(create(f, "full", NULL, 0, &out), EVPN_OK);
+	assert_string_equal(out.allowed_ips, EVPN_ALLOWED_IPS_DEFAULT);
+	U->release(f->u, &out);
+	assert_int_equal(memstore_count(f->ms, "users/full/allowed-ips"), 0);
+	assert_int_equal(U->allowed_ips(f->u, "full", allowed), EVPN_OK);
+	assert_string_equal(allowed, EVPN_ALLOWED_IPS_DEFAULT);
+
+	req.allowed_ips = "10.0.0.0/8, 192.168.0.0/16";
+	assert_int_equal(U->create(f->u, &req, &out, &err), EVPN_OK);
+	assert_string_equal(out.allowed_ips, "10.0.0.0/8, 192.168.0.0/16");
+	assert_non_null(strstr(out.config, "AllowedIPs = 10.0.0.0/8, "
+					   "192.168.0.0/16\n"));
+	U->release(f->u, &out);
+	assert_int_equal(U->render_config(f->u, "split", &cfg), EVPN_OK);
+	assert_non_null(
+		strstr(cfg, "AllowedIPs = 10.0.0.0/8, 192.168.0.0/16\n"));
+	free(cfg);
+	assert_int_equal(U->allowed_ips(f->u, "nobody", allowed),
+			 EVPN_ERR_NOTFOUND);
+
+	/* a second instance on the store sees a change made by the first
+	 * at once: the value is read from the store */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	up.allowed_ips = "fd00::/8";
+	assert_int_equal(U->update(f->u, "split", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(U->render_config(g->u, "split", &cfg), EVPN_OK);
+	assert_non_null(strstr(cfg, "AllowedIPs = fd00::/8\n"));
+	free(cfg);
+	/* a bad update changes nothing */
+	up.allowed_ips = "fd00::/200";
+	up.set_status = true;
+	up.active = false;
+	assert_int_equal(U->update(f->u, "split", &up, NULL, &err),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(U->allowed_ips(f->u, "split", allowed), EVPN_OK);
+	assert_string_equal(allowed, "fd00::/8");
+	/* status and allowed_ips together; back to the default drops the
+	 * record */
+	up.allowed_ips = "0.0.0.0/0 ::/0";
+	struct evpn_user u;
+	assert_int_equal(U->update(f->u, "split", &up, &u, &err), EVPN_OK);
+	assert_string_equal(u.status, "inactive");
+	assert_int_equal(memstore_count(f->ms, "users/split/allowed-ips"), 0);
+	up.allowed_ips = "10.0.0.0/8";
+	up.set_status = false;
+	assert_int_equal(U->update(f->u, "split", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "users/split/allowed-ips"), 1);
+	assert_int_equal(U->remove(f->u, "split", &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "users/split/"), 0);
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +810,7 @@ int main(void)
 		cmocka_unit_test(test_public_key_claims_for_old_users),
 		cmocka_unit_test(test_reload_keeps_local_changes),
 		cmocka_unit_test(test_lost_id_race_still_loads),
+		cmocka_unit_test(test_allowed_ips),
 	};
 
 	if (sodium_init() < 0)

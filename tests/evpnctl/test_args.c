@@ -51,6 +51,21 @@ static void test_create(void **state)
 	assert_int_equal(PARSE(&a, "create", "alice", "--ttl"), -1);
 	assert_non_null(strstr(a.error, "needs a value"));
 	assert_int_equal(PARSE(&a, "create", "alice", "--ttl", "1y"), -1);
+	assert_null(a.allowed_ips);
+	assert_int_equal(PARSE(&a, "create", "alice", "--allowed-ips",
+			       "10.0.0.0/8, fd00::/8"),
+			 0);
+	assert_string_equal(a.allowed_ips, "10.0.0.0/8, fd00::/8");
+	assert_int_equal(PARSE(&a, "create", "--allowed-ips=10.1.0.0/16", "b"),
+			 0);
+	assert_string_equal(a.allowed_ips, "10.1.0.0/16");
+	assert_int_equal(PARSE(&a, "create", "alice", "--allowed-ips"), -1);
+	assert_int_equal(
+		PARSE(&a, "create", "alice", "--allowed-ips", "everything"),
+		-1);
+	assert_non_null(strstr(a.error, "--allowed-ips"));
+	assert_int_equal(PARSE(&a, "config", "alice", "--allowed-ips", "::/0"),
+			 -1);
 	assert_int_equal(PARSE(&a, "create", "alice", "--qr"), -1);
 	assert_non_null(strstr(a.error, "unknown option '--qr'"));
 	assert_int_equal(PARSE(&a, "create"), -1);

@@ -128,6 +128,18 @@ def checks(c, url, tmp):
     c.check(strip(text) == strip(server_conf),
             "local config = server config + private key")
 
+    r = ev("create", "split", "--allowed-ips", "10.0.0.0/8, fd00::/8")
+    c.check(r.returncode == 0, "create --allowed-ips", r.stderr)
+    with open(os.path.join(cdir, "split.conf")) as f:
+        c.check("AllowedIPs = 10.0.0.0/8, fd00::/8\n" in f.read(),
+                "split.conf routes only the allowed IPs")
+    r = ev("create", "split2", "--allowed-ips", "10.0.0.1/8")
+    c.check(r.returncode == 2 and "host bits" in r.stderr,
+            "create --allowed-ips with host bits: server refuses (exit 2)",
+            r.stderr)
+    r = ev("delete", "split")
+    c.check(r.returncode == 0, "delete split", r.stderr)
+
     r = ev("create", "alice2")
     c.check(r.returncode == 0, "create alice2", r.stderr)
     os.unlink(os.path.join(cdir, "alice2.conf"))
