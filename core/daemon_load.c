@@ -60,6 +60,11 @@ static const struct evpn_config_key users_schema[] = {
 	 .desc = "how often to read the store's change marker, so that users "
 		 "created, disabled or deleted by another instance sharing the "
 		 "store become live here; 0: never (SIGHUP still reloads)"},
+	{.key = "audit_retention",
+	 .type = EVPN_CFG_DURATION,
+	 .def = "90d",
+	 .desc = "how long audit log entries are kept in the store (at least "
+		 "1d, at most 3650d)"},
 	EVPN_CONFIG_KEYS_END,
 };
 

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,18 +18,19 @@ struct cmd_spec {
 	const char *name;
 	enum evpnctl_cmd cmd;
 	int npos, npos_min; /* positional arguments: npos_min..npos */
-	bool ttl, qr;
+	bool ttl, qr, limit;
 };
 
 static const struct cmd_spec cmds[] = {
-	{"setup", EVPNCTL_CMD_SETUP, 2, 1, false, false},
-	{"create", EVPNCTL_CMD_CREATE, 1, 1, true, false},
-	{"connect", EVPNCTL_CMD_CONNECT, 1, 1, false, false},
-	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, 1, false, false},
-	{"list", EVPNCTL_CMD_LIST, 0, 0, false, false},
-	{"status", EVPNCTL_CMD_STATUS, 1, 1, false, false},
-	{"delete", EVPNCTL_CMD_DELETE, 1, 1, false, false},
-	{"config", EVPNCTL_CMD_CONFIG, 1, 1, false, true},
+	{"setup", EVPNCTL_CMD_SETUP, 2, 1, false, false, false},
+	{"create", EVPNCTL_CMD_CREATE, 1, 1, true, false, false},
+	{"connect", EVPNCTL_CMD_CONNECT, 1, 1, false, false, false},
+	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, 1, false, false, false},
+	{"list", EVPNCTL_CMD_LIST, 0, 0, false, false, false},
+	{"status", EVPNCTL_CMD_STATUS, 1, 1, false, false, false},
+	{"delete", EVPNCTL_CMD_DELETE, 1, 1, false, false, false},
+	{"config", EVPNCTL_CMD_CONFIG, 1, 1, false, true, false},
+	{"audit", EVPNCTL_CMD_AUDIT, 0, 0, false, false, true},
 };
 
 #define GLOBAL_HELP                                                            \
@@ -48,6 +50,8 @@ static const struct cmd_spec cmds[] = {
 	"  status NAME                server record and local `wg show`\n"     \
 	"  delete NAME                delete the user and its local files\n"   \
 	"  config NAME [--qr]         print NAME's config (or a QR code)\n"    \
+	"  audit [--limit N]          the server's audit log, newest first "   \
+	"(admin)\n"                                                            \
 	"\n"                                                                   \
 	"`evpnctl COMMAND --help` describes one command.\n"                    \
 	"\n"                                                                   \
@@ -149,6 +153,14 @@ static const char *const helps[] = {
 		"\n"
 		"Runs `wg-quick down` with NAME.conf. Needs root. Refuses a\n"
 		"NAME.conf with keys evpnctl does not write, like connect.\n",
+	[EVPNCTL_CMD_AUDIT] =
+		"usage: evpnctl audit [--limit N]\n"
+		"\n"
+		"Prints the server's audit log, newest first, one change a "
+		"line:\n"
+		"time, action, target, actor, source address, outcome, HTTP\n"
+		"status, detail. --limit N: the N newest (default 50, at most\n"
+		"100000). Needs the master key.\n",
 	[EVPNCTL_CMD_LIST] = "usage: evpnctl list\n"
 			     "\n"
 			     "Lists the users the saved key may see, one per "
@@ -336,6 +348,23 @@ static int parse_option(struct evpnctl_args *a, const struct cmd_spec *spec,
 				    "bad --allowed-ips '%.100s': give CIDRs "
 				    "such as \"10.0.0.0/8, fd00::/8\"",
 				    a->allowed_ips);
+		return 0;
+	}
+	if (spec->limit && !strncmp(opt, "--limit", 7) &&
+	    (opt[7] == '\0' || opt[7] == '=')) {
+		const char *v = opt[7] == '=' ? opt + 8 : NULL;
+		char *end;
+		long n;
+
+		if (!v) {
+			if (*i + 1 >= argc)
+				return fail(a, "option %s needs a value", opt);
+			v = argv[++*i];
+		}
+		n = strtol(v, &end, 10);
+		if (!*v || *end || n < 1 || n > 100000)
+			return fail(a, "bad --limit '%.20s': use 1-100000", v);
+		a->limit = (unsigned)n;
 		return 0;
 	}
 	if (spec->qr && !strcmp(opt, "--qr")) {

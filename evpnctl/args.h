@@ -17,6 +17,7 @@ enum evpnctl_cmd {
 	EVPNCTL_CMD_STATUS,
 	EVPNCTL_CMD_DELETE,
 	EVPNCTL_CMD_CONFIG,
+	EVPNCTL_CMD_AUDIT,
 	EVPNCTL_CMD_VERSION,
 };
 
@@ -31,6 +32,7 @@ struct evpnctl_args {
 	/* create --allowed-ips: CIDRs (the server validates them) */
 	const char *allowed_ips;
 	bool qr;	 /* config --qr */
+	unsigned limit;	 /* audit --limit N (0: the default) */
 	bool invert;	 /* config --qr --invert */
 	char error[200]; /* why parsing failed */
 };

@@ -447,4 +447,6 @@ const struct evpn_users_ops evpn_users_ops_impl = {
 	.master_key_hash = u_master_key_hash,
 	.update = users_op_update,
 	.allowed_ips = users_op_allowed_ips,
+	.audit = users_op_audit,
+	.audit_list = users_op_audit_list,
 };

@@ -70,6 +70,8 @@ struct evpn_users {
 	double gen_next_write; /* monotonic; spacing between marker writes */
 	double next_sync;
 	double next_reconcile;
+	double audit_next_sweep; /* monotonic */
+	bool audit_swept_full;	 /* the first, whole-log sweep is done */
 	/* Changes through this instance while a load runs (users_touch.c). */
 	pthread_mutex_t load_mu;   /* one load at a time; taken before mu */
 	struct users_ids inflight; /* ids being changed right now */
@@ -187,6 +189,15 @@ int users_op_allowed_ips(void *self, const char *id,
 int users_op_update(void *self, const char *id,
 		    const struct evpn_user_update *req, struct evpn_user *out,
 		    struct evpn_users_error *err) EVPN_WUR;
+
+/* users_audit.c: audit/{day}/{rev}-{rand} */
+int users_op_audit(void *self, const struct evpn_audit_event *ev) EVPN_WUR;
+int users_op_audit_list(void *self, const char *after, unsigned limit,
+			evpn_audit_cb cb, void *arg, char next[48]) EVPN_WUR;
+void users_audit_sweep(struct evpn_users *u, double mono_now);
+/* Record a change the service made on its own (expiry, quota). */
+void users_audit_system(struct evpn_users *u, const char *action,
+			const char *target, const char *detail);
 
 /* wgconf.c */
 char *evpn_render_wg_config(const struct evpn_network *net,

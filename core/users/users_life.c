@@ -31,9 +31,11 @@ static void expire_due(struct evpn_users *u)
 			struct evpn_users_error err;
 
 			if (users_remove_internal(u, due[i], " (ttl expired)",
-						  &err) == EVPN_OK)
+						  &err) == EVPN_OK) {
 				u->host->metric_add(u->m_expired, 1);
-			else if (err.code != EVPN_ERR_NOTFOUND)
+				users_audit_system(u, "expire", due[i],
+						   "ttl reached");
+			} else if (err.code != EVPN_ERR_NOTFOUND)
 				return; /* store down: try next tick */
 		}
 	} while (n == 16);
@@ -70,6 +72,8 @@ static void *maint_main(void *arg)
 			evpn_warn(u->host, "reload failed; keeping the "
 					   "users already loaded");
 		expire_due(u);
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		users_audit_sweep(u, (double)dl.tv_sec + dl.tv_nsec / 1e9);
 		pthread_mutex_lock(&u->mu);
 	}
 	pthread_mutex_unlock(&u->mu);
@@ -128,6 +132,19 @@ struct evpn_users *evpn_users_new(const struct evpn_host *host,
 	u->opts = *opts;
 	if (u->opts.partial_grace <= 0)
 		u->opts.partial_grace = 30;
+	if (u->opts.audit_retention <= 0)
+		u->opts.audit_retention = 90.0 * 86400;
+	if (u->opts.audit_retention < 86400 ||
+	    u->opts.audit_retention > 3650.0 * 86400) {
+		double d = u->opts.audit_retention < 86400 ? 86400
+							   : 3650.0 * 86400;
+
+		evpn_warn(host,
+			  "users.audit_retention must be 1d-3650d; "
+			  "using %.0fd",
+			  d / 86400);
+		u->opts.audit_retention = d;
+	}
 	if (opts->master_key && *opts->master_key) {
 		u->master_key_opt = strdup(opts->master_key);
 		if (!u->master_key_opt)

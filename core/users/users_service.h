@@ -17,6 +17,7 @@ struct evpn_users_opts {
 	double partial_grace; /* seconds before a half-created user is swept */
 	double sync_interval; /* poll of the shared change marker; 0: off */
 	double reconcile_interval; /* full load + index repair; 0: off */
+	double audit_retention;	   /* seconds the audit log keeps entries */
 };
 
 /* host: the core's identity (logs, post, registry). */

@@ -73,6 +73,37 @@ struct evpn_users_error {
 
 typedef int (*evpn_users_list_cb)(void *arg, const struct evpn_user *u);
 
+/* One change to record in the audit log (README "Audit log"). Every field
+ * is text of ours, never a secret: no key, token or config goes here. */
+struct evpn_audit_event {
+	const char *action;  /* "create", "patch", "delete", "expire", ... */
+	const char *actor;   /* "master", "user:alice", "system" */
+	const char *source;  /* the client's address, or NULL */
+	const char *target;  /* the client_id acted on, or NULL */
+	const char *outcome; /* "ok", "denied" or "error" */
+	int status;	     /* the HTTP status answered, 0 when none */
+	const char *detail;  /* a few words, or NULL */
+	/* when it was asked (ns since the epoch, CLOCK_REALTIME), so that
+	 * entries keep the order of requests even when their records are
+	 * written later; 0: now */
+	uint64_t time_ns;
+};
+
+/* A stored audit entry. */
+struct evpn_audit_entry {
+	char id[48];   /* the paging cursor: "20261204/..." */
+	char time[40]; /* RFC 3339 with milliseconds, UTC */
+	char action[32];
+	char actor[80];
+	char source[64];
+	char target[EVPN_CLIENT_ID_MAX + 1];
+	char outcome[16];
+	int status;
+	char detail[200];
+};
+
+typedef int (*evpn_audit_cb)(void *arg, const struct evpn_audit_entry *e);
+
 struct evpn_users_ops {
 	uint32_t size;
 	/* EVPN_ERR_INVAL (bad id/key/ttl), EVPN_ERR_EXISTS (duplicate id, or
@@ -120,6 +151,15 @@ struct evpn_users_ops {
 	 * EVPN_ERR_UNAVAILABLE. */
 	int (*allowed_ips)(void *self, const char *client_id,
 			   char out[EVPN_ALLOWED_IPS_MAX]) EVPN_WUR;
+	/* Store an audit entry and log it (one line). EVPN_ERR_UNAVAILABLE
+	 * when the store refused it (the log line is written anyway). */
+	int (*audit)(void *self, const struct evpn_audit_event *ev) EVPN_WUR;
+	/* Entries newest first, at most `limit`, older than the cursor
+	 * `after` ("" or NULL: from the newest). next (48 bytes) receives the
+	 * cursor of the next page, "" when there is none. EVPN_ERR_INVAL for
+	 * a malformed cursor. */
+	int (*audit_list)(void *self, const char *after, unsigned limit,
+			  evpn_audit_cb cb, void *arg, char next[48]) EVPN_WUR;
 };
 
 #ifdef __cplusplus

@@ -61,6 +61,12 @@ struct api_req {
 	const struct mg_request_info *ri;
 	struct api_match match;
 	struct evpn_principal who;
+	/* for the audit log, set by the handler of a change (router.c
+	 * records it): the user acted on when the path does not name it, and
+	 * a few words on what was asked (never a secret) */
+	char audit_target[64];
+	char audit_detail[200];
+	uint64_t t_start_ns; /* when dispatch began (CLOCK_REALTIME) */
 };
 
 /* server.c: civetweb's begin_request callback lands here. */
@@ -94,6 +100,11 @@ int api_users_get(struct api_req *r);
 int api_users_config(struct api_req *r, bool png);
 int api_users_patch(struct api_req *r);
 int api_users_delete(struct api_req *r);
+
+/* handlers_audit.c */
+int api_audit_list(struct api_req *r);
+/* Record a change request (POST/PATCH/DELETE) and its answer. */
+void api_audit_request(struct api_req *r, const char *action, int status);
 
 /* handlers_misc.c */
 int api_health(struct api_req *r);

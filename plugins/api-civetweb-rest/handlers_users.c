@@ -209,6 +209,17 @@ int api_users_create(struct api_req *r)
 		return rc;
 	rc = api_parse_create(body, len, &req, &perr);
 	free(body);
+	if (!rc) {
+		snprintf(r->audit_target, sizeof(r->audit_target), "%s",
+			 req.client_id);
+		snprintf(r->audit_detail, sizeof(r->audit_detail),
+			 "%s%s%s%.120s",
+			 req.has_public_key ? "public key given"
+					    : "key pair generated",
+			 req.ttl_seconds ? ", ttl" : "",
+			 req.has_allowed_ips ? ", allowed_ips " : "",
+			 req.has_allowed_ips ? req.allowed_ips : "");
+	}
 	if (rc)
 		return api_send_error(r, perr.status, perr.code, perr.message);
 	users = api_users(r->api, &self);
@@ -369,6 +380,15 @@ int api_users_patch(struct api_req *r)
 		return rc;
 	rc = api_parse_patch(body, len, &req, &perr);
 	free(body);
+	if (!rc)
+		snprintf(r->audit_detail, sizeof(r->audit_detail),
+			 "%s%s%s%.120s",
+			 !req.has_status ? ""
+			 : req.active	 ? "status active"
+					 : "status inactive",
+			 req.has_status && req.has_allowed_ips ? ", " : "",
+			 req.has_allowed_ips ? "allowed_ips " : "",
+			 req.has_allowed_ips ? req.allowed_ips : "");
 	if (rc)
 		return api_send_error(r, perr.status, perr.code, perr.message);
 	users = api_users(r->api, &self);

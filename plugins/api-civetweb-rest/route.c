@@ -22,6 +22,8 @@ bool api_route_match(const char *path, struct api_match *m)
 		m->route = API_R_METRICS;
 	else if (strcmp(path, "/openapi.json") == 0)
 		m->route = API_R_OPENAPI;
+	else if (strcmp(path, "/audit") == 0)
+		m->route = API_R_AUDIT;
 	if (m->route != API_R_NONE)
 		return true;
 	if (strncmp(path, users, sizeof(users) - 1) != 0)

@@ -16,6 +16,7 @@ enum api_route {
 	API_R_USER_PNG,	   /* /users/{id}/config.png */
 	API_R_METRICS,	   /* /metrics */
 	API_R_OPENAPI,	   /* /openapi.json */
+	API_R_AUDIT,	   /* /audit */
 };
 
 struct api_match {

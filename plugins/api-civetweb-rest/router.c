@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api_internal.h"
 #include "errmap.h"
@@ -49,13 +50,56 @@ static int authenticate(struct api_req *r)
 	}
 }
 
+static int call(struct api_req *r, enum api_route route, const char *method)
+{
+	switch (route) {
+	case API_R_HEALTH: return api_health(r);
+	case API_R_OPENAPI: return api_openapi(r);
+	case API_R_METRICS: return api_metrics(r);
+	case API_R_AUDIT: return api_audit_list(r);
+	case API_R_USERS:
+		if (strcmp(method, "POST") == 0)
+			return api_users_create(r);
+		return api_users_list(r);
+	case API_R_USER:
+		if (strcmp(method, "PATCH") == 0)
+			return api_users_patch(r);
+		if (strcmp(method, "DELETE") == 0)
+			return api_users_delete(r);
+		return api_users_get(r);
+	case API_R_USER_CONFIG: return api_users_config(r, false);
+	case API_R_USER_PNG: return api_users_config(r, true);
+	default:
+		return api_send_error(r, 404, API_CODE_NOT_FOUND,
+				      "no such route");
+	}
+}
+
+/* The audit log's name of a change request, or NULL for a read. */
+static const char *change_action(enum api_route route, const char *method)
+{
+	if (route == API_R_USERS && strcmp(method, "POST") == 0)
+		return "create";
+	if (route == API_R_USER && strcmp(method, "PATCH") == 0)
+		return "patch";
+	if (route == API_R_USER && strcmp(method, "DELETE") == 0)
+		return "delete";
+	return NULL;
+}
+
 int api_dispatch(struct api_req *r)
 {
 	const char *method = r->ri->request_method;
 	enum api_route route;
+	const char *action;
 	char allow[64];
 	int rc;
 
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->t_start_ns =
+		(uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	if (!api_route_match(r->ri->local_uri, &r->match))
 		return api_send_error(r, 404, API_CODE_NOT_FOUND,
 				      "no such route");
@@ -76,24 +120,11 @@ int api_dispatch(struct api_req *r)
 			return rc;
 	}
 
-	switch (route) {
-	case API_R_HEALTH: return api_health(r);
-	case API_R_OPENAPI: return api_openapi(r);
-	case API_R_METRICS: return api_metrics(r);
-	case API_R_USERS:
-		if (strcmp(method, "POST") == 0)
-			return api_users_create(r);
-		return api_users_list(r);
-	case API_R_USER:
-		if (strcmp(method, "PATCH") == 0)
-			return api_users_patch(r);
-		if (strcmp(method, "DELETE") == 0)
-			return api_users_delete(r);
-		return api_users_get(r);
-	case API_R_USER_CONFIG: return api_users_config(r, false);
-	case API_R_USER_PNG: return api_users_config(r, true);
-	default:
-		return api_send_error(r, 404, API_CODE_NOT_FOUND,
-				      "no such route");
-	}
+	action = change_action(route, method);
+	rc = call(r, route, method);
+	/* authenticated change requests, whatever their outcome; the answer
+	 * has been sent already, so the store write delays no client */
+	if (action)
+		api_audit_request(r, action, rc);
+	return rc;
 }

@@ -657,7 +657,99 @@ def t_throttle(user, user_key):
     check(st == 200, "after Retry-After the address works again")
 
 
+def audit_since(mark, page=4):
+    """Audit entries newer than the entry id `mark`, oldest first, read
+    in pages of `page` that must chain; None when a page fails."""
+    out, after = [], None
+    for _ in range(200):
+        path = "/audit?limit=%d" % page + ("&after=" + after if after else "")
+        st, h, j = jreq("GET", path, token=MASTER)
+        if st != 200 or not isinstance(j, dict):
+            return None
+        for e in j["entries"]:
+            if e["id"] == mark:
+                return out[::-1]
+            out.append(e)
+        after = j["next"]
+        if not after:
+            break
+    return out[::-1]
+
+
+def audit_mark():
+    st, h, j = jreq("GET", "/audit?limit=1", token=MASTER)
+    return j["entries"][0]["id"] if st == 200 and j["entries"] else None
+
+
+def t_audit():
+    """A scripted session of 12 changes: every one in the audit log, in
+    order, with actor, source and outcome, and no secret."""
+    mark = audit_mark()
+    st, h, a = create("au-a")
+    st2, h, b = create("au-b", allowed_ips=["10.0.0.0/8"])
+    if not check(st == 201 and st2 == 201, "audit: users created"):
+        return
+    steps = [
+        ("create", "au-a", "master", "error", 409,
+         lambda: create("au-a")),
+        ("patch", "au-a", "master", "ok", 200,
+         lambda: jreq("PATCH", "/users/au-a", {"status": "inactive"}, token=MASTER)),
+        ("patch", "au-a", "master", "ok", 200,
+         lambda: jreq("PATCH", "/users/au-a", {"allowed_ips": "fd00::/8"}, token=MASTER)),
+        ("patch", "au-b", "user:au-a", "denied", 403,
+         lambda: jreq("PATCH", "/users/au-b", {"status": "inactive"}, token=a["api_key"])),
+        ("patch", "au-b", "master", "error", 400,
+         lambda: jreq("PATCH", "/users/au-b", {"status": "paused"}, token=MASTER)),
+        ("delete", "au-b", "user:au-b", "denied", 403,
+         lambda: jreq("DELETE", "/users/au-b", token=b["api_key"])),
+        ("patch", "au-b", "master", "ok", 200,
+         lambda: jreq("PATCH", "/users/au-b", {"status": "inactive"}, token=MASTER)),
+        ("delete", "au-a", "master", "ok", 204,
+         lambda: req("DELETE", "/users/au-a", token=MASTER)),
+        ("delete", "au-a", "master", "error", 404,
+         lambda: req("DELETE", "/users/au-a", token=MASTER)),
+        ("delete", "au-b", "master", "ok", 204,
+         lambda: req("DELETE", "/users/au-b", token=MASTER)),
+    ]
+    want = [("create", "au-a", "master", "ok", 201),
+            ("create", "au-b", "master", "ok", 201)]
+    for action, target, actor, outcome, status, fn in steps:
+        got = fn()[0]
+        check(got == status, "audit session: %s %s by %s -> %d (%s)"
+              % (action, target, actor, status, got))
+        want.append((action, target, actor, outcome, status))
+    # reads are not changes: not in the log
+    req("GET", "/users", token=MASTER)
+    entries = audit_since(mark)
+    got = [(e["action"], e["target"], e["actor"], e["outcome"],
+            e.get("status")) for e in entries or []]
+    check(got == want, "audit: the 12 changes, in order, with actor and "
+          "outcome\n   got  %s\n   want %s" % (got, want))
+    check(entries and all(e["source"] == "127.0.0.1" and
+                          RFC3339.match(e["time"]) for e in entries),
+          "audit: source address and time on every entry")
+    check(entries and "allowed_ips fd00::/8" in entries[4].get("detail", ""),
+          "audit: the detail says what a PATCH changed")
+    st, h, data = req("GET", "/audit?limit=500", token=MASTER)
+    check(st == 200 and a["api_key"].encode() not in data and
+          b["api_key"].encode() not in data and MASTER.encode() not in data
+          and b"PrivateKey" not in data, "audit: no secret in the log")
+    st, h, j = jreq("GET", "/audit", token=a["api_key"])
+    check(is_error(st, h, j, 401) or is_error(st, h, j, 403),
+          "audit: not for user keys")
+    for bad in ("limit=0", "limit=501", "limit=x", "after=nope",
+                "after=" + "9" * 37):
+        st, h, j = jreq("GET", "/audit?" + bad, token=MASTER)
+        check(is_error(st, h, j, 400), "GET /audit?%s: 400" % bad)
+    with open(D.log, "rb") as f:
+        log = f.read()
+    check(b"audit: create au-a by master from 127.0.0.1: ok (201)" in log and
+          b"audit: patch au-b by user:au-a from 127.0.0.1: denied (403)" in log,
+          "audit: one log line per change")
+
+
 def t_ttl():
+    mark = audit_mark()
     st, h, j = create("eph", ttl="2s")
     check(st == 201 and "expires_at" in (j or {}), "ttl 2s user created")
     deadline = time.time() + 30
@@ -668,6 +760,17 @@ def t_ttl():
             break
         time.sleep(0.5)
     check(st == 404, "ttl user disappears by itself")
+    # recorded once the user's records are gone from the store, which
+    # on SSM takes a moment after the user stops being served
+    deadline = time.time() + 15
+    while True:
+        got = [(e["action"], e["target"], e["actor"])
+               for e in audit_since(mark) or []]
+        if ("expire", "eph", "system") in got or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    check(("create", "eph", "master") in got and ("expire", "eph", "system") in got,
+          "audit: the expiry is recorded (%s)" % got)
     st, h, j = jreq("GET", "/users", token=MASTER)
     check(st == 200 and "eph" not in j, "expired user not listed")
 
@@ -791,6 +894,7 @@ def main():
         t_deep_json()
         t_access(alice, bob)
         t_allowed_ips(bob)
+        t_audit()
         t_patch_delete(bob)
         keys = t_concurrent()
         keys["alice"] = alice["api_key"]

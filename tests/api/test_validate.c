@@ -386,6 +386,11 @@ static void test_routes(void **state)
 	assert_false(api_route_match("/users/alice/", &m));
 	assert_false(api_route_match("/users/alice/keys", &m));
 	assert_false(api_route_match("/users/alice/config/x", &m));
+	assert_true(api_route_match("/audit", &m));
+	assert_int_equal(m.route, API_R_AUDIT);
+	assert_true(api_route_allows(API_R_AUDIT, "GET"));
+	assert_false(api_route_allows(API_R_AUDIT, "POST"));
+	assert_false(api_route_match("/audit/x", &m));
 	assert_false(api_route_match("/healthz", &m));
 	assert_false(api_route_match("/health/", &m));
 	assert_false(api_route_match(NULL, &m));

@@ -793,6 +793,86 @@ static void test_allowed_ips(void **state)
 	fx_free(f);
 }
 
+/* Audit log: entries stored and listed newest first in pages whose
+ * cursors chain without loss or repeat, seen by a second instance,
+ * swept after the retention; malformed cursors refused. */
+struct audit_seen {
+	struct evpn_audit_entry e[64];
+	size_t n;
+};
+
+static int audit_cb(void *arg, const struct evpn_audit_entry *e)
+{
+	struct audit_seen *s = arg;
+
+	assert_true(s->n < 64);
+	s->e[s->n++] = *e;
+	return 0;
+}
+
+static void test_audit(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct audit_seen seen = {0};
+	char next[48], cursor[48] = "", target[16];
+	size_t pages = 0;
+
+	(void)state;
+	for (int i = 0; i < 23; i++) {
+		struct evpn_audit_event ev = {.action = "patch",
+					      .actor = "master",
+					      .source = "127.0.0.1",
+					      .target = target,
+					      .outcome =
+						      i == 5 ? "error" : "ok",
+					      .status = i == 5 ? 409 : 200,
+					      .detail = "status inactive"};
+
+		snprintf(target, sizeof(target), "u%02d", i);
+		assert_int_equal(U->audit(f->u, &ev), EVPN_OK);
+	}
+	assert_int_equal(memstore_count(f->ms, "audit/"), 23);
+	/* from another instance, in pages of 5 */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	do {
+		assert_int_equal(
+			U->audit_list(g->u, cursor, 5, audit_cb, &seen, next),
+			EVPN_OK);
+		memcpy(cursor, next, sizeof(cursor));
+		pages++;
+	} while (next[0] && pages < 10);
+	assert_int_equal(seen.n, 23);
+	assert_true(pages == 5);
+	for (size_t i = 0; i < seen.n; i++) {
+		snprintf(target, sizeof(target), "u%02zu", 22 - i);
+		assert_string_equal(seen.e[i].target, target);
+		assert_string_equal(seen.e[i].action, "patch");
+		assert_string_equal(seen.e[i].actor, "master");
+		assert_string_equal(seen.e[i].source, "127.0.0.1");
+		assert_int_equal(seen.e[i].status, 22 - i == 5 ? 409 : 200);
+		assert_string_equal(seen.e[i].outcome,
+				    22 - i == 5 ? "error" : "ok");
+		assert_int_equal(strlen(seen.e[i].time), 24);
+		if (i)
+			assert_true(strcmp(seen.e[i - 1].id, seen.e[i].id) < 0);
+	}
+	/* bad cursors */
+	assert_int_equal(U->audit_list(g->u, "nope", 5, audit_cb, &seen, next),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(U->audit_list(g->u,
+				       "7997879/9999999999999999999-0000000x",
+				       5, audit_cb, &seen, next),
+			 EVPN_ERR_INVAL);
+	/* retention: an entry from 2020 goes, today's stay */
+	memstore_put_raw(f->ms, "audit/79799898/8422000000000000000-00000000",
+			 "{\"action\":\"create\"}");
+	assert_int_equal(memstore_count(f->ms, "audit/"), 24);
+	users_audit_sweep(f->u, 1e9);
+	assert_int_equal(memstore_count(f->ms, "audit/"), 23);
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -811,6 +891,7 @@ int main(void)
 		cmocka_unit_test(test_reload_keeps_local_changes),
 		cmocka_unit_test(test_lost_id_race_still_loads),
 		cmocka_unit_test(test_allowed_ips),
+		cmocka_unit_test(test_audit),
 	};
 
 	if (sodium_init() < 0)

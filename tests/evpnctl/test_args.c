@@ -82,6 +82,18 @@ static void test_setup_and_others(void **state)
 {
 	struct evpnctl_args a;
 
+	assert_int_equal(PARSE(&a, "audit"), 0);
+	assert_int_equal(a.cmd, EVPNCTL_CMD_AUDIT);
+	assert_int_equal(a.limit, 0);
+	assert_int_equal(PARSE(&a, "audit", "--limit", "7"), 0);
+	assert_int_equal(a.limit, 7);
+	assert_int_equal(PARSE(&a, "audit", "--limit=100000"), 0);
+	assert_int_equal(PARSE(&a, "audit", "--limit", "0"), -1);
+	assert_int_equal(PARSE(&a, "audit", "--limit", "5x"), -1);
+	assert_int_equal(PARSE(&a, "audit", "--limit"), -1);
+	assert_int_equal(PARSE(&a, "audit", "x"), -1);
+	assert_int_equal(PARSE(&a, "list", "--limit", "3"), -1);
+
 	assert_int_equal(PARSE(&a, "setup", "https://vpn.example.com", "k"), 0);
 	assert_string_equal(a.url, "https://vpn.example.com");
 	assert_string_equal(a.key, "k");

@@ -168,6 +168,9 @@ def checks(c, url, tmp):
     r = T.run(["delete", "alice2"], uenv)
     c.check(r.returncode == 2 and "(403)" in r.stderr,
             "alice's key cannot delete: exit 2 (403)", r.stderr)
+    r = T.run(["audit"], uenv)
+    c.check(r.returncode == 2 and "(403)" in r.stderr,
+            "a user key cannot read the audit log: exit 2 (403)", r.stderr)
 
     for name in ("alice", "alice2"):
         r = ev("delete", name)
@@ -178,6 +181,20 @@ def checks(c, url, tmp):
     r = ev("status", "alice")
     c.check(r.returncode == 2 and "does not exist" in r.stderr,
             "status of a deleted user: exit 2 (404)", r.stderr)
+
+    # the audit log: newest first, pages chained (--limit above a page)
+    r = ev("audit", "--limit", "3")
+    lines = r.stdout.splitlines()
+    c.check(r.returncode == 0 and len(lines) == 3 and
+            " delete " in lines[0] and " alice2 " in lines[0] and
+            " master " in lines[0] and " ok " in lines[0],
+            "audit --limit 3: the 3 newest, the last delete first", r.stdout)
+    r = ev("audit", "--limit", "1000")
+    lines = r.stdout.splitlines()
+    c.check(r.returncode == 0 and any(" create " in ln and " split " in ln
+                                      for ln in lines) and
+            any(" denied " in ln and " user:alice " in ln for ln in lines),
+            "audit: the whole session, the denied delete too", r.stdout)
 
 
 if __name__ == "__main__":
