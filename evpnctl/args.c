@@ -31,6 +31,7 @@ static const struct cmd_spec cmds[] = {
 	{"delete", EVPNCTL_CMD_DELETE, 1, 1, false, false, false},
 	{"config", EVPNCTL_CMD_CONFIG, 1, 1, false, true, false},
 	{"audit", EVPNCTL_CMD_AUDIT, 0, 0, false, false, true},
+	{"link", EVPNCTL_CMD_LINK, 1, 1, true, false, false},
 };
 
 #define GLOBAL_HELP                                                            \
@@ -50,6 +51,7 @@ static const struct cmd_spec cmds[] = {
 	"  status NAME                server record and local `wg show`\n"     \
 	"  delete NAME                delete the user and its local files\n"   \
 	"  config NAME [--qr]         print NAME's config (or a QR code)\n"    \
+	"  link NAME [--ttl D]        a one-time link to NAME's config\n"      \
 	"  audit [--limit N]          the server's audit log, newest first "   \
 	"(admin)\n"                                                            \
 	"\n"                                                                   \
@@ -153,6 +155,19 @@ static const char *const helps[] = {
 		"\n"
 		"Runs `wg-quick down` with NAME.conf. Needs root. Refuses a\n"
 		"NAME.conf with keys evpnctl does not write, like connect.\n",
+	[EVPNCTL_CMD_LINK] =
+		"usage: evpnctl link NAME [--ttl D]\n"
+		"\n"
+		"Asks the server for a one-time link to NAME's config and "
+		"prints\n"
+		"it. Whoever opens it first gets the config (a browser: a "
+		"page\n"
+		"with the QR code); then it is spent. It has the placeholder\n"
+		"private key, like `evpnctl config`.\n"
+		"\n"
+		"  --ttl D   how long the link stays valid (default 15m, at "
+		"most\n"
+		"            7d)\n",
 	[EVPNCTL_CMD_AUDIT] =
 		"usage: evpnctl audit [--limit N]\n"
 		"\n"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* evpnctl audit [--limit N] */
+/* evpnctl audit [--limit N], evpnctl link NAME [--ttl D] */
 #include <stdio.h>
 #include <string.h>
 
@@ -86,6 +86,44 @@ int evpnctl_cmd_audit(const struct evpnctl_args *a)
 		memset(&resp, 0, sizeof(resp));
 	}
 	json_decref(page);
+	evpnctl_http_resp_free(&resp);
+	evpnctl_ctx_fini(&ctx);
+	return code;
+}
+
+int evpnctl_cmd_link(const struct evpnctl_args *a)
+{
+	struct evpnctl_http_resp resp = {0};
+	struct evpnctl_ctx ctx;
+	char path[160], body[64] = "";
+	json_t *o = NULL;
+	const char *url, *exp;
+	int code;
+
+	code = evpnctl_ctx_init(&ctx, true);
+	if (code)
+		return code;
+	snprintf(path, sizeof(path), "/users/%s/links", a->name);
+	if (a->ttl) /* checked by args: digits and a unit */
+		snprintf(body, sizeof(body), "{\"ttl\":\"%s\"}", a->ttl);
+	code = evpnctl_call(&ctx, NULL, "POST", path, a->ttl ? body : NULL, 201,
+			    0, a->name, &resp);
+	if (code)
+		goto out;
+	o = json_loadb(resp.body, resp.len, 0, NULL);
+	url = json_string_value(json_object_get(o, "url"));
+	exp = json_string_value(json_object_get(o, "expires_at"));
+	if (!url || strpbrk(url, "\r\n\033")) {
+		evpnctl_err("POST %s: the server did not answer a link", path);
+		code = EVPNCTL_EXIT_SERVER;
+		goto out;
+	}
+	printf("%s\n", url);
+	if (exp && !strpbrk(exp, "\r\n\033"))
+		fprintf(stderr, "valid once, until %s\n", exp);
+out:
+	if (o)
+		json_decref(o);
 	evpnctl_http_resp_free(&resp);
 	evpnctl_ctx_fini(&ctx);
 	return code;

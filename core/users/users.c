@@ -449,4 +449,6 @@ const struct evpn_users_ops evpn_users_ops_impl = {
 	.allowed_ips = users_op_allowed_ips,
 	.audit = users_op_audit,
 	.audit_list = users_op_audit_list,
+	.link_create = users_op_link_create,
+	.link_redeem = users_op_link_redeem,
 };

@@ -88,6 +88,12 @@ static int check_request(struct create *c, const struct evpn_user_create *req,
 	}
 	if (users_allowed_check(req->allowed_ips, c->allowed, err) != EVPN_OK)
 		return EVPN_ERR_INVAL;
+	if (req->link_ttl_seconds < 0 ||
+	    req->link_ttl_seconds > EVPN_LINK_TTL_MAX) {
+		users_set_err(err, EVPN_ERR_INVAL,
+			      "a link's ttl must be between 1s and 7d");
+		return EVPN_ERR_INVAL;
+	}
 	snprintf(c->rec.u.client_id, sizeof(c->rec.u.client_id), "%s",
 		 req->client_id);
 	return EVPN_OK;
@@ -268,9 +274,11 @@ static void serve(struct create *c, struct evpn_user_created *out)
 	struct user_rec *rec = &c->rec;
 	int r;
 
+	/* with a link, a generated private key is in the link only */
 	out->config = evpn_render_wg_config(
 		u->host->network, u->server_pub_b64, &rec->u,
-		c->priv_b64[0] ? c->priv_b64 : NULL, c->allowed);
+		c->priv_b64[0] && !out->link.token[0] ? c->priv_b64 : NULL,
+		c->allowed);
 	memcpy(out->allowed_ips, c->allowed, sizeof(out->allowed_ips));
 	sodium_memzero(c->priv_b64, sizeof(c->priv_b64));
 	pthread_mutex_lock(&u->mu);
@@ -329,6 +337,10 @@ int users_op_create(void *self, const struct evpn_user_create *req,
 	    (r = claim_address(&c, err)) != EVPN_OK ||
 	    (r = write_records(&c, req->ttl_seconds, out->api_key, err)) !=
 		    EVPN_OK ||
+	    (req->link_ttl_seconds > 0 &&
+	     (r = users_link_make(c.u, c.rec.u.client_id, req->link_ttl_seconds,
+				  c.priv_b64[0] ? c.priv_b64 : NULL, &out->link,
+				  err)) != EVPN_OK) ||
 	    (r = commit(&c, err)) != EVPN_OK) {
 		rollback(&c);
 		goto fail;
@@ -338,6 +350,7 @@ int users_op_create(void *self, const struct evpn_user_create *req,
 fail:
 	sodium_memzero(c.priv_b64, sizeof(c.priv_b64));
 	sodium_memzero(out->api_key, sizeof(out->api_key));
+	sodium_memzero(&out->link, sizeof(out->link));
 	return r;
 }
 

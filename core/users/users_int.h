@@ -72,6 +72,7 @@ struct evpn_users {
 	double next_reconcile;
 	double audit_next_sweep; /* monotonic */
 	bool audit_swept_full;	 /* the first, whole-log sweep is done */
+	double links_next_sweep; /* monotonic */
 	/* Changes through this instance while a load runs (users_touch.c). */
 	pthread_mutex_t load_mu;   /* one load at a time; taken before mu */
 	struct users_ids inflight; /* ids being changed right now */
@@ -198,6 +199,18 @@ void users_audit_sweep(struct evpn_users *u, double mono_now);
 /* Record a change the service made on its own (expiry, quota). */
 void users_audit_system(struct evpn_users *u, const char *action,
 			const char *target, const char *detail);
+
+/* users_links.c: links/{sha256 of the token}/record|burned */
+int users_link_make(struct evpn_users *u, const char *id, int64_t ttl,
+		    const char *priv_b64, struct evpn_link *out,
+		    struct evpn_users_error *err) EVPN_WUR;
+int users_op_link_create(void *self, const char *id, int64_t ttl,
+			 struct evpn_link *out,
+			 struct evpn_users_error *err) EVPN_WUR;
+int users_op_link_redeem(void *self, const char *token, char **config,
+			 char *client_id,
+			 struct evpn_users_error *err) EVPN_WUR;
+void users_links_sweep(struct evpn_users *u, double mono_now);
 
 /* wgconf.c */
 char *evpn_render_wg_config(const struct evpn_network *net,

@@ -74,6 +74,7 @@ static void *maint_main(void *arg)
 		expire_due(u);
 		clock_gettime(CLOCK_MONOTONIC, &dl);
 		users_audit_sweep(u, (double)dl.tv_sec + dl.tv_nsec / 1e9);
+		users_links_sweep(u, (double)dl.tv_sec + dl.tv_nsec / 1e9);
 		pthread_mutex_lock(&u->mu);
 	}
 	pthread_mutex_unlock(&u->mu);

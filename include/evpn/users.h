@@ -45,6 +45,21 @@ struct evpn_user_create {
 	/* CIDRs separated by commas and/or spaces, or NULL: the default
 	 * (EVPN_ALLOWED_IPS_DEFAULT). */
 	const char *allowed_ips;
+	/* > 0: also make a one-time config link valid this long; a generated
+	 * private key then goes only into the link's answer, and `config`
+	 * has the placeholder. */
+	int64_t link_ttl_seconds;
+};
+
+/* One-time config links: the token (hex of 32 random bytes) is shown once
+ * and stored only as a hash. */
+#define EVPN_LINK_TOKEN_LEN 64
+#define EVPN_LINK_TTL_DEFAULT (15 * 60)
+#define EVPN_LINK_TTL_MAX (7 * 86400)
+
+struct evpn_link {
+	char token[EVPN_LINK_TOKEN_LEN + 1]; /* wiped by the caller */
+	char expires_at[32];		     /* RFC 3339 */
 };
 
 /* A change to a user (PATCH): only the fields set are applied. */
@@ -59,6 +74,7 @@ struct evpn_user_created {
 	char api_key[EVPN_API_KEY_LEN + 1]; /* shown once; wiped by release */
 	char *config; /* wg-quick file (with the private key when generated) */
 	char allowed_ips[EVPN_ALLOWED_IPS_MAX]; /* normalised */
+	struct evpn_link link; /* token "" when none was asked for */
 };
 
 /* Why a request failed, for the API to map to a status code. */
@@ -160,6 +176,20 @@ struct evpn_users_ops {
 	 * a malformed cursor. */
 	int (*audit_list)(void *self, const char *after, unsigned limit,
 			  evpn_audit_cb cb, void *arg, char next[48]) EVPN_WUR;
+	/* A one-time link to client_id's config (with the placeholder
+	 * private key), valid ttl_seconds (1..EVPN_LINK_TTL_MAX).
+	 * EVPN_ERR_NOTFOUND, EVPN_ERR_INVAL, EVPN_ERR_UNAVAILABLE. */
+	int (*link_create)(void *self, const char *client_id,
+			   int64_t ttl_seconds, struct evpn_link *out,
+			   struct evpn_users_error *err) EVPN_WUR;
+	/* Burn a link and render its config (*config malloc'd: wipe and free
+	 * it). Exactly one of any number of concurrent calls, on any
+	 * instance, gets EVPN_OK. Otherwise EVPN_ERR_NOTFOUND, with reason
+	 * "link_gone" for a link that existed (used or expired: HTTP 410).
+	 * client_id (EVPN_CLIENT_ID_MAX+1 bytes) names the user when known. */
+	int (*link_redeem)(void *self, const char *token, char **config,
+			   char *client_id,
+			   struct evpn_users_error *err) EVPN_WUR;
 };
 
 #ifdef __cplusplus

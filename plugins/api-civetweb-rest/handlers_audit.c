@@ -29,17 +29,20 @@ void api_audit_request(struct api_req *r, const char *action, int status)
 		return;
 	if (r->who.role == EVPN_ROLE_ADMIN)
 		snprintf(actor, sizeof(actor), "master");
-	else
+	else if (r->who.role == EVPN_ROLE_USER)
 		snprintf(actor, sizeof(actor), "user:%s", r->who.user);
+	else /* a link's GET: the token is the only credential */
+		snprintf(actor, sizeof(actor), "link");
 	memset(&ev, 0, sizeof(ev));
 	ev.action = action;
 	ev.actor = actor;
 	ev.source = r->ri->remote_addr;
 	ev.target = r->match.user[0] ? r->match.user : r->audit_target;
 	ev.status = status;
-	ev.outcome = status >= 200 && status < 300    ? "ok"
-		     : status == 401 || status == 403 ? "denied"
-						      : "error";
+	ev.outcome = status >= 200 && status < 300 ? "ok"
+		     : status == 401 || status == 403 || status == 410
+			     ? "denied"
+			     : "error";
 	ev.detail = r->audit_detail[0] ? r->audit_detail : NULL;
 	ev.time_ns = r->t_start_ns;
 	/* a store failure is logged by the users service; the log line

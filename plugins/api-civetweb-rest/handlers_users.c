@@ -146,7 +146,8 @@ static json_t *user_json(const struct evpn_user *u, const char *allowed,
  * spliced into a buffer we wipe, never into jansson strings (freed without
  * wiping).
  */
-static int send_created(struct api_req *r, const struct evpn_user_created *c)
+static int send_created(struct api_req *r, const struct evpn_user_created *c,
+			const char *base)
 {
 	json_t *j = user_json(&c->user, c->allowed_ips, NULL);
 	char *head = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
@@ -163,7 +164,7 @@ static int send_created(struct api_req *r, const struct evpn_user_created *c)
 	if (hl < 2 || head[hl - 1] != '}')
 		goto oom;
 	cap = hl + api_json_quote_bound(c->api_key) +
-	      api_json_quote_bound(config) + 32;
+	      api_json_quote_bound(config) + strlen(base) + 200;
 	buf = malloc(cap);
 	if (!buf)
 		goto oom;
@@ -176,8 +177,15 @@ static int send_created(struct api_req *r, const struct evpn_user_created *c)
 	n2 = api_json_quote(config, buf + hl + 20 + n1, cap - hl - 20 - n1);
 	if (n2 < 0 || hl + 20 + (size_t)n1 + (size_t)n2 + 2 > cap)
 		goto oom;
-	buf[hl + 20 + n1 + n2] = '}';
-	buf[hl + 21 + n1 + n2] = '\0';
+	buf[hl + 20 + n1 + n2] = '\0';
+	if (c->link.token[0]) /* hex and a checked URL: no quoting needed */
+		snprintf(buf + hl + 20 + n1 + n2, cap - hl - 20 - n1 - n2,
+			 ",\"link\":{\"url\":\"%s/links/%s\",\"expires_at\":"
+			 "\"%s\"}",
+			 base, c->link.token, c->link.expires_at);
+	if (strlen(buf) + 2 > cap)
+		goto oom;
+	strcat(buf, "}");
 	rc = api_send(r, 201, "application/json", buf, strlen(buf), NULL);
 	sodium_memzero(buf, cap);
 	free(buf);
@@ -194,6 +202,7 @@ oom:
 int api_users_create(struct api_req *r)
 {
 	struct api_create_req req;
+	char base[300] = "";
 	struct evpn_user_create cr;
 	struct evpn_user_created out;
 	struct evpn_users_error uerr;
@@ -213,10 +222,11 @@ int api_users_create(struct api_req *r)
 		snprintf(r->audit_target, sizeof(r->audit_target), "%s",
 			 req.client_id);
 		snprintf(r->audit_detail, sizeof(r->audit_detail),
-			 "%s%s%s%.120s",
+			 "%s%s%s%s%.120s",
 			 req.has_public_key ? "public key given"
 					    : "key pair generated",
 			 req.ttl_seconds ? ", ttl" : "",
+			 req.link_ttl_seconds ? ", link" : "",
 			 req.has_allowed_ips ? ", allowed_ips " : "",
 			 req.has_allowed_ips ? req.allowed_ips : "");
 	}
@@ -233,6 +243,11 @@ int api_users_create(struct api_req *r)
 	cr.public_key = req.has_public_key ? req.public_key : NULL;
 	cr.ttl_seconds = req.ttl_seconds;
 	cr.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
+	cr.link_ttl_seconds = req.link_ttl_seconds;
+	if (req.link_ttl_seconds && !api_base_url(r, base, sizeof(base)))
+		return api_send_error(r, 400, API_CODE_INVALID_FIELD,
+				      "no usable Host header to build the "
+				      "link from; set the API's public_url");
 	rc = users->create(self, &cr, &out, &uerr);
 	if (rc != EVPN_OK && uerr.reason[0]) {
 		/* a more specific code than the status's, e.g.
@@ -245,7 +260,7 @@ int api_users_create(struct api_req *r)
 	}
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	rc = send_created(r, &out);
+	rc = send_created(r, &out, base);
 	users->release(self, &out);
 	sodium_memzero(&out, sizeof(out));
 	return rc;

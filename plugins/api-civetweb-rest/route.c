@@ -26,6 +26,15 @@ bool api_route_match(const char *path, struct api_match *m)
 		m->route = API_R_AUDIT;
 	if (m->route != API_R_NONE)
 		return true;
+	if (strncmp(path, "/links/", 7) == 0) {
+		const char *t = path + 7;
+
+		if (strlen(t) != 64 || strspn(t, "0123456789abcdef") != 64)
+			return false;
+		memcpy(m->token, t, 65);
+		m->route = API_R_LINK;
+		return true;
+	}
 	if (strncmp(path, users, sizeof(users) - 1) != 0)
 		return false;
 
@@ -44,6 +53,8 @@ bool api_route_match(const char *path, struct api_match *m)
 		m->route = API_R_USER_CONFIG;
 	else if (strcmp(slash, "/config.png") == 0)
 		m->route = API_R_USER_PNG;
+	else if (strcmp(slash, "/links") == 0)
+		m->route = API_R_USER_LINKS;
 	else
 		goto none;
 	return true;
@@ -57,6 +68,7 @@ const char *api_route_allow(enum api_route r)
 	switch (r) {
 	case API_R_USERS: return "GET, POST";
 	case API_R_USER: return "GET, PATCH, DELETE";
+	case API_R_USER_LINKS: return "POST";
 	case API_R_NONE: return "";
 	default: return "GET";
 	}
@@ -75,6 +87,14 @@ bool api_route_allows(enum api_route r, const char *method)
 		return strcmp(method, "GET") == 0 ||
 		       strcmp(method, "PATCH") == 0 ||
 		       strcmp(method, "DELETE") == 0;
+	case API_R_USER_LINKS: return strcmp(method, "POST") == 0;
 	default: return strcmp(method, "GET") == 0;
 	}
+}
+
+const char *api_route_log_path(const char *path)
+{
+	if (path && strncmp(path, "/links/", 7) == 0)
+		return "/links/(token)";
+	return path ? path : "";
 }

@@ -12,7 +12,8 @@
 
 static bool route_is_public(enum api_route r)
 {
-	return r == API_R_HEALTH || r == API_R_OPENAPI;
+	/* a link's token is its credential */
+	return r == API_R_HEALTH || r == API_R_OPENAPI || r == API_R_LINK;
 }
 
 static int authenticate(struct api_req *r)
@@ -69,6 +70,8 @@ static int call(struct api_req *r, enum api_route route, const char *method)
 		return api_users_get(r);
 	case API_R_USER_CONFIG: return api_users_config(r, false);
 	case API_R_USER_PNG: return api_users_config(r, true);
+	case API_R_USER_LINKS: return api_links_create(r);
+	case API_R_LINK: return api_link_get(r);
 	default:
 		return api_send_error(r, 404, API_CODE_NOT_FOUND,
 				      "no such route");
@@ -84,6 +87,10 @@ static const char *change_action(enum api_route route, const char *method)
 		return "patch";
 	if (route == API_R_USER && strcmp(method, "DELETE") == 0)
 		return "delete";
+	if (route == API_R_USER_LINKS)
+		return "link_create";
+	if (route == API_R_LINK)
+		return "link_use";
 	return NULL;
 }
 
@@ -91,7 +98,6 @@ int api_dispatch(struct api_req *r)
 {
 	const char *method = r->ri->request_method;
 	enum api_route route;
-	const char *action;
 	char allow[64];
 	int rc;
 
@@ -120,11 +126,8 @@ int api_dispatch(struct api_req *r)
 			return rc;
 	}
 
-	action = change_action(route, method);
-	rc = call(r, route, method);
-	/* authenticated change requests, whatever their outcome; the answer
-	 * has been sent already, so the store write delays no client */
-	if (action)
-		api_audit_request(r, action, rc);
-	return rc;
+	/* authenticated change requests, whatever their outcome: api_send
+	 * records them just before answering */
+	r->audit_action = change_action(route, method);
+	return call(r, route, method);
 }

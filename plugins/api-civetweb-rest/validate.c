@@ -251,8 +251,8 @@ static int check_keys(json_t *obj, const char *const *allowed, const char *list,
 int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 		     struct api_err *err)
 {
-	static const char *const allowed[] = {"client_id", "public_key", "ttl",
-					      "allowed_ips", NULL};
+	static const char *const allowed[] = {
+		"client_id", "public_key", "ttl", "allowed_ips", "link", NULL};
 	json_t *j, *v;
 	int rc = -1;
 
@@ -260,8 +260,8 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 	j = load_object(body, len, err);
 	if (!j)
 		return -1;
-	if (check_keys(j, allowed, "client_id, public_key, ttl, allowed_ips",
-		       err))
+	if (check_keys(j, allowed,
+		       "client_id, public_key, ttl, allowed_ips, link", err))
 		goto out;
 
 	v = json_object_get(j, "client_id");
@@ -310,6 +310,21 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 			goto out;
 		out->has_allowed_ips = true;
 	}
+	v = json_object_get(j, "link");
+	if (json_is_true(v)) {
+		out->link_ttl_seconds = API_LINK_TTL_DEFAULT;
+	} else if (v && !json_is_null(v) && !json_is_false(v)) {
+		if (!json_is_string(v) ||
+		    api_parse_ttl(json_string_value(v),
+				  &out->link_ttl_seconds) ||
+		    out->link_ttl_seconds > API_LINK_TTL_MAX) {
+			out->link_ttl_seconds = 0;
+			fail(err, API_CODE_INVALID_FIELD,
+			     "link must be true or a duration such as "
+			     "\"15m\" (at most 7d)");
+			goto out;
+		}
+	}
 	rc = 0;
 out:
 	json_decref(j);
@@ -351,6 +366,36 @@ int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 	if (!out->has_status && !out->has_allowed_ips) {
 		fail(err, API_CODE_INVALID_FIELD,
 		     "nothing to change: give status and/or allowed_ips");
+		goto out;
+	}
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+int api_parse_link(const char *body, size_t len, int64_t *ttl_seconds,
+		   struct api_err *err)
+{
+	static const char *const allowed[] = {"ttl", NULL};
+	json_t *j, *v;
+	int rc = -1;
+
+	*ttl_seconds = API_LINK_TTL_DEFAULT;
+	if (!body || len == 0)
+		return 0;
+	j = load_object(body, len, err);
+	if (!j)
+		return -1;
+	if (check_keys(j, allowed, "ttl", err))
+		goto out;
+	v = json_object_get(j, "ttl");
+	if (v && !json_is_null(v) &&
+	    (!json_is_string(v) ||
+	     api_parse_ttl(json_string_value(v), ttl_seconds) ||
+	     *ttl_seconds > API_LINK_TTL_MAX)) {
+		fail(err, API_CODE_INVALID_FIELD,
+		     "ttl must be a duration such as \"15m\" (at most 7d)");
 		goto out;
 	}
 	rc = 0;

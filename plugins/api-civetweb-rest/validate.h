@@ -27,6 +27,9 @@ struct api_err {
 /* The split-tunnel text handed to the users service, which validates the
  * CIDRs themselves; this is the JSON side's bound. */
 #define API_ALLOWED_IPS_MAX 1024
+/* One-time config links: 15 minutes unless asked, at most 7 days. */
+#define API_LINK_TTL_DEFAULT (15 * 60)
+#define API_LINK_TTL_MAX (7 * 86400)
 
 struct api_create_req {
 	char client_id[64];
@@ -36,6 +39,7 @@ struct api_create_req {
 	/* "a/b, c/d" from a JSON string or an array of strings */
 	char allowed_ips[API_ALLOWED_IPS_MAX];
 	bool has_allowed_ips;
+	int64_t link_ttl_seconds; /* "link": true (15m) or a duration; 0 */
 };
 
 /* PATCH /users/{id}: at least one field. */
@@ -68,6 +72,9 @@ bool api_json_depth_ok(const char *body, size_t len, unsigned max);
  * than API_JSON_MAX_DEPTH are refused before parsing. */
 int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 		     struct api_err *err) EVPN_WUR;
+/* POST /users/{id}/links: an empty body or {"ttl": "15m"} (at most 7d). */
+int api_parse_link(const char *body, size_t len, int64_t *ttl_seconds,
+		   struct api_err *err) EVPN_WUR;
 int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 		    struct api_err *err) EVPN_WUR;
 

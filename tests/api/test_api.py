@@ -681,6 +681,99 @@ def audit_mark():
     return j["entries"][0]["id"] if st == 200 and j["entries"] else None
 
 
+LINK_TOKENS = []
+
+
+def link_path(url):
+    m = re.match(r"^http://127\.0\.0\.1:%d(/links/[0-9a-f]{64})$" % D.port, url or "")
+    if m:
+        LINK_TOKENS.append(m.group(1)[7:])
+    return m.group(1) if m else None
+
+
+def t_links(alice):
+    """One-time config links: once, expiring, one winner of a race, QR and
+    HTML on request, the private key of a generated pair only in the
+    link's answer."""
+    st, h, j = jreq("POST", "/users/bob/links", token=MASTER)
+    path = link_path((j or {}).get("url"))
+    check(st == 201 and path and RFC3339.match(j.get("expires_at", "")),
+          "POST /users/bob/links (admin): 201 with url and expires_at (%s)" % j)
+    st, h, data = req("GET", path or "/links/x")
+    check(st == 200 and h.get("content-type", "").startswith("text/plain")
+          and b"[Peer]" in data and b"<paste" in data,
+          "GET link without a key: the config (placeholder key)")
+    check("no-store" in h.get("cache-control", ""), "link answer: no-store")
+    st, h, j = jreq("GET", path or "/links/x")
+    check(is_error(st, h, j, 410, "gone"), "second GET: 410 gone")
+    st, h, j = jreq("GET", "/links/" + "0" * 64)
+    check(is_error(st, h, j, 404), "unknown link: 404")
+    st, h, j = jreq("GET", "/links/NOTHEX")
+    check(is_error(st, h, j, 404), "malformed link: 404")
+    st, h, j = jreq("POST", "/users/alice/links", {"ttl": "1h"},
+                    token=alice["api_key"])
+    check(st == 201 and link_path(j.get("url")), "a user links its own config")
+    st, h, j = jreq("POST", "/users/carol/links", token=alice["api_key"])
+    check(is_error(st, h, j, 403), "... not another user's: 403")
+    st, h, j = jreq("POST", "/users/nobody/links", token=MASTER)
+    check(is_error(st, h, j, 404), "link for a missing user: 404")
+    for bad in ({"ttl": "8d"}, {"ttl": "soon"}, {"x": 1}):
+        st, h, j = jreq("POST", "/users/bob/links", bad, token=MASTER)
+        check(is_error(st, h, j, 400), "link %s: 400" % bad)
+    # QR and HTML by Accept
+    st, h, j = jreq("POST", "/users/bob/links", token=MASTER)
+    st, h, data = req("GET", link_path(j["url"]), headers={"Accept": "image/png"})
+    check(st == 200 and h.get("content-type") == "image/png" and png_size(data),
+          "Accept image/png: the QR code")
+    st, h, j = jreq("POST", "/users/bob/links", token=MASTER)
+    st, h, data = req("GET", link_path(j["url"]),
+                      headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    check(st == 200 and h.get("content-type", "").startswith("text/html") and
+          b"data:image/png;base64," in data and b"[Peer]" in data,
+          "Accept text/html: a page with the QR code")
+    # expiry
+    st, h, j = jreq("POST", "/users/bob/links", {"ttl": "1s"}, token=MASTER)
+    p = link_path(j["url"])
+    time.sleep(2.2)
+    st, h, j = jreq("GET", p)
+    check(is_error(st, h, j, 410), "expired link: 410")
+    # a race: ten GETs at once, exactly one config
+    st, h, j = jreq("POST", "/users/bob/links", token=MASTER)
+    p = link_path(j["url"])
+    res = [None] * 10
+    go = threading.Event()
+
+    def one(i):
+        go.wait()
+        res[i] = req("GET", p)[0]
+    th = [threading.Thread(target=one, args=(i,)) for i in range(10)]
+    for t in th:
+        t.start()
+    go.set()
+    for t in th:
+        t.join()
+    check(sorted(res) == [200] + [410] * 9,
+          "ten concurrent GETs: exactly one config (%s)" % sorted(res))
+    # made at create: the generated private key only in the link
+    st, h, j = create("linked", link=True)
+    check(st == 201 and "link" in j and "<paste" in j["config"] and
+          not re.search(r"^PrivateKey = [A-Za-z0-9+/]{43}=$", j["config"], re.M),
+          "POST /users with link: the 201 config has no private key")
+    st, h, data = req("GET", link_path((j or {}).get("link", {}).get("url")) or "/links/x")
+    m = re.search(rb"^PrivateKey = ([A-Za-z0-9+/]{43}=)$", data, re.M)
+    check(st == 200 and m is not None, "... the link's answer has it")
+    if m:
+        LINK_TOKENS.append(m.group(1).decode())
+    st, h, j = create("linked2", link="30d")
+    check(is_error(st, h, j, 400), "link longer than 7d: 400")
+    st, h, j = jreq("DELETE", "/users/linked", token=MASTER)
+    got = [(e["action"], e["actor"], e["outcome"])
+           for e in (jreq("GET", "/audit?limit=30", token=MASTER)[2] or {}).get("entries", [])]
+    check(("link_use", "link", "ok") in got and ("link_use", "link", "denied") in got
+          and ("link_create", "user:alice", "ok") in got,
+          "audit: links made and used (%s)" % got[:6])
+
+
 def t_audit():
     """A scripted session of 12 changes: every one in the audit log, in
     order, with actor, source and outcome, and no secret."""
@@ -895,6 +988,7 @@ def main():
         t_access(alice, bob)
         t_allowed_ips(bob)
         t_audit()
+        t_links(alice)
         t_patch_delete(bob)
         keys = t_concurrent()
         keys["alice"] = alice["api_key"]
@@ -906,7 +1000,7 @@ def main():
         t_kill_burst()
         t_store_gone()
         t_no_secrets_logged([MASTER, alice["api_key"], bob["api_key"]] +
-                            list(keys.values())[:5])
+                            list(keys.values())[:5] + LINK_TOKENS)
     except SystemExit as e:
         failures.append(str(e))
         print("FAIL - %s" % e)

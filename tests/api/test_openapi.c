@@ -23,6 +23,8 @@ static void test_document(void **state)
 		{"/users/{id}/config", {"get"}},
 		{"/users/{id}/config.png", {"get"}},
 		{"/audit", {"get"}},
+		{"/users/{id}/links", {"post"}},
+		{"/links/{token}", {"get"}},
 		{"/metrics", {"get"}},
 		{"/openapi.json", {"get"}},
 	};

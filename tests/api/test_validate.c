@@ -391,6 +391,25 @@ static void test_routes(void **state)
 	assert_true(api_route_allows(API_R_AUDIT, "GET"));
 	assert_false(api_route_allows(API_R_AUDIT, "POST"));
 	assert_false(api_route_match("/audit/x", &m));
+	assert_true(api_route_match("/users/bob/links", &m));
+	assert_int_equal(m.route, API_R_USER_LINKS);
+	assert_true(api_route_allows(API_R_USER_LINKS, "POST"));
+	assert_false(api_route_allows(API_R_USER_LINKS, "GET"));
+	{
+		char p[80] = "/links/";
+
+		memset(p + 7, 'a', 64);
+		p[71] = '\0';
+		assert_true(api_route_match(p, &m));
+		assert_int_equal(m.route, API_R_LINK);
+		assert_int_equal(strlen(m.token), 64);
+		assert_string_equal(api_route_log_path(p), "/links/(token)");
+		p[70] = 'A';
+		assert_false(api_route_match(p, &m));
+		p[70] = '\0';
+		assert_false(api_route_match(p, &m));
+	}
+	assert_string_equal(api_route_log_path("/users/x"), "/users/x");
 	assert_false(api_route_match("/healthz", &m));
 	assert_false(api_route_match("/health/", &m));
 	assert_false(api_route_match(NULL, &m));

@@ -873,6 +873,136 @@ static void test_audit(void **state)
 	fx_free(f);
 }
 
+/* One-time links: once, on any instance, exactly one of concurrent
+ * redeems; a generated private key only in the link's answer (never in
+ * the store in clear); expiry; sweep. */
+struct redeem_race {
+	struct evpn_users *u;
+	const char *token;
+	int rc;
+};
+
+static void *redeem_thread(void *arg)
+{
+	struct redeem_race *r = arg;
+	struct evpn_users_error err = {0};
+	char id[EVPN_CLIENT_ID_MAX + 1], *cfg = NULL;
+
+	r->rc = U->link_redeem(r->u, r->token, &cfg, id, &err);
+	free(cfg);
+	return NULL;
+}
+
+struct find_ctx {
+	const char *needle;
+	bool found;
+};
+
+static int find_cb(void *arg, const char *key, const char *value, size_t len)
+{
+	struct find_ctx *f = arg;
+
+	(void)key;
+	if (memmem(value, len, f->needle, strlen(f->needle)))
+		f->found = true;
+	return 0;
+}
+
+static void test_links(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_user_create req = {.client_id = "ln",
+				       .link_ttl_seconds = 600};
+	struct evpn_users_error err = {0};
+	struct evpn_user_created out;
+	struct evpn_link link;
+	struct redeem_race race[8];
+	pthread_t th[8];
+	char id[EVPN_CLIENT_ID_MAX + 1], *cfg, *p, priv_b64[45];
+	uint8_t priv[32], pub[32];
+	int wins = 0;
+
+	(void)state;
+	assert_int_equal(U->create(f->u, &req, &out, &err), EVPN_OK);
+	assert_int_equal(strlen(out.link.token), 64);
+	assert_non_null(strstr(out.config, "<paste"));
+	memcpy(&link, &out.link, sizeof(link));
+	U->release(f->u, &out);
+	/* redeemed on another instance: the key pair's private half */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	assert_int_equal(U->link_redeem(g->u, link.token, &cfg, id, &err),
+			 EVPN_OK);
+	assert_string_equal(id, "ln");
+	p = strstr(cfg, "PrivateKey = ");
+	assert_non_null(p);
+	snprintf(priv_b64, sizeof(priv_b64), "%.44s", p + 13);
+	assert_true(evpn_b64_key(priv_b64, priv));
+	crypto_scalarmult_base(pub, priv);
+	struct evpn_user u;
+	assert_int_equal(U->get(f->u, "ln", &u), EVPN_OK);
+	char pub_b64[45];
+	evpn_key_b64(pub, pub_b64);
+	assert_string_equal(pub_b64, u.public_key);
+	free(cfg);
+	/* the private key is nowhere in the store */
+	struct find_ctx fc = {.needle = priv_b64};
+	assert_int_equal(memstore_ops.list(f->ms, "", find_cb, &fc), EVPN_OK);
+	assert_false(fc.found);
+	/* once */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_string_equal(err.reason, "link_gone");
+	assert_null(cfg);
+	/* a token nobody made */
+	memset(&err, 0, sizeof(err));
+	link.token[0] = link.token[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_string_equal(err.reason, "");
+	assert_int_equal(U->link_redeem(f->u, "../x", &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+
+	/* a later link: the placeholder (the server has no private key) */
+	assert_int_equal(U->link_create(f->u, "ln", 600, &link, &err), EVPN_OK);
+	assert_int_equal(U->link_create(f->u, "nobody", 600, &link, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_int_equal(U->link_create(f->u, "ln", 0, &link, &err),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(U->link_create(f->u, "ln", 600, &link, &err), EVPN_OK);
+	/* eight redeems at once, on two instances: one wins */
+	for (int i = 0; i < 8; i++) {
+		race[i] = (struct redeem_race){i % 2 ? g->u : f->u, link.token,
+					       -99};
+		assert_int_equal(
+			pthread_create(&th[i], NULL, redeem_thread, &race[i]),
+			0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		wins += race[i].rc == EVPN_OK;
+		if (race[i].rc != EVPN_OK)
+			assert_int_equal(race[i].rc, EVPN_ERR_NOTFOUND);
+	}
+	assert_int_equal(wins, 1);
+
+	/* expiry */
+	assert_int_equal(U->link_create(f->u, "ln", 1, &link, &err), EVPN_OK);
+	sleep(2);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_string_equal(err.reason, "link_gone");
+	/* the sweep drops what expired over an hour ago, keeps the rest */
+	memstore_put_raw(f->ms, "links/00/record", "{\"expires\":1000}");
+	memstore_put_raw(f->ms, "links/00/burned", "{\"expires\":1000}");
+	size_t before = memstore_count(f->ms, "links/");
+	users_links_sweep(f->u, 1e9);
+	assert_int_equal(memstore_count(f->ms, "links/"), before - 2);
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -892,6 +1022,7 @@ int main(void)
 		cmocka_unit_test(test_lost_id_race_still_loads),
 		cmocka_unit_test(test_allowed_ips),
 		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_links),
 	};
 
 	if (sodium_init() < 0)

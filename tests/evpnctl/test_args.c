@@ -93,6 +93,12 @@ static void test_setup_and_others(void **state)
 	assert_int_equal(PARSE(&a, "audit", "--limit"), -1);
 	assert_int_equal(PARSE(&a, "audit", "x"), -1);
 	assert_int_equal(PARSE(&a, "list", "--limit", "3"), -1);
+	assert_int_equal(PARSE(&a, "link", "bob", "--ttl", "1h"), 0);
+	assert_int_equal(a.cmd, EVPNCTL_CMD_LINK);
+	assert_string_equal(a.name, "bob");
+	assert_string_equal(a.ttl, "1h");
+	assert_int_equal(PARSE(&a, "link"), -1);
+	assert_int_equal(PARSE(&a, "link", "bob", "--ttl", "x"), -1);
 
 	assert_int_equal(PARSE(&a, "setup", "https://vpn.example.com", "k"), 0);
 	assert_string_equal(a.url, "https://vpn.example.com");

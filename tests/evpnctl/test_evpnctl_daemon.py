@@ -168,6 +168,23 @@ def checks(c, url, tmp):
     r = T.run(["delete", "alice2"], uenv)
     c.check(r.returncode == 2 and "(403)" in r.stderr,
             "alice's key cannot delete: exit 2 (403)", r.stderr)
+    r = T.run(["link", "alice", "--ttl", "10m"], uenv)
+    url = r.stdout.strip()
+    c.check(r.returncode == 0 and re.fullmatch(r"http://\S+/links/[0-9a-f]{64}", url)
+            is not None and "valid once" in r.stderr,
+            "link alice with alice's key: a URL", r.stdout + r.stderr)
+    if r.returncode == 0 and url.startswith("http://"):
+        import urllib.error
+        with urllib.request.urlopen(url) as resp:
+            c.check(b"[Peer]" in resp.read(), "the link answers the config")
+        try:
+            urllib.request.urlopen(url)
+            c.check(False, "the link works only once")
+        except urllib.error.HTTPError as e:
+            c.check(e.code == 410, "the link works only once (410)", str(e))
+    r = T.run(["link", "alice2"], uenv)
+    c.check(r.returncode == 2 and "(403)" in r.stderr,
+            "alice's key cannot link alice2's config: exit 2 (403)", r.stderr)
     r = T.run(["audit"], uenv)
     c.check(r.returncode == 2 and "(403)" in r.stderr,
             "a user key cannot read the audit log: exit 2 (403)", r.stderr)
