@@ -338,7 +338,8 @@ int users_op_create(void *self, const struct evpn_user_create *req,
 	    (r = write_records(&c, req->ttl_seconds, out->api_key, err)) !=
 		    EVPN_OK ||
 	    (req->link_ttl_seconds > 0 &&
-	     (r = users_link_make(c.u, c.rec.u.client_id, req->link_ttl_seconds,
+	     (r = users_link_make(c.u, c.rec.u.client_id, c.rec.u.created_at,
+				  req->link_ttl_seconds,
 				  c.priv_b64[0] ? c.priv_b64 : NULL, &out->link,
 				  err)) != EVPN_OK) ||
 	    (r = commit(&c, err)) != EVPN_OK) {

@@ -201,8 +201,9 @@ void users_audit_system(struct evpn_users *u, const char *action,
 			const char *target, const char *detail);
 
 /* users_links.c: links/{sha256 of the token}/record|burned */
-int users_link_make(struct evpn_users *u, const char *id, int64_t ttl,
-		    const char *priv_b64, struct evpn_link *out,
+int users_link_make(struct evpn_users *u, const char *id,
+		    const char *created_at, int64_t ttl, const char *priv_b64,
+		    struct evpn_link *out,
 		    struct evpn_users_error *err) EVPN_WUR;
 int users_op_link_create(void *self, const char *id, int64_t ttl,
 			 struct evpn_link *out,

@@ -2,7 +2,9 @@
 /*
  * One-time config links. A link is a random token (32 bytes, hex) shown
  * once; the store knows it only by its SHA-256, `links/{hash}/record`:
- * {"client_id", "expires", "sealed"?}. Redeeming it claims
+ * {"client_id", "created_at", "expires", "sealed"?} (created_at ties the
+ * link to that user: a namesake created after a delete does not match).
+ * Redeeming it claims
  * `links/{hash}/burned` with a create-only put: of any number of concurrent
  * redeems, on any instance, exactly one gets the claim and the config.
  *
@@ -109,9 +111,9 @@ static bool unseal(const char *token, const char *sealed, char out[65])
 	return ok;
 }
 
-int users_link_make(struct evpn_users *u, const char *id, int64_t ttl,
-		    const char *priv_b64, struct evpn_link *out,
-		    struct evpn_users_error *err)
+int users_link_make(struct evpn_users *u, const char *id,
+		    const char *created_at, int64_t ttl, const char *priv_b64,
+		    struct evpn_link *out, struct evpn_users_error *err)
 {
 	int64_t expires = (int64_t)time(NULL) + ttl;
 	char key[160], sealed[160] = "", *v = NULL;
@@ -132,8 +134,8 @@ int users_link_make(struct evpn_users *u, const char *id, int64_t ttl,
 		r = EVPN_ERR_INVAL;
 		goto fail;
 	}
-	o = json_pack("{s:s, s:I}", "client_id", id, "expires",
-		      (json_int_t)expires);
+	o = json_pack("{s:s, s:s, s:I}", "client_id", id, "created_at",
+		      created_at, "expires", (json_int_t)expires);
 	if (o && sealed[0])
 		json_object_set_new(o, "sealed", json_string(sealed));
 	v = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
@@ -162,16 +164,19 @@ int users_op_link_create(void *self, const char *id, int64_t ttl,
 			 struct evpn_link *out, struct evpn_users_error *err)
 {
 	struct evpn_users *u = self;
-	bool known;
+	struct user_slot *s;
+	struct user_rec rec;
 
 	pthread_mutex_lock(&u->mu);
-	known = users_find_locked(u, id) != NULL;
+	s = users_find_locked(u, id);
+	if (s)
+		users_slot_unpack(u, s, &rec);
 	pthread_mutex_unlock(&u->mu);
-	if (!known) {
+	if (!s) {
 		users_set_err(err, EVPN_ERR_NOTFOUND, "no user '%s'", id);
 		return EVPN_ERR_NOTFOUND;
 	}
-	return users_link_make(u, id, ttl, NULL, out, err);
+	return users_link_make(u, id, rec.u.created_at, ttl, NULL, out, err);
 }
 
 static int gone(struct evpn_users_error *err, const char *why)
@@ -184,7 +189,8 @@ static int gone(struct evpn_users_error *err, const char *why)
 
 /* The config of user id from its store records (any instance). */
 static int render_from_store(struct evpn_users *u, const char *id,
-			     const char *priv_b64, char **config)
+			     const char *created_at, const char *priv_b64,
+			     char **config)
 {
 	char key[160], *v = NULL, allowed[EVPN_ALLOWED_IPS_MAX], pub[45];
 	struct user_rec rec;
@@ -198,6 +204,18 @@ static int render_from_store(struct evpn_users *u, const char *id,
 	if (r != EVPN_OK)
 		return r;
 	u->st->free_value(u->sts, v, len);
+	snprintf(key, sizeof(key), "users/%s/created-at", id);
+	r = u->st->get(u->sts, key, &v, &len);
+	if (r != EVPN_OK)
+		return r;
+	/* another user of that name since the link was made */
+	r = strcspn(v, "\r\n") == strlen(created_at) &&
+			    strncmp(v, created_at, strlen(created_at)) == 0
+		    ? EVPN_OK
+		    : EVPN_ERR_NOTFOUND;
+	u->st->free_value(u->sts, v, len);
+	if (r != EVPN_OK)
+		return r;
 	snprintf(key, sizeof(key), "users/%s/address", id);
 	r = u->st->get(u->sts, key, &v, &len);
 	if (r != EVPN_OK)
@@ -219,6 +237,7 @@ static int render_from_store(struct evpn_users *u, const char *id,
 
 struct link_rec {
 	char id[EVPN_CLIENT_ID_MAX + 1];
+	char created_at[32];
 	int64_t expires;
 	char sealed[160];
 };
@@ -228,13 +247,17 @@ static bool parse_link(const char *v, size_t len, struct link_rec *l)
 	json_t *o = json_loadb(v, len, 0, NULL);
 	const char *id = json_string_value(json_object_get(o, "client_id"));
 	const char *sealed = json_string_value(json_object_get(o, "sealed"));
-	bool ok = id && evpn_valid_client_id(id) &&
+	const char *created =
+		json_string_value(json_object_get(o, "created_at"));
+	bool ok = id && evpn_valid_client_id(id) && created &&
+		  strlen(created) < sizeof(l->created_at) &&
 		  json_is_integer(json_object_get(o, "expires")) &&
 		  (!sealed || strlen(sealed) < sizeof(l->sealed));
 
 	memset(l, 0, sizeof(*l));
 	if (ok) {
 		snprintf(l->id, sizeof(l->id), "%s", id);
+		snprintf(l->created_at, sizeof(l->created_at), "%s", created);
 		l->expires = json_integer_value(json_object_get(o, "expires"));
 		if (sealed)
 			snprintf(l->sealed, sizeof(l->sealed), "%s", sealed);
@@ -311,7 +334,8 @@ int users_op_link_redeem(void *self, const char *token, char **config,
 			  "link for '%s': the sealed private key does "
 			  "not open; serving the placeholder",
 			  l.id);
-	r = render_from_store(u, l.id, priv[0] ? priv : NULL, config);
+	r = render_from_store(u, l.id, l.created_at, priv[0] ? priv : NULL,
+			      config);
 	sodium_memzero(priv, sizeof(priv));
 	sodium_memzero(&l, sizeof(l));
 	link_key(token, "record", key);

@@ -197,6 +197,10 @@ int api_link_get(struct api_req *r)
 		if (strcmp(uerr.reason, "link_gone") == 0)
 			return api_send_error(r, 410, API_CODE_GONE,
 					      uerr.message);
+		/* a token nobody made is no event, and recording it would
+		 * let anyone fill the log (and the store) */
+		if (rc == EVPN_ERR_NOTFOUND && !r->audit_target[0])
+			r->audit_action = NULL;
 		return api_send_evpn_error(r, rc, uerr.message);
 	}
 	if (accepts(r, "text/html")) {

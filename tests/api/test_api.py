@@ -772,6 +772,11 @@ def t_links(alice):
     check(("link_use", "link", "ok") in got and ("link_use", "link", "denied") in got
           and ("link_create", "user:alice", "ok") in got,
           "audit: links made and used (%s)" % got[:6])
+    # a token nobody made is not an event: anyone could flood the log
+    got = [e for e in (jreq("GET", "/audit?limit=500", token=MASTER)[2] or {})
+           .get("entries", []) if e["action"] == "link_use"]
+    check(got and not [e for e in got if e.get("status") == 404],
+          "audit: unknown tokens are not recorded")
 
 
 def t_audit():

@@ -993,6 +993,16 @@ static void test_links(void **state)
 	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
 			 EVPN_ERR_NOTFOUND);
 	assert_string_equal(err.reason, "link_gone");
+	/* a link outlives neither its user nor a namesake created later */
+	assert_int_equal(U->link_create(f->u, "ln", 600, &link, &err), EVPN_OK);
+	assert_int_equal(U->remove(f->u, "ln", &err), EVPN_OK);
+	sleep(1); /* a new created-at */
+	assert_int_equal(create(f, "ln", NULL, 0, &out), EVPN_OK);
+	U->release(f->u, &out);
+	cfg = NULL;
+	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_null(cfg);
 	/* the sweep drops what expired over an hour ago, keeps the rest */
 	memstore_put_raw(f->ms, "links/00/record", "{\"expires\":1000}");
 	memstore_put_raw(f->ms, "links/00/burned", "{\"expires\":1000}");
