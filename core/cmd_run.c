@@ -51,9 +51,7 @@ static void print_hints(struct evpn_core *core, const struct evpnd_args *a)
 	if (api) {
 		const struct evpn_api_ops *ops = api->desc->vtable;
 
-		if (ops->size >= offsetof(struct evpn_api_ops, bound_address) +
-					 sizeof(void *) &&
-		    ops->bound_address)
+		if (ops->bound_address)
 			(void)ops->bound_address(api->self, addr, sizeof(addr));
 		core_info("API listening on http://%s", addr);
 	}

@@ -19,20 +19,15 @@
 
 #include "core.h"
 
-/* The smallest vtable of each kind that this host can drive: version 1.0. */
+/* The smallest vtable of each kind this host drives: all of ABI 1.0. */
 static uint32_t min_vtable_size(enum evpn_kind k)
 {
 	switch (k) {
-	case EVPN_KIND_TRANSPORT:
-		return offsetof(struct evpn_transport_ops, bound_address);
-	case EVPN_KIND_EGRESS:
-		return offsetof(struct evpn_egress_ops, send) + sizeof(void *);
-	case EVPN_KIND_STORE:
-		return offsetof(struct evpn_store_ops, ping) + sizeof(void *);
-	case EVPN_KIND_API: return sizeof(uint32_t);
-	case EVPN_KIND_AUTH:
-		return offsetof(struct evpn_auth_ops, authenticate) +
-		       sizeof(void *);
+	case EVPN_KIND_TRANSPORT: return sizeof(struct evpn_transport_ops);
+	case EVPN_KIND_EGRESS: return sizeof(struct evpn_egress_ops);
+	case EVPN_KIND_STORE: return sizeof(struct evpn_store_ops);
+	case EVPN_KIND_API: return sizeof(struct evpn_api_ops);
+	case EVPN_KIND_AUTH: return sizeof(struct evpn_auth_ops);
 	default: return UINT32_MAX;
 	}
 }

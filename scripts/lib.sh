@@ -15,11 +15,12 @@ EVPN_RUN_PKGS=(curl ca-certificates wireguard-tools)
 # ip6tables-restore too) and resolvconf for the config's DNS line.
 EVPN_CLIENT_PKGS=(wireguard-tools wireguard-go iptables openresolv iproute2)
 # The tests' own tools (bc: test_shared_store.sh's timings; binutils:
-# readelf for the plugin checks).
+# readelf for the plugin checks; chromium + chromium-driver: the web
+# console's browser test, tests/console).
 EVPN_TEST_PKGS=(python3 python3-botocore awscli iproute2
 	iputils-ping iperf3 wrk dnsmasq-base dnsutils procps psmisc util-linux
 	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools bc binutils
-	coreutils findutils)
+	coreutils findutils chromium chromium-driver)
 
 # evpn_install_pkgs PKG...: apt-get install whatever is missing (needs root).
 evpn_install_pkgs() {

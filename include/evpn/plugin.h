@@ -9,9 +9,19 @@
  * work with that host (two-way negotiation: the major must be equal both
  * ways, and the plugin's minor must not exceed the host's).
  *
- * Struct growth: the descriptor and every vtable begin with their own size.
- * A newer host reads only the fields an older plugin has; new fields are
- * only ever appended, and a minor bump says "fields were appended".
+ * Versions. ABI 1.0 is every field declared in these headers today, and
+ * every one of them is there: a 1.x host requires a 1.0 plugin's vtable to
+ * be at least as large as the 1.0 struct, and a 1.x plugin may rely on
+ * every 1.0 field of the host (struct evpn_host and the services).
+ *
+ * Struct growth: the descriptor, the host and every vtable begin with
+ * their own size. New fields are only ever appended, each with a minor
+ * bump ("1.1: appended evpn_x_ops.y"). A host loads plugins of its minor or
+ * older (never newer), so a plugin finds every field it was built with; the
+ * host reads a field appended after 1.0 from a plugin's struct only after
+ * EVPN_HAS_FIELD says the plugin has it. A change that is not an append (a
+ * field removed, moved or retyped) is a major bump, and a different major
+ * is refused both ways.
  */
 #ifndef EVPN_PLUGIN_H
 #define EVPN_PLUGIN_H
@@ -28,6 +38,15 @@ extern "C" {
 #define EVPN_ABI_MINOR 0
 
 #define EVPN_PLUGIN_ENTRY_SYMBOL "evpn_plugin_entry"
+
+/*
+ * EVPN_HAS_FIELD(p, field): true when the struct *p (a vtable, the host,
+ * a descriptor: anything that begins with `uint32_t size`) was built with
+ * `field`, i.e. the other side knows a field appended after 1.0. Fields of
+ * 1.0 need no test.
+ */
+#define EVPN_HAS_FIELD(p, field) \
+	((p)->size >= offsetof(__typeof__(*(p)), field) + sizeof((p)->field))
 
 #if defined(__GNUC__)
 #define EVPN_EXPORT __attribute__((visibility("default")))

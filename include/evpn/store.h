@@ -5,8 +5,12 @@
  * Keys are relative paths such as "users/alice/status" or
  * "wg/server-public-key": segments of [A-Za-z0-9_.:-], joined by '/', no empty,
  * "." or ".." segment, at most 1011 bytes. The plugin maps them under its own
- * prefix (a directory for `file`, SSM_PREFIX for `ssm`). Values are byte
- * strings up to 8 KiB.
+ * prefix (a directory for `file`, SSM_PREFIX for `ssm`); a backend whose name
+ * limit counts that prefix (ssm: 1011 characters in all) refuses the longest
+ * keys with EVPN_ERR_INVAL, and any other bad key is EVPN_ERR_INVAL too.
+ * Keys of up to 505 bytes always fit (the core's are far shorter). Values
+ * are byte strings of 1 to 8192 bytes (ssm stores no empty value); a longer
+ * one is EVPN_ERR_INVAL.
  *
  * Threading: every op is thread-safe and may block; they are called from API
  * worker threads and the users service, never from the packet path.

@@ -45,6 +45,7 @@ struct api {
 	unsigned threads;
 	uint64_t max_body;
 	unsigned timeout_ms;
+	bool console; /* serve the web console at / (console.c) */
 	/* running */
 	struct mg_context *ctx;
 	char bound[160];
@@ -122,13 +123,16 @@ int api_health(struct api_req *r);
 int api_metrics(struct api_req *r);
 int api_openapi(struct api_req *r);
 
+/* console.c: the web console's files (404 when it is off) */
+int api_console(struct api_req *r);
+
 /* metrics.c */
 void api_metrics_init(struct api *a);
 void api_metrics_count(struct api *a, int status);
 /* Our own series, only those the host could not register; malloc'd. */
 char *api_metrics_fallback(struct api *a);
 
-/* openapi_data.c (generated from openapi.json at build time) */
+/* api_openapi_json.c (generated from openapi.json by embed.cmake) */
 extern const char api_openapi_json[];
 extern const size_t api_openapi_json_len;
 

@@ -5,9 +5,31 @@
 
 #include "validate.h"
 
+/* /console/{file}: a plain name of [a-z0-9.-], no leading dot, so no
+ * path can climb out or name a hidden file (the files are embedded anyway,
+ * this only keeps the route table honest). */
+static bool console_file(const char *name, struct api_match *m)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n >= sizeof(m->file) || name[0] == '.')
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '.' || c == '-'))
+			return false;
+	}
+	memcpy(m->file, name, n + 1);
+	m->route = API_R_CONSOLE;
+	return true;
+}
+
 bool api_route_match(const char *path, struct api_match *m)
 {
 	static const char users[] = "/users/";
+	static const char console[] = "/console/";
 	const char *id, *slash;
 	size_t n;
 
@@ -24,6 +46,8 @@ bool api_route_match(const char *path, struct api_match *m)
 		m->route = API_R_OPENAPI;
 	else if (strcmp(path, "/audit") == 0)
 		m->route = API_R_AUDIT;
+	else if (strcmp(path, "/") == 0)
+		return console_file("index.html", m);
 	if (m->route != API_R_NONE)
 		return true;
 	if (strncmp(path, "/links/", 7) == 0) {
@@ -34,6 +58,12 @@ bool api_route_match(const char *path, struct api_match *m)
 		memcpy(m->token, t, 65);
 		m->route = API_R_LINK;
 		return true;
+	}
+	if (strncmp(path, console, sizeof(console) - 1) == 0) {
+		if (console_file(path + sizeof(console) - 1, m))
+			return true;
+		memset(m, 0, sizeof(*m));
+		return false;
 	}
 	if (strncmp(path, users, sizeof(users) - 1) != 0)
 		return false;

@@ -19,11 +19,13 @@ enum api_route {
 	API_R_AUDIT,	   /* /audit */
 	API_R_USER_LINKS,  /* /users/{id}/links */
 	API_R_LINK,	   /* /links/{token} */
+	API_R_CONSOLE,	   /* / and /console/{file}: the web console */
 };
 
 struct api_match {
 	enum api_route route;
 	char user[64];	/* {id}, a valid client_id */
+	char file[32];	/* API_R_CONSOLE: "index.html" for "/", else {file} */
 	char token[65]; /* {token}: 64 lowercase hex digits */
 };
 

@@ -13,7 +13,8 @@
 static bool route_is_public(enum api_route r)
 {
 	/* a link's token is its credential */
-	return r == API_R_HEALTH || r == API_R_OPENAPI || r == API_R_LINK;
+	return r == API_R_HEALTH || r == API_R_OPENAPI || r == API_R_CONSOLE ||
+	       r == API_R_LINK;
 }
 
 static int authenticate(struct api_req *r)
@@ -56,6 +57,7 @@ static int call(struct api_req *r, enum api_route route, const char *method)
 	switch (route) {
 	case API_R_HEALTH: return api_health(r);
 	case API_R_OPENAPI: return api_openapi(r);
+	case API_R_CONSOLE: return api_console(r);
 	case API_R_METRICS: return api_metrics(r);
 	case API_R_AUDIT: return api_audit_list(r);
 	case API_R_USERS:

@@ -47,6 +47,10 @@ static const struct evpn_config_key api_schema[] = {
 	 .def = "10s",
 	 .desc = "time allowed to receive a request (head and body), and "
 		 "to send a response"},
+	{.key = "console",
+	 .type = EVPN_CFG_BOOL,
+	 .def = "true",
+	 .desc = "serve the web console (static page) at /"},
 	EVPN_CONFIG_KEYS_END,
 };
 
@@ -124,6 +128,7 @@ static int api_create(const struct evpn_host *host,
 	uint64_t max_body = c->get_size(cfg, "max_body", 64 * 1024);
 	double timeout = c->get_duration(cfg, "request_timeout", 10);
 	const char *public_url = c->get_str(cfg, "public_url", "");
+	bool console = c->get_bool(cfg, "console", true);
 	struct api *a;
 
 	if (public_url && *public_url &&
@@ -159,6 +164,7 @@ static int api_create(const struct evpn_host *host,
 	a->threads = (unsigned)threads;
 	a->max_body = max_body;
 	a->timeout_ms = (unsigned)(timeout * 1000);
+	a->console = console;
 	if (a->timeout_ms == 0)
 		a->timeout_ms = 1;
 	*self = a;

@@ -130,11 +130,9 @@ static int file_create(const struct evpn_host *host,
 	return EVPN_OK;
 }
 
-/* The evpnd command we run in, or NULL for a host without that field. */
+/* The evpnd command we run in ("run", "keygen", ...; NULL outside evpnd). */
 static const char *host_command(const struct evpn_host *h)
 {
-	if (h->size < offsetof(struct evpn_host, command) + sizeof(h->command))
-		return NULL;
 	return h->command;
 }
 

@@ -1,16 +1,15 @@
 // SPDX-License-Identifier: MIT
 /*
- * mac1/mac2, cookie replies and the load / per-source limits that guard the
- * expensive part of the handshake (whitepaper section 5.3 and 5.4.7).
+ * mac1/mac2 and cookie replies, which guard the expensive part of the
+ * handshake under load (whitepaper section 5.3 and 5.4.7).
  */
 #include <endian.h>
 #include <netinet/in.h>
 #include <string.h>
 
-#include <sodium.h>
-
 #include "wg.h"
 
+/* Draw a new cookie secret when the current one is two minutes old. */
 static void rotate_secret(struct wg_device *d, double now)
 {
 	if (d->cookie_secret_birth == 0 ||
@@ -111,9 +110,7 @@ void wg_cookie_send_reply(struct wg_device *d, const void *msg, size_t len,
 			 WG_MAC_LEN, c->nonce, d->cookie_key);
 	wg_wipe(cookie, sizeof(cookie));
 	wg_tx_commit(d, slot, from, sizeof(*c));
-	d->events[WG_EV_COOKIE_SENT]++;
-	if (d->ops.event)
-		d->ops.event(d->ops.arg, WG_EV_COOKIE_SENT);
+	wg_device_event(d, WG_EV_COOKIE_SENT);
 }
 
 bool wg_cookie_consume_reply(struct wg_device *d, const struct wg_msg_cookie *m,
@@ -145,68 +142,5 @@ bool wg_cookie_consume_reply(struct wg_device *d, const struct wg_msg_cookie *m,
 	/* One cookie per message we sent. */
 	p->have_mac1_sent = false;
 	wg_wipe(cookie, sizeof(cookie));
-	return true;
-}
-
-bool wg_under_load(struct wg_device *d)
-{
-	double now = wg_device_now(d);
-
-	if (d->cfg.force_under_load)
-		return true;
-	if (now - d->load_window_start >= 1.0) {
-		d->load_window_start = now;
-		d->load_count = 0;
-	}
-	/* Once over the threshold, stay in cookie mode for a second after
-	 * the load was last seen, like the Linux module. */
-	if (++d->load_count > d->cfg.handshake_load_threshold)
-		d->last_under_load = now;
-	return d->last_under_load > 0 && now - d->last_under_load < 1.0;
-}
-
-bool wg_ratelimit_allow(struct wg_device *d,
-			const struct sockaddr_storage *from)
-{
-	uint8_t addr[16] = {0}, family = (uint8_t)from->ss_family;
-	double now = wg_device_now(d), rate = d->cfg.ratelimit_per_source;
-	double burst = d->cfg.ratelimit_burst;
-	struct wg_rl_entry *e, *victim = NULL;
-	uint64_t h;
-	unsigned i;
-
-	if (!d->cfg.ratelimit_per_source)
-		return true;
-	if (family == AF_INET) {
-		memcpy(addr, &((const struct sockaddr_in *)from)->sin_addr, 4);
-	} else if (family == AF_INET6) {
-		/* A /64 is what one IPv6 host usually controls. */
-		memcpy(addr, &((const struct sockaddr_in6 *)from)->sin6_addr,
-		       8);
-	} else {
-		return false;
-	}
-	crypto_shorthash((uint8_t *)&h, addr, sizeof(addr), d->rl_key);
-
-	for (i = 0; i < 8; i++) {
-		e = &d->rl[(h + i) & (WG_RL_SLOTS - 1)];
-		if (e->family == family && !memcmp(e->addr, addr, 16))
-			goto found;
-		if (!victim || e->family == 0 || e->last < victim->last)
-			victim = e;
-	}
-	e = victim;
-	memcpy(e->addr, addr, 16);
-	e->family = family;
-	e->tokens = burst;
-	e->last = now;
-found:
-	e->tokens += (now - e->last) * rate;
-	if (e->tokens > burst)
-		e->tokens = burst;
-	e->last = now;
-	if (e->tokens < 1.0)
-		return false;
-	e->tokens -= 1.0;
 	return true;
 }

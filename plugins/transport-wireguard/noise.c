@@ -16,6 +16,7 @@ static uint8_t initial_chain[WG_HASH_LEN];
 static uint8_t initial_hash[WG_HASH_LEN];
 static bool initial_done;
 
+/* Compute the protocol's initial chaining key and hash, once. */
 static void noise_constants(void)
 {
 	if (initial_done)
@@ -99,6 +100,7 @@ static bool mix_dh(uint8_t c[WG_HASH_LEN], uint8_t *k, const uint8_t *priv,
 	return true;
 }
 
+/* dst = AEAD(key, 0, src, h); h = HASH(h || dst) */
 static void encrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
 			     const uint8_t key[WG_KEY_LEN],
 			     uint8_t h[WG_HASH_LEN])
@@ -107,6 +109,7 @@ static void encrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
 	mix_hash(h, dst, len + WG_AEAD_TAG);
 }
 
+/* dst = AEAD-open(key, 0, src, h); h = HASH(h || src); false if forged */
 static bool decrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
 			     const uint8_t key[WG_KEY_LEN],
 			     uint8_t h[WG_HASH_LEN])
@@ -117,6 +120,7 @@ static bool decrypt_and_hash(uint8_t *dst, const uint8_t *src, size_t len,
 	return true;
 }
 
+/* A random receiver index that is not in the index table yet. */
 static uint32_t new_index(struct wg_device *d)
 {
 	uint32_t idx;
@@ -440,4 +444,50 @@ void wg_noise_confirm(struct wg_device *d, struct wg_peer *p,
 	p->prev = p->cur;
 	p->cur = kp;
 	p->next = NULL;
+}
+
+/* ---------------------------------------------------------------- sessions */
+
+void wg_keypair_free(struct wg_device *d, struct wg_keypair *kp)
+{
+	if (!kp)
+		return;
+	wg_index_remove(d, &kp->entry);
+	wg_wipe(kp, sizeof(*kp));
+	free(kp);
+}
+
+void wg_noise_keypairs_clear(struct wg_device *d, struct wg_peer *p)
+{
+	wg_keypair_free(d, p->cur);
+	wg_keypair_free(d, p->prev);
+	wg_keypair_free(d, p->next);
+	p->cur = p->prev = p->next = NULL;
+}
+
+bool wg_keypair_expired(struct wg_device *d, const struct wg_keypair *kp)
+{
+	return wg_device_now(d) - kp->birth >= WG_REJECT_AFTER_TIME;
+}
+
+/* ---------------------------------------------------------------- idle work */
+
+/* Background static-static DHs of freshly loaded peers (40 us each), so
+ * their first handshake costs no more than later ones. */
+void wg_noise_precompute(struct wg_device *d, unsigned max)
+{
+	struct wg_peer *p;
+
+	while (max && d->ss_n) {
+		p = wg_peer_by_handle(d, d->ss_pending[--d->ss_n]);
+		if (p && p->ss_state == WG_SS_PENDING) {
+			(void)wg_noise_static_static(d, p);
+			max--;
+		}
+	}
+	if (!d->ss_n && d->ss_cap > 1024) {
+		free(d->ss_pending); /* the start-up burst is over */
+		d->ss_pending = NULL;
+		d->ss_cap = 0;
+	}
 }

@@ -63,7 +63,7 @@ char *wg_uapi_get(struct wg_device *d, uint16_t listen_port,
 		  bool with_private_key, size_t *len)
 {
 	char *buf = NULL, ep[INET6_ADDRSTRLEN + 16];
-	struct wg_peer *p;
+	struct wg_list *pos;
 	FILE *f;
 
 	f = open_memstream(&buf, len);
@@ -75,7 +75,11 @@ char *wg_uapi_get(struct wg_device *d, uint16_t listen_port,
 	if (with_private_key && d->has_key)
 		hex(f, "private_key", d->priv, WG_KEY_LEN);
 	fprintf(f, "listen_port=%u\n", listen_port);
-	for (p = d->peers; p; p = p->lnext) {
+	wg_list_for_each(pos, &d->peers)
+	{
+		struct wg_peer *p =
+			wg_list_entry(pos, struct wg_peer, peer_link);
+
 		hex(f, "public_key", p->public_key, WG_KEY_LEN);
 		if (!wg_key_is_zero(p->psk))
 			hex(f, "preshared_key", p->psk, WG_KEY_LEN);

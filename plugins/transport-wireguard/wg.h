@@ -5,6 +5,10 @@
  * datagrams and egress packets and gives it callbacks to send datagrams, so
  * the whole protocol is testable in memory (two devices talking).
  *
+ * The types come first, then one section per source file, each listing
+ * what that file defines (the layout of the Linux module: device, peer,
+ * peerlookup, receive, send, noise, cookie, ratelimiter, timers).
+ *
  * Single-threaded: every function runs on the caller's (loop) thread.
  */
 #ifndef WG_H
@@ -22,6 +26,7 @@
 #include <evpn/transport.h>
 
 #include "allowedips.h"
+#include "list.h"
 #include "messages.h"
 #include "replay.h"
 
@@ -60,8 +65,6 @@ enum wg_drop {
 #undef X
 		WG_DROP__COUNT
 };
-
-const char *wg_drop_name(enum wg_drop d);
 
 enum wg_event {
 	WG_EV_HANDSHAKE_INITIATION_SENT,
@@ -138,17 +141,16 @@ union wg_endpoint {
 enum wg_ss_state { WG_SS_PENDING = 0, WG_SS_OK, WG_SS_BAD };
 
 struct wg_peer {
-	struct wg_peer *hnext;	       /* by public key */
-	struct wg_peer *lprev, *lnext; /* device list */
-	struct wg_peer *hhnext;	       /* by handle */
+	struct wg_list key_link;    /* d->peer_buckets: by public key */
+	struct wg_list handle_link; /* d->handle_buckets: by handle */
+	struct wg_list peer_link;   /* d->peers: every peer */
+	struct wg_list timer_link; /* d->timer_peers, while it has a deadline */
 	uint32_t handle;
 	uint8_t public_key[WG_KEY_LEN];
 	uint8_t psk[WG_KEY_LEN];
 	uint8_t static_static[WG_KEY_LEN]; /* DH(our priv, their pub) */
 	uint8_t ss_state;		   /* enum wg_ss_state */
-	bool active;			   /* on the device's timer list */
-	struct wg_peer *aprev, *anext; /* timer list: peers with a deadline */
-	struct evpn_cidr *aips;	       /* this peer's prefixes, as given */
+	struct evpn_cidr *aips;		   /* this peer's prefixes, as given */
 	uint32_t n_aips;
 	/* HASH(initial hash || pub), HASH("mac1----" || pub) and
 	 * HASH("cookie--" || pub) are derived when needed (a BLAKE2s each,
@@ -236,10 +238,10 @@ struct wg_device {
 	uint8_t cookie_secret[WG_HASH_LEN];
 	double cookie_secret_birth;
 
-	struct wg_peer **peer_buckets;	 /* by public key */
-	struct wg_peer **handle_buckets; /* by handle */
-	struct wg_peer *peers;		 /* list head */
-	struct wg_peer *active;		 /* peers with a pending deadline */
+	struct wg_list *peer_buckets;	/* by public key */
+	struct wg_list *handle_buckets; /* by handle */
+	struct wg_list peers;		/* every peer, newest first */
+	struct wg_list timer_peers;	/* peers with a pending deadline */
 	uint32_t *ss_pending; /* handles whose static-static DH is pending */
 	uint32_t ss_n, ss_cap;
 	uint32_t n_peers;
@@ -266,18 +268,55 @@ struct wg_device {
 	uint64_t events[WG_EV__COUNT];
 };
 
-/* ---- device.c ---- */
+/* ---- device.c: lifecycle, clocks, counters, the tx queue ---- */
+const char *wg_drop_name(enum wg_drop d);
 int wg_device_init(struct wg_device *d, const struct wg_device_ops *ops,
 		   const struct wg_device_config *cfg) EVPN_WUR;
 void wg_device_destroy(struct wg_device *d);
 int wg_device_set_private_key(struct wg_device *d,
 			      const uint8_t key[WG_KEY_LEN]) EVPN_WUR;
+double wg_device_now(struct wg_device *d);
+void wg_device_walltime(struct wg_device *d, struct timespec *ts);
+void wg_device_count_drop(struct wg_device *d, enum wg_drop r);
+void wg_device_event(struct wg_device *d, enum wg_event ev);
+/* A free tx slot (flushing the queue first when it is full). */
+struct wg_txslot *wg_tx_slot(struct wg_device *d);
+/* Queue the slot; to: a sockaddr_storage or a union wg_endpoint (AF_INET
+ * or AF_INET6). */
+void wg_tx_commit(struct wg_device *d, struct wg_txslot *s, const void *to,
+		  uint32_t len);
+/* Send whatever is queued. */
+void wg_device_flush(struct wg_device *d);
+/* IP version, source and destination of a plaintext packet; *iplen is the
+ * length its header claims (the rest is padding). */
+bool wg_ip_parse(const uint8_t *pkt, size_t len, int *family,
+		 const uint8_t **src, const uint8_t **dst, size_t *iplen);
+
+/* ---- peerlookup.c: peers by public key and by handle, the index ---- */
+int wg_peerlookup_init(struct wg_device *d) EVPN_WUR;
+void wg_peerlookup_free(struct wg_device *d);
+struct wg_peer *wg_device_peer_find(struct wg_device *d,
+				    const uint8_t key[WG_KEY_LEN]);
+struct wg_peer *wg_peer_by_handle(struct wg_device *d, uint32_t handle);
+/* Hash a new peer by its public key and its handle, or unhash it. */
+void wg_peer_hash_add(struct wg_device *d, struct wg_peer *p);
+void wg_peer_hash_del(struct wg_peer *p);
+void wg_index_insert(struct wg_device *d, struct wg_index_entry *e,
+		     struct wg_peer *p, uint8_t kind);
+void wg_index_remove(struct wg_device *d, struct wg_index_entry *e);
+struct wg_index_entry *wg_index_find(struct wg_device *d, uint32_t index);
+
+/* ---- peer.c: adding, changing and removing peers ---- */
 int wg_device_peer_upsert(struct wg_device *d,
 			  const struct evpn_peer_config *pc) EVPN_WUR;
 int wg_device_peer_remove(struct wg_device *d,
 			  const uint8_t key[WG_KEY_LEN]) EVPN_WUR;
-struct wg_peer *wg_device_peer_find(struct wg_device *d,
-				    const uint8_t key[WG_KEY_LEN]);
+void wg_peer_remove_all(struct wg_device *d);
+/* Forget sessions, handshake, staged packets and timers. */
+void wg_peer_clear_keys(struct wg_device *d, struct wg_peer *p);
+void wg_endpoint_set(union wg_endpoint *e, const struct sockaddr_storage *ss);
+
+/* ---- receive.c ---- */
 /*
  * One received datagram. buf is writable with cap bytes. When it carries a
  * tunnelled IP packet, *out is filled (pointing into buf, decrypted in
@@ -285,35 +324,23 @@ struct wg_peer *wg_device_peer_find(struct wg_device *d,
  */
 int wg_device_rx(struct wg_device *d, uint8_t *buf, size_t len, size_t cap,
 		 const struct sockaddr_storage *from, struct evpn_pkt *out);
-/* One IP packet from the egress toward its peer. */
-void wg_device_tx(struct wg_device *d, const uint8_t *pkt, size_t len);
-/* Send whatever is queued. */
-void wg_device_flush(struct wg_device *d);
-/* Run due timers; call every ~100-250 ms. */
-void wg_device_tick(struct wg_device *d);
-/* Start a handshake with a peer now (initiator role). */
-void wg_device_initiate(struct wg_device *d, struct wg_peer *p);
-void wg_initiate(struct wg_device *d, struct wg_peer *p, bool retry);
-double wg_device_now(struct wg_device *d);
-void wg_device_walltime(struct wg_device *d, struct timespec *ts);
-void wg_device_count_drop(struct wg_device *d, enum wg_drop r);
 
-/* ---- internal, shared between the device files ---- */
-struct wg_txslot *wg_tx_slot(struct wg_device *d);
-/* to: a sockaddr_storage or a union wg_endpoint (AF_INET or AF_INET6) */
-void wg_tx_commit(struct wg_device *d, struct wg_txslot *s, const void *to,
-		  uint32_t len);
-void wg_endpoint_set(union wg_endpoint *e, const struct sockaddr_storage *ss);
-void wg_index_insert(struct wg_device *d, struct wg_index_entry *e,
-		     struct wg_peer *p, uint8_t kind);
-void wg_index_remove(struct wg_device *d, struct wg_index_entry *e);
-struct wg_index_entry *wg_index_find(struct wg_device *d, uint32_t index);
-void wg_peer_clear_keys(struct wg_device *d, struct wg_peer *p);
-void wg_keypair_free(struct wg_device *d, struct wg_keypair *kp);
-void wg_send_keepalive(struct wg_device *d, struct wg_peer *p);
-void wg_send_staged(struct wg_device *d, struct wg_peer *p);
+/* ---- send.c ---- */
+/* Whether data may still be sent on kp (NULL: no). */
 bool wg_keypair_usable_for_send(struct wg_device *d,
 				const struct wg_keypair *kp);
+/* One IP packet from the egress toward its peer. */
+void wg_device_tx(struct wg_device *d, const uint8_t *pkt, size_t len);
+/* Send a handshake initiation to the peer now (at most one per
+ * REKEY_TIMEOUT); restarts the count of retransmissions. */
+void wg_device_initiate(struct wg_device *d, struct wg_peer *p);
+/* Answer a consumed initiation and derive the session. */
+void wg_send_handshake_response(struct wg_device *d, struct wg_peer *p);
+void wg_send_keepalive(struct wg_device *d, struct wg_peer *p);
+/* Encrypt and send the packets staged for the peer (or initiate). */
+void wg_send_staged(struct wg_device *d, struct wg_peer *p);
+/* Drop the packets staged for the peer, back to the pool. */
+void wg_staged_purge(struct wg_device *d, struct wg_peer *p);
 
 /* ---- noise.c ---- */
 void wg_noise_init_device(struct wg_device *d);
@@ -339,6 +366,11 @@ void wg_noise_handshake_clear(struct wg_device *d, struct wg_peer *p);
 /* Responder side: a data packet arrived on `next`: promote it. */
 void wg_noise_confirm(struct wg_device *d, struct wg_peer *p,
 		      struct wg_keypair *kp);
+/* Free the peer's current, previous and next sessions. */
+void wg_noise_keypairs_clear(struct wg_device *d, struct wg_peer *p);
+void wg_keypair_free(struct wg_device *d, struct wg_keypair *kp);
+/* Past REJECT_AFTER_TIME: neither sent nor accepted on any more. */
+bool wg_keypair_expired(struct wg_device *d, const struct wg_keypair *kp);
 
 /* ---- cookie.c ---- */
 enum wg_mac_state {
@@ -358,9 +390,13 @@ void wg_cookie_send_reply(struct wg_device *d, const void *msg, size_t len,
 			  const struct sockaddr_storage *from);
 bool wg_cookie_consume_reply(struct wg_device *d, const struct wg_msg_cookie *m,
 			     enum wg_drop *why);
+
+/* ---- ratelimiter.c: handshake messages per source address ---- */
+int wg_ratelimiter_init(struct wg_device *d) EVPN_WUR;
+void wg_ratelimiter_free(struct wg_device *d);
+/* Whether one more handshake message from this source may be processed. */
 bool wg_ratelimit_allow(struct wg_device *d,
 			const struct sockaddr_storage *from);
-bool wg_under_load(struct wg_device *d);
 
 /* ---- timers.c ---- */
 double wg_jitter(void);
@@ -380,5 +416,7 @@ void wg_timers_stop(struct wg_peer *p);
 void wg_timers_arm(struct wg_device *d, struct wg_peer *p);
 void wg_timers_disarm(struct wg_device *d, struct wg_peer *p);
 void wg_timers_peer_tick(struct wg_device *d, struct wg_peer *p, double now);
+/* Run due timers; call every ~100-250 ms. */
+void wg_device_tick(struct wg_device *d);
 
 #endif

@@ -380,7 +380,27 @@ static void test_routes(void **state)
 	assert_int_equal(m.route, API_R_USER_PNG);
 	assert_string_equal(m.user, "bob");
 
-	assert_false(api_route_match("/", &m));
+	/* the web console: "/" is its page, /console/{file} the rest */
+	assert_true(api_route_match("/", &m));
+	assert_int_equal(m.route, API_R_CONSOLE);
+	assert_string_equal(m.file, "index.html");
+	assert_true(api_route_match("/console/console.js", &m));
+	assert_int_equal(m.route, API_R_CONSOLE);
+	assert_string_equal(m.file, "console.js");
+	assert_true(api_route_allows(API_R_CONSOLE, "GET"));
+	assert_false(api_route_allows(API_R_CONSOLE, "POST"));
+	assert_false(api_route_match("/console/", &m));
+	assert_false(api_route_match("/console", &m));
+	assert_false(api_route_match("/console/../users", &m));
+	assert_false(api_route_match("/console/.hidden", &m));
+	assert_false(api_route_match("/console/a/b.js", &m));
+	assert_false(api_route_match("/console/App.js", &m));
+	assert_false(api_route_match("/console/"
+				     "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+				     &m));
+	assert_int_equal(m.route, API_R_NONE);
+	assert_false(api_route_match("//", &m));
+	assert_false(api_route_match("/index.html", &m));
 	assert_false(api_route_match("/users/", &m));
 	assert_false(api_route_match("/users/Alice", &m));
 	assert_false(api_route_match("/users/alice/", &m));

@@ -9,6 +9,8 @@
 
 #include <cmocka.h>
 
+#include <evpn/store.h>
+
 #include "core.h"
 #include "daemon.h"
 
@@ -38,6 +40,30 @@ static void test_good(void **state)
 			 EVPN_OK);
 	assert_int_equal(open_plugin("good", EVPN_KIND_NONE, err, sizeof(err)),
 			 EVPN_OK);
+}
+
+/* ABI 1.0 is every field of the headers: a vtable missing one is refused. */
+static void test_short_vtable(void **state)
+{
+	char err[512];
+
+	assert_int_equal(
+		open_plugin("short", EVPN_KIND_STORE, err, sizeof(err)),
+		EVPN_ERR_INVAL);
+	assert_non_null(strstr(err, "store vtable too small"));
+}
+
+/* EVPN_HAS_FIELD: how a side tests for a field appended after 1.0. */
+static void test_has_field(void **state)
+{
+	struct evpn_store_ops o = {
+		.size = offsetof(struct evpn_store_ops, ping)};
+
+	assert_true(EVPN_HAS_FIELD(&o, get));
+	assert_true(EVPN_HAS_FIELD(&o, free_value));
+	assert_false(EVPN_HAS_FIELD(&o, ping));
+	o.size = sizeof(o);
+	assert_true(EVPN_HAS_FIELD(&o, ping));
 }
 
 static void test_wrong_abi(void **state)
@@ -228,6 +254,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_good),
+		cmocka_unit_test(test_short_vtable),
+		cmocka_unit_test(test_has_field),
 		cmocka_unit_test(test_wrong_abi),
 		cmocka_unit_test(test_refuses),
 		cmocka_unit_test(test_no_entry),

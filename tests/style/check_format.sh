@@ -8,7 +8,7 @@ cf=$(command -v clang-format || command -v clang-format-14) || {
 	exit 77
 }
 cd "$S"
-mapfile -t files < <(find core include plugins evpnctl tests -name '*.[ch]' -not -path '*/build*' | sort)
+mapfile -t files < <(find core include plugins evpnctl tests examples tools -name '*.[ch]' -not -path '*/build*' | sort)
 bad=0
 for f in "${files[@]}"; do
 	if ! "$cf" --dry-run -Werror "$f" >/dev/null 2>&1; then

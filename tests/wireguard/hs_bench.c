@@ -138,7 +138,7 @@ static int bench_handshakes(uint32_t n)
 
 		if (wg_device_set_private_key(&cli, cpriv[i]))
 			return 1;
-		sp = cli.peers;
+		sp = wg_device_peer_find(&cli, srv.pub);
 		sp->last_sent_handshake = 0;
 		cli_w.n = 0;
 		wg_device_initiate(&cli, sp);

@@ -111,10 +111,7 @@ static void resolve_api(struct sle_policy *p)
 	if (h->get_plugin(h, EVPN_KIND_API, &ref) != EVPN_OK)
 		return;
 	ops = ref.vtable;
-	if (!ops ||
-	    ops->size < offsetof(struct evpn_api_ops, bound_address) +
-				sizeof(void *) ||
-	    !ops->bound_address ||
+	if (!ops || !ops->bound_address ||
 	    ops->bound_address(ref.self, buf, sizeof(buf)) != EVPN_OK)
 		return;
 	p->api_resolved = true;

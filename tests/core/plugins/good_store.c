@@ -42,7 +42,11 @@ static int g_ping(void *s)
 }
 
 static const struct evpn_store_ops ops = {
+#ifdef TEST_VTABLE_SHORT /* built against a header missing the last field */
+	.size = offsetof(struct evpn_store_ops, ping),
+#else
 	.size = sizeof(ops),
+#endif
 	.get = g_get,
 	.put = g_put,
 	.del = g_del,
