@@ -259,6 +259,10 @@ int users_op_update(void *self, const char *id,
 	struct user_rec copy;
 	int rc;
 
+	if (!EVPN_HAS_FIELD(req, allowed_ips)) {
+		users_set_err(err, EVPN_ERR_INVAL, "update: bad request size");
+		return EVPN_ERR_INVAL;
+	}
 	if (req->allowed_ips &&
 	    users_allowed_check(req->allowed_ips, allowed, err) != EVPN_OK)
 		return EVPN_ERR_INVAL;
@@ -451,4 +455,5 @@ const struct evpn_users_ops evpn_users_ops_impl = {
 	.audit_list = users_op_audit_list,
 	.link_create = users_op_link_create,
 	.link_redeem = users_op_link_redeem,
+	.create_more = users_op_create_more,
 };

@@ -98,11 +98,14 @@ static char *event_json(const struct evpn_audit_event *ev, uint64_t ns)
 int users_op_audit(void *self, const struct evpn_audit_event *ev)
 {
 	struct evpn_users *u = self;
-	uint64_t ns = ev->time_ns ? ev->time_ns : now_ns();
+	uint64_t ns;
 	char key[80], day[9], st[16], *v;
 	uint8_t rnd[4];
 	int r = EVPN_ERR_EXISTS;
 
+	if (!EVPN_HAS_FIELD(ev, time_ns))
+		return EVPN_ERR_INVAL;
+	ns = ev->time_ns ? ev->time_ns : now_ns();
 	if (ev->status)
 		snprintf(st, sizeof(st), " (%d)", ev->status);
 	else
@@ -137,7 +140,8 @@ int users_op_audit(void *self, const struct evpn_audit_event *ev)
 void users_audit_system(struct evpn_users *u, const char *action,
 			const char *target, const char *detail)
 {
-	struct evpn_audit_event ev = {.action = action,
+	struct evpn_audit_event ev = {.size = sizeof(ev),
+				      .action = action,
 				      .actor = "system",
 				      .target = target,
 				      .outcome = "ok",

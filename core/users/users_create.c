@@ -25,6 +25,9 @@ struct create {
 	char priv_b64[45]; /* the generated key pair's private half, or "" */
 	char ip[16];
 	char allowed[EVPN_ALLOWED_IPS_MAX]; /* normalised */
+	const char *allowed_in;		    /* as asked, or NULL */
+	int64_t link_ttl;		    /* 0: no link */
+	struct evpn_link link;		    /* the link made, if any */
 	bool id_claimed, key_claimed, addr_claimed;
 };
 
@@ -86,10 +89,9 @@ static int check_request(struct create *c, const struct evpn_user_create *req,
 			      "ttl must be positive and at most 366 days");
 		return EVPN_ERR_INVAL;
 	}
-	if (users_allowed_check(req->allowed_ips, c->allowed, err) != EVPN_OK)
+	if (users_allowed_check(c->allowed_in, c->allowed, err) != EVPN_OK)
 		return EVPN_ERR_INVAL;
-	if (req->link_ttl_seconds < 0 ||
-	    req->link_ttl_seconds > EVPN_LINK_TTL_MAX) {
+	if (c->link_ttl < 0 || c->link_ttl > EVPN_LINK_TTL_MAX) {
 		users_set_err(err, EVPN_ERR_INVAL,
 			      "a link's ttl must be between 1s and 7d");
 		return EVPN_ERR_INVAL;
@@ -268,7 +270,8 @@ static int commit(struct create *c, struct evpn_users_error *err)
 
 /* 6. Serve the stored user: the config for the answer, the resident copy,
  * the peer, the change marker. */
-static void serve(struct create *c, struct evpn_user_created *out)
+static void serve(struct create *c, struct evpn_user_created *out,
+		  struct evpn_user_created_more *more)
 {
 	struct evpn_users *u = c->u;
 	struct user_rec *rec = &c->rec;
@@ -277,9 +280,14 @@ static void serve(struct create *c, struct evpn_user_created *out)
 	/* with a link, a generated private key is in the link only */
 	out->config = evpn_render_wg_config(
 		u->host->network, u->server_pub_b64, &rec->u,
-		c->priv_b64[0] && !out->link.token[0] ? c->priv_b64 : NULL,
+		c->priv_b64[0] && !c->link.token[0] ? c->priv_b64 : NULL,
 		c->allowed);
-	memcpy(out->allowed_ips, c->allowed, sizeof(out->allowed_ips));
+	if (more && EVPN_HAS_FIELD(more, allowed_ips))
+		memcpy(more->allowed_ips, c->allowed,
+		       sizeof(more->allowed_ips));
+	if (more && EVPN_HAS_FIELD(more, link))
+		more->link = c->link;
+	sodium_memzero(&c->link, sizeof(c->link));
 	sodium_memzero(c->priv_b64, sizeof(c->priv_b64));
 	pthread_mutex_lock(&u->mu);
 	r = users_insert_locked(u, rec);
@@ -317,13 +325,25 @@ static void rollback(struct create *c)
 	users_change_end(u, c->rec.u.client_id);
 }
 
-int users_op_create(void *self, const struct evpn_user_create *req,
-		    struct evpn_user_created *out, struct evpn_users_error *err)
+int users_op_create_more(void *self, const struct evpn_user_create *req,
+			 const struct evpn_user_create_more *more,
+			 struct evpn_user_created *out,
+			 struct evpn_user_created_more *out_more,
+			 struct evpn_users_error *err)
 {
 	struct create c = {.u = self, .now = (int64_t)time(NULL)};
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	if (more && EVPN_HAS_FIELD(more, allowed_ips))
+		c.allowed_in = more->allowed_ips;
+	if (more && EVPN_HAS_FIELD(more, link_ttl_seconds))
+		c.link_ttl = more->link_ttl_seconds;
+	if (c.link_ttl && !(out_more && EVPN_HAS_FIELD(out_more, link))) {
+		users_set_err(err, EVPN_ERR_INVAL,
+			      "a link needs somewhere to be answered");
+		return EVPN_ERR_INVAL;
+	}
 	r = check_request(&c, req, err);
 	if (r == EVPN_OK)
 		r = take_key(&c, req->public_key, err);
@@ -337,22 +357,27 @@ int users_op_create(void *self, const struct evpn_user_create *req,
 	    (r = claim_address(&c, err)) != EVPN_OK ||
 	    (r = write_records(&c, req->ttl_seconds, out->api_key, err)) !=
 		    EVPN_OK ||
-	    (req->link_ttl_seconds > 0 &&
+	    (c.link_ttl > 0 &&
 	     (r = users_link_make(c.u, c.rec.u.client_id, c.rec.u.created_at,
-				  req->link_ttl_seconds,
-				  c.priv_b64[0] ? c.priv_b64 : NULL, &out->link,
-				  err)) != EVPN_OK) ||
+				  c.link_ttl, c.priv_b64[0] ? c.priv_b64 : NULL,
+				  &c.link, err)) != EVPN_OK) ||
 	    (r = commit(&c, err)) != EVPN_OK) {
 		rollback(&c);
 		goto fail;
 	}
-	serve(&c, out);
+	serve(&c, out, out_more);
 	return EVPN_OK;
 fail:
 	sodium_memzero(c.priv_b64, sizeof(c.priv_b64));
+	sodium_memzero(&c.link, sizeof(c.link));
 	sodium_memzero(out->api_key, sizeof(out->api_key));
-	sodium_memzero(&out->link, sizeof(out->link));
 	return r;
+}
+
+int users_op_create(void *self, const struct evpn_user_create *req,
+		    struct evpn_user_created *out, struct evpn_users_error *err)
+{
+	return users_op_create_more(self, req, NULL, out, NULL, err);
 }
 
 void users_op_release(void *self, struct evpn_user_created *out)

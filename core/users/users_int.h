@@ -119,6 +119,11 @@ void evpn_metrics_gauge_users(struct evpn_users *u);
 int users_op_create(void *self, const struct evpn_user_create *req,
 		    struct evpn_user_created *out,
 		    struct evpn_users_error *err) EVPN_WUR;
+int users_op_create_more(void *self, const struct evpn_user_create *req,
+			 const struct evpn_user_create_more *more,
+			 struct evpn_user_created *out,
+			 struct evpn_user_created_more *out_more,
+			 struct evpn_users_error *err) EVPN_WUR;
 void users_op_release(void *self, struct evpn_user_created *out);
 /* users_peers.c */
 void users_push_peer(struct evpn_users *u, const struct user_rec *r,

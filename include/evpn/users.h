@@ -42,6 +42,12 @@ struct evpn_user_create {
 	const char *client_id;
 	const char *public_key; /* base64 X25519 key, or NULL: generate one */
 	int64_t ttl_seconds;	/* 0: never expires */
+};
+
+/* 1.1: what create_more asks beyond struct evpn_user_create (which, like
+ * every struct without a size, keeps its 1.0 layout). */
+struct evpn_user_create_more {
+	uint32_t size; /* sizeof: the fields the caller knows */
 	/* CIDRs separated by commas and/or spaces, or NULL: the default
 	 * (EVPN_ALLOWED_IPS_DEFAULT). */
 	const char *allowed_ips;
@@ -62,8 +68,9 @@ struct evpn_link {
 	char expires_at[32];		     /* RFC 3339 */
 };
 
-/* A change to a user (PATCH): only the fields set are applied. */
+/* 1.1: a change to a user (PATCH): only the fields set are applied. */
 struct evpn_user_update {
+	uint32_t size; /* sizeof: the fields the caller knows */
 	bool set_status;
 	bool active;
 	const char *allowed_ips; /* NULL: unchanged; as in evpn_user_create */
@@ -73,8 +80,13 @@ struct evpn_user_created {
 	struct evpn_user user;
 	char api_key[EVPN_API_KEY_LEN + 1]; /* shown once; wiped by release */
 	char *config; /* wg-quick file (with the private key when generated) */
+};
+
+/* 1.1: what create_more answers beyond struct evpn_user_created. */
+struct evpn_user_created_more {
+	uint32_t size;				/* sizeof, set by the caller */
 	char allowed_ips[EVPN_ALLOWED_IPS_MAX]; /* normalised */
-	struct evpn_link link; /* token "" when none was asked for */
+	struct evpn_link link; /* token "" when none was asked for; wipe it */
 };
 
 /* Why a request failed, for the API to map to a status code. */
@@ -92,6 +104,7 @@ typedef int (*evpn_users_list_cb)(void *arg, const struct evpn_user *u);
 /* One change to record in the audit log (README "Audit log"). Every field
  * is text of ours, never a secret: no key, token or config goes here. */
 struct evpn_audit_event {
+	uint32_t size;	     /* sizeof: the fields the caller knows (1.1) */
 	const char *action;  /* "create", "patch", "delete", "expire", ... */
 	const char *actor;   /* "master", "user:alice", "system" */
 	const char *source;  /* the client's address, or NULL */
@@ -157,6 +170,7 @@ struct evpn_users_ops {
 	uint32_t (*count)(void *self);
 	/* The master API key hash, for auth; EVPN_OK or an error. */
 	int (*master_key_hash)(void *self, uint8_t hash[32]) EVPN_WUR;
+	/* --- 1.1 (EVPN_ABI_MINOR 1): split tunnels, audit log, links --- */
 	/* Apply the fields of req that are set; EVPN_ERR_INVAL (bad
 	 * allowed_ips), EVPN_ERR_NOTFOUND, EVPN_ERR_UNAVAILABLE. */
 	int (*update)(void *self, const char *client_id,
@@ -189,6 +203,13 @@ struct evpn_users_ops {
 	 * client_id (EVPN_CLIENT_ID_MAX+1 bytes) names the user when known. */
 	int (*link_redeem)(void *self, const char *token, char **config,
 			   char *client_id,
+			   struct evpn_users_error *err) EVPN_WUR;
+	/* create, with a split tunnel and/or a link (more, out_more may be
+	 * NULL); release(out) as for create, and wipe out_more->link. */
+	int (*create_more)(void *self, const struct evpn_user_create *req,
+			   const struct evpn_user_create_more *more,
+			   struct evpn_user_created *out,
+			   struct evpn_user_created_more *out_more,
 			   struct evpn_users_error *err) EVPN_WUR;
 };
 

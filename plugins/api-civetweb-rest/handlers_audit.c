@@ -34,6 +34,7 @@ void api_audit_request(struct api_req *r, const char *action, int status)
 	else /* a link's GET: the token is the only credential */
 		snprintf(actor, sizeof(actor), "link");
 	memset(&ev, 0, sizeof(ev));
+	ev.size = sizeof(ev);
 	ev.action = action;
 	ev.actor = actor;
 	ev.source = r->ri->remote_addr;

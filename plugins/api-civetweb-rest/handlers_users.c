@@ -147,9 +147,10 @@ static json_t *user_json(const struct evpn_user *u, const char *allowed,
  * wiping).
  */
 static int send_created(struct api_req *r, const struct evpn_user_created *c,
+			const struct evpn_user_created_more *m,
 			const char *base)
 {
-	json_t *j = user_json(&c->user, c->allowed_ips, NULL);
+	json_t *j = user_json(&c->user, m->allowed_ips, NULL);
 	char *head = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	const char *config = c->config ? c->config : "";
 	size_t hl, cap;
@@ -178,11 +179,11 @@ static int send_created(struct api_req *r, const struct evpn_user_created *c,
 	if (n2 < 0 || hl + 20 + (size_t)n1 + (size_t)n2 + 2 > cap)
 		goto oom;
 	buf[hl + 20 + n1 + n2] = '\0';
-	if (c->link.token[0]) /* hex and a checked URL: no quoting needed */
+	if (m->link.token[0]) /* hex and a checked URL: no quoting needed */
 		snprintf(buf + hl + 20 + n1 + n2, cap - hl - 20 - n1 - n2,
 			 ",\"link\":{\"url\":\"%s/links/%s\",\"expires_at\":"
 			 "\"%s\"}",
-			 base, c->link.token, c->link.expires_at);
+			 base, m->link.token, m->link.expires_at);
 	if (strlen(buf) + 2 > cap)
 		goto oom;
 	strcat(buf, "}");
@@ -204,6 +205,8 @@ int api_users_create(struct api_req *r)
 	struct api_create_req req;
 	char base[300] = "";
 	struct evpn_user_create cr;
+	struct evpn_user_create_more more;
+	struct evpn_user_created_more out_more;
 	struct evpn_user_created out;
 	struct evpn_users_error uerr;
 	const struct evpn_users_ops *users;
@@ -242,13 +245,17 @@ int api_users_create(struct api_req *r)
 	cr.client_id = req.client_id;
 	cr.public_key = req.has_public_key ? req.public_key : NULL;
 	cr.ttl_seconds = req.ttl_seconds;
-	cr.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
-	cr.link_ttl_seconds = req.link_ttl_seconds;
+	memset(&more, 0, sizeof(more));
+	more.size = sizeof(more);
+	more.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
+	more.link_ttl_seconds = req.link_ttl_seconds;
+	memset(&out_more, 0, sizeof(out_more));
+	out_more.size = sizeof(out_more);
 	if (req.link_ttl_seconds && !api_base_url(r, base, sizeof(base)))
 		return api_send_error(r, 400, API_CODE_INVALID_FIELD,
 				      "no usable Host header to build the "
 				      "link from; set the API's public_url");
-	rc = users->create(self, &cr, &out, &uerr);
+	rc = users->create_more(self, &cr, &more, &out, &out_more, &uerr);
 	if (rc != EVPN_OK && uerr.reason[0]) {
 		/* a more specific code than the status's, e.g.
 		 * "public_key_in_use" for a 409 */
@@ -260,9 +267,10 @@ int api_users_create(struct api_req *r)
 	}
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	rc = send_created(r, &out, base);
+	rc = send_created(r, &out, &out_more, base);
 	users->release(self, &out);
 	sodium_memzero(&out, sizeof(out));
+	sodium_memzero(&out_more.link, sizeof(out_more.link));
 	return rc;
 }
 
@@ -412,6 +420,7 @@ int api_users_patch(struct api_req *r)
 	memset(&u, 0, sizeof(u));
 	memset(&uerr, 0, sizeof(uerr));
 	memset(&up, 0, sizeof(up));
+	up.size = sizeof(up);
 	up.set_status = req.has_status;
 	up.active = req.active;
 	up.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;

@@ -703,7 +703,9 @@ static void test_allowed_ips(void **state)
 {
 	struct fixture *f = fx_new("10.9.0.0/24"), *g;
 	struct evpn_user_create req = {.client_id = "split"};
-	struct evpn_user_update up = {0};
+	struct evpn_user_update up = {.size = sizeof(up)};
+	struct evpn_user_create_more more = {.size = sizeof(more)};
+	struct evpn_user_created_more om = {.size = sizeof(om)};
 	struct evpn_user_created out;
 	struct evpn_users_error err = {0};
 	char allowed[EVPN_ALLOWED_IPS_MAX], why[160], *cfg;
@@ -734,22 +736,26 @@ static void test_allowed_ips(void **state)
 	assert_string_equal(allowed, "10.0.0.0/8, fd00::/8, 192.168.1.0/24");
 
 	/* a bad list refuses the create and writes nothing */
-	req.allowed_ips = "10.0.0.1/8";
-	assert_int_equal(U->create(f->u, &req, &out, &err), EVPN_ERR_INVAL);
+	more.allowed_ips = "10.0.0.1/8";
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, &om, &err),
+			 EVPN_ERR_INVAL);
 	assert_non_null(strstr(err.message, "allowed_ips"));
 	assert_int_equal(memstore_count(f->ms, "users/"), 0);
 
 	/* the default is not stored */
-	assert_int_equal(create(f, "full", NULL, 0, &out), EVPN_OK);
-	assert_string_equal(out.allowed_ips, EVPN_ALLOWED_IPS_DEFAULT);
+	struct evpn_user_create full = {.client_id = "full"};
+	assert_int_equal(U->create_more(f->u, &full, NULL, &out, &om, &err),
+			 EVPN_OK);
+	assert_string_equal(om.allowed_ips, EVPN_ALLOWED_IPS_DEFAULT);
 	U->release(f->u, &out);
 	assert_int_equal(memstore_count(f->ms, "users/full/allowed-ips"), 0);
 	assert_int_equal(U->allowed_ips(f->u, "full", allowed), EVPN_OK);
 	assert_string_equal(allowed, EVPN_ALLOWED_IPS_DEFAULT);
 
-	req.allowed_ips = "10.0.0.0/8, 192.168.0.0/16";
-	assert_int_equal(U->create(f->u, &req, &out, &err), EVPN_OK);
-	assert_string_equal(out.allowed_ips, "10.0.0.0/8, 192.168.0.0/16");
+	more.allowed_ips = "10.0.0.0/8, 192.168.0.0/16";
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, &om, &err),
+			 EVPN_OK);
+	assert_string_equal(om.allowed_ips, "10.0.0.0/8, 192.168.0.0/16");
 	assert_non_null(strstr(out.config, "AllowedIPs = 10.0.0.0/8, "
 					   "192.168.0.0/16\n"));
 	U->release(f->u, &out);
@@ -819,7 +825,8 @@ static void test_audit(void **state)
 
 	(void)state;
 	for (int i = 0; i < 23; i++) {
-		struct evpn_audit_event ev = {.action = "patch",
+		struct evpn_audit_event ev = {.size = sizeof(ev),
+					      .action = "patch",
 					      .actor = "master",
 					      .source = "127.0.0.1",
 					      .target = target,
@@ -911,8 +918,10 @@ static int find_cb(void *arg, const char *key, const char *value, size_t len)
 static void test_links(void **state)
 {
 	struct fixture *f = fx_new("10.9.0.0/24"), *g;
-	struct evpn_user_create req = {.client_id = "ln",
-				       .link_ttl_seconds = 600};
+	struct evpn_user_create req = {.client_id = "ln"};
+	struct evpn_user_create_more more = {.size = sizeof(more),
+					     .link_ttl_seconds = 600};
+	struct evpn_user_created_more om = {.size = sizeof(om)};
 	struct evpn_users_error err = {0};
 	struct evpn_user_created out;
 	struct evpn_link link;
@@ -923,10 +932,25 @@ static void test_links(void **state)
 	int wins = 0;
 
 	(void)state;
-	assert_int_equal(U->create(f->u, &req, &out, &err), EVPN_OK);
-	assert_int_equal(strlen(out.link.token), 64);
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, &om, &err),
+			 EVPN_OK);
+	assert_int_equal(strlen(om.link.token), 64);
+	/* a link asked for with nowhere to answer it: refused, nothing made */
+	struct evpn_user_create req2 = {.client_id = "ln2"};
+	struct evpn_user_created out2;
+	assert_int_equal(U->create_more(f->u, &req2, &more, &out2, NULL, &err),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(memstore_count(f->ms, "users/ln2/"), 0);
+	/* a caller that knows fewer fields (a smaller size) asks for none */
+	struct evpn_user_create_more small = {
+		.size = offsetof(struct evpn_user_create_more, allowed_ips),
+		.allowed_ips = "bogus",
+		.link_ttl_seconds = 600};
+	assert_int_equal(U->create_more(f->u, &req2, &small, &out2, NULL, &err),
+			 EVPN_OK);
+	U->release(f->u, &out2);
 	assert_non_null(strstr(out.config, "<paste"));
-	memcpy(&link, &out.link, sizeof(link));
+	memcpy(&link, &om.link, sizeof(link));
 	U->release(f->u, &out);
 	/* redeemed on another instance: the key pair's private half */
 	g = fx_new_on("10.9.0.0/24", f->ms);
