@@ -256,6 +256,9 @@ int users_op_update(void *self, const char *id,
 	struct evpn_users *u = self;
 	char allowed[EVPN_ALLOWED_IPS_MAX], old[EVPN_ALLOWED_IPS_MAX];
 	char was[sizeof(((struct evpn_user *)0)->status)];
+	bool set_quota = EVPN_HAS_FIELD(req, reset_usage) && req->set_quota;
+	bool reset = EVPN_HAS_FIELD(req, reset_usage) && req->reset_usage;
+	bool set_status = req->set_status, active = req->active;
 	struct user_rec copy;
 	int rc;
 
@@ -280,15 +283,39 @@ int users_op_update(void *self, const char *id,
 			goto out;
 		}
 	}
-	if (req->set_status) {
-		rc = set_status_stored(u, &copy,
-				       req->active ? "active" : "inactive", was,
-				       err);
+	if (set_quota || reset) {
+		struct evpn_user_quota q = {.size = sizeof(q)};
+
+		rc = set_quota ? users_quota_write(u, id, req->quota_bytes)
+			       : EVPN_OK;
+		if (rc == EVPN_OK && reset)
+			rc = users_quota_reset(u, id);
+		if (rc == EVPN_OK)
+			rc = users_op_quota(u, id, &q);
+		if (rc != EVPN_OK) {
+			rc = users_store_failed(err, rc);
+			goto out;
+		}
+		/* made inactive by the quota and now under it: active again
+		 * (unless this request says otherwise) */
+		if (!set_status && strcmp(q.reason, "quota") == 0 &&
+		    (!q.quota_bytes || q.used_bytes < q.quota_bytes)) {
+			set_status = true;
+			active = true;
+		}
+	}
+	if (set_status) {
+		rc = set_status_stored(u, &copy, active ? "active" : "inactive",
+				       was, err);
 		if (rc != EVPN_OK && req->allowed_ips &&
 		    put_allowed(u, id, old) != EVPN_OK)
 			evpn_warn(u->host,
 				  "user '%s': allowed-ips changed although the "
 				  "request failed",
+				  id);
+		/* the status is the operator's now, not the quota's */
+		if (rc == EVPN_OK && users_quota_clear_reason(u, id) != EVPN_OK)
+			evpn_warn(u->host, "user '%s': could not clear reason",
 				  id);
 	}
 out:
@@ -297,11 +324,18 @@ out:
 		return rc;
 	if (out)
 		*out = copy.u;
-	evpn_info(u->host, "user '%s' updated%s%s%s", id,
-		  req->set_status ? ": now " : "",
-		  req->set_status ? copy.u.status : "",
-		  req->allowed_ips ? " (allowed_ips changed)" : "");
+	evpn_info(u->host, "user '%s' updated%s%s%s%s%s", id,
+		  set_status ? ": now " : "", set_status ? copy.u.status : "",
+		  req->allowed_ips ? " (allowed_ips changed)" : "",
+		  set_quota ? " (quota changed)" : "",
+		  reset ? " (usage reset)" : "");
 	return EVPN_OK;
+}
+
+int users_set_status_internal(struct evpn_users *u, const char *id, bool active,
+			      struct evpn_users_error *err)
+{
+	return u_set_status(u, id, active, NULL, err);
 }
 
 static int remove_stored(struct evpn_users *u, const struct user_rec *rec,
@@ -456,4 +490,5 @@ const struct evpn_users_ops evpn_users_ops_impl = {
 	.link_create = users_op_link_create,
 	.link_redeem = users_op_link_redeem,
 	.create_more = users_op_create_more,
+	.quota = users_op_quota,
 };

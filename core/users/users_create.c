@@ -27,6 +27,7 @@ struct create {
 	char allowed[EVPN_ALLOWED_IPS_MAX]; /* normalised */
 	const char *allowed_in;		    /* as asked, or NULL */
 	int64_t link_ttl;		    /* 0: no link */
+	uint64_t quota;			    /* 0: none */
 	struct evpn_link link;		    /* the link made, if any */
 	bool id_claimed, key_claimed, addr_claimed;
 };
@@ -339,6 +340,8 @@ int users_op_create_more(void *self, const struct evpn_user_create *req,
 		c.allowed_in = more->allowed_ips;
 	if (more && EVPN_HAS_FIELD(more, link_ttl_seconds))
 		c.link_ttl = more->link_ttl_seconds;
+	if (more && EVPN_HAS_FIELD(more, quota_bytes))
+		c.quota = more->quota_bytes;
 	if (c.link_ttl && !(out_more && EVPN_HAS_FIELD(out_more, link))) {
 		users_set_err(err, EVPN_ERR_INVAL,
 			      "a link needs somewhere to be answered");
@@ -357,6 +360,10 @@ int users_op_create_more(void *self, const struct evpn_user_create *req,
 	    (r = claim_address(&c, err)) != EVPN_OK ||
 	    (r = write_records(&c, req->ttl_seconds, out->api_key, err)) !=
 		    EVPN_OK ||
+	    (c.quota &&
+	     (r = users_quota_write(c.u, c.rec.u.client_id, c.quota)) !=
+		     EVPN_OK &&
+	     (r = users_store_failed(err, r)) != EVPN_OK) ||
 	    (c.link_ttl > 0 &&
 	     (r = users_link_make(c.u, c.rec.u.client_id, c.rec.u.created_at,
 				  c.link_ttl, c.priv_b64[0] ? c.priv_b64 : NULL,

@@ -45,6 +45,8 @@ struct users_ids {
 	bool oom; /* an id could not be recorded */
 };
 
+struct quota_ent; /* users_quota.c */
+
 struct evpn_users {
 	const struct evpn_host *host;
 	const struct evpn_store_ops *st;
@@ -73,6 +75,17 @@ struct evpn_users {
 	double audit_next_sweep; /* monotonic */
 	bool audit_swept_full;	 /* the first, whole-log sweep is done */
 	double links_next_sweep; /* monotonic */
+	/* data quotas (users_quota.c): the users with one, guarded by
+	 * quota_mu, which may be held across store I/O (never take mu
+	 * first) */
+	pthread_mutex_t quota_mu;
+	struct quota_ent *quota;
+	size_t nquota;
+	double quota_next_tick, quota_refresh_at; /* monotonic */
+	bool quota_listed;
+	/* the transport's counters of a user (a seam for the unit tests) */
+	int (*quota_stats)(struct evpn_users *u, const char *id,
+			   struct evpn_peer_stats *out);
 	/* Changes through this instance while a load runs (users_touch.c). */
 	pthread_mutex_t load_mu;   /* one load at a time; taken before mu */
 	struct users_ids inflight; /* ids being changed right now */
@@ -85,6 +98,7 @@ struct evpn_users {
 	pthread_cond_t cond;
 
 	struct evpn_metric *m_created, *m_deleted, *m_expired, *m_users;
+	struct evpn_metric *m_quota_reached;
 };
 
 /* users_store.c */
@@ -217,6 +231,22 @@ int users_op_link_redeem(void *self, const char *token, char **config,
 			 char *client_id,
 			 struct evpn_users_error *err) EVPN_WUR;
 void users_links_sweep(struct evpn_users *u, double mono_now);
+
+/* users_quota.c: users/{id}/quota|usage|reason, quotas/{id} */
+int users_quota_write(struct evpn_users *u, const char *id,
+		      uint64_t quota) EVPN_WUR;
+int users_quota_reset(struct evpn_users *u, const char *id) EVPN_WUR;
+int users_quota_reason(struct evpn_users *u, const char *id,
+		       char out[16]) EVPN_WUR;
+int users_quota_clear_reason(struct evpn_users *u, const char *id) EVPN_WUR;
+int users_op_quota(void *self, const char *id,
+		   struct evpn_user_quota *out) EVPN_WUR;
+void users_quota_tick(struct evpn_users *u, double mono_now);
+void users_quota_flush(struct evpn_users *u);
+void users_quota_free(struct evpn_users *u);
+/* users.c: what PATCH status does, for the service itself */
+int users_set_status_internal(struct evpn_users *u, const char *id, bool active,
+			      struct evpn_users_error *err) EVPN_WUR;
 
 /* wgconf.c */
 char *evpn_render_wg_config(const struct evpn_network *net,

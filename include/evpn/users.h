@@ -55,6 +55,9 @@ struct evpn_user_create_more {
 	 * private key then goes only into the link's answer, and `config`
 	 * has the placeholder. */
 	int64_t link_ttl_seconds;
+	/* > 0: a data quota, rx + tx bytes; the user becomes inactive with
+	 * reason "quota" when it is used up. 0: none. */
+	uint64_t quota_bytes;
 };
 
 /* One-time config links: the token (hex of 32 random bytes) is shown once
@@ -74,6 +77,17 @@ struct evpn_user_update {
 	bool set_status;
 	bool active;
 	const char *allowed_ips; /* NULL: unchanged; as in evpn_user_create */
+	bool set_quota;
+	uint64_t quota_bytes; /* with set_quota: the new quota, 0: none */
+	bool reset_usage;     /* count from 0 again */
+};
+
+/* 1.1: a user's data quota and what is used of it. */
+struct evpn_user_quota {
+	uint32_t size;	      /* sizeof, set by the caller */
+	uint64_t quota_bytes; /* 0: no quota */
+	uint64_t used_bytes;  /* rx + tx, every instance's, this one's live */
+	char reason[16];      /* "quota" when the quota made it inactive */
 };
 
 struct evpn_user_created {
@@ -204,6 +218,10 @@ struct evpn_users_ops {
 	int (*link_redeem)(void *self, const char *token, char **config,
 			   char *client_id,
 			   struct evpn_users_error *err) EVPN_WUR;
+	/* The user's quota state, from the store plus this instance's
+	 * traffic not yet written: EVPN_ERR_NOTFOUND, EVPN_ERR_UNAVAILABLE. */
+	int (*quota)(void *self, const char *client_id,
+		     struct evpn_user_quota *out) EVPN_WUR;
 	/* create, with a split tunnel and/or a link (more, out_more may be
 	 * NULL); release(out) as for create, and wipe out_more->link. */
 	int (*create_more)(void *self, const struct evpn_user_create *req,

@@ -1037,6 +1037,109 @@ static void test_links(void **state)
 	fx_free(f);
 }
 
+/* Data quotas, with the transport's counters played by the test: usage
+ * counted and written at the interval, at the quota the user goes
+ * inactive with reason "quota" (audited), a PATCH that raises the quota
+ * brings it back, a reset counts from 0, a second instance reads the
+ * same state, a delete leaves nothing. */
+static uint64_t fake_counter;
+
+static int fake_stats(struct evpn_users *u, const char *id,
+		      struct evpn_peer_stats *out)
+{
+	(void)u;
+	(void)id;
+	memset(out, 0, sizeof(*out));
+	out->rx_bytes = fake_counter / 2;
+	out->tx_bytes = fake_counter - fake_counter / 2;
+	return EVPN_OK;
+}
+
+static uint64_t used_of(struct evpn_users *u, const char *id, char *reason)
+{
+	struct evpn_user_quota q = {.size = sizeof(q)};
+
+	assert_int_equal(U->quota(u, id, &q), EVPN_OK);
+	if (reason)
+		memcpy(reason, q.reason, sizeof(q.reason));
+	return q.used_bytes;
+}
+
+static void test_quota(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_user_create req = {.client_id = "q"};
+	struct evpn_user_create_more more = {.size = sizeof(more),
+					     .quota_bytes = 1000};
+	struct evpn_user_update up = {.size = sizeof(up)};
+	struct evpn_users_error err = {0};
+	struct evpn_user_created out;
+	struct audit_seen seen = {0};
+	struct evpn_user u;
+	char reason[16], next[48];
+
+	(void)state;
+	f->u->quota_stats = fake_stats;
+	fake_counter = 0;
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, NULL, &err),
+			 EVPN_OK);
+	U->release(f->u, &out);
+	assert_int_equal(memstore_count(f->ms, "quotas/q"), 1);
+	users_quota_tick(f->u, 100);
+	fake_counter = 400;
+	users_quota_tick(f->u, 101); /* first write is due at once */
+	assert_int_equal(used_of(f->u, "q", reason), 400);
+	assert_string_equal(reason, "");
+	fake_counter = 600;
+	users_quota_tick(f->u, 102); /* counted, written only at 131 */
+	assert_int_equal(used_of(f->u, "q", NULL), 600);
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	assert_int_equal(used_of(g->u, "q", NULL), 400);
+	users_quota_tick(f->u, 131.5);
+	assert_int_equal(used_of(g->u, "q", NULL), 600);
+
+	/* the quota: written and enforced at once */
+	fake_counter = 1100;
+	users_quota_tick(f->u, 132.5);
+	assert_int_equal(U->get(f->u, "q", &u), EVPN_OK);
+	assert_string_equal(u.status, "inactive");
+	assert_int_equal(used_of(g->u, "q", reason), 1100);
+	assert_string_equal(reason, "quota");
+	assert_int_equal(U->audit_list(f->u, "", 1, audit_cb, &seen, next),
+			 EVPN_OK);
+	assert_string_equal(seen.e[0].action, "quota");
+	assert_string_equal(seen.e[0].actor, "system");
+	assert_string_equal(seen.e[0].target, "q");
+
+	/* a higher quota brings it back */
+	up.set_quota = true;
+	up.quota_bytes = 5000;
+	assert_int_equal(U->update(g->u, "q", &up, &u, &err), EVPN_OK);
+	assert_string_equal(u.status, "active");
+	assert_int_equal(used_of(f->u, "q", reason), 1100);
+	assert_string_equal(reason, "");
+	/* a reset counts from 0; a peer added again (counter back at 0)
+	 * is counted from there */
+	up.set_quota = false;
+	up.reset_usage = true;
+	assert_int_equal(U->update(f->u, "q", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(used_of(f->u, "q", NULL), 0);
+	fake_counter = 50;
+	users_quota_tick(f->u, 200);
+	assert_int_equal(used_of(f->u, "q", NULL), 50);
+	/* no quota: the records go */
+	up.reset_usage = false;
+	up.set_quota = true;
+	up.quota_bytes = 0;
+	assert_int_equal(U->update(f->u, "q", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "quotas/"), 0);
+	assert_int_equal(memstore_count(f->ms, "users/q/quota"), 0);
+	assert_int_equal(U->remove(f->u, "q", &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "users/q/"), 0);
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1057,6 +1160,7 @@ int main(void)
 		cmocka_unit_test(test_allowed_ips),
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_quota),
 	};
 
 	if (sodium_init() < 0)
