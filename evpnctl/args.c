@@ -42,7 +42,7 @@ static const struct cmd_spec cmds[] = {
 	"commands:\n"                                                          \
 	"  setup URL [KEY|-]          save the server URL and API key (the\n"  \
 	"                             key from EVPN_MASTER_KEY or stdin)\n"    \
-	"  create NAME [--ttl D] [--allowed-ips CIDRS]\n"                      \
+	"  create NAME [--ttl D] [--allowed-ips CIDRS] [--quota SIZE]\n"       \
 	"                             create a user with a locally generated " \
 	"key pair\n"                                                           \
 	"  connect NAME               wg-quick up NAME's config (root)\n"      \
@@ -101,7 +101,7 @@ static const char *const helps[] = {
 		"and\n"
 		"the configs would cross the network unencrypted.\n",
 	[EVPNCTL_CMD_CREATE] = "usage: evpnctl create NAME [--ttl D] "
-			       "[--allowed-ips CIDRS]\n"
+			       "[--allowed-ips CIDRS] [--quota SIZE]\n"
 			       "\n"
 			       "Generates an X25519 key pair on this machine, "
 			       "creates user NAME\n"
@@ -128,6 +128,9 @@ static const char *const helps[] = {
 			       "            through the VPN, e.g. "
 			       "\"10.0.0.0/8, fd00::/8\"\n"
 			       "            (default: everything)\n"
+			       "  --quota SIZE   data quota (e.g. 10GB, "
+			       "500MiB): at it the user\n"
+			       "            becomes inactive\n"
 			       "\n"
 			       "NAME: ^[a-z0-9][a-z0-9_.-]{0,62}$; at most 15 "
 			       "characters if it\n"
@@ -380,6 +383,23 @@ static int parse_option(struct evpnctl_args *a, const struct cmd_spec *spec,
 		if (!*v || *end || n < 1 || n > 100000)
 			return fail(a, "bad --limit '%.20s': use 1-100000", v);
 		a->limit = (unsigned)n;
+		return 0;
+	}
+	if (spec->ttl && a->cmd == EVPNCTL_CMD_CREATE &&
+	    !strncmp(opt, "--quota", 7) && (opt[7] == '\0' || opt[7] == '=')) {
+		if (opt[7] == '=') {
+			a->quota = opt + 8;
+		} else {
+			if (*i + 1 >= argc)
+				return fail(a, "option %s needs a value", opt);
+			a->quota = argv[++*i];
+		}
+		if (!*a->quota || strlen(a->quota) > 24 ||
+		    strspn(a->quota, "0123456789KMGTiB") != strlen(a->quota))
+			return fail(a,
+				    "bad --quota '%.30s': use a size such as "
+				    "10GB or 500MiB",
+				    a->quota);
 		return 0;
 	}
 	if (spec->qr && !strcmp(opt, "--qr")) {

@@ -32,10 +32,11 @@ struct evpnctl_args {
 	const char *ttl; /* create --ttl */
 	/* create --allowed-ips: CIDRs (the server validates them) */
 	const char *allowed_ips;
-	bool qr;	 /* config --qr */
-	unsigned limit;	 /* audit --limit N (0: the default) */
-	bool invert;	 /* config --qr --invert */
-	char error[200]; /* why parsing failed */
+	const char *quota; /* create --quota: a size (the server judges it) */
+	bool qr;	   /* config --qr */
+	unsigned limit;	   /* audit --limit N (0: the default) */
+	bool invert;	   /* config --qr --invert */
+	char error[200];   /* why parsing failed */
 };
 
 /* Parses argv (argv[0] is the program). 0, or -1 with args->error set. */

@@ -18,7 +18,7 @@ struct created {
 };
 
 static char *request_body(const char *name, const char *pub, const char *ttl,
-			  const char *allowed_ips)
+			  const char *allowed_ips, const char *quota)
 {
 	json_t *o =
 		json_pack("{s:s, s:s}", "client_id", name, "public_key", pub);
@@ -28,7 +28,8 @@ static char *request_body(const char *name, const char *pub, const char *ttl,
 		return NULL;
 	if ((ttl && json_object_set_new(o, "ttl", json_string(ttl))) ||
 	    (allowed_ips &&
-	     json_object_set_new(o, "allowed_ips", json_string(allowed_ips)))) {
+	     json_object_set_new(o, "allowed_ips", json_string(allowed_ips))) ||
+	    (quota && json_object_set_new(o, "quota", json_string(quota)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -170,7 +171,7 @@ int evpnctl_cmd_create(const struct evpnctl_args *a)
 		code = EVPNCTL_EXIT_LOCAL;
 		goto out;
 	}
-	body = request_body(a->name, pub, a->ttl, a->allowed_ips);
+	body = request_body(a->name, pub, a->ttl, a->allowed_ips, a->quota);
 	if (!body) {
 		code = EVPNCTL_EXIT_LOCAL;
 		goto out;

@@ -24,7 +24,7 @@
  * is refused both ways.
  *
  * 1.1: appended evpn_users_ops.update, allowed_ips, audit, audit_list,
- *      link_create, link_redeem, create_more (with their new structs,
+ *      link_create, link_redeem, quota, create_more (with their new structs,
  *      each beginning with its size).
  */
 #ifndef EVPN_PLUGIN_H

@@ -102,6 +102,34 @@ static json_t *allowed_json(const char *s)
 	return a;
 }
 
+/* A user's quota state into its record: quota and used_bytes when it has
+ * a quota, reason when the quota made it inactive. Returns j. */
+static json_t *with_quota(json_t *j, const struct evpn_user_quota *q)
+{
+	if (!j || !q)
+		return j;
+	if (q->quota_bytes) {
+		json_object_set_new(j, "quota",
+				    json_integer(clamp64(q->quota_bytes)));
+		json_object_set_new(j, "used_bytes",
+				    json_integer(clamp64(q->used_bytes)));
+	}
+	if (q->reason[0])
+		json_object_set_new(j, "reason", json_string(q->reason));
+	return j;
+}
+
+/* The user's quota state; NULL when it cannot be read (best effort: the
+ * record is what matters). */
+static const struct evpn_user_quota *
+quota_of(const struct evpn_users_ops *users, void *self, const char *id,
+	 struct evpn_user_quota *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	return users->quota(self, id, q) == EVPN_OK ? q : NULL;
+}
+
 /* The user record, plus its split tunnel when `allowed` is given and live
  * peer state when `st` is. */
 static json_t *user_json(const struct evpn_user *u, const char *allowed,
@@ -147,10 +175,11 @@ static json_t *user_json(const struct evpn_user *u, const char *allowed,
  * wiping).
  */
 static int send_created(struct api_req *r, const struct evpn_user_created *c,
-			const struct evpn_user_created_more *m,
+			const struct evpn_user_created_more *m, uint64_t quota,
 			const char *base)
 {
-	json_t *j = user_json(&c->user, m->allowed_ips, NULL);
+	struct evpn_user_quota q = {.size = sizeof(q), .quota_bytes = quota};
+	json_t *j = with_quota(user_json(&c->user, m->allowed_ips, NULL), &q);
 	char *head = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	const char *config = c->config ? c->config : "";
 	size_t hl, cap;
@@ -249,6 +278,7 @@ int api_users_create(struct api_req *r)
 	more.size = sizeof(more);
 	more.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
 	more.link_ttl_seconds = req.link_ttl_seconds;
+	more.quota_bytes = req.quota_bytes;
 	memset(&out_more, 0, sizeof(out_more));
 	out_more.size = sizeof(out_more);
 	if (req.link_ttl_seconds && !api_base_url(r, base, sizeof(base)))
@@ -267,7 +297,7 @@ int api_users_create(struct api_req *r)
 	}
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	rc = send_created(r, &out, &out_more, base);
+	rc = send_created(r, &out, &out_more, req.quota_bytes, base);
 	users->release(self, &out);
 	sodium_memzero(&out, sizeof(out));
 	sodium_memzero(&out_more.link, sizeof(out_more.link));
@@ -321,6 +351,7 @@ int api_users_get(struct api_req *r)
 {
 	const struct evpn_users_ops *users;
 	struct evpn_peer_stats st;
+	struct evpn_user_quota q;
 	struct evpn_user u;
 	char allowed[EVPN_ALLOWED_IPS_MAX];
 	const char *id = r->match.user;
@@ -347,7 +378,9 @@ int api_users_get(struct api_req *r)
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(
 			r, rc, rc == EVPN_ERR_NOTFOUND ? "no such user" : NULL);
-	return api_send_json(r, 200, user_json(&u, allowed, &st));
+	return api_send_json(r, 200,
+			     with_quota(user_json(&u, allowed, &st),
+					quota_of(users, self, id, &q)));
 }
 
 int api_users_config(struct api_req *r, bool png)
@@ -389,6 +422,7 @@ int api_users_patch(struct api_req *r)
 	const struct evpn_users_ops *users;
 	struct evpn_users_error uerr;
 	struct evpn_user_update up;
+	struct evpn_user_quota q;
 	struct api_patch_req req;
 	struct evpn_user u;
 	struct api_err perr;
@@ -412,6 +446,19 @@ int api_users_patch(struct api_req *r)
 			 req.has_status && req.has_allowed_ips ? ", " : "",
 			 req.has_allowed_ips ? "allowed_ips " : "",
 			 req.has_allowed_ips ? req.allowed_ips : "");
+	if (!rc && (req.has_quota || req.reset_usage)) {
+		size_t n = strlen(r->audit_detail);
+
+		snprintf(r->audit_detail + n, sizeof(r->audit_detail) - n,
+			 "%s%s%llu%s", n ? ", " : "",
+			 req.has_quota ? "quota " : "",
+			 (unsigned long long)req.quota_bytes,
+			 req.reset_usage ? ", usage reset" : "");
+		if (!req.has_quota) /* no number without a quota */
+			snprintf(r->audit_detail + n,
+				 sizeof(r->audit_detail) - n, "%susage reset",
+				 n ? ", " : "");
+	}
 	if (rc)
 		return api_send_error(r, perr.status, perr.code, perr.message);
 	users = api_users(r->api, &self);
@@ -424,12 +471,21 @@ int api_users_patch(struct api_req *r)
 	up.set_status = req.has_status;
 	up.active = req.active;
 	up.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
+	up.set_quota = req.has_quota;
+	up.quota_bytes = req.quota_bytes;
+	up.reset_usage = req.reset_usage;
 	rc = users->update(self, r->match.user, &up, &u, &uerr);
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	if (users->allowed_ips(self, r->match.user, allowed) != EVPN_OK)
-		return api_send_json(r, 200, user_json(&u, NULL, NULL));
-	return api_send_json(r, 200, user_json(&u, allowed, NULL));
+	return api_send_json(
+		r, 200,
+		with_quota(user_json(&u,
+				     users->allowed_ips(self, r->match.user,
+							allowed) == EVPN_OK
+					     ? allowed
+					     : NULL,
+				     NULL),
+			   quota_of(users, self, r->match.user, &q)));
 }
 
 int api_users_delete(struct api_req *r)

@@ -40,6 +40,7 @@ struct api_create_req {
 	char allowed_ips[API_ALLOWED_IPS_MAX];
 	bool has_allowed_ips;
 	int64_t link_ttl_seconds; /* "link": true (15m) or a duration; 0 */
+	uint64_t quota_bytes;	  /* "quota": "10GB" or bytes; 0: none */
 };
 
 /* PATCH /users/{id}: at least one field. */
@@ -47,6 +48,9 @@ struct api_patch_req {
 	bool has_status, active;
 	char allowed_ips[API_ALLOWED_IPS_MAX];
 	bool has_allowed_ips;
+	bool has_quota;	      /* "quota": a size, or null: none */
+	uint64_t quota_bytes; /* 0 with has_quota: remove the quota */
+	bool reset_usage;     /* "reset_usage": true */
 };
 
 /* The deepest nesting of objects and arrays a body may have. Our bodies are
@@ -58,6 +62,10 @@ struct api_patch_req {
 bool api_client_id_valid(const char *s);
 /* "90s", "30m", "24h", "7d" or bare seconds; > 0 and <= API_TTL_MAX. */
 int api_parse_ttl(const char *s, int64_t *seconds) EVPN_WUR;
+/* A data size: bytes as digits, or digits with a unit: B, KB, MB, GB, TB
+ * (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. "10GB".
+ * > 0 and at most 1 EB. */
+int api_parse_size(const char *s, uint64_t *bytes) EVPN_WUR;
 /* base64 (standard alphabet, padded) of a 32-byte key. */
 bool api_public_key_valid(const char *s);
 /* "application/json", optionally with parameters, case-insensitive. */

@@ -779,6 +779,43 @@ def t_links(alice):
           "audit: unknown tokens are not recorded")
 
 
+def t_quota():
+    """Data quotas through the API (traffic is the core's unit test and the
+    transport's): bytes in the record, PATCH raises, resets, removes."""
+    st, h, j = create("quota-a", quota="10GB")
+    check(st == 201 and j.get("quota") == 10000000000 and j.get("used_bytes") == 0,
+          "POST with quota 10GB: 201, quota in bytes (%s)"
+          % {k: (j or {}).get(k) for k in ("quota", "used_bytes")})
+    st, h, j = jreq("GET", "/users/quota-a", token=MASTER)
+    check(st == 200 and j.get("quota") == 10000000000 and j.get("used_bytes") == 0
+          and "reason" not in j, "GET shows quota and used_bytes")
+    st, h, j = jreq("PATCH", "/users/quota-a", {"quota": "1MiB"}, token=MASTER)
+    check(st == 200 and j.get("quota") == 1048576 and j.get("status") == "active",
+          "PATCH quota: 200, the new quota (%s)" % j)
+    st, h, j = jreq("PATCH", "/users/quota-a", {"reset_usage": True}, token=MASTER)
+    check(st == 200 and j.get("used_bytes") == 0, "PATCH reset_usage: 200")
+    for bad in ("10XB", "0", -5, "1.5GB", True):
+        st, h, j = jreq("PATCH", "/users/quota-a", {"quota": bad}, token=MASTER)
+        check(is_error(st, h, j, 400), "quota %r: 400" % (bad,))
+        st, h, j = create("quota-bad", quota=bad)
+        check(is_error(st, h, j, 400), "create with quota %r: 400" % (bad,))
+    # the maintenance thread lists it (within a few seconds): /metrics
+    deadline, text = time.time() + 10, ""
+    while time.time() < deadline:
+        st, h, data = req("GET", "/metrics", token=MASTER)
+        text = data.decode(errors="replace")
+        if 'evpn_user_quota_bytes{user="quota-a"} 1048576' in text:
+            break
+        time.sleep(0.5)
+    check('evpn_user_quota_bytes{user="quota-a"} 1048576' in text and
+          'evpn_user_used_bytes{user="quota-a"} 0' in text,
+          "/metrics: the user's quota and usage")
+    st, h, j = jreq("PATCH", "/users/quota-a", {"quota": None}, token=MASTER)
+    check(st == 200 and "quota" not in j, "PATCH quota null: no quota")
+    st, h, data = req("DELETE", "/users/quota-a", token=MASTER)
+    check(st == 204, "quota user deleted")
+
+
 def t_audit():
     """A scripted session of 12 changes: every one in the audit log, in
     order, with actor, source and outcome, and no secret."""
@@ -993,6 +1030,7 @@ def main():
         t_access(alice, bob)
         t_allowed_ips(bob)
         t_audit()
+        t_quota()
         t_links(alice)
         t_patch_delete(bob)
         keys = t_concurrent()

@@ -269,6 +269,30 @@ static void test_create_too_deep(void **state)
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 }
 
+static void test_size(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(api_parse_size("10GB", &v), 0);
+	assert_int_equal(v, 10000000000ULL);
+	assert_int_equal(api_parse_size("500MiB", &v), 0);
+	assert_int_equal(v, 500ULL << 20);
+	assert_int_equal(api_parse_size("1TB", &v), 0);
+	assert_int_equal(v, 1000000000000ULL);
+	assert_int_equal(api_parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(api_parse_size("7B", &v), 0);
+	assert_int_equal(v, 7);
+	static const char *const bad[] = {
+		"",	    "GB",  "10 GB", "10gb", "1.5GB",
+		"0",	    "0MB", "-1",    "10XB", "99999999999999999999",
+		"1000001TB"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(api_parse_size(bad[i], &v), -1);
+	assert_int_equal(api_parse_size(NULL, &v), -1);
+}
+
 static void test_patch(void **state)
 {
 	struct api_err e;
@@ -305,6 +329,18 @@ static void test_patch(void **state)
 		assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 	}
 
+	b = "{\"quota\":\"10GB\",\"reset_usage\":true}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_quota && p.reset_usage && !p.has_status);
+	assert_int_equal(p.quota_bytes, 10000000000ULL);
+	b = "{\"quota\":null}"; /* no quota any more */
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_quota);
+	assert_int_equal(p.quota_bytes, 0);
+	b = "{\"reset_usage\":1}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
+	b = "{\"quota\":\"0GB\"}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	b = "{\"status\":\"disabled\"}";
 	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
@@ -483,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_depth_scan),
 		cmocka_unit_test(test_create_too_deep),
 		cmocka_unit_test(test_patch),
+		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_errmap),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_json_quote),

@@ -52,6 +52,13 @@ static void test_create(void **state)
 	assert_non_null(strstr(a.error, "needs a value"));
 	assert_int_equal(PARSE(&a, "create", "alice", "--ttl", "1y"), -1);
 	assert_null(a.allowed_ips);
+	assert_null(a.quota);
+	assert_int_equal(PARSE(&a, "create", "q", "--quota", "10GB"), 0);
+	assert_string_equal(a.quota, "10GB");
+	assert_int_equal(PARSE(&a, "create", "q", "--quota=5MiB"), 0);
+	assert_string_equal(a.quota, "5MiB");
+	assert_int_equal(PARSE(&a, "create", "q", "--quota", "lots"), -1);
+	assert_int_equal(PARSE(&a, "link", "q", "--quota", "1GB"), -1);
 	assert_int_equal(PARSE(&a, "create", "alice", "--allowed-ips",
 			       "10.0.0.0/8, fd00::/8"),
 			 0);

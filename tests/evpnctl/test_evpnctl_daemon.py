@@ -137,6 +137,14 @@ def checks(c, url, tmp):
     c.check(r.returncode == 2 and "host bits" in r.stderr,
             "create --allowed-ips with host bits: server refuses (exit 2)",
             r.stderr)
+    r = ev("create", "capped", "--quota", "10GB")
+    c.check(r.returncode == 0, "create --quota 10GB", r.stderr)
+    rec = json.loads(api(url, "/users/capped", MASTER))
+    c.check(rec.get("quota") == 10000000000, "the quota reached the server", rec)
+    r = ev("create", "capped2", "--quota", "10TiBB")
+    c.check(r.returncode == 2, "a size the server refuses: exit 2", r.stderr)
+    r = ev("delete", "capped")
+    c.check(r.returncode == 0, "delete capped", r.stderr)
     r = ev("delete", "split")
     c.check(r.returncode == 0, "delete split", r.stderr)
 
