@@ -117,6 +117,15 @@ for round in 1 2 3; do
 	wait "$pa" "$pb"
 	assert_eq "race $round: one config, one 410" "$(sort "$TMP/race.a" "$TMP/race.b" | tr '\n' ' ')" "200 410 "
 done
+# quota state is the store's: set on A, seen on B at once; a reset on B
+# shows on A
+st=$(api "$API_A" PATCH /users/a4 '{"quota":"5MB"}')
+assert_eq "quota set on A" "$st" 200
+api "$API_B" GET /users/a4 >/dev/null
+assert_eq "B shows the quota and usage" \
+	"$($PY -c "import json; j=json.load(open('$TMP/body')); print(j.get('quota'), j.get('used_bytes'))")" "5000000 0"
+assert_eq "reset on B" "$(api "$API_B" PATCH /users/a4 '{"reset_usage":true}')" 200
+
 # the audit log is one log: B lists A's changes, newest first
 api "$API_B" GET "/audit?limit=500" >/dev/null
 got=$($PY -c "
