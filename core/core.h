@@ -32,6 +32,20 @@ struct evpn_plugin_inst {
 
 struct post_item;
 
+/* listeners.c: the local listeners to protect (evpn_host.listener_add) */
+struct evpn_listeners {
+	pthread_mutex_t mu;
+	struct evpn_listener *v;
+	size_t n, cap;
+	uint64_t generation;
+	bool ready;
+};
+void evpn_listeners_init(struct evpn_listeners *l);
+void evpn_listeners_free(struct evpn_listeners *l);
+int evpn_listeners_add(struct evpn_listeners *l, int proto, uint16_t port);
+size_t evpn_listeners_get(struct evpn_listeners *l, struct evpn_listener *out,
+			  size_t max, uint64_t *generation);
+
 struct evpn_core {
 	struct evpn_config *cfg;
 	struct ev_loop *loop;
@@ -52,6 +66,8 @@ struct evpn_core {
 	ev_async post_async;
 	ev_signal sig_term, sig_int, sig_hup;
 	int exit_signal;
+
+	struct evpn_listeners listeners;
 };
 
 /* host.c */

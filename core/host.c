@@ -4,6 +4,7 @@
  * the plugin's prefix, libev timers/io/hooks, post() from other threads,
  * the registry, secure memory and metrics.
  */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +296,7 @@ int evpn_core_loop_init(struct evpn_core *core)
 	core->loop_thread = pthread_self();
 	core->loop_set = true;
 	pthread_mutex_init(&core->post_mu, NULL);
+	evpn_listeners_init(&core->listeners);
 	ev_async_init(&core->post_async, post_thunk);
 	core->post_async.data = core;
 	ev_async_start(core->loop, &core->post_async);
@@ -315,6 +317,7 @@ void evpn_core_loop_close(struct evpn_core *core)
 	ev_ref(core->loop);
 	ev_async_stop(core->loop, &core->post_async);
 	pthread_mutex_destroy(&core->post_mu);
+	evpn_listeners_free(&core->listeners);
 }
 
 /* ------------------------------------------------------------- registry */
@@ -357,6 +360,27 @@ static const char *h_plugin_name(const struct evpn_host *h, enum evpn_kind kind)
 	    !core->plugins[kind])
 		return NULL;
 	return core->plugins[kind]->name;
+}
+
+/* --------------------------------------------------- listeners to protect */
+
+static int h_listener_add(const struct evpn_host *h, int proto, uint16_t port)
+{
+	struct evpn_plugin_inst *pi = INST(h);
+	int r = evpn_listeners_add(&pi->core->listeners, proto, port);
+
+	if (r == EVPN_OK)
+		core_debug("%s declares %s port %u: refused to clients",
+			   pi->name[0] ? pi->name : "core",
+			   proto == IPPROTO_TCP ? "TCP" : "UDP", port);
+	return r;
+}
+
+static size_t h_listeners(const struct evpn_host *h, struct evpn_listener *out,
+			  size_t max, uint64_t *generation)
+{
+	return evpn_listeners_get(&INST(h)->core->listeners, out, max,
+				  generation);
 }
 
 /* ------------------------------------------------------ memory, metrics */
@@ -428,4 +452,6 @@ void evpn_core_host_init(struct evpn_core *core, struct evpn_plugin_inst *pi)
 	h->metrics_render = h_metrics_render;
 	h->plugin_name = h_plugin_name;
 	h->command = core->command ? core->command : "run";
+	h->listener_add = h_listener_add;
+	h->listeners = h_listeners;
 }

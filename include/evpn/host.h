@@ -97,6 +97,12 @@ struct evpn_network {
 	unsigned prefix_len;	     /* pool prefix length */
 };
 
+/* A port some plugin listens on (see evpn_host.listener_add). */
+struct evpn_listener {
+	int proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	uint16_t port;
+};
+
 struct evpn_host {
 	uint32_t size;
 	uint16_t abi_major, abi_minor;
@@ -177,6 +183,22 @@ struct evpn_host {
 	 * one-shot command ("keygen", "master-key", "check-config"). A store
 	 * may, say, lock its state exclusively only for "run". */
 	const char *command;
+
+	/* ---- local listeners to protect [any thread] ---- */
+	/* A plugin that accepts connections on the host (the API, a stream
+	 * listener) declares each port once it is bound. Egress plugins read
+	 * them and refuse clients' packets to those ports on every address
+	 * of the host, whatever their `allow` says: a client must never reach
+	 * the server's own front doors through the tunnel. proto is
+	 * IPPROTO_TCP or IPPROTO_UDP; declaring a port twice is harmless. */
+	int (*listener_add)(const struct evpn_host *h, int proto,
+			    uint16_t port) EVPN_WUR;
+	/* Copies up to `max` declared listeners into `out` (NULL with max 0
+	 * to count) and returns how many there are. `*generation` (may be
+	 * NULL) changes whenever one is added: re-read only then. */
+	size_t (*listeners)(const struct evpn_host *h,
+			    struct evpn_listener *out, size_t max,
+			    uint64_t *generation);
 };
 
 #define evpn_log(h, lvl, ...) ((h)->log((h), (lvl), __VA_ARGS__))

@@ -7,6 +7,7 @@
  * NLB's TLS listener, or a reverse proxy), restricted to admin CIDRs.
  */
 #include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -267,6 +268,16 @@ static int api_start(void *self)
 	}
 	n = mg_get_server_ports(a->ctx, 4, ports);
 	set_bound(a, n > 0 ? ports[0].port : 0);
+	/* Clients must never reach the API through the tunnel: the egress
+	 * refuses every port declared here on all of the host's addresses. */
+	for (int i = 0; i < n; i++)
+		if (ports[i].port > 0 && ports[i].port <= 65535 &&
+		    a->host->listener_add(a->host, IPPROTO_TCP,
+					  (uint16_t)ports[i].port) != EVPN_OK)
+			evpn_warn(a->host,
+				  "could not declare port %d as a listener "
+				  "to protect",
+				  ports[i].port);
 	evpn_info(a->host,
 		  "listening on http://%s (plain HTTP: terminate TLS "
 		  "in front)",

@@ -23,7 +23,7 @@
 
 struct bearer {
 	const struct evpn_host *host;
-	struct evpn_throttle throttle;
+	struct bearer_throttle throttle;
 	struct evpn_metric *m_ok, *m_fail, *m_throttled;
 };
 
@@ -75,8 +75,8 @@ static int bearer_create(const struct evpn_host *host,
 	if (!b)
 		return EVPN_ERR_NOMEM;
 	b->host = host;
-	rc = evpn_throttle_init(&b->throttle, (size_t)max_tracked,
-				(unsigned)max_failures, window, lockout);
+	rc = bearer_throttle_init(&b->throttle, (size_t)max_tracked,
+				  (unsigned)max_failures, window, lockout);
 	if (rc != EVPN_OK) {
 		free(b);
 		return rc;
@@ -109,7 +109,7 @@ static void bearer_destroy(void *self)
 
 	if (!b)
 		return;
-	evpn_throttle_free(&b->throttle);
+	bearer_throttle_free(&b->throttle);
 	free(b);
 }
 
@@ -180,12 +180,12 @@ static int bearer_authenticate(void *self, const char *authorization,
 	 * hides client addresses): its lockout must not lock out the admin
 	 * behind it. So every token is checked, locked or not, and only a
 	 * wrong one is refused with 429. See README "Security". */
-	locked = evpn_throttle_check(&b->throttle, remote,
-				     b->host->now(b->host), &ra) != EVPN_OK;
+	locked = bearer_throttle_check(&b->throttle, remote,
+				       b->host->now(b->host), &ra) != EVPN_OK;
 
-	switch (evpn_bearer_parse(authorization, &tok, &len)) {
-	case EVPN_BEARER_OK: break;
-	case EVPN_BEARER_MISSING:
+	switch (bearer_parse(authorization, &tok, &len)) {
+	case BEARER_OK: break;
+	case BEARER_MISSING:
 		/* No guess was made: not counted as a failure. */
 		return EVPN_ERR_PERM;
 	default: rc = EVPN_ERR_PERM; goto failed;
@@ -214,7 +214,7 @@ failed:
 		count(b, b->m_throttled);
 		return EVPN_ERR_AGAIN;
 	}
-	evpn_throttle_fail(&b->throttle, remote, b->host->now(b->host));
+	bearer_throttle_fail(&b->throttle, remote, b->host->now(b->host));
 	count(b, b->m_fail);
 	return rc;
 }

@@ -16,22 +16,22 @@ static int is_token_char(unsigned char c)
 	return c > 0x20 && c < 0x7f;
 }
 
-enum evpn_bearer_status evpn_bearer_parse(const char *header, const char **tok,
-					  size_t *len)
+enum bearer_status bearer_parse(const char *header, const char **tok,
+				size_t *len)
 {
 	const char *p, *end;
 
 	*tok = NULL;
 	*len = 0;
 	if (!header)
-		return EVPN_BEARER_MISSING;
+		return BEARER_MISSING;
 	p = header;
 	while (is_ws(*p))
 		p++;
 	if (!*p)
-		return EVPN_BEARER_MISSING;
+		return BEARER_MISSING;
 	if (strncasecmp(p, "bearer", 6) != 0 || !is_ws(p[6]))
-		return EVPN_BEARER_MALFORMED;
+		return BEARER_MALFORMED;
 	p += 6;
 	while (is_ws(*p))
 		p++;
@@ -40,12 +40,12 @@ enum evpn_bearer_status evpn_bearer_parse(const char *header, const char **tok,
 		end++;
 	while (end > p && is_ws(end[-1]))
 		end--;
-	if (end == p || (size_t)(end - p) > EVPN_BEARER_TOKEN_MAX)
-		return EVPN_BEARER_MALFORMED;
+	if (end == p || (size_t)(end - p) > BEARER_TOKEN_MAX)
+		return BEARER_MALFORMED;
 	for (const char *q = p; q < end; q++)
 		if (!is_token_char((unsigned char)*q))
-			return EVPN_BEARER_MALFORMED;
+			return BEARER_MALFORMED;
 	*tok = p;
 	*len = (size_t)(end - p);
-	return EVPN_BEARER_OK;
+	return BEARER_OK;
 }

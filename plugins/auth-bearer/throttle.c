@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-int evpn_throttle_init(struct evpn_throttle *t, size_t capacity,
-		       unsigned max_failures, double window, double lockout)
+int bearer_throttle_init(struct bearer_throttle *t, size_t capacity,
+			 unsigned max_failures, double window, double lockout)
 {
-	size_t cap = EVPN_THROTTLE_PROBES;
+	size_t cap = BEARER_THROTTLE_PROBES;
 
 	memset(t, 0, sizeof(*t));
 	if (max_failures == 0 || window <= 0 || lockout <= 0 ||
@@ -32,7 +32,7 @@ int evpn_throttle_init(struct evpn_throttle *t, size_t capacity,
 	return EVPN_OK;
 }
 
-void evpn_throttle_free(struct evpn_throttle *t)
+void bearer_throttle_free(struct bearer_throttle *t)
 {
 	if (!t->slots)
 		return;
@@ -54,25 +54,25 @@ static size_t hash_addr(const char *s)
 	return (size_t)h;
 }
 
-static bool entry_locked(const struct evpn_throttle_entry *e, double now)
+static bool entry_locked(const struct bearer_throttle_entry *e, double now)
 {
 	return e->locked_until > now;
 }
 
 /* Counting window over and not locked: the entry carries no state. */
-static bool entry_stale(const struct evpn_throttle *t,
-			const struct evpn_throttle_entry *e, double now)
+static bool entry_stale(const struct bearer_throttle *t,
+			const struct bearer_throttle_entry *e, double now)
 {
 	return !e->used ||
 	       (!entry_locked(e, now) && now - e->first >= t->window);
 }
 
 /* Slot of addr, or NULL. Called with the lock held. */
-static struct evpn_throttle_entry *find(struct evpn_throttle *t,
-					const char *addr, size_t h)
+static struct bearer_throttle_entry *find(struct bearer_throttle *t,
+					  const char *addr, size_t h)
 {
-	for (size_t i = 0; i < EVPN_THROTTLE_PROBES; i++) {
-		struct evpn_throttle_entry *e = &t->slots[(h + i) & t->mask];
+	for (size_t i = 0; i < BEARER_THROTTLE_PROBES; i++) {
+		struct bearer_throttle_entry *e = &t->slots[(h + i) & t->mask];
 
 		if (e->used && strcmp(e->addr, addr) == 0)
 			return e;
@@ -82,14 +82,14 @@ static struct evpn_throttle_entry *find(struct evpn_throttle *t,
 
 /* A slot to take for a new address: a stale one, else the unlocked entry
  * whose last failure is oldest, else the oldest locked one. */
-static struct evpn_throttle_entry *victim(struct evpn_throttle *t, size_t h,
-					  double now)
+static struct bearer_throttle_entry *victim(struct bearer_throttle *t, size_t h,
+					    double now)
 {
-	struct evpn_throttle_entry *best = NULL;
+	struct bearer_throttle_entry *best = NULL;
 	bool best_locked = true;
 
-	for (size_t i = 0; i < EVPN_THROTTLE_PROBES; i++) {
-		struct evpn_throttle_entry *e = &t->slots[(h + i) & t->mask];
+	for (size_t i = 0; i < BEARER_THROTTLE_PROBES; i++) {
+		struct bearer_throttle_entry *e = &t->slots[(h + i) & t->mask];
 		bool locked;
 
 		if (entry_stale(t, e, now))
@@ -104,10 +104,10 @@ static struct evpn_throttle_entry *victim(struct evpn_throttle *t, size_t h,
 	return best;
 }
 
-int evpn_throttle_check(struct evpn_throttle *t, const char *addr, double now,
-			unsigned *retry_after)
+int bearer_throttle_check(struct bearer_throttle *t, const char *addr,
+			  double now, unsigned *retry_after)
 {
-	struct evpn_throttle_entry *e;
+	struct bearer_throttle_entry *e;
 	int rc = EVPN_OK;
 
 	*retry_after = 0;
@@ -125,9 +125,10 @@ int evpn_throttle_check(struct evpn_throttle *t, const char *addr, double now,
 	return rc;
 }
 
-void evpn_throttle_fail(struct evpn_throttle *t, const char *addr, double now)
+void bearer_throttle_fail(struct bearer_throttle *t, const char *addr,
+			  double now)
 {
-	struct evpn_throttle_entry *e;
+	struct bearer_throttle_entry *e;
 	size_t h, n;
 
 	if (!addr)
@@ -157,7 +158,7 @@ out:
 	pthread_mutex_unlock(&t->lock);
 }
 
-size_t evpn_throttle_count(struct evpn_throttle *t, double now)
+size_t bearer_throttle_count(struct bearer_throttle *t, double now)
 {
 	size_t n = 0;
 

@@ -13,8 +13,8 @@
  * ago (unlocked ones first). Time is passed in by the caller (monotonic
  * seconds), which keeps the logic testable. All functions are thread-safe.
  */
-#ifndef EVPN_THROTTLE_H
-#define EVPN_THROTTLE_H
+#ifndef BEARER_THROTTLE_H
+#define BEARER_THROTTLE_H
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -22,11 +22,11 @@
 
 #include <evpn/plugin.h>
 
-#define EVPN_THROTTLE_ADDR_MAX 48 /* like civetweb's remote_addr */
-#define EVPN_THROTTLE_PROBES 16
+#define BEARER_THROTTLE_ADDR_MAX 48 /* like civetweb's remote_addr */
+#define BEARER_THROTTLE_PROBES 16
 
-struct evpn_throttle_entry {
-	char addr[EVPN_THROTTLE_ADDR_MAX];
+struct bearer_throttle_entry {
+	char addr[BEARER_THROTTLE_ADDR_MAX];
 	double first;	     /* start of the counting window */
 	double last;	     /* last failure: eviction order */
 	double locked_until; /* 0 when not locked */
@@ -34,26 +34,27 @@ struct evpn_throttle_entry {
 	bool used;
 };
 
-struct evpn_throttle {
+struct bearer_throttle {
 	pthread_mutex_t lock;
-	struct evpn_throttle_entry *slots;
+	struct bearer_throttle_entry *slots;
 	size_t mask; /* capacity - 1, capacity a power of two */
 	unsigned max_failures;
 	double window, lockout;
 };
 
 /* capacity is rounded up to a power of two (at least PROBES). */
-int evpn_throttle_init(struct evpn_throttle *t, size_t capacity,
-		       unsigned max_failures, double window,
-		       double lockout) EVPN_WUR;
-void evpn_throttle_free(struct evpn_throttle *t);
+int bearer_throttle_init(struct bearer_throttle *t, size_t capacity,
+			 unsigned max_failures, double window,
+			 double lockout) EVPN_WUR;
+void bearer_throttle_free(struct bearer_throttle *t);
 
 /* EVPN_OK, or EVPN_ERR_AGAIN with *retry_after (>= 1) seconds. */
-int evpn_throttle_check(struct evpn_throttle *t, const char *addr, double now,
-			unsigned *retry_after) EVPN_WUR;
+int bearer_throttle_check(struct bearer_throttle *t, const char *addr,
+			  double now, unsigned *retry_after) EVPN_WUR;
 /* Records one failed attempt. */
-void evpn_throttle_fail(struct evpn_throttle *t, const char *addr, double now);
+void bearer_throttle_fail(struct bearer_throttle *t, const char *addr,
+			  double now);
 /* Number of live (counting or locked) entries; for tests and metrics. */
-size_t evpn_throttle_count(struct evpn_throttle *t, double now);
+size_t bearer_throttle_count(struct bearer_throttle *t, double now);
 
 #endif

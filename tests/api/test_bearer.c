@@ -19,24 +19,24 @@ static void ok(const char *hdr, const char *want)
 	const char *tok;
 	size_t len;
 
-	assert_int_equal(evpn_bearer_parse(hdr, &tok, &len), EVPN_BEARER_OK);
+	assert_int_equal(bearer_parse(hdr, &tok, &len), BEARER_OK);
 	assert_int_equal(len, strlen(want));
 	assert_memory_equal(tok, want, len);
 }
 
-static void bad(const char *hdr, enum evpn_bearer_status want)
+static void bad(const char *hdr, enum bearer_status want)
 {
 	const char *tok = "x";
 	size_t len = 1;
 
-	assert_int_equal(evpn_bearer_parse(hdr, &tok, &len), want);
+	assert_int_equal(bearer_parse(hdr, &tok, &len), want);
 	assert_null(tok);
 	assert_int_equal(len, 0);
 }
 
 static void test_parse(void **state)
 {
-	char big[EVPN_BEARER_TOKEN_MAX + 16];
+	char big[BEARER_TOKEN_MAX + 16];
 
 	ok("Bearer abc", "abc");
 	ok("bearer abc", "abc");
@@ -47,112 +47,114 @@ static void test_parse(void **state)
 	   "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
 	ok("Bearer a+b/c=", "a+b/c=");
 
-	bad(NULL, EVPN_BEARER_MISSING);
-	bad("", EVPN_BEARER_MISSING);
-	bad("   ", EVPN_BEARER_MISSING);
-	bad("Bearer", EVPN_BEARER_MALFORMED);
-	bad("Bearer ", EVPN_BEARER_MALFORMED);
-	bad("Bearerabc", EVPN_BEARER_MALFORMED);
-	bad("Basic dXNlcjpwYXNz", EVPN_BEARER_MALFORMED);
-	bad("Token abc", EVPN_BEARER_MALFORMED);
-	bad("Bearer abc def", EVPN_BEARER_MALFORMED);
-	bad("Bearer ab\x01", EVPN_BEARER_MALFORMED);
-	bad("Bearer ab\xc3\xa9", EVPN_BEARER_MALFORMED);
+	bad(NULL, BEARER_MISSING);
+	bad("", BEARER_MISSING);
+	bad("   ", BEARER_MISSING);
+	bad("Bearer", BEARER_MALFORMED);
+	bad("Bearer ", BEARER_MALFORMED);
+	bad("Bearerabc", BEARER_MALFORMED);
+	bad("Basic dXNlcjpwYXNz", BEARER_MALFORMED);
+	bad("Token abc", BEARER_MALFORMED);
+	bad("Bearer abc def", BEARER_MALFORMED);
+	bad("Bearer ab\x01", BEARER_MALFORMED);
+	bad("Bearer ab\xc3\xa9", BEARER_MALFORMED);
 
 	strcpy(big, "Bearer ");
-	memset(big + 7, 'a', EVPN_BEARER_TOKEN_MAX);
-	big[7 + EVPN_BEARER_TOKEN_MAX] = '\0';
+	memset(big + 7, 'a', BEARER_TOKEN_MAX);
+	big[7 + BEARER_TOKEN_MAX] = '\0';
 	ok(big, big + 7);
 	strcat(big, "a");
-	bad(big, EVPN_BEARER_MALFORMED);
+	bad(big, BEARER_MALFORMED);
 }
 
 static void test_lockout(void **state)
 {
-	struct evpn_throttle t;
+	struct bearer_throttle t;
 	unsigned ra = 99;
 	double now = 1000;
 
-	assert_int_equal(evpn_throttle_init(&t, 64, 3, 60, 30), EVPN_OK);
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.1", now, &ra),
+	assert_int_equal(bearer_throttle_init(&t, 64, 3, 60, 30), EVPN_OK);
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.1", now, &ra),
 			 EVPN_OK);
 	assert_int_equal(ra, 0);
-	evpn_throttle_fail(&t, "10.0.0.1", now);
-	evpn_throttle_fail(&t, "10.0.0.1", now + 1);
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.1", now + 2, &ra),
+	bearer_throttle_fail(&t, "10.0.0.1", now);
+	bearer_throttle_fail(&t, "10.0.0.1", now + 1);
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.1", now + 2, &ra),
 			 EVPN_OK);
-	evpn_throttle_fail(&t, "10.0.0.1", now + 2); /* 3rd: locked */
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.1", now + 2, &ra),
+	bearer_throttle_fail(&t, "10.0.0.1", now + 2); /* 3rd: locked */
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.1", now + 2, &ra),
 			 EVPN_ERR_AGAIN);
 	assert_int_equal(ra, 30);
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.1", now + 12.5, &ra),
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.1", now + 12.5, &ra),
 			 EVPN_ERR_AGAIN);
 	assert_int_equal(ra, 20); /* rounded up */
 	/* failures during the lockout do not extend it */
-	evpn_throttle_fail(&t, "10.0.0.1", now + 20);
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.1", now + 31.9, &ra),
+	bearer_throttle_fail(&t, "10.0.0.1", now + 20);
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.1", now + 31.9, &ra),
 			 EVPN_ERR_AGAIN);
 	assert_int_equal(ra, 1);
 	/* another address is not affected */
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.2", now + 5, &ra),
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.2", now + 5, &ra),
 			 EVPN_OK);
 	/* lockout over: allowed again, and counting starts afresh */
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.1", now + 32, &ra),
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.1", now + 32, &ra),
 			 EVPN_OK);
-	evpn_throttle_fail(&t, "10.0.0.1", now + 33);
-	evpn_throttle_fail(&t, "10.0.0.1", now + 34);
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.1", now + 35, &ra),
+	bearer_throttle_fail(&t, "10.0.0.1", now + 33);
+	bearer_throttle_fail(&t, "10.0.0.1", now + 34);
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.1", now + 35, &ra),
 			 EVPN_OK);
-	evpn_throttle_fail(&t, "10.0.0.1", now + 35);
-	assert_int_equal(evpn_throttle_check(&t, "10.0.0.1", now + 35, &ra),
+	bearer_throttle_fail(&t, "10.0.0.1", now + 35);
+	assert_int_equal(bearer_throttle_check(&t, "10.0.0.1", now + 35, &ra),
 			 EVPN_ERR_AGAIN);
-	evpn_throttle_free(&t);
+	bearer_throttle_free(&t);
 }
 
 static void test_window(void **state)
 {
-	struct evpn_throttle t;
+	struct bearer_throttle t;
 	unsigned ra;
 
-	assert_int_equal(evpn_throttle_init(&t, 64, 3, 10, 30), EVPN_OK);
+	assert_int_equal(bearer_throttle_init(&t, 64, 3, 10, 30), EVPN_OK);
 	/* failures spread wider than the window never lock */
 	for (int i = 0; i < 10; i++) {
-		evpn_throttle_fail(&t, "a", i * 6.0);
-		assert_int_equal(evpn_throttle_check(&t, "a", i * 6.0, &ra),
+		bearer_throttle_fail(&t, "a", i * 6.0);
+		assert_int_equal(bearer_throttle_check(&t, "a", i * 6.0, &ra),
 				 EVPN_OK);
 	}
-	assert_int_equal(evpn_throttle_count(&t, 54), 1);
-	assert_int_equal(evpn_throttle_count(&t, 1000), 0);
-	evpn_throttle_free(&t);
+	assert_int_equal(bearer_throttle_count(&t, 54), 1);
+	assert_int_equal(bearer_throttle_count(&t, 1000), 0);
+	bearer_throttle_free(&t);
 }
 
 static void test_bounded(void **state)
 {
-	struct evpn_throttle t;
+	struct bearer_throttle t;
 	char addr[32];
 	unsigned ra;
 
-	assert_int_equal(evpn_throttle_init(&t, 32, 2, 60, 60), EVPN_OK);
+	assert_int_equal(bearer_throttle_init(&t, 32, 2, 60, 60), EVPN_OK);
 	/* lock one address, then flood with many others (one failure each) */
-	evpn_throttle_fail(&t, "victim", 0);
-	evpn_throttle_fail(&t, "victim", 0);
+	bearer_throttle_fail(&t, "victim", 0);
+	bearer_throttle_fail(&t, "victim", 0);
 	for (int i = 0; i < 5000; i++) {
 		snprintf(addr, sizeof(addr), "198.51.100.%d/%d", i % 256, i);
-		evpn_throttle_fail(&t, addr, 1);
+		bearer_throttle_fail(&t, addr, 1);
 	}
 	/* the table never grows */
-	assert_true(evpn_throttle_count(&t, 1) <= 32);
+	assert_true(bearer_throttle_count(&t, 1) <= 32);
 	/* unlocked entries are evicted before locked ones */
-	assert_int_equal(evpn_throttle_check(&t, "victim", 2, &ra),
+	assert_int_equal(bearer_throttle_check(&t, "victim", 2, &ra),
 			 EVPN_ERR_AGAIN);
-	evpn_throttle_free(&t);
+	bearer_throttle_free(&t);
 
-	assert_int_equal(evpn_throttle_init(&t, 64, 0, 60, 60), EVPN_ERR_INVAL);
-	assert_int_equal(evpn_throttle_init(&t, 64, 1, 0, 60), EVPN_ERR_INVAL);
+	assert_int_equal(bearer_throttle_init(&t, 64, 0, 60, 60),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(bearer_throttle_init(&t, 64, 1, 0, 60),
+			 EVPN_ERR_INVAL);
 }
 
 struct worker {
-	struct evpn_throttle *t;
+	struct bearer_throttle *t;
 	int id;
 	int locked;
 };
@@ -165,8 +167,8 @@ static void *hammer(void *arg)
 
 	for (int i = 0; i < 20000; i++) {
 		snprintf(addr, sizeof(addr), "10.%d.%d.1", w->id, i % 50);
-		evpn_throttle_fail(w->t, addr, i * 0.001);
-		if (evpn_throttle_check(w->t, addr, i * 0.001, &ra) ==
+		bearer_throttle_fail(w->t, addr, i * 0.001);
+		if (bearer_throttle_check(w->t, addr, i * 0.001, &ra) ==
 		    EVPN_ERR_AGAIN)
 			w->locked++;
 	}
@@ -175,12 +177,12 @@ static void *hammer(void *arg)
 
 static void test_threads(void **state)
 {
-	struct evpn_throttle t;
+	struct bearer_throttle t;
 	pthread_t th[4];
 	struct worker w[4];
 	unsigned ra;
 
-	assert_int_equal(evpn_throttle_init(&t, 4096, 5, 60, 60), EVPN_OK);
+	assert_int_equal(bearer_throttle_init(&t, 4096, 5, 60, 60), EVPN_OK);
 	for (int i = 0; i < 4; i++) {
 		w[i] = (struct worker){.t = &t, .id = i};
 		assert_int_equal(pthread_create(&th[i], NULL, hammer, &w[i]),
@@ -191,10 +193,10 @@ static void test_threads(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_true(w[i].locked > 0);
 	/* 4 threads x 50 addresses, each failed far more than 5 times */
-	assert_int_equal(evpn_throttle_count(&t, 20), 200);
-	assert_int_equal(evpn_throttle_check(&t, "10.3.49.1", 20, &ra),
+	assert_int_equal(bearer_throttle_count(&t, 20), 200);
+	assert_int_equal(bearer_throttle_check(&t, "10.3.49.1", 20, &ra),
 			 EVPN_ERR_AGAIN);
-	evpn_throttle_free(&t);
+	bearer_throttle_free(&t);
 }
 
 int main(void)

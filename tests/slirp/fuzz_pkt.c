@@ -29,6 +29,9 @@
 #include "pkt.h"
 #include "reject.h"
 
+/* the API on TCP 8000, as a host listener declares it */
+static const struct sle_port api8000 = {SLE_PROTO_TCP, 8000};
+
 #define must(c)                  \
 	do {                     \
 		if (!(c))        \
@@ -67,7 +70,8 @@ static void setup(void)
 	local.nl = -1;
 	must(sle_hostaddr_set(&local, 3, fam, (const uint8_t(*)[16])a) == 0);
 	filt.local = &local;
-	filt.api_port = 8000;
+	filt.protect = &api8000;
+	filt.n_protect = 1;
 	/* small limits, so refusals for the limits happen too */
 	must(sle_flows_init(&flows, 64, 8, 16 * SLE_FLOW_TCP_COST, 30, 10) ==
 	     0);

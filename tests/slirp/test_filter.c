@@ -15,6 +15,9 @@
 
 #include "filter.h"
 
+/* the API on TCP 8000, as a host listener declares it */
+static const struct sle_port api8000 = {SLE_PROTO_TCP, 8000};
+
 /* pool 10.77.0.0/16, server 10.77.0.1 (also DNS) */
 static struct sle_filter base(void)
 {
@@ -253,7 +256,8 @@ static void test_host(void **st)
 
 	(void)st;
 	f.local = &h;
-	f.api_port = 8000;
+	f.protect = &api8000;
+	f.n_protect = 1;
 	/* every port and protocol of a host address */
 	p = pkt(SLE_PROTO_TCP, IP(172, 31, 5, 6), 22);
 	assert_int_equal(sle_filter_check(&f, &p), SLE_R_HOST);
@@ -284,6 +288,30 @@ static void test_host(void **st)
 	p = pkt(SLE_PROTO_TCP, IP(172, 31, 5, 6), 0);
 	p.first_frag = false;
 	assert_int_equal(sle_filter_check(&f, &p), SLE_R_API);
+	/* every declared listener is protected, by protocol: a second one
+	 * (a stream listener on TCP 443, a UDP one on 9000) stays closed
+	 * where allow opened the address; other ports of it open */
+	{
+		const struct sle_port two[] = {{SLE_PROTO_TCP, 8000},
+					       {SLE_PROTO_TCP, 443},
+					       {SLE_PROTO_UDP, 9000}};
+
+		f.protect = two;
+		f.n_protect = 3;
+		p = pkt(SLE_PROTO_TCP, IP(172, 31, 5, 6), 443);
+		assert_int_equal(sle_filter_check(&f, &p), SLE_R_API);
+		p = pkt(SLE_PROTO_UDP, IP(172, 31, 5, 6), 9000);
+		assert_int_equal(sle_filter_check(&f, &p), SLE_R_API);
+		p = pkt(SLE_PROTO_TCP, IP(172, 31, 5, 6), 9000);
+		assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+		p = pkt(SLE_PROTO_UDP, IP(172, 31, 5, 6), 443);
+		assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
+		p = pkt(SLE_PROTO_UDP, IP(172, 31, 5, 6), 0);
+		p.first_frag = false; /* a UDP listener: no port to see */
+		assert_int_equal(sle_filter_check(&f, &p), SLE_R_API);
+		f.protect = &api8000;
+		f.n_protect = 1;
+	}
 	/* the loopback (where a wildcard or 127.0.0.1 API listens) keeps
 	 * the API's port closed even with allow_loopback, also through
 	 * the pool addresses slirp maps to 127.0.0.1 */
@@ -299,7 +327,8 @@ static void test_host(void **st)
 	/* IPv6 (with pool6) */
 	f = base();
 	f.local = &h;
-	f.api_port = 8000;
+	f.protect = &api8000;
+	f.n_protect = 1;
 	f.has6 = true;
 	assert_true(sle_cidr_parse("fd77::/64", &f.pool6));
 	p = pkt6(SLE_PROTO_TCP, "2001:db8:5::6", 443);
@@ -314,7 +343,7 @@ static void test_host(void **st)
 	p = pkt(SLE_PROTO_TCP, IP(0x20, 0x01, 0x0d, 0xb8), 22);
 	assert_int_equal(sle_filter_check(&f, &p), SLE_PASS);
 	/* no API: the port is nothing special */
-	f.api_port = 0;
+	f.n_protect = 0;
 	p = pkt6(SLE_PROTO_TCP, "2001:db8:5::6", 8000);
 	assert_int_equal(sle_filter_check(&f, &p), SLE_R_HOST);
 	sle_hostaddr_close(&h);
@@ -360,7 +389,8 @@ static void test_routed(void **st)
 	(void)st;
 	f.routed = true;
 	f.local = &h;
-	f.api_port = 8000;
+	f.protect = &api8000;
+	f.n_protect = 1;
 	for (int round = 0; round < 2; round++) {
 		if (round) {
 			/* allow the pool (clients and the server's other
@@ -395,7 +425,8 @@ static void test_routed(void **st)
 	f = base();
 	f.routed = true;
 	f.local = &h;
-	f.api_port = 8000;
+	f.protect = &api8000;
+	f.n_protect = 1;
 	p = pkt6(SLE_PROTO_TCP, "2001:db8::80", 443);
 	assert_int_equal(sle_filter_check(&f, &p), SLE_R_IPV6); /* no pool6 */
 	f.has6 = true;

@@ -116,20 +116,23 @@ static bool is_ext6(const struct sle_pkt_info *pi)
 	}
 }
 
-/* A packet that is, or may be, TCP to the API's port. `own` says the
- * destination is the host itself (one of its addresses, the server
- * address, or a slirp alias slirp maps to its 127.0.0.1). Fragments
- * after the first and IPv6 extension headers hide the port: refused
- * too, since `allow` must never open the API. */
+/* A packet that is, or may be, to a protected listener (the API's port,
+ * a stream listener). `own` says the destination is the host itself (one
+ * of its addresses, the server address, or a slirp alias slirp maps to
+ * its 127.0.0.1). Fragments after the first and IPv6 extension headers
+ * hide the port: refused too, since `allow` must never open the API. */
 static bool api_port(const struct sle_filter *f, const struct sle_pkt_info *pi,
 		     bool own)
 {
-	if (!f->api_port || !own)
+	if (!f->n_protect || !own)
 		return false;
 	if (is_ext6(pi))
 		return true;
-	return pi->proto == SLE_PROTO_TCP &&
-	       (!pi->first_frag || pi->dport == f->api_port);
+	for (size_t i = 0; i < f->n_protect; i++)
+		if (pi->proto == f->protect[i].proto &&
+		    (!pi->first_frag || pi->dport == f->protect[i].port))
+			return true;
+	return false;
 }
 
 static bool is_local(const struct sle_filter *f, int fam, const uint8_t *a)

@@ -70,6 +70,12 @@ struct sle_cidr {
 	uint8_t addr[16];
 };
 
+/* A port the host listens on: proto is SLE_PROTO_TCP or SLE_PROTO_UDP. */
+struct sle_port {
+	uint8_t proto;
+	uint16_t port;
+};
+
 struct sle_filter {
 	struct sle_cidr *allow, *deny;
 	size_t n_allow, n_deny;
@@ -85,8 +91,11 @@ struct sle_filter {
 	uint8_t vhost6[16], dns6[16];
 	/* the host's own addresses (NULL: none known) */
 	const struct sle_hostaddr *local;
-	/* TCP port of the API's listener, 0: none */
-	uint16_t api_port;
+	/* The host's own listeners to protect (the API, a stream listener;
+	 * evpn_host.listener_add): refused as "api" on the host's addresses,
+	 * whatever `allow` says. */
+	const struct sle_port *protect;
+	size_t n_protect;
 };
 
 /* "10.0.0.0/8", "fd00::/8", a bare address means a host route. */

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <evpn/api.h>
 
 #include "policy.h"
 
@@ -88,50 +87,59 @@ void sle_policy_free(struct sle_policy *p)
 	free(p->filter.allow);
 	free(p->filter.deny);
 	p->filter.allow = p->filter.deny = NULL;
+	free(p->ports);
+	p->ports = NULL;
+	p->filter.protect = NULL;
+	p->filter.n_protect = 0;
+	p->listeners_gen = 0;
 }
 
-/* The API's own listener must not be reachable through the tunnel (a
- * client would otherwise reach the admin API from "inside" the server).
- * Looked up from the packet path until the API has bound (it starts
- * after the egress). Its port is refused on every address of the host,
- * whatever address it listens on: the set of addresses changes, and a
- * wildcard listener takes them all. */
-static void resolve_api(struct sle_policy *p)
+/* The server's own listeners (the API, a stream listener) must not be
+ * reachable through the tunnel: a client would otherwise reach the admin
+ * API from "inside" the server. Their owners declare them to the host
+ * (evpn_host.listener_add) once bound, after the egress has started, so
+ * the list is re-read whenever its generation moves. Each port is refused
+ * on every address of the host, whatever address it listens on: the set
+ * of addresses changes, and a wildcard listener takes them all. */
+static void refresh_listeners(struct sle_policy *p)
 {
 	const struct evpn_host *h = p->host;
-	const struct evpn_api_ops *ops;
-	struct evpn_ref ref;
-	char buf[128], *colon;
-	long port;
+	struct evpn_listener *l = NULL;
+	struct sle_port *ports;
+	uint64_t gen;
+	size_t n;
 
-	if (!h->plugin_name(h, EVPN_KIND_API)) {
-		p->api_resolved = true;
+	n = h->listeners(h, NULL, 0, &gen);
+	if (gen == p->listeners_gen)
+		return;
+	if (n && !(l = calloc(n, sizeof(*l))))
+		return;			       /* next batch tries again */
+	if (h->listeners(h, l, n, &gen) > n || /* grew meanwhile: next batch */
+	    !(ports = calloc(n ? n : 1, sizeof(*ports)))) {
+		free(l);
 		return;
 	}
-	if (h->get_plugin(h, EVPN_KIND_API, &ref) != EVPN_OK)
-		return;
-	ops = ref.vtable;
-	if (!ops || !ops->bound_address ||
-	    ops->bound_address(ref.self, buf, sizeof(buf)) != EVPN_OK)
-		return;
-	p->api_resolved = true;
-	colon = strrchr(buf, ':');
-	port = colon ? strtol(colon + 1, NULL, 10) : 0;
-	if (port <= 0 || port > 65535) {
-		evpn_warn(h, "API address '%s' has no port: not refused", buf);
-		return;
+	for (size_t i = 0; i < n; i++) {
+		ports[i].proto = l[i].proto == IPPROTO_UDP ? SLE_PROTO_UDP
+							   : SLE_PROTO_TCP;
+		ports[i].port = l[i].port;
+		evpn_debug(h,
+			   "refusing %s port %u (a listener of this server) on "
+			   "every host address to clients",
+			   ports[i].proto == SLE_PROTO_UDP ? "UDP" : "TCP",
+			   ports[i].port);
 	}
-	p->filter.api_port = (uint16_t)port;
-	evpn_debug(h,
-		   "refusing TCP port %ld (the API) on every host address to "
-		   "clients",
-		   port);
+	free(l);
+	free(p->ports);
+	p->ports = ports;
+	p->filter.protect = ports;
+	p->filter.n_protect = n;
+	p->listeners_gen = gen;
 }
 
 void sle_policy_begin(struct sle_policy *p)
 {
-	if (!p->api_resolved)
-		resolve_api(p);
+	refresh_listeners(p);
 	if (p->filter.local)
 		sle_hostaddr_refresh(&p->local, p->host->now(p->host));
 }

@@ -38,7 +38,8 @@ struct sle_policy {
 	const struct evpn_host *host;
 	struct sle_filter filter;
 	struct sle_hostaddr local;
-	bool api_resolved;
+	struct sle_port *ports; /* the host's listeners, see filter.protect */
+	uint64_t listeners_gen;
 	struct evpn_metric *m_refused[SLE_R__COUNT];
 };
 
