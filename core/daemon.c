@@ -139,6 +139,10 @@ static int start_users(struct evpn_core *core, bool create_keys)
 		.sync_interval = c->get_duration(uc, "sync_interval", 5),
 		.reconcile_interval =
 			c->get_duration(uc, "reconcile_interval", 3600),
+		.quota_persist_interval =
+			c->get_duration(uc, "quota_persist_interval", 30),
+		.audit_retention =
+			c->get_duration(uc, "audit_retention", 90.0 * 86400),
 	};
 	char pub[45];
 	bool created;

@@ -60,6 +60,16 @@ static const struct evpn_config_key users_schema[] = {
 	 .desc = "how often to read the store's change marker, so that users "
 		 "created, disabled or deleted by another instance sharing the "
 		 "store become live here; 0: never (SIGHUP still reloads)"},
+	{.key = "quota_persist_interval",
+	 .type = EVPN_CFG_DURATION,
+	 .def = "30s",
+	 .desc = "how often the bytes counted against data quotas are written "
+		 "to the store (and at once when a quota is reached)"},
+	{.key = "audit_retention",
+	 .type = EVPN_CFG_DURATION,
+	 .def = "90d",
+	 .desc = "how long audit log entries are kept in the store (at least "
+		 "1d, at most 3650d)"},
 	EVPN_CONFIG_KEYS_END,
 };
 

@@ -8,6 +8,7 @@
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,18 +18,21 @@ struct cmd_spec {
 	const char *name;
 	enum evpnctl_cmd cmd;
 	int npos, npos_min; /* positional arguments: npos_min..npos */
-	bool ttl, qr, stream;
+	bool ttl, qr, limit, stream;
 };
 
 static const struct cmd_spec cmds[] = {
-	{"setup", EVPNCTL_CMD_SETUP, 2, 1, false, false, false},
-	{"create", EVPNCTL_CMD_CREATE, 1, 1, true, false, false},
-	{"connect", EVPNCTL_CMD_CONNECT, 1, 1, false, false, true},
-	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, 1, false, false, false},
-	{"list", EVPNCTL_CMD_LIST, 0, 0, false, false, false},
-	{"status", EVPNCTL_CMD_STATUS, 1, 1, false, false, false},
-	{"delete", EVPNCTL_CMD_DELETE, 1, 1, false, false, false},
-	{"config", EVPNCTL_CMD_CONFIG, 1, 1, false, true, false},
+	{"setup", EVPNCTL_CMD_SETUP, 2, 1, false, false, false, false},
+	{"create", EVPNCTL_CMD_CREATE, 1, 1, true, false, false, false},
+	{"connect", EVPNCTL_CMD_CONNECT, 1, 1, false, false, false, true},
+	{"disconnect", EVPNCTL_CMD_DISCONNECT, 1, 1, false, false, false,
+	 false},
+	{"list", EVPNCTL_CMD_LIST, 0, 0, false, false, false, false},
+	{"status", EVPNCTL_CMD_STATUS, 1, 1, false, false, false, false},
+	{"delete", EVPNCTL_CMD_DELETE, 1, 1, false, false, false, false},
+	{"config", EVPNCTL_CMD_CONFIG, 1, 1, false, true, false, false},
+	{"audit", EVPNCTL_CMD_AUDIT, 0, 0, false, false, true, false},
+	{"link", EVPNCTL_CMD_LINK, 1, 1, true, false, false, false},
 };
 
 #define GLOBAL_HELP                                                            \
@@ -39,7 +43,8 @@ static const struct cmd_spec cmds[] = {
 	"commands:\n"                                                          \
 	"  setup URL [KEY|-]          save the server URL and API key (the\n"  \
 	"                             key from EVPN_MASTER_KEY or stdin)\n"    \
-	"  create NAME [--ttl D]      create a user with a locally generated " \
+	"  create NAME [--ttl D] [--allowed-ips CIDRS] [--quota SIZE]\n"       \
+	"                             create a user with a locally generated " \
 	"key pair\n"                                                           \
 	"  connect NAME [--over M]    wg-quick up NAME's config (root); "      \
 	"over\n"                                                               \
@@ -49,6 +54,9 @@ static const struct cmd_spec cmds[] = {
 	"  status NAME                server record and local `wg show`\n"     \
 	"  delete NAME                delete the user and its local files\n"   \
 	"  config NAME [--qr]         print NAME's config (or a QR code)\n"    \
+	"  link NAME [--ttl D]        a one-time link to NAME's config\n"      \
+	"  audit [--limit N]          the server's audit log, newest first "   \
+	"(admin)\n"                                                            \
 	"\n"                                                                   \
 	"`evpnctl COMMAND --help` describes one command.\n"                    \
 	"\n"                                                                   \
@@ -95,7 +103,8 @@ static const char *const helps[] = {
 		"Plain http:// to another machine works but warns: the key "
 		"and\n"
 		"the configs would cross the network unencrypted.\n",
-	[EVPNCTL_CMD_CREATE] = "usage: evpnctl create NAME [--ttl D]\n"
+	[EVPNCTL_CMD_CREATE] = "usage: evpnctl create NAME [--ttl D] "
+			       "[--allowed-ips CIDRS] [--quota SIZE]\n"
 			       "\n"
 			       "Generates an X25519 key pair on this machine, "
 			       "creates user NAME\n"
@@ -117,6 +126,14 @@ static const char *const helps[] = {
 			       "  --ttl D   the user expires after D (e.g. "
 			       "30m, 24h, 7d) and is\n"
 			       "            deleted by the server\n"
+			       "  --allowed-ips CIDRS   split tunnel: only "
+			       "these networks go\n"
+			       "            through the VPN, e.g. "
+			       "\"10.0.0.0/8, fd00::/8\"\n"
+			       "            (default: everything)\n"
+			       "  --quota SIZE   data quota (e.g. 10GB, "
+			       "500MiB): at it the user\n"
+			       "            becomes inactive\n"
 			       "\n"
 			       "NAME: ^[a-z0-9][a-z0-9_.-]{0,62}$; at most 15 "
 			       "characters if it\n"
@@ -170,6 +187,27 @@ static const char *const helps[] = {
 		"\n"
 		"Runs `wg-quick down` with NAME.conf. Needs root. Refuses a\n"
 		"NAME.conf with keys evpnctl does not write, like connect.\n",
+	[EVPNCTL_CMD_LINK] =
+		"usage: evpnctl link NAME [--ttl D]\n"
+		"\n"
+		"Asks the server for a one-time link to NAME's config and "
+		"prints\n"
+		"it. Whoever opens it first gets the config (a browser: a "
+		"page\n"
+		"with the QR code); then it is spent. It has the placeholder\n"
+		"private key, like `evpnctl config`.\n"
+		"\n"
+		"  --ttl D   how long the link stays valid (default 15m, at "
+		"most\n"
+		"            7d)\n",
+	[EVPNCTL_CMD_AUDIT] =
+		"usage: evpnctl audit [--limit N]\n"
+		"\n"
+		"Prints the server's audit log, newest first, one change a "
+		"line:\n"
+		"time, action, target, actor, source address, outcome, HTTP\n"
+		"status, detail. --limit N: the N newest (default 50, at most\n"
+		"100000). Needs the master key.\n",
 	[EVPNCTL_CMD_LIST] = "usage: evpnctl list\n"
 			     "\n"
 			     "Lists the users the saved key may see, one per "
@@ -218,6 +256,14 @@ bool evpnctl_valid_name(const char *name)
 			return false;
 	}
 	return true;
+}
+
+bool evpnctl_valid_allowed_ips(const char *s)
+{
+	size_t n = strlen(s);
+
+	return n > 0 && n < 1024 &&
+	       strspn(s, "0123456789abcdefABCDEF.:/, ") == n && strchr(s, '/');
 }
 
 bool evpnctl_valid_ttl(const char *ttl)
@@ -333,6 +379,56 @@ static int parse_option(struct evpnctl_args *a, const struct cmd_spec *spec,
 				    "bad --ttl '%s': use a number and a unit, "
 				    "e.g. 30m, 24h, 7d",
 				    a->ttl);
+		return 0;
+	}
+	if (spec->ttl && !strncmp(opt, "--allowed-ips", 13) &&
+	    (opt[13] == '\0' || opt[13] == '=')) {
+		if (opt[13] == '=') {
+			a->allowed_ips = opt + 14;
+		} else {
+			if (*i + 1 >= argc)
+				return fail(a, "option %s needs a value", opt);
+			a->allowed_ips = argv[++*i];
+		}
+		if (!evpnctl_valid_allowed_ips(a->allowed_ips))
+			return fail(a,
+				    "bad --allowed-ips '%.100s': give CIDRs "
+				    "such as \"10.0.0.0/8, fd00::/8\"",
+				    a->allowed_ips);
+		return 0;
+	}
+	if (spec->limit && !strncmp(opt, "--limit", 7) &&
+	    (opt[7] == '\0' || opt[7] == '=')) {
+		const char *v = opt[7] == '=' ? opt + 8 : NULL;
+		char *end;
+		long n;
+
+		if (!v) {
+			if (*i + 1 >= argc)
+				return fail(a, "option %s needs a value", opt);
+			v = argv[++*i];
+		}
+		n = strtol(v, &end, 10);
+		if (!*v || *end || n < 1 || n > 100000)
+			return fail(a, "bad --limit '%.20s': use 1-100000", v);
+		a->limit = (unsigned)n;
+		return 0;
+	}
+	if (spec->ttl && a->cmd == EVPNCTL_CMD_CREATE &&
+	    !strncmp(opt, "--quota", 7) && (opt[7] == '\0' || opt[7] == '=')) {
+		if (opt[7] == '=') {
+			a->quota = opt + 8;
+		} else {
+			if (*i + 1 >= argc)
+				return fail(a, "option %s needs a value", opt);
+			a->quota = argv[++*i];
+		}
+		if (!*a->quota || strlen(a->quota) > 24 ||
+		    strspn(a->quota, "0123456789KMGTiB") != strlen(a->quota))
+			return fail(a,
+				    "bad --quota '%.30s': use a size such as "
+				    "10GB or 500MiB",
+				    a->quota);
 		return 0;
 	}
 	if (spec->stream) {

@@ -17,6 +17,8 @@ enum evpnctl_cmd {
 	EVPNCTL_CMD_STATUS,
 	EVPNCTL_CMD_DELETE,
 	EVPNCTL_CMD_CONFIG,
+	EVPNCTL_CMD_AUDIT,
+	EVPNCTL_CMD_LINK,
 	EVPNCTL_CMD_VERSION,
 };
 
@@ -28,8 +30,12 @@ struct evpnctl_args {
 		*key; /* setup: NULL (env or stdin), "-" (stdin) or the key */
 	const char *name;
 	const char *ttl; /* create --ttl */
-	bool qr;	 /* config --qr */
-	bool invert;	 /* config --qr --invert */
+	/* create --allowed-ips: CIDRs (the server validates them) */
+	const char *allowed_ips;
+	const char *quota; /* create --quota: a size (the server judges it) */
+	bool qr;	   /* config --qr */
+	unsigned limit;	   /* audit --limit N (0: the default) */
+	bool invert;	   /* config --qr --invert */
 	/* connect: how the tunnel's datagrams travel */
 	enum evpnctl_over {
 		EVPNCTL_OVER_AUTO = 0, /* UDP; the stream when UDP fails */
@@ -50,6 +56,9 @@ int evpnctl_args_parse(int argc, char *const *argv,
 bool evpnctl_valid_name(const char *name);
 /* A duration: digits followed by one of s, m, h, d (e.g. "30m", "24h"). */
 bool evpnctl_valid_ttl(const char *ttl);
+/* Text that can only be a list of CIDRs: hex digits, '.', ':', '/',
+ * ',' and spaces, not empty. The server judges the CIDRs. */
+bool evpnctl_valid_allowed_ips(const char *s);
 /* http:// or https:// followed by a host. */
 bool evpnctl_valid_url(const char *url);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* evpnctl create NAME [--ttl D] */
+/* evpnctl create NAME [--ttl D] [--allowed-ips CIDRS] */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,7 +17,8 @@ struct created {
 	const char *api_key, *config, *address, *expires_at;
 };
 
-static char *request_body(const char *name, const char *pub, const char *ttl)
+static char *request_body(const char *name, const char *pub, const char *ttl,
+			  const char *allowed_ips, const char *quota)
 {
 	json_t *o =
 		json_pack("{s:s, s:s}", "client_id", name, "public_key", pub);
@@ -25,7 +26,10 @@ static char *request_body(const char *name, const char *pub, const char *ttl)
 
 	if (!o)
 		return NULL;
-	if (ttl && json_object_set_new(o, "ttl", json_string(ttl))) {
+	if ((ttl && json_object_set_new(o, "ttl", json_string(ttl))) ||
+	    (allowed_ips &&
+	     json_object_set_new(o, "allowed_ips", json_string(allowed_ips))) ||
+	    (quota && json_object_set_new(o, "quota", json_string(quota)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -167,7 +171,7 @@ int evpnctl_cmd_create(const struct evpnctl_args *a)
 		code = EVPNCTL_EXIT_LOCAL;
 		goto out;
 	}
-	body = request_body(a->name, pub, a->ttl);
+	body = request_body(a->name, pub, a->ttl, a->allowed_ips, a->quota);
 	if (!body) {
 		code = EVPNCTL_EXIT_LOCAL;
 		goto out;

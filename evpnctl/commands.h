@@ -42,6 +42,8 @@ int evpnctl_call(const struct evpnctl_ctx *ctx, const char *token,
 		 struct evpnctl_http_resp *resp) EVPNCTL_WUR;
 
 int evpnctl_cmd_setup(const struct evpnctl_args *a) EVPNCTL_WUR;
+int evpnctl_cmd_audit(const struct evpnctl_args *a) EVPNCTL_WUR;
+int evpnctl_cmd_link(const struct evpnctl_args *a) EVPNCTL_WUR;
 int evpnctl_cmd_create(const struct evpnctl_args *a) EVPNCTL_WUR;
 int evpnctl_cmd_connect(const struct evpnctl_args *a, bool up) EVPNCTL_WUR;
 int evpnctl_cmd_list(const struct evpnctl_args *a) EVPNCTL_WUR;

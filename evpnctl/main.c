@@ -52,6 +52,8 @@ int main(int argc, char **argv)
 	case EVPNCTL_CMD_STATUS: return evpnctl_cmd_status(&a);
 	case EVPNCTL_CMD_DELETE: return evpnctl_cmd_delete(&a);
 	case EVPNCTL_CMD_CONFIG: return evpnctl_cmd_config(&a);
+	case EVPNCTL_CMD_AUDIT: return evpnctl_cmd_audit(&a);
+	case EVPNCTL_CMD_LINK: return evpnctl_cmd_link(&a);
 	case EVPNCTL_CMD_NONE: break;
 	}
 	fputs(evpnctl_help(EVPNCTL_CMD_NONE), stderr);

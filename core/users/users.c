@@ -233,6 +233,111 @@ static int u_set_status(void *self, const char *id, bool active,
 	return EVPN_OK;
 }
 
+/* Write (or, for the default, remove) users/{id}/allowed-ips. */
+static int put_allowed(struct evpn_users *u, const char *id, const char *v)
+{
+	char key[160];
+	int rc;
+
+	if (strcmp(v, EVPN_ALLOWED_IPS_DEFAULT) != 0)
+		return users_put(u, id, "allowed-ips", v, 0);
+	snprintf(key, sizeof(key), "users/%s/allowed-ips", id);
+	rc = u->st->del(u->sts, key);
+	return rc == EVPN_ERR_NOTFOUND ? EVPN_OK : rc;
+}
+
+/* PATCH: validate everything first, then the split tunnel, then the status
+ * (which the transport acts on). A status write that fails puts the old
+ * split tunnel back, so a failed request changes nothing (best effort). */
+int users_op_update(void *self, const char *id,
+		    const struct evpn_user_update *req, struct evpn_user *out,
+		    struct evpn_users_error *err)
+{
+	struct evpn_users *u = self;
+	char allowed[EVPN_ALLOWED_IPS_MAX], old[EVPN_ALLOWED_IPS_MAX];
+	char was[sizeof(((struct evpn_user *)0)->status)];
+	bool set_quota = EVPN_HAS_FIELD(req, reset_usage) && req->set_quota;
+	bool reset = EVPN_HAS_FIELD(req, reset_usage) && req->reset_usage;
+	bool set_status = req->set_status, active = req->active;
+	struct user_rec copy;
+	int rc;
+
+	if (!EVPN_HAS_FIELD(req, allowed_ips)) {
+		users_set_err(err, EVPN_ERR_INVAL, "update: bad request size");
+		return EVPN_ERR_INVAL;
+	}
+	if (req->allowed_ips &&
+	    users_allowed_check(req->allowed_ips, allowed, err) != EVPN_OK)
+		return EVPN_ERR_INVAL;
+	rc = snapshot(u, id, &copy, err);
+	if (rc != EVPN_OK)
+		return rc;
+	memcpy(was, copy.u.status, sizeof(was));
+	users_change_begin(u, id);
+	if (req->allowed_ips) {
+		rc = users_allowed_read(u, id, old);
+		if (rc == EVPN_OK)
+			rc = put_allowed(u, id, allowed);
+		if (rc != EVPN_OK) {
+			rc = users_store_failed(err, rc);
+			goto out;
+		}
+	}
+	if (set_quota || reset) {
+		struct evpn_user_quota q = {.size = sizeof(q)};
+
+		rc = set_quota ? users_quota_write(u, id, req->quota_bytes)
+			       : EVPN_OK;
+		if (rc == EVPN_OK && reset)
+			rc = users_quota_reset(u, id);
+		if (rc == EVPN_OK)
+			rc = users_op_quota(u, id, &q);
+		if (rc != EVPN_OK) {
+			rc = users_store_failed(err, rc);
+			goto out;
+		}
+		/* made inactive by the quota and now under it: active again
+		 * (unless this request says otherwise) */
+		if (!set_status && strcmp(q.reason, "quota") == 0 &&
+		    (!q.quota_bytes || q.used_bytes < q.quota_bytes)) {
+			set_status = true;
+			active = true;
+		}
+	}
+	if (set_status) {
+		rc = set_status_stored(u, &copy, active ? "active" : "inactive",
+				       was, err);
+		if (rc != EVPN_OK && req->allowed_ips &&
+		    put_allowed(u, id, old) != EVPN_OK)
+			evpn_warn(u->host,
+				  "user '%s': allowed-ips changed although the "
+				  "request failed",
+				  id);
+		/* the status is the operator's now, not the quota's */
+		if (rc == EVPN_OK && users_quota_clear_reason(u, id) != EVPN_OK)
+			evpn_warn(u->host, "user '%s': could not clear reason",
+				  id);
+	}
+out:
+	users_change_end(u, id);
+	if (rc != EVPN_OK)
+		return rc;
+	if (out)
+		*out = copy.u;
+	evpn_info(u->host, "user '%s' updated%s%s%s%s%s", id,
+		  set_status ? ": now " : "", set_status ? copy.u.status : "",
+		  req->allowed_ips ? " (allowed_ips changed)" : "",
+		  set_quota ? " (quota changed)" : "",
+		  reset ? " (usage reset)" : "");
+	return EVPN_OK;
+}
+
+int users_set_status_internal(struct evpn_users *u, const char *id, bool active,
+			      struct evpn_users_error *err)
+{
+	return u_set_status(u, id, active, NULL, err);
+}
+
 static int remove_stored(struct evpn_users *u, const struct user_rec *rec,
 			 struct evpn_users_error *err)
 {
@@ -296,7 +401,8 @@ static int u_render_config(void *self, const char *id, char **out)
 	struct evpn_users *u = self;
 	struct user_slot *r;
 	struct user_rec rec;
-	char pub[45];
+	char pub[45], allowed[EVPN_ALLOWED_IPS_MAX];
+	int rc;
 
 	pthread_mutex_lock(&u->mu);
 	r = users_find_locked(u, id);
@@ -307,7 +413,11 @@ static int u_render_config(void *self, const char *id, char **out)
 	pthread_mutex_unlock(&u->mu);
 	if (!r)
 		return EVPN_ERR_NOTFOUND;
-	*out = evpn_render_wg_config(u->host->network, pub, &rec.u, NULL);
+	rc = users_allowed_read(u, id, allowed);
+	if (rc != EVPN_OK)
+		return rc;
+	*out = evpn_render_wg_config(u->host->network, pub, &rec.u, NULL,
+				     allowed);
 	return *out ? EVPN_OK : EVPN_ERR_NOMEM;
 }
 
@@ -373,4 +483,12 @@ const struct evpn_users_ops evpn_users_ops_impl = {
 	.health = u_health,
 	.count = u_count,
 	.master_key_hash = u_master_key_hash,
+	.update = users_op_update,
+	.allowed_ips = users_op_allowed_ips,
+	.audit = users_op_audit,
+	.audit_list = users_op_audit_list,
+	.link_create = users_op_link_create,
+	.link_redeem = users_op_link_redeem,
+	.create_more = users_op_create_more,
+	.quota = users_op_quota,
 };

@@ -24,6 +24,11 @@ struct create {
 	int64_t now;
 	char priv_b64[45]; /* the generated key pair's private half, or "" */
 	char ip[16];
+	char allowed[EVPN_ALLOWED_IPS_MAX]; /* normalised */
+	const char *allowed_in;		    /* as asked, or NULL */
+	int64_t link_ttl;		    /* 0: no link */
+	uint64_t quota;			    /* 0: none */
+	struct evpn_link link;		    /* the link made, if any */
 	bool id_claimed, key_claimed, addr_claimed;
 };
 
@@ -83,6 +88,13 @@ static int check_request(struct create *c, const struct evpn_user_create *req,
 	if (req->ttl_seconds < 0 || req->ttl_seconds > MAX_TTL) {
 		users_set_err(err, EVPN_ERR_INVAL,
 			      "ttl must be positive and at most 366 days");
+		return EVPN_ERR_INVAL;
+	}
+	if (users_allowed_check(c->allowed_in, c->allowed, err) != EVPN_OK)
+		return EVPN_ERR_INVAL;
+	if (c->link_ttl < 0 || c->link_ttl > EVPN_LINK_TTL_MAX) {
+		users_set_err(err, EVPN_ERR_INVAL,
+			      "a link's ttl must be between 1s and 7d");
 		return EVPN_ERR_INVAL;
 	}
 	snprintf(c->rec.u.client_id, sizeof(c->rec.u.client_id), "%s",
@@ -230,6 +242,10 @@ static int write_records(struct create *c, int64_t ttl,
 		    EVPN_OK ||
 	    (r = users_put(c->u, id, "api-key-hash", hash_hex, 0)) != EVPN_OK)
 		return users_store_failed(err, r);
+	/* the default is the absence of the record */
+	if (strcmp(c->allowed, EVPN_ALLOWED_IPS_DEFAULT) != 0 &&
+	    (r = users_put(c->u, id, "allowed-ips", c->allowed, 0)) != EVPN_OK)
+		return users_store_failed(err, r);
 	if (ttl > 0) {
 		rec->expires = c->now + ttl;
 		evpn_rfc3339(rec->expires, rec->u.expires_at);
@@ -255,15 +271,24 @@ static int commit(struct create *c, struct evpn_users_error *err)
 
 /* 6. Serve the stored user: the config for the answer, the resident copy,
  * the peer, the change marker. */
-static void serve(struct create *c, struct evpn_user_created *out)
+static void serve(struct create *c, struct evpn_user_created *out,
+		  struct evpn_user_created_more *more)
 {
 	struct evpn_users *u = c->u;
 	struct user_rec *rec = &c->rec;
 	int r;
 
+	/* with a link, a generated private key is in the link only */
 	out->config = evpn_render_wg_config(
 		u->host->network, u->server_pub_b64, &rec->u,
-		c->priv_b64[0] ? c->priv_b64 : NULL);
+		c->priv_b64[0] && !c->link.token[0] ? c->priv_b64 : NULL,
+		c->allowed);
+	if (more && EVPN_HAS_FIELD(more, allowed_ips))
+		memcpy(more->allowed_ips, c->allowed,
+		       sizeof(more->allowed_ips));
+	if (more && EVPN_HAS_FIELD(more, link))
+		more->link = c->link;
+	sodium_memzero(&c->link, sizeof(c->link));
 	sodium_memzero(c->priv_b64, sizeof(c->priv_b64));
 	pthread_mutex_lock(&u->mu);
 	r = users_insert_locked(u, rec);
@@ -301,13 +326,27 @@ static void rollback(struct create *c)
 	users_change_end(u, c->rec.u.client_id);
 }
 
-int users_op_create(void *self, const struct evpn_user_create *req,
-		    struct evpn_user_created *out, struct evpn_users_error *err)
+int users_op_create_more(void *self, const struct evpn_user_create *req,
+			 const struct evpn_user_create_more *more,
+			 struct evpn_user_created *out,
+			 struct evpn_user_created_more *out_more,
+			 struct evpn_users_error *err)
 {
 	struct create c = {.u = self, .now = (int64_t)time(NULL)};
 	int r;
 
 	memset(out, 0, sizeof(*out));
+	if (more && EVPN_HAS_FIELD(more, allowed_ips))
+		c.allowed_in = more->allowed_ips;
+	if (more && EVPN_HAS_FIELD(more, link_ttl_seconds))
+		c.link_ttl = more->link_ttl_seconds;
+	if (more && EVPN_HAS_FIELD(more, quota_bytes))
+		c.quota = more->quota_bytes;
+	if (c.link_ttl && !(out_more && EVPN_HAS_FIELD(out_more, link))) {
+		users_set_err(err, EVPN_ERR_INVAL,
+			      "a link needs somewhere to be answered");
+		return EVPN_ERR_INVAL;
+	}
 	r = check_request(&c, req, err);
 	if (r == EVPN_OK)
 		r = take_key(&c, req->public_key, err);
@@ -321,16 +360,31 @@ int users_op_create(void *self, const struct evpn_user_create *req,
 	    (r = claim_address(&c, err)) != EVPN_OK ||
 	    (r = write_records(&c, req->ttl_seconds, out->api_key, err)) !=
 		    EVPN_OK ||
+	    (c.quota &&
+	     (r = users_quota_write(c.u, c.rec.u.client_id, c.quota)) !=
+		     EVPN_OK &&
+	     (r = users_store_failed(err, r)) != EVPN_OK) ||
+	    (c.link_ttl > 0 &&
+	     (r = users_link_make(c.u, c.rec.u.client_id, c.rec.u.created_at,
+				  c.link_ttl, c.priv_b64[0] ? c.priv_b64 : NULL,
+				  &c.link, err)) != EVPN_OK) ||
 	    (r = commit(&c, err)) != EVPN_OK) {
 		rollback(&c);
 		goto fail;
 	}
-	serve(&c, out);
+	serve(&c, out, out_more);
 	return EVPN_OK;
 fail:
 	sodium_memzero(c.priv_b64, sizeof(c.priv_b64));
+	sodium_memzero(&c.link, sizeof(c.link));
 	sodium_memzero(out->api_key, sizeof(out->api_key));
 	return r;
+}
+
+int users_op_create(void *self, const struct evpn_user_create *req,
+		    struct evpn_user_created *out, struct evpn_users_error *err)
+{
+	return users_op_create_more(self, req, NULL, out, NULL, err);
 }
 
 void users_op_release(void *self, struct evpn_user_created *out)

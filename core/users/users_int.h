@@ -45,6 +45,8 @@ struct users_ids {
 	bool oom; /* an id could not be recorded */
 };
 
+struct quota_ent; /* users_quota.c */
+
 struct evpn_users {
 	const struct evpn_host *host;
 	const struct evpn_store_ops *st;
@@ -70,6 +72,20 @@ struct evpn_users {
 	double gen_next_write; /* monotonic; spacing between marker writes */
 	double next_sync;
 	double next_reconcile;
+	double audit_next_sweep; /* monotonic */
+	bool audit_swept_full;	 /* the first, whole-log sweep is done */
+	double links_next_sweep; /* monotonic */
+	/* data quotas (users_quota.c): the users with one, guarded by
+	 * quota_mu, which may be held across store I/O (never take mu
+	 * first) */
+	pthread_mutex_t quota_mu;
+	struct quota_ent *quota;
+	size_t nquota;
+	double quota_next_tick, quota_refresh_at; /* monotonic */
+	bool quota_listed;
+	/* the transport's counters of a user (a seam for the unit tests) */
+	int (*quota_stats)(struct evpn_users *u, const char *id,
+			   struct evpn_peer_stats *out);
 	/* Changes through this instance while a load runs (users_touch.c). */
 	pthread_mutex_t load_mu;   /* one load at a time; taken before mu */
 	struct users_ids inflight; /* ids being changed right now */
@@ -82,6 +98,7 @@ struct evpn_users {
 	pthread_cond_t cond;
 
 	struct evpn_metric *m_created, *m_deleted, *m_expired, *m_users;
+	struct evpn_metric *m_quota_reached;
 };
 
 /* users_store.c */
@@ -116,6 +133,11 @@ void evpn_metrics_gauge_users(struct evpn_users *u);
 int users_op_create(void *self, const struct evpn_user_create *req,
 		    struct evpn_user_created *out,
 		    struct evpn_users_error *err) EVPN_WUR;
+int users_op_create_more(void *self, const struct evpn_user_create *req,
+			 const struct evpn_user_create_more *more,
+			 struct evpn_user_created *out,
+			 struct evpn_user_created_more *out_more,
+			 struct evpn_users_error *err) EVPN_WUR;
 void users_op_release(void *self, struct evpn_user_created *out);
 /* users_peers.c */
 void users_push_peer(struct evpn_users *u, const struct user_rec *r,
@@ -173,11 +195,65 @@ int users_index_load(struct evpn_users *u, struct user_rec **recs, size_t *n,
 void users_index_repair(struct evpn_users *u, const struct user_rec *recs,
 			size_t n);
 
+/* users_allowed.c: split tunnels, users/{id}/allowed-ips */
+/* Normalise "10.0.0.0/8 192.168.1.0/24, ::/0": EVPN_ERR_INVAL with why. */
+int evpn_allowed_ips_normalize(const char *in, char out[EVPN_ALLOWED_IPS_MAX],
+			       char *why, size_t whylen) EVPN_WUR;
+/* in NULL: the default. */
+int users_allowed_check(const char *in, char out[EVPN_ALLOWED_IPS_MAX],
+			struct evpn_users_error *err) EVPN_WUR;
+int users_allowed_read(struct evpn_users *u, const char *id,
+		       char out[EVPN_ALLOWED_IPS_MAX]) EVPN_WUR;
+int users_op_allowed_ips(void *self, const char *id,
+			 char out[EVPN_ALLOWED_IPS_MAX]) EVPN_WUR;
+int users_op_update(void *self, const char *id,
+		    const struct evpn_user_update *req, struct evpn_user *out,
+		    struct evpn_users_error *err) EVPN_WUR;
+
+/* users_audit.c: audit/{day}/{rev}-{rand} */
+int users_op_audit(void *self, const struct evpn_audit_event *ev) EVPN_WUR;
+int users_op_audit_list(void *self, const char *after, unsigned limit,
+			evpn_audit_cb cb, void *arg, char next[48]) EVPN_WUR;
+void users_audit_sweep(struct evpn_users *u, double mono_now);
+/* Record a change the service made on its own (expiry, quota). */
+void users_audit_system(struct evpn_users *u, const char *action,
+			const char *target, const char *detail);
+
+/* users_links.c: links/{sha256 of the token}/record|burned */
+int users_link_make(struct evpn_users *u, const char *id,
+		    const char *created_at, int64_t ttl, const char *priv_b64,
+		    struct evpn_link *out,
+		    struct evpn_users_error *err) EVPN_WUR;
+int users_op_link_create(void *self, const char *id, int64_t ttl,
+			 struct evpn_link *out,
+			 struct evpn_users_error *err) EVPN_WUR;
+int users_op_link_redeem(void *self, const char *token, char **config,
+			 char *client_id,
+			 struct evpn_users_error *err) EVPN_WUR;
+void users_links_sweep(struct evpn_users *u, double mono_now);
+
+/* users_quota.c: users/{id}/quota|usage|reason, quotas/{id} */
+int users_quota_write(struct evpn_users *u, const char *id,
+		      uint64_t quota) EVPN_WUR;
+int users_quota_reset(struct evpn_users *u, const char *id) EVPN_WUR;
+int users_quota_reason(struct evpn_users *u, const char *id,
+		       char out[16]) EVPN_WUR;
+int users_quota_clear_reason(struct evpn_users *u, const char *id) EVPN_WUR;
+int users_op_quota(void *self, const char *id,
+		   struct evpn_user_quota *out) EVPN_WUR;
+void users_quota_tick(struct evpn_users *u, double mono_now);
+void users_quota_flush(struct evpn_users *u);
+void users_quota_free(struct evpn_users *u);
+/* users.c: what PATCH status does, for the service itself */
+int users_set_status_internal(struct evpn_users *u, const char *id, bool active,
+			      struct evpn_users_error *err) EVPN_WUR;
+
 /* wgconf.c */
 char *evpn_render_wg_config(const struct evpn_network *net,
 			    const char *server_pub_b64,
 			    const struct evpn_user *user,
-			    const char *private_key_b64);
+			    const char *private_key_b64,
+			    const char *allowed_ips);
 
 /* util */
 void evpn_rfc3339(int64_t t, char out[32]);

@@ -31,9 +31,11 @@ static void expire_due(struct evpn_users *u)
 			struct evpn_users_error err;
 
 			if (users_remove_internal(u, due[i], " (ttl expired)",
-						  &err) == EVPN_OK)
+						  &err) == EVPN_OK) {
 				u->host->metric_add(u->m_expired, 1);
-			else if (err.code != EVPN_ERR_NOTFOUND)
+				users_audit_system(u, "expire", due[i],
+						   "ttl reached");
+			} else if (err.code != EVPN_ERR_NOTFOUND)
 				return; /* store down: try next tick */
 		}
 	} while (n == 16);
@@ -70,6 +72,10 @@ static void *maint_main(void *arg)
 			evpn_warn(u->host, "reload failed; keeping the "
 					   "users already loaded");
 		expire_due(u);
+		clock_gettime(CLOCK_MONOTONIC, &dl);
+		users_audit_sweep(u, (double)dl.tv_sec + dl.tv_nsec / 1e9);
+		users_links_sweep(u, (double)dl.tv_sec + dl.tv_nsec / 1e9);
+		users_quota_tick(u, (double)dl.tv_sec + dl.tv_nsec / 1e9);
 		pthread_mutex_lock(&u->mu);
 	}
 	pthread_mutex_unlock(&u->mu);
@@ -97,6 +103,7 @@ void evpn_users_stop(struct evpn_users *u)
 	pthread_mutex_lock(&u->mu);
 	u->thread_running = false;
 	pthread_mutex_unlock(&u->mu);
+	users_quota_flush(u);
 	/* a change stored just before the stop still gets its marker */
 	if (u->gen_dirty) {
 		u->gen_dirty = false;
@@ -114,6 +121,12 @@ void evpn_users_request_reload(struct evpn_users *u)
 
 /* ---------------------------------------------------- construction */
 
+static int quota_stats_transport(struct evpn_users *u, const char *id,
+				 struct evpn_peer_stats *out)
+{
+	return users_op_peer_stats(u, id, out);
+}
+
 struct evpn_users *evpn_users_new(const struct evpn_host *host,
 				  const struct evpn_store_ops *st, void *sts,
 				  const struct evpn_users_opts *opts)
@@ -128,6 +141,22 @@ struct evpn_users *evpn_users_new(const struct evpn_host *host,
 	u->opts = *opts;
 	if (u->opts.partial_grace <= 0)
 		u->opts.partial_grace = 30;
+	if (u->opts.quota_persist_interval <= 0)
+		u->opts.quota_persist_interval = 30;
+	u->quota_stats = quota_stats_transport;
+	if (u->opts.audit_retention <= 0)
+		u->opts.audit_retention = 90.0 * 86400;
+	if (u->opts.audit_retention < 86400 ||
+	    u->opts.audit_retention > 3650.0 * 86400) {
+		double d = u->opts.audit_retention < 86400 ? 86400
+							   : 3650.0 * 86400;
+
+		evpn_warn(host,
+			  "users.audit_retention must be 1d-3650d; "
+			  "using %.0fd",
+			  d / 86400);
+		u->opts.audit_retention = d;
+	}
 	if (opts->master_key && *opts->master_key) {
 		u->master_key_opt = strdup(opts->master_key);
 		if (!u->master_key_opt)
@@ -143,6 +172,7 @@ struct evpn_users *evpn_users_new(const struct evpn_host *host,
 		goto fail;
 	pthread_mutex_init(&u->mu, NULL);
 	pthread_mutex_init(&u->load_mu, NULL);
+	pthread_mutex_init(&u->quota_mu, NULL);
 	pthread_cond_init(&u->cond, NULL);
 	u->m_created =
 		host->metric(host, EVPN_METRIC_COUNTER,
@@ -155,6 +185,10 @@ struct evpn_users *evpn_users_new(const struct evpn_host *host,
 		"Users deleted because their ttl ran out", NULL);
 	u->m_users = host->metric(host, EVPN_METRIC_GAUGE, "evpn_users",
 				  "Users loaded (peers served)", NULL);
+	u->m_quota_reached = host->metric(
+		host, EVPN_METRIC_COUNTER, "evpn_users_quota_reached_total",
+		"Users made inactive because their data quota was used up",
+		NULL);
 	return u;
 fail:
 	if (u->master_key_opt) {
@@ -180,6 +214,8 @@ void evpn_users_free(struct evpn_users *u)
 	free(u->recs);
 	evpn_pool_free(&u->pool);
 	users_touch_free(u);
+	users_quota_free(u);
+	pthread_mutex_destroy(&u->quota_mu);
 	pthread_mutex_destroy(&u->load_mu);
 	pthread_mutex_destroy(&u->mu);
 	pthread_cond_destroy(&u->cond);

@@ -16,7 +16,9 @@ struct evpn_users_opts {
 	const char *master_key; /* from config/env, or NULL: use the store */
 	double partial_grace; /* seconds before a half-created user is swept */
 	double sync_interval; /* poll of the shared change marker; 0: off */
-	double reconcile_interval; /* full load + index repair; 0: off */
+	double reconcile_interval;     /* full load + index repair; 0: off */
+	double audit_retention;	       /* seconds the audit log keeps entries */
+	double quota_persist_interval; /* seconds between usage writes */
 };
 
 /* host: the core's identity (logs, post, registry). */

@@ -52,15 +52,20 @@ static void release_claim(struct evpn_users *u, const char *id, const char *key)
 void users_delete_records(struct evpn_users *u, const char *id,
 			  const char *address, const uint8_t *pub)
 {
-	static const char *const leaves[] = {"status", "expires-at",
-					     "api-key-hash", "public-key",
-					     "address"};
+	static const char *const leaves[] = {
+		"status", "expires-at",	  "allowed-ips", "quota",  "usage",
+		"reason", "api-key-hash", "public-key",	 "address"};
 	char key[160];
 	int r;
 
 	r = users_index_del(u, id);
 	if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
 		evpn_warn(u->host, "could not delete peers/%s: %s", id,
+			  evpn_strerror(r));
+	snprintf(key, sizeof(key), "quotas/%s", id);
+	r = u->st->del(u->sts, key);
+	if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
+		evpn_warn(u->host, "could not delete %s: %s", key,
 			  evpn_strerror(r));
 	for (size_t i = 0; i < sizeof(leaves) / sizeof(leaves[0]); i++) {
 		snprintf(key, sizeof(key), "users/%s/%s", id, leaves[i]);

@@ -11,7 +11,8 @@
 char *evpn_render_wg_config(const struct evpn_network *net,
 			    const char *server_pub_b64,
 			    const struct evpn_user *user,
-			    const char *private_key_b64)
+			    const char *private_key_b64,
+			    const char *allowed_ips)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -41,8 +42,9 @@ char *evpn_render_wg_config(const struct evpn_network *net,
 		fprintf(f, "MTU = %u\n", net->mtu);
 	fprintf(f,
 		"\n[Peer]\nPublicKey = %s\nEndpoint = %s\n"
-		"AllowedIPs = 0.0.0.0/0, ::/0\nPersistentKeepalive = 25\n",
-		server_pub_b64, net->endpoint);
+		"AllowedIPs = %s\nPersistentKeepalive = 25\n",
+		server_pub_b64, net->endpoint,
+		allowed_ips ? allowed_ips : EVPN_ALLOWED_IPS_DEFAULT);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;

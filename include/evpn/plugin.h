@@ -22,6 +22,10 @@
  * EVPN_HAS_FIELD says the plugin has it. A change that is not an append (a
  * field removed, moved or retyped) is a major bump, and a different major
  * is refused both ways.
+ *
+ * 1.1: appended evpn_users_ops.update, allowed_ips, audit, audit_list,
+ *      link_create, link_redeem, quota, create_more (with their new structs,
+ *      each beginning with its size).
  */
 #ifndef EVPN_PLUGIN_H
 #define EVPN_PLUGIN_H
@@ -35,7 +39,7 @@ extern "C" {
 #endif
 
 #define EVPN_ABI_MAJOR 1
-#define EVPN_ABI_MINOR 0
+#define EVPN_ABI_MINOR 1
 
 #define EVPN_PLUGIN_ENTRY_SYMBOL "evpn_plugin_entry"
 

@@ -23,6 +23,10 @@ extern "C" {
 
 #define EVPN_CLIENT_ID_MAX 63
 #define EVPN_API_KEY_LEN 64 /* hex of 32 random bytes */
+/* A user's split tunnel: the CIDRs its config routes through the VPN,
+ * normalised as "10.0.0.0/8, fd00::/8". Without one, everything. */
+#define EVPN_ALLOWED_IPS_MAX 1024
+#define EVPN_ALLOWED_IPS_DEFAULT "0.0.0.0/0, ::/0"
 
 struct evpn_user {
 	char client_id[EVPN_CLIENT_ID_MAX + 1];
@@ -40,10 +44,63 @@ struct evpn_user_create {
 	int64_t ttl_seconds;	/* 0: never expires */
 };
 
+/* 1.1: what create_more asks beyond struct evpn_user_create (which, like
+ * every struct without a size, keeps its 1.0 layout). */
+struct evpn_user_create_more {
+	uint32_t size; /* sizeof: the fields the caller knows */
+	/* CIDRs separated by commas and/or spaces, or NULL: the default
+	 * (EVPN_ALLOWED_IPS_DEFAULT). */
+	const char *allowed_ips;
+	/* > 0: also make a one-time config link valid this long; a generated
+	 * private key then goes only into the link's answer, and `config`
+	 * has the placeholder. */
+	int64_t link_ttl_seconds;
+	/* > 0: a data quota, rx + tx bytes; the user becomes inactive with
+	 * reason "quota" when it is used up. 0: none. */
+	uint64_t quota_bytes;
+};
+
+/* One-time config links: the token (hex of 32 random bytes) is shown once
+ * and stored only as a hash. */
+#define EVPN_LINK_TOKEN_LEN 64
+#define EVPN_LINK_TTL_DEFAULT (15 * 60)
+#define EVPN_LINK_TTL_MAX (7 * 86400)
+
+struct evpn_link {
+	char token[EVPN_LINK_TOKEN_LEN + 1]; /* wiped by the caller */
+	char expires_at[32];		     /* RFC 3339 */
+};
+
+/* 1.1: a change to a user (PATCH): only the fields set are applied. */
+struct evpn_user_update {
+	uint32_t size; /* sizeof: the fields the caller knows */
+	bool set_status;
+	bool active;
+	const char *allowed_ips; /* NULL: unchanged; as in evpn_user_create */
+	bool set_quota;
+	uint64_t quota_bytes; /* with set_quota: the new quota, 0: none */
+	bool reset_usage;     /* count from 0 again */
+};
+
+/* 1.1: a user's data quota and what is used of it. */
+struct evpn_user_quota {
+	uint32_t size;	      /* sizeof, set by the caller */
+	uint64_t quota_bytes; /* 0: no quota */
+	uint64_t used_bytes;  /* rx + tx, every instance's, this one's live */
+	char reason[16];      /* "quota" when the quota made it inactive */
+};
+
 struct evpn_user_created {
 	struct evpn_user user;
 	char api_key[EVPN_API_KEY_LEN + 1]; /* shown once; wiped by release */
 	char *config; /* wg-quick file (with the private key when generated) */
+};
+
+/* 1.1: what create_more answers beyond struct evpn_user_created. */
+struct evpn_user_created_more {
+	uint32_t size;				/* sizeof, set by the caller */
+	char allowed_ips[EVPN_ALLOWED_IPS_MAX]; /* normalised */
+	struct evpn_link link; /* token "" when none was asked for; wipe it */
 };
 
 /* Why a request failed, for the API to map to a status code. */
@@ -57,6 +114,38 @@ struct evpn_users_error {
 };
 
 typedef int (*evpn_users_list_cb)(void *arg, const struct evpn_user *u);
+
+/* One change to record in the audit log (README "Audit log"). Every field
+ * is text of ours, never a secret: no key, token or config goes here. */
+struct evpn_audit_event {
+	uint32_t size;	     /* sizeof: the fields the caller knows (1.1) */
+	const char *action;  /* "create", "patch", "delete", "expire", ... */
+	const char *actor;   /* "master", "user:alice", "system" */
+	const char *source;  /* the client's address, or NULL */
+	const char *target;  /* the client_id acted on, or NULL */
+	const char *outcome; /* "ok", "denied" or "error" */
+	int status;	     /* the HTTP status answered, 0 when none */
+	const char *detail;  /* a few words, or NULL */
+	/* when it was asked (ns since the epoch, CLOCK_REALTIME), so that
+	 * entries keep the order of requests even when their records are
+	 * written later; 0: now */
+	uint64_t time_ns;
+};
+
+/* A stored audit entry. */
+struct evpn_audit_entry {
+	char id[48];   /* the paging cursor: "20261204/..." */
+	char time[40]; /* RFC 3339 with milliseconds, UTC */
+	char action[32];
+	char actor[80];
+	char source[64];
+	char target[EVPN_CLIENT_ID_MAX + 1];
+	char outcome[16];
+	int status;
+	char detail[200];
+};
+
+typedef int (*evpn_audit_cb)(void *arg, const struct evpn_audit_entry *e);
 
 struct evpn_users_ops {
 	uint32_t size;
@@ -95,6 +184,51 @@ struct evpn_users_ops {
 	uint32_t (*count)(void *self);
 	/* The master API key hash, for auth; EVPN_OK or an error. */
 	int (*master_key_hash)(void *self, uint8_t hash[32]) EVPN_WUR;
+	/* --- 1.1 (EVPN_ABI_MINOR 1): split tunnels, audit log, links --- */
+	/* Apply the fields of req that are set; EVPN_ERR_INVAL (bad
+	 * allowed_ips), EVPN_ERR_NOTFOUND, EVPN_ERR_UNAVAILABLE. */
+	int (*update)(void *self, const char *client_id,
+		      const struct evpn_user_update *req, struct evpn_user *out,
+		      struct evpn_users_error *err) EVPN_WUR;
+	/* The user's split tunnel, normalised, read from the store (so every
+	 * instance sees a change at once): EVPN_ERR_NOTFOUND (no such user),
+	 * EVPN_ERR_UNAVAILABLE. */
+	int (*allowed_ips)(void *self, const char *client_id,
+			   char out[EVPN_ALLOWED_IPS_MAX]) EVPN_WUR;
+	/* Store an audit entry and log it (one line). EVPN_ERR_UNAVAILABLE
+	 * when the store refused it (the log line is written anyway). */
+	int (*audit)(void *self, const struct evpn_audit_event *ev) EVPN_WUR;
+	/* Entries newest first, at most `limit`, older than the cursor
+	 * `after` ("" or NULL: from the newest). next (48 bytes) receives the
+	 * cursor of the next page, "" when there is none. EVPN_ERR_INVAL for
+	 * a malformed cursor. */
+	int (*audit_list)(void *self, const char *after, unsigned limit,
+			  evpn_audit_cb cb, void *arg, char next[48]) EVPN_WUR;
+	/* A one-time link to client_id's config (with the placeholder
+	 * private key), valid ttl_seconds (1..EVPN_LINK_TTL_MAX).
+	 * EVPN_ERR_NOTFOUND, EVPN_ERR_INVAL, EVPN_ERR_UNAVAILABLE. */
+	int (*link_create)(void *self, const char *client_id,
+			   int64_t ttl_seconds, struct evpn_link *out,
+			   struct evpn_users_error *err) EVPN_WUR;
+	/* Burn a link and render its config (*config malloc'd: wipe and free
+	 * it). Exactly one of any number of concurrent calls, on any
+	 * instance, gets EVPN_OK. Otherwise EVPN_ERR_NOTFOUND, with reason
+	 * "link_gone" for a link that existed (used or expired: HTTP 410).
+	 * client_id (EVPN_CLIENT_ID_MAX+1 bytes) names the user when known. */
+	int (*link_redeem)(void *self, const char *token, char **config,
+			   char *client_id,
+			   struct evpn_users_error *err) EVPN_WUR;
+	/* The user's quota state, from the store plus this instance's
+	 * traffic not yet written: EVPN_ERR_NOTFOUND, EVPN_ERR_UNAVAILABLE. */
+	int (*quota)(void *self, const char *client_id,
+		     struct evpn_user_quota *out) EVPN_WUR;
+	/* create, with a split tunnel and/or a link (more, out_more may be
+	 * NULL); release(out) as for create, and wipe out_more->link. */
+	int (*create_more)(void *self, const struct evpn_user_create *req,
+			   const struct evpn_user_create_more *more,
+			   struct evpn_user_created *out,
+			   struct evpn_user_created_more *out_more,
+			   struct evpn_users_error *err) EVPN_WUR;
 };
 
 #ifdef __cplusplus

@@ -41,6 +41,7 @@ struct api {
 	const struct evpn_host *host;
 	/* config */
 	char listen[128];
+	char public_url[256]; /* "" : http:// + the Host header */
 	unsigned threads;
 	uint64_t max_body;
 	unsigned timeout_ms;
@@ -62,6 +63,14 @@ struct api_req {
 	const struct mg_request_info *ri;
 	struct api_match match;
 	struct evpn_principal who;
+	/* for the audit log, set by the handler of a change (router.c
+	 * records it): the user acted on when the path does not name it, and
+	 * a few words on what was asked (never a secret) */
+	char audit_target[64];
+	char audit_detail[200];
+	uint64_t t_start_ns;	  /* when dispatch began (CLOCK_REALTIME) */
+	const char *audit_action; /* a change: recorded by api_send */
+	bool audited;
 };
 
 /* server.c: civetweb's begin_request callback lands here. */
@@ -95,6 +104,19 @@ int api_users_get(struct api_req *r);
 int api_users_config(struct api_req *r, bool png);
 int api_users_patch(struct api_req *r);
 int api_users_delete(struct api_req *r);
+
+/* handlers_links.c */
+int api_links_create(struct api_req *r);
+/* "https://vpn-api.example.com": public_url, else http:// + Host; false
+ * when neither is usable. */
+bool api_base_url(struct api_req *r, char *out, size_t len);
+int api_link_get(struct api_req *r);
+
+/* handlers_audit.c */
+int api_audit_list(struct api_req *r);
+/* Record a change request (POST/PATCH/DELETE) and the status of its
+ * answer (http.c, before sending it). */
+void api_audit_request(struct api_req *r, const char *action, int status);
 
 /* handlers_misc.c */
 int api_health(struct api_req *r);

@@ -86,8 +86,53 @@ static json_t *endpoint_json(const struct sockaddr_storage *ss)
 	return json_null();
 }
 
-/* The user record, plus live peer state when `st` is given. */
-static json_t *user_json(const struct evpn_user *u,
+/* "a/b, c/d" as ["a/b", "c/d"]. */
+static json_t *allowed_json(const char *s)
+{
+	json_t *a = json_array();
+
+	while (a && s && *s) {
+		size_t n = strcspn(s, ", ");
+
+		if (n)
+			json_array_append_new(a, json_stringn(s, n));
+		s += n;
+		s += strspn(s, ", ");
+	}
+	return a;
+}
+
+/* A user's quota state into its record: quota and used_bytes when it has
+ * a quota, reason when the quota made it inactive. Returns j. */
+static json_t *with_quota(json_t *j, const struct evpn_user_quota *q)
+{
+	if (!j || !q)
+		return j;
+	if (q->quota_bytes) {
+		json_object_set_new(j, "quota",
+				    json_integer(clamp64(q->quota_bytes)));
+		json_object_set_new(j, "used_bytes",
+				    json_integer(clamp64(q->used_bytes)));
+	}
+	if (q->reason[0])
+		json_object_set_new(j, "reason", json_string(q->reason));
+	return j;
+}
+
+/* The user's quota state; NULL when it cannot be read (best effort: the
+ * record is what matters). */
+static const struct evpn_user_quota *
+quota_of(const struct evpn_users_ops *users, void *self, const char *id,
+	 struct evpn_user_quota *q)
+{
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	return users->quota(self, id, q) == EVPN_OK ? q : NULL;
+}
+
+/* The user record, plus its split tunnel when `allowed` is given and live
+ * peer state when `st` is. */
+static json_t *user_json(const struct evpn_user *u, const char *allowed,
 			 const struct evpn_peer_stats *st)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "client_id",
@@ -102,6 +147,8 @@ static json_t *user_json(const struct evpn_user *u,
 				    json_string(u->expires_at));
 	if (u->address6[0]) /* with network.pool6 */
 		json_object_set_new(j, "address6", json_string(u->address6));
+	if (allowed)
+		json_object_set_new(j, "allowed_ips", allowed_json(allowed));
 	if (st) {
 		char ts[32];
 
@@ -127,9 +174,12 @@ static json_t *user_json(const struct evpn_user *u,
  * spliced into a buffer we wipe, never into jansson strings (freed without
  * wiping).
  */
-static int send_created(struct api_req *r, const struct evpn_user_created *c)
+static int send_created(struct api_req *r, const struct evpn_user_created *c,
+			const struct evpn_user_created_more *m, uint64_t quota,
+			const char *base)
 {
-	json_t *j = user_json(&c->user, NULL);
+	struct evpn_user_quota q = {.size = sizeof(q), .quota_bytes = quota};
+	json_t *j = with_quota(user_json(&c->user, m->allowed_ips, NULL), &q);
 	char *head = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	const char *config = c->config ? c->config : "";
 	size_t hl, cap;
@@ -144,7 +194,7 @@ static int send_created(struct api_req *r, const struct evpn_user_created *c)
 	if (hl < 2 || head[hl - 1] != '}')
 		goto oom;
 	cap = hl + api_json_quote_bound(c->api_key) +
-	      api_json_quote_bound(config) + 32;
+	      api_json_quote_bound(config) + strlen(base) + 200;
 	buf = malloc(cap);
 	if (!buf)
 		goto oom;
@@ -157,8 +207,15 @@ static int send_created(struct api_req *r, const struct evpn_user_created *c)
 	n2 = api_json_quote(config, buf + hl + 20 + n1, cap - hl - 20 - n1);
 	if (n2 < 0 || hl + 20 + (size_t)n1 + (size_t)n2 + 2 > cap)
 		goto oom;
-	buf[hl + 20 + n1 + n2] = '}';
-	buf[hl + 21 + n1 + n2] = '\0';
+	buf[hl + 20 + n1 + n2] = '\0';
+	if (m->link.token[0]) /* hex and a checked URL: no quoting needed */
+		snprintf(buf + hl + 20 + n1 + n2, cap - hl - 20 - n1 - n2,
+			 ",\"link\":{\"url\":\"%s/links/%s\",\"expires_at\":"
+			 "\"%s\"}",
+			 base, m->link.token, m->link.expires_at);
+	if (strlen(buf) + 2 > cap)
+		goto oom;
+	strcat(buf, "}");
 	rc = api_send(r, 201, "application/json", buf, strlen(buf), NULL);
 	sodium_memzero(buf, cap);
 	free(buf);
@@ -175,7 +232,10 @@ oom:
 int api_users_create(struct api_req *r)
 {
 	struct api_create_req req;
+	char base[300] = "";
 	struct evpn_user_create cr;
+	struct evpn_user_create_more more;
+	struct evpn_user_created_more out_more;
 	struct evpn_user_created out;
 	struct evpn_users_error uerr;
 	const struct evpn_users_ops *users;
@@ -190,6 +250,18 @@ int api_users_create(struct api_req *r)
 		return rc;
 	rc = api_parse_create(body, len, &req, &perr);
 	free(body);
+	if (!rc) {
+		snprintf(r->audit_target, sizeof(r->audit_target), "%s",
+			 req.client_id);
+		snprintf(r->audit_detail, sizeof(r->audit_detail),
+			 "%s%s%s%s%.120s",
+			 req.has_public_key ? "public key given"
+					    : "key pair generated",
+			 req.ttl_seconds ? ", ttl" : "",
+			 req.link_ttl_seconds ? ", link" : "",
+			 req.has_allowed_ips ? ", allowed_ips " : "",
+			 req.has_allowed_ips ? req.allowed_ips : "");
+	}
 	if (rc)
 		return api_send_error(r, perr.status, perr.code, perr.message);
 	users = api_users(r->api, &self);
@@ -202,7 +274,18 @@ int api_users_create(struct api_req *r)
 	cr.client_id = req.client_id;
 	cr.public_key = req.has_public_key ? req.public_key : NULL;
 	cr.ttl_seconds = req.ttl_seconds;
-	rc = users->create(self, &cr, &out, &uerr);
+	memset(&more, 0, sizeof(more));
+	more.size = sizeof(more);
+	more.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
+	more.link_ttl_seconds = req.link_ttl_seconds;
+	more.quota_bytes = req.quota_bytes;
+	memset(&out_more, 0, sizeof(out_more));
+	out_more.size = sizeof(out_more);
+	if (req.link_ttl_seconds && !api_base_url(r, base, sizeof(base)))
+		return api_send_error(r, 400, API_CODE_INVALID_FIELD,
+				      "no usable Host header to build the "
+				      "link from; set the API's public_url");
+	rc = users->create_more(self, &cr, &more, &out, &out_more, &uerr);
 	if (rc != EVPN_OK && uerr.reason[0]) {
 		/* a more specific code than the status's, e.g.
 		 * "public_key_in_use" for a 409 */
@@ -214,9 +297,10 @@ int api_users_create(struct api_req *r)
 	}
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	rc = send_created(r, &out);
+	rc = send_created(r, &out, &out_more, req.quota_bytes, base);
 	users->release(self, &out);
 	sodium_memzero(&out, sizeof(out));
+	sodium_memzero(&out_more.link, sizeof(out_more.link));
 	return rc;
 }
 
@@ -267,7 +351,9 @@ int api_users_get(struct api_req *r)
 {
 	const struct evpn_users_ops *users;
 	struct evpn_peer_stats st;
+	struct evpn_user_quota q;
 	struct evpn_user u;
+	char allowed[EVPN_ALLOWED_IPS_MAX];
 	const char *id = r->match.user;
 	void *self;
 	int rc;
@@ -288,7 +374,13 @@ int api_users_get(struct api_req *r)
 		/* Live state is best effort: the record is what matters. */
 		memset(&st, 0, sizeof(st));
 	}
-	return api_send_json(r, 200, user_json(&u, &st));
+	rc = users->allowed_ips(self, id, allowed);
+	if (rc != EVPN_OK)
+		return api_send_evpn_error(
+			r, rc, rc == EVPN_ERR_NOTFOUND ? "no such user" : NULL);
+	return api_send_json(r, 200,
+			     with_quota(user_json(&u, allowed, &st),
+					quota_of(users, self, id, &q)));
 }
 
 int api_users_config(struct api_req *r, bool png)
@@ -329,19 +421,44 @@ int api_users_patch(struct api_req *r)
 {
 	const struct evpn_users_ops *users;
 	struct evpn_users_error uerr;
+	struct evpn_user_update up;
+	struct evpn_user_quota q;
+	struct api_patch_req req;
 	struct evpn_user u;
 	struct api_err perr;
+	char allowed[EVPN_ALLOWED_IPS_MAX];
 	char *body = NULL;
 	size_t len;
-	bool active;
 	void *self;
 	int rc;
 
 	rc = admin_json_body(r, &body, &len);
 	if (rc)
 		return rc;
-	rc = api_parse_patch(body, len, &active, &perr);
+	rc = api_parse_patch(body, len, &req, &perr);
 	free(body);
+	if (!rc)
+		snprintf(r->audit_detail, sizeof(r->audit_detail),
+			 "%s%s%s%.120s",
+			 !req.has_status ? ""
+			 : req.active	 ? "status active"
+					 : "status inactive",
+			 req.has_status && req.has_allowed_ips ? ", " : "",
+			 req.has_allowed_ips ? "allowed_ips " : "",
+			 req.has_allowed_ips ? req.allowed_ips : "");
+	if (!rc && (req.has_quota || req.reset_usage)) {
+		size_t n = strlen(r->audit_detail);
+
+		snprintf(r->audit_detail + n, sizeof(r->audit_detail) - n,
+			 "%s%s%llu%s", n ? ", " : "",
+			 req.has_quota ? "quota " : "",
+			 (unsigned long long)req.quota_bytes,
+			 req.reset_usage ? ", usage reset" : "");
+		if (!req.has_quota) /* no number without a quota */
+			snprintf(r->audit_detail + n,
+				 sizeof(r->audit_detail) - n, "%susage reset",
+				 n ? ", " : "");
+	}
 	if (rc)
 		return api_send_error(r, perr.status, perr.code, perr.message);
 	users = api_users(r->api, &self);
@@ -349,10 +466,26 @@ int api_users_patch(struct api_req *r)
 		return no_users(r);
 	memset(&u, 0, sizeof(u));
 	memset(&uerr, 0, sizeof(uerr));
-	rc = users->set_status(self, r->match.user, active, &u, &uerr);
+	memset(&up, 0, sizeof(up));
+	up.size = sizeof(up);
+	up.set_status = req.has_status;
+	up.active = req.active;
+	up.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
+	up.set_quota = req.has_quota;
+	up.quota_bytes = req.quota_bytes;
+	up.reset_usage = req.reset_usage;
+	rc = users->update(self, r->match.user, &up, &u, &uerr);
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	return api_send_json(r, 200, user_json(&u, NULL));
+	return api_send_json(
+		r, 200,
+		with_quota(user_json(&u,
+				     users->allowed_ips(self, r->match.user,
+							allowed) == EVPN_OK
+					     ? allowed
+					     : NULL,
+				     NULL),
+			   quota_of(users, self, r->match.user, &q)));
 }
 
 int api_users_delete(struct api_req *r)

@@ -15,6 +15,12 @@
 int api_send(struct api_req *r, int status, const char *content_type,
 	     const void *body, size_t len, const char *extra_headers)
 {
+	/* A change is in the audit log before its answer leaves: a client
+	 * (or a crash) can never see a change the log has not got. */
+	if (r->audit_action && !r->audited) {
+		r->audited = true;
+		api_audit_request(r, r->audit_action, status);
+	}
 	/* Every response closes the connection (keep-alive is off): an
 	 * unread request body can then never be mistaken for a request. */
 	if (status == 204) {
@@ -93,7 +99,8 @@ int api_send_evpn_error(struct api_req *r, int evpn_err, const char *message)
 	api_err_map(evpn_err, &status, &code);
 	if (status == 500)
 		evpn_warn(r->api->host, "%s %s: %s", r->ri->request_method,
-			  r->ri->local_uri, evpn_strerror(evpn_err));
+			  api_route_log_path(r->ri->local_uri),
+			  evpn_strerror(evpn_err));
 	if (!message || !*message)
 		message = evpn_strerror(evpn_err);
 	return api_send_error(r, status, code, message);

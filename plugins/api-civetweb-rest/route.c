@@ -44,10 +44,21 @@ bool api_route_match(const char *path, struct api_match *m)
 		m->route = API_R_METRICS;
 	else if (strcmp(path, "/openapi.json") == 0)
 		m->route = API_R_OPENAPI;
+	else if (strcmp(path, "/audit") == 0)
+		m->route = API_R_AUDIT;
 	else if (strcmp(path, "/") == 0)
 		return console_file("index.html", m);
 	if (m->route != API_R_NONE)
 		return true;
+	if (strncmp(path, "/links/", 7) == 0) {
+		const char *t = path + 7;
+
+		if (strlen(t) != 64 || strspn(t, "0123456789abcdef") != 64)
+			return false;
+		memcpy(m->token, t, 65);
+		m->route = API_R_LINK;
+		return true;
+	}
 	if (strncmp(path, console, sizeof(console) - 1) == 0) {
 		if (console_file(path + sizeof(console) - 1, m))
 			return true;
@@ -72,6 +83,8 @@ bool api_route_match(const char *path, struct api_match *m)
 		m->route = API_R_USER_CONFIG;
 	else if (strcmp(slash, "/config.png") == 0)
 		m->route = API_R_USER_PNG;
+	else if (strcmp(slash, "/links") == 0)
+		m->route = API_R_USER_LINKS;
 	else
 		goto none;
 	return true;
@@ -85,6 +98,7 @@ const char *api_route_allow(enum api_route r)
 	switch (r) {
 	case API_R_USERS: return "GET, POST";
 	case API_R_USER: return "GET, PATCH, DELETE";
+	case API_R_USER_LINKS: return "POST";
 	case API_R_NONE: return "";
 	default: return "GET";
 	}
@@ -103,6 +117,14 @@ bool api_route_allows(enum api_route r, const char *method)
 		return strcmp(method, "GET") == 0 ||
 		       strcmp(method, "PATCH") == 0 ||
 		       strcmp(method, "DELETE") == 0;
+	case API_R_USER_LINKS: return strcmp(method, "POST") == 0;
 	default: return strcmp(method, "GET") == 0;
 	}
+}
+
+const char *api_route_log_path(const char *path)
+{
+	if (path && strncmp(path, "/links/", 7) == 0)
+		return "/links/(token)";
+	return path ? path : "";
 }

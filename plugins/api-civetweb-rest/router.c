@@ -5,13 +5,16 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "api_internal.h"
 #include "errmap.h"
 
 static bool route_is_public(enum api_route r)
 {
-	return r == API_R_HEALTH || r == API_R_OPENAPI || r == API_R_CONSOLE;
+	/* a link's token is its credential */
+	return r == API_R_HEALTH || r == API_R_OPENAPI || r == API_R_CONSOLE ||
+	       r == API_R_LINK;
 }
 
 static int authenticate(struct api_req *r)
@@ -49,6 +52,50 @@ static int authenticate(struct api_req *r)
 	}
 }
 
+static int call(struct api_req *r, enum api_route route, const char *method)
+{
+	switch (route) {
+	case API_R_HEALTH: return api_health(r);
+	case API_R_OPENAPI: return api_openapi(r);
+	case API_R_CONSOLE: return api_console(r);
+	case API_R_METRICS: return api_metrics(r);
+	case API_R_AUDIT: return api_audit_list(r);
+	case API_R_USERS:
+		if (strcmp(method, "POST") == 0)
+			return api_users_create(r);
+		return api_users_list(r);
+	case API_R_USER:
+		if (strcmp(method, "PATCH") == 0)
+			return api_users_patch(r);
+		if (strcmp(method, "DELETE") == 0)
+			return api_users_delete(r);
+		return api_users_get(r);
+	case API_R_USER_CONFIG: return api_users_config(r, false);
+	case API_R_USER_PNG: return api_users_config(r, true);
+	case API_R_USER_LINKS: return api_links_create(r);
+	case API_R_LINK: return api_link_get(r);
+	default:
+		return api_send_error(r, 404, API_CODE_NOT_FOUND,
+				      "no such route");
+	}
+}
+
+/* The audit log's name of a change request, or NULL for a read. */
+static const char *change_action(enum api_route route, const char *method)
+{
+	if (route == API_R_USERS && strcmp(method, "POST") == 0)
+		return "create";
+	if (route == API_R_USER && strcmp(method, "PATCH") == 0)
+		return "patch";
+	if (route == API_R_USER && strcmp(method, "DELETE") == 0)
+		return "delete";
+	if (route == API_R_USER_LINKS)
+		return "link_create";
+	if (route == API_R_LINK)
+		return "link_use";
+	return NULL;
+}
+
 int api_dispatch(struct api_req *r)
 {
 	const char *method = r->ri->request_method;
@@ -56,6 +103,11 @@ int api_dispatch(struct api_req *r)
 	char allow[64];
 	int rc;
 
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->t_start_ns =
+		(uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 	if (!api_route_match(r->ri->local_uri, &r->match))
 		return api_send_error(r, 404, API_CODE_NOT_FOUND,
 				      "no such route");
@@ -76,25 +128,8 @@ int api_dispatch(struct api_req *r)
 			return rc;
 	}
 
-	switch (route) {
-	case API_R_HEALTH: return api_health(r);
-	case API_R_OPENAPI: return api_openapi(r);
-	case API_R_CONSOLE: return api_console(r);
-	case API_R_METRICS: return api_metrics(r);
-	case API_R_USERS:
-		if (strcmp(method, "POST") == 0)
-			return api_users_create(r);
-		return api_users_list(r);
-	case API_R_USER:
-		if (strcmp(method, "PATCH") == 0)
-			return api_users_patch(r);
-		if (strcmp(method, "DELETE") == 0)
-			return api_users_delete(r);
-		return api_users_get(r);
-	case API_R_USER_CONFIG: return api_users_config(r, false);
-	case API_R_USER_PNG: return api_users_config(r, true);
-	default:
-		return api_send_error(r, 404, API_CODE_NOT_FOUND,
-				      "no such route");
-	}
+	/* authenticated change requests, whatever their outcome: api_send
+	 * records them just before answering */
+	r->audit_action = change_action(route, method);
+	return call(r, route, method);
 }

@@ -26,6 +26,12 @@ static const struct evpn_config_key api_schema[] = {
 	 .def = "127.0.0.1:8000",
 	 .desc = "address:port to listen on (port 0: any free port); plain "
 		 "HTTP, terminate TLS in front"},
+	{.key = "public_url",
+	 .type = EVPN_CFG_STRING,
+	 .def = "",
+	 .desc = "the URL clients reach this API at (e.g. "
+		 "https://vpn-api.example.com), for one-time config links; "
+		 "empty: http:// and the request's Host header"},
 	{.key = "threads",
 	 .type = EVPN_CFG_INT,
 	 .def = API_THREADS_DEFAULT_S,
@@ -64,7 +70,8 @@ int api_handle_request(struct api *a, struct mg_connection *conn)
 	} else {
 		status = api_dispatch(&r);
 		evpn_debug(a->host, "%s %s %s -> %d", r.ri->remote_addr,
-			   r.ri->request_method, r.ri->local_uri, status);
+			   r.ri->request_method,
+			   api_route_log_path(r.ri->local_uri), status);
 	}
 	api_metrics_count(a, status);
 	memset(&r.who, 0, sizeof(r.who));
@@ -121,9 +128,19 @@ static int api_create(const struct evpn_host *host,
 	int64_t threads = c->get_int(cfg, "threads", API_THREADS_DEFAULT);
 	uint64_t max_body = c->get_size(cfg, "max_body", 64 * 1024);
 	double timeout = c->get_duration(cfg, "request_timeout", 10);
+	const char *public_url = c->get_str(cfg, "public_url", "");
 	bool console = c->get_bool(cfg, "console", true);
 	struct api *a;
 
+	if (public_url && *public_url &&
+	    (strlen(public_url) >= sizeof(a->public_url) ||
+	     (strncmp(public_url, "http://", 7) != 0 &&
+	      strncmp(public_url, "https://", 8) != 0) ||
+	     strpbrk(public_url, " \t\r\n\"<>"))) {
+		evpn_error(host, "public_url must be an http:// or https:// "
+				 "URL");
+		return EVPN_ERR_CONFIG;
+	}
 	if (!listen || strlen(listen) >= sizeof(a->listen) || threads < 1 ||
 	    threads > API_THREADS_MAX || max_body < 1 ||
 	    max_body > (64u << 20) || timeout <= 0 || timeout > 3600) {
@@ -137,6 +154,14 @@ static int api_create(const struct evpn_host *host,
 		return EVPN_ERR_NOMEM;
 	a->host = host;
 	strcpy(a->listen, listen);
+	if (public_url) {
+		snprintf(a->public_url, sizeof(a->public_url), "%s",
+			 public_url);
+		/* links append "/links/...": no trailing slash */
+		while (a->public_url[0] &&
+		       a->public_url[strlen(a->public_url) - 1] == '/')
+			a->public_url[strlen(a->public_url) - 1] = '\0';
+	}
 	a->threads = (unsigned)threads;
 	a->max_body = max_body;
 	a->timeout_ms = (unsigned)(timeout * 1000);

@@ -74,6 +74,46 @@ int api_parse_ttl(const char *s, int64_t *seconds)
 	return 0;
 }
 
+int api_parse_size(const char *s, uint64_t *bytes)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = {
+		{"", 1},
+		{"B", 1},
+		{"KB", 1000ULL},
+		{"MB", 1000ULL * 1000},
+		{"GB", 1000ULL * 1000 * 1000},
+		{"TB", 1000ULL * 1000 * 1000 * 1000},
+		{"KiB", 1ULL << 10},
+		{"MiB", 1ULL << 20},
+		{"GiB", 1ULL << 30},
+		{"TiB", 1ULL << 40},
+	};
+	const uint64_t max = 1000ULL * 1000 * 1000 * 1000 * 1000 * 1000;
+	uint64_t v = 0;
+	const char *p = s;
+
+	*bytes = 0;
+	if (!s || !isdigit((unsigned char)*p))
+		return -1;
+	for (; isdigit((unsigned char)*p); p++) {
+		v = v * 10 + (uint64_t)(*p - '0');
+		if (v > max)
+			return -1;
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].unit) != 0)
+			continue;
+		if (v == 0 || v > max / units[i].mult)
+			return -1;
+		*bytes = v * units[i].mult;
+		return 0;
+	}
+	return -1;
+}
+
 bool api_public_key_valid(const char *s)
 {
 	unsigned char key[32];
@@ -183,6 +223,60 @@ static json_t *load_object(const char *body, size_t len, struct api_err *err)
 	return j;
 }
 
+/* "quota": a size string or a positive integer of bytes. */
+static int parse_quota(json_t *v, uint64_t *out, struct api_err *err)
+{
+	static const char msg[] = "quota must be a size such as \"10GB\", "
+				  "\"500MiB\" or a number of bytes (> 0)";
+
+	if (json_is_integer(v) && json_integer_value(v) > 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_string(v) && api_parse_size(json_string_value(v), out) == 0)
+		return 0;
+	return fail(err, API_CODE_INVALID_FIELD, msg);
+}
+
+/* allowed_ips: "10.0.0.0/8, ::/0" or ["10.0.0.0/8", "::/0"], joined with
+ * ", " into out. The CIDRs are judged by the users service. */
+static int parse_allowed_ips(json_t *v, char out[API_ALLOWED_IPS_MAX],
+			     struct api_err *err)
+{
+	static const char msg[] =
+		"allowed_ips must be a list of CIDRs: a string such as "
+		"\"10.0.0.0/8, fd00::/8\" or an array of strings";
+	size_t used = 0, i;
+	json_t *e;
+
+	out[0] = '\0';
+	if (json_is_string(v)) {
+		if (json_string_length(v) >= API_ALLOWED_IPS_MAX ||
+		    strlen(json_string_value(v)) != json_string_length(v))
+			return fail(err, API_CODE_INVALID_FIELD, msg);
+		memcpy(out, json_string_value(v), json_string_length(v) + 1);
+		return 0;
+	}
+	if (!json_is_array(v) || json_array_size(v) == 0)
+		return fail(err, API_CODE_INVALID_FIELD, msg);
+	json_array_foreach(v, i, e)
+	{
+		size_t n;
+
+		if (!json_is_string(e))
+			return fail(err, API_CODE_INVALID_FIELD, msg);
+		n = json_string_length(e);
+		if (strlen(json_string_value(e)) != n ||
+		    strchr(json_string_value(e), ',') ||
+		    used + n + 3 > API_ALLOWED_IPS_MAX)
+			return fail(err, API_CODE_INVALID_FIELD, msg);
+		used += (size_t)snprintf(out + used, API_ALLOWED_IPS_MAX - used,
+					 "%s%s", used ? ", " : "",
+					 json_string_value(e));
+	}
+	return 0;
+}
+
 /* Rejects keys outside `allowed` (NULL-terminated). */
 static int check_keys(json_t *obj, const char *const *allowed, const char *list,
 		      struct api_err *err)
@@ -212,8 +306,9 @@ static int check_keys(json_t *obj, const char *const *allowed, const char *list,
 int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 		     struct api_err *err)
 {
-	static const char *const allowed[] = {"client_id", "public_key", "ttl",
-					      NULL};
+	static const char *const allowed[] = {
+		"client_id", "public_key", "ttl", "allowed_ips",
+		"link",	     "quota",	   NULL};
 	json_t *j, *v;
 	int rc = -1;
 
@@ -221,7 +316,9 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 	j = load_object(body, len, err);
 	if (!j)
 		return -1;
-	if (check_keys(j, allowed, "client_id, public_key, ttl", err))
+	if (check_keys(j, allowed,
+		       "client_id, public_key, ttl, allowed_ips, link, quota",
+		       err))
 		goto out;
 
 	v = json_object_get(j, "client_id");
@@ -264,34 +361,122 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 			goto out;
 		}
 	}
+	v = json_object_get(j, "allowed_ips");
+	if (v && !json_is_null(v)) {
+		if (parse_allowed_ips(v, out->allowed_ips, err))
+			goto out;
+		out->has_allowed_ips = true;
+	}
+	v = json_object_get(j, "quota");
+	if (v && !json_is_null(v) && parse_quota(v, &out->quota_bytes, err))
+		goto out;
+	v = json_object_get(j, "link");
+	if (json_is_true(v)) {
+		out->link_ttl_seconds = API_LINK_TTL_DEFAULT;
+	} else if (v && !json_is_null(v) && !json_is_false(v)) {
+		if (!json_is_string(v) ||
+		    api_parse_ttl(json_string_value(v),
+				  &out->link_ttl_seconds) ||
+		    out->link_ttl_seconds > API_LINK_TTL_MAX) {
+			out->link_ttl_seconds = 0;
+			fail(err, API_CODE_INVALID_FIELD,
+			     "link must be true or a duration such as "
+			     "\"15m\" (at most 7d)");
+			goto out;
+		}
+	}
 	rc = 0;
 out:
 	json_decref(j);
 	return rc;
 }
 
-int api_parse_patch(const char *body, size_t len, bool *active,
+int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 		    struct api_err *err)
 {
-	static const char *const allowed[] = {"status", NULL};
+	static const char *const allowed[] = {"status", "allowed_ips", "quota",
+					      "reset_usage", NULL};
 	json_t *j, *v;
 	const char *s;
 	int rc = -1;
 
-	*active = false;
+	memset(out, 0, sizeof(*out));
 	j = load_object(body, len, err);
 	if (!j)
 		return -1;
-	if (check_keys(j, allowed, "status", err))
+	if (check_keys(j, allowed, "status, allowed_ips, quota, reset_usage",
+		       err))
 		goto out;
 	v = json_object_get(j, "status");
-	s = json_string_value(v);
-	if (!s || (strcmp(s, "active") != 0 && strcmp(s, "inactive") != 0)) {
+	if (v) {
+		s = json_string_value(v);
+		if (!s ||
+		    (strcmp(s, "active") != 0 && strcmp(s, "inactive") != 0)) {
+			fail(err, API_CODE_INVALID_FIELD,
+			     "status must be \"active\" or \"inactive\"");
+			goto out;
+		}
+		out->has_status = true;
+		out->active = strcmp(s, "active") == 0;
+	}
+	v = json_object_get(j, "allowed_ips");
+	if (v) {
+		if (parse_allowed_ips(v, out->allowed_ips, err))
+			goto out;
+		out->has_allowed_ips = true;
+	}
+	v = json_object_get(j, "quota");
+	if (v) {
+		if (!json_is_null(v) && parse_quota(v, &out->quota_bytes, err))
+			goto out;
+		out->has_quota = true;
+	}
+	v = json_object_get(j, "reset_usage");
+	if (v) {
+		if (!json_is_boolean(v)) {
+			fail(err, API_CODE_INVALID_FIELD,
+			     "reset_usage must be true or false");
+			goto out;
+		}
+		out->reset_usage = json_is_true(v);
+	}
+	if (!out->has_status && !out->has_allowed_ips && !out->has_quota &&
+	    !out->reset_usage) {
 		fail(err, API_CODE_INVALID_FIELD,
-		     "status is required: \"active\" or \"inactive\"");
+		     "nothing to change: give status, allowed_ips, quota "
+		     "and/or reset_usage");
 		goto out;
 	}
-	*active = strcmp(s, "active") == 0;
+	rc = 0;
+out:
+	json_decref(j);
+	return rc;
+}
+
+int api_parse_link(const char *body, size_t len, int64_t *ttl_seconds,
+		   struct api_err *err)
+{
+	static const char *const allowed[] = {"ttl", NULL};
+	json_t *j, *v;
+	int rc = -1;
+
+	*ttl_seconds = API_LINK_TTL_DEFAULT;
+	if (!body || len == 0)
+		return 0;
+	j = load_object(body, len, err);
+	if (!j)
+		return -1;
+	if (check_keys(j, allowed, "ttl", err))
+		goto out;
+	v = json_object_get(j, "ttl");
+	if (v && !json_is_null(v) &&
+	    (!json_is_string(v) ||
+	     api_parse_ttl(json_string_value(v), ttl_seconds) ||
+	     *ttl_seconds > API_LINK_TTL_MAX)) {
+		fail(err, API_CODE_INVALID_FIELD,
+		     "ttl must be a duration such as \"15m\" (at most 7d)");
+		goto out;
+	}
 	rc = 0;
 out:
 	json_decref(j);

@@ -24,11 +24,33 @@ struct api_err {
 	char message[200];
 };
 
+/* The split-tunnel text handed to the users service, which validates the
+ * CIDRs themselves; this is the JSON side's bound. */
+#define API_ALLOWED_IPS_MAX 1024
+/* One-time config links: 15 minutes unless asked, at most 7 days. */
+#define API_LINK_TTL_DEFAULT (15 * 60)
+#define API_LINK_TTL_MAX (7 * 86400)
+
 struct api_create_req {
 	char client_id[64];
 	char public_key[64];
 	bool has_public_key;
 	int64_t ttl_seconds; /* 0: no ttl */
+	/* "a/b, c/d" from a JSON string or an array of strings */
+	char allowed_ips[API_ALLOWED_IPS_MAX];
+	bool has_allowed_ips;
+	int64_t link_ttl_seconds; /* "link": true (15m) or a duration; 0 */
+	uint64_t quota_bytes;	  /* "quota": "10GB" or bytes; 0: none */
+};
+
+/* PATCH /users/{id}: at least one field. */
+struct api_patch_req {
+	bool has_status, active;
+	char allowed_ips[API_ALLOWED_IPS_MAX];
+	bool has_allowed_ips;
+	bool has_quota;	      /* "quota": a size, or null: none */
+	uint64_t quota_bytes; /* 0 with has_quota: remove the quota */
+	bool reset_usage;     /* "reset_usage": true */
 };
 
 /* The deepest nesting of objects and arrays a body may have. Our bodies are
@@ -40,6 +62,10 @@ struct api_create_req {
 bool api_client_id_valid(const char *s);
 /* "90s", "30m", "24h", "7d" or bare seconds; > 0 and <= API_TTL_MAX. */
 int api_parse_ttl(const char *s, int64_t *seconds) EVPN_WUR;
+/* A data size: bytes as digits, or digits with a unit: B, KB, MB, GB, TB
+ * (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. "10GB".
+ * > 0 and at most 1 EB. */
+int api_parse_size(const char *s, uint64_t *bytes) EVPN_WUR;
 /* base64 (standard alphabet, padded) of a 32-byte key. */
 bool api_public_key_valid(const char *s);
 /* "application/json", optionally with parameters, case-insensitive. */
@@ -54,7 +80,10 @@ bool api_json_depth_ok(const char *body, size_t len, unsigned max);
  * than API_JSON_MAX_DEPTH are refused before parsing. */
 int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 		     struct api_err *err) EVPN_WUR;
-int api_parse_patch(const char *body, size_t len, bool *active,
+/* POST /users/{id}/links: an empty body or {"ttl": "15m"} (at most 7d). */
+int api_parse_link(const char *body, size_t len, int64_t *ttl_seconds,
+		   struct api_err *err) EVPN_WUR;
+int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 		    struct api_err *err) EVPN_WUR;
 
 #endif

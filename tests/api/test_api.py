@@ -28,7 +28,7 @@ HEX64 = re.compile(r"^[0-9a-f]{64}$")
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
 B64KEY = re.compile(r"^[A-Za-z0-9+/]{43}=$")
 CREATED_FIELDS = {"client_id", "api_key", "created_at", "status", "address",
-                  "public_key", "config"}
+                  "public_key", "config", "allowed_ips"}
 LOCKOUT = 3  # seconds, see CONFIG
 
 CONFIG = """\
@@ -546,6 +546,41 @@ def t_patch_delete(bob):
     check(st == 201, "the id can be reused after DELETE")
 
 
+def t_allowed_ips(bob):
+    """Split tunnels: validated CIDRs, in the record and the config."""
+    st, h, j = jreq("GET", "/users/bob", token=MASTER)
+    check(st == 200 and j.get("allowed_ips") == ["0.0.0.0/0", "::/0"],
+          "default allowed_ips: the full tunnel (%s)" % (j or {}).get("allowed_ips"))
+    st, h, j = create("split", allowed_ips=["10.0.0.0/8", "FD00::/8"])
+    check(st == 201 and j.get("allowed_ips") == ["10.0.0.0/8", "fd00::/8"],
+          "POST with allowed_ips: 201, normalised (%s)" % (j or {}).get("allowed_ips"))
+    check(j and "AllowedIPs = 10.0.0.0/8, fd00::/8\n" in j.get("config", ""),
+          "the 201 config routes only the allowed IPs")
+    for bad in ("10.0.0.1/8", "10.0.0.0/33", "nope", [], ["1.2.3.0/24", 5], ""):
+        st, h, j = create("split-bad", allowed_ips=bad)
+        check(is_error(st, h, j, 400), "allowed_ips %r: 400" % (bad,))
+    st, h, j = jreq("GET", "/users/split-bad", token=MASTER)
+    check(is_error(st, h, j, 404), "a refused create leaves no user")
+    st, h, j = jreq("PATCH", "/users/split",
+                    {"allowed_ips": "192.168.0.0/16 172.16.0.0/12"}, token=MASTER)
+    check(st == 200 and j.get("allowed_ips") == ["192.168.0.0/16", "172.16.0.0/12"]
+          and j.get("status") == "active", "PATCH allowed_ips: 200, status kept")
+    st, h, data = req("GET", "/users/split/config", token=MASTER)
+    check(st == 200 and b"AllowedIPs = 192.168.0.0/16, 172.16.0.0/12\n" in data,
+          "GET config after PATCH has the new allowed IPs")
+    st, h, j = jreq("PATCH", "/users/split", {"allowed_ips": ["10.0.0.0/40"],
+                                              "status": "inactive"}, token=MASTER)
+    check(is_error(st, h, j, 400), "PATCH bad allowed_ips: 400")
+    st, h, j = jreq("GET", "/users/split", token=MASTER)
+    check(st == 200 and j["status"] == "active" and
+          j["allowed_ips"] == ["192.168.0.0/16", "172.16.0.0/12"],
+          "a refused PATCH changes nothing")
+    st, h, j = jreq("PATCH", "/users/split", {}, token=MASTER)
+    check(is_error(st, h, j, 400), "PATCH with no field: 400")
+    st, h, j = jreq("DELETE", "/users/split", token=MASTER)
+    check(st == 204, "split user deleted")
+
+
 def t_concurrent():
     results = [None] * 50
 
@@ -622,7 +657,234 @@ def t_throttle(user, user_key):
     check(st == 200, "after Retry-After the address works again")
 
 
+def audit_since(mark, page=4):
+    """Audit entries newer than the entry id `mark`, oldest first, read
+    in pages of `page` that must chain; None when a page fails."""
+    out, after = [], None
+    for _ in range(200):
+        path = "/audit?limit=%d" % page + ("&after=" + after if after else "")
+        st, h, j = jreq("GET", path, token=MASTER)
+        if st != 200 or not isinstance(j, dict):
+            return None
+        for e in j["entries"]:
+            if e["id"] == mark:
+                return out[::-1]
+            out.append(e)
+        after = j["next"]
+        if not after:
+            break
+    return out[::-1]
+
+
+def audit_mark():
+    st, h, j = jreq("GET", "/audit?limit=1", token=MASTER)
+    return j["entries"][0]["id"] if st == 200 and j["entries"] else None
+
+
+LINK_TOKENS = []
+
+
+def link_path(url):
+    m = re.match(r"^http://127\.0\.0\.1:%d(/links/[0-9a-f]{64})$" % D.port, url or "")
+    if m:
+        LINK_TOKENS.append(m.group(1)[7:])
+    return m.group(1) if m else None
+
+
+def t_links(alice):
+    """One-time config links: once, expiring, one winner of a race, QR and
+    HTML on request, the private key of a generated pair only in the
+    link's answer."""
+    st, h, j = jreq("POST", "/users/bob/links", token=MASTER)
+    path = link_path((j or {}).get("url"))
+    check(st == 201 and path and RFC3339.match(j.get("expires_at", "")),
+          "POST /users/bob/links (admin): 201 with url and expires_at (%s)" % j)
+    st, h, data = req("GET", path or "/links/x")
+    check(st == 200 and h.get("content-type", "").startswith("text/plain")
+          and b"[Peer]" in data and b"<paste" in data,
+          "GET link without a key: the config (placeholder key)")
+    check("no-store" in h.get("cache-control", ""), "link answer: no-store")
+    st, h, j = jreq("GET", path or "/links/x")
+    check(is_error(st, h, j, 410, "gone"), "second GET: 410 gone")
+    st, h, j = jreq("GET", "/links/" + "0" * 64)
+    check(is_error(st, h, j, 404), "unknown link: 404")
+    st, h, j = jreq("GET", "/links/NOTHEX")
+    check(is_error(st, h, j, 404), "malformed link: 404")
+    st, h, j = jreq("POST", "/users/alice/links", {"ttl": "1h"},
+                    token=alice["api_key"])
+    check(st == 201 and link_path(j.get("url")), "a user links its own config")
+    st, h, j = jreq("POST", "/users/carol/links", token=alice["api_key"])
+    check(is_error(st, h, j, 403), "... not another user's: 403")
+    st, h, j = jreq("POST", "/users/nobody/links", token=MASTER)
+    check(is_error(st, h, j, 404), "link for a missing user: 404")
+    for bad in ({"ttl": "8d"}, {"ttl": "soon"}, {"x": 1}):
+        st, h, j = jreq("POST", "/users/bob/links", bad, token=MASTER)
+        check(is_error(st, h, j, 400), "link %s: 400" % bad)
+    # QR and HTML by Accept
+    st, h, j = jreq("POST", "/users/bob/links", token=MASTER)
+    st, h, data = req("GET", link_path(j["url"]), headers={"Accept": "image/png"})
+    check(st == 200 and h.get("content-type") == "image/png" and png_size(data),
+          "Accept image/png: the QR code")
+    st, h, j = jreq("POST", "/users/bob/links", token=MASTER)
+    st, h, data = req("GET", link_path(j["url"]),
+                      headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    check(st == 200 and h.get("content-type", "").startswith("text/html") and
+          b"data:image/png;base64," in data and b"[Peer]" in data,
+          "Accept text/html: a page with the QR code")
+    # expiry
+    st, h, j = jreq("POST", "/users/bob/links", {"ttl": "1s"}, token=MASTER)
+    p = link_path(j["url"])
+    time.sleep(2.2)
+    st, h, j = jreq("GET", p)
+    check(is_error(st, h, j, 410), "expired link: 410")
+    # a race: ten GETs at once, exactly one config
+    st, h, j = jreq("POST", "/users/bob/links", token=MASTER)
+    p = link_path(j["url"])
+    res = [None] * 10
+    go = threading.Event()
+
+    def one(i):
+        go.wait()
+        res[i] = req("GET", p)[0]
+    th = [threading.Thread(target=one, args=(i,)) for i in range(10)]
+    for t in th:
+        t.start()
+    go.set()
+    for t in th:
+        t.join()
+    check(sorted(res) == [200] + [410] * 9,
+          "ten concurrent GETs: exactly one config (%s)" % sorted(res))
+    # made at create: the generated private key only in the link
+    st, h, j = create("linked", link=True)
+    check(st == 201 and "link" in j and "<paste" in j["config"] and
+          not re.search(r"^PrivateKey = [A-Za-z0-9+/]{43}=$", j["config"], re.M),
+          "POST /users with link: the 201 config has no private key")
+    st, h, data = req("GET", link_path((j or {}).get("link", {}).get("url")) or "/links/x")
+    m = re.search(rb"^PrivateKey = ([A-Za-z0-9+/]{43}=)$", data, re.M)
+    check(st == 200 and m is not None, "... the link's answer has it")
+    if m:
+        LINK_TOKENS.append(m.group(1).decode())
+    st, h, j = create("linked2", link="30d")
+    check(is_error(st, h, j, 400), "link longer than 7d: 400")
+    st, h, j = jreq("DELETE", "/users/linked", token=MASTER)
+    got = [(e["action"], e["actor"], e["outcome"])
+           for e in (jreq("GET", "/audit?limit=30", token=MASTER)[2] or {}).get("entries", [])]
+    check(("link_use", "link", "ok") in got and ("link_use", "link", "denied") in got
+          and ("link_create", "user:alice", "ok") in got,
+          "audit: links made and used (%s)" % got[:6])
+    # a token nobody made is not an event: anyone could flood the log
+    got = [e for e in (jreq("GET", "/audit?limit=500", token=MASTER)[2] or {})
+           .get("entries", []) if e["action"] == "link_use"]
+    check(got and not [e for e in got if e.get("status") == 404],
+          "audit: unknown tokens are not recorded")
+
+
+def t_quota():
+    """Data quotas through the API (traffic is the core's unit test and the
+    transport's): bytes in the record, PATCH raises, resets, removes."""
+    st, h, j = create("quota-a", quota="10GB")
+    check(st == 201 and j.get("quota") == 10000000000 and j.get("used_bytes") == 0,
+          "POST with quota 10GB: 201, quota in bytes (%s)"
+          % {k: (j or {}).get(k) for k in ("quota", "used_bytes")})
+    st, h, j = jreq("GET", "/users/quota-a", token=MASTER)
+    check(st == 200 and j.get("quota") == 10000000000 and j.get("used_bytes") == 0
+          and "reason" not in j, "GET shows quota and used_bytes")
+    st, h, j = jreq("PATCH", "/users/quota-a", {"quota": "1MiB"}, token=MASTER)
+    check(st == 200 and j.get("quota") == 1048576 and j.get("status") == "active",
+          "PATCH quota: 200, the new quota (%s)" % j)
+    st, h, j = jreq("PATCH", "/users/quota-a", {"reset_usage": True}, token=MASTER)
+    check(st == 200 and j.get("used_bytes") == 0, "PATCH reset_usage: 200")
+    for bad in ("10XB", "0", -5, "1.5GB", True):
+        st, h, j = jreq("PATCH", "/users/quota-a", {"quota": bad}, token=MASTER)
+        check(is_error(st, h, j, 400), "quota %r: 400" % (bad,))
+        st, h, j = create("quota-bad", quota=bad)
+        check(is_error(st, h, j, 400), "create with quota %r: 400" % (bad,))
+    # the maintenance thread lists it (within a few seconds): /metrics
+    deadline, text = time.time() + 10, ""
+    while time.time() < deadline:
+        st, h, data = req("GET", "/metrics", token=MASTER)
+        text = data.decode(errors="replace")
+        if 'evpn_user_quota_bytes{user="quota-a"} 1048576' in text:
+            break
+        time.sleep(0.5)
+    check('evpn_user_quota_bytes{user="quota-a"} 1048576' in text and
+          'evpn_user_used_bytes{user="quota-a"} 0' in text,
+          "/metrics: the user's quota and usage")
+    st, h, j = jreq("PATCH", "/users/quota-a", {"quota": None}, token=MASTER)
+    check(st == 200 and "quota" not in j, "PATCH quota null: no quota")
+    st, h, data = req("DELETE", "/users/quota-a", token=MASTER)
+    check(st == 204, "quota user deleted")
+
+
+def t_audit():
+    """A scripted session of 12 changes: every one in the audit log, in
+    order, with actor, source and outcome, and no secret."""
+    mark = audit_mark()
+    st, h, a = create("au-a")
+    st2, h, b = create("au-b", allowed_ips=["10.0.0.0/8"])
+    if not check(st == 201 and st2 == 201, "audit: users created"):
+        return
+    steps = [
+        ("create", "au-a", "master", "error", 409,
+         lambda: create("au-a")),
+        ("patch", "au-a", "master", "ok", 200,
+         lambda: jreq("PATCH", "/users/au-a", {"status": "inactive"}, token=MASTER)),
+        ("patch", "au-a", "master", "ok", 200,
+         lambda: jreq("PATCH", "/users/au-a", {"allowed_ips": "fd00::/8"}, token=MASTER)),
+        ("patch", "au-b", "user:au-a", "denied", 403,
+         lambda: jreq("PATCH", "/users/au-b", {"status": "inactive"}, token=a["api_key"])),
+        ("patch", "au-b", "master", "error", 400,
+         lambda: jreq("PATCH", "/users/au-b", {"status": "paused"}, token=MASTER)),
+        ("delete", "au-b", "user:au-b", "denied", 403,
+         lambda: jreq("DELETE", "/users/au-b", token=b["api_key"])),
+        ("patch", "au-b", "master", "ok", 200,
+         lambda: jreq("PATCH", "/users/au-b", {"status": "inactive"}, token=MASTER)),
+        ("delete", "au-a", "master", "ok", 204,
+         lambda: req("DELETE", "/users/au-a", token=MASTER)),
+        ("delete", "au-a", "master", "error", 404,
+         lambda: req("DELETE", "/users/au-a", token=MASTER)),
+        ("delete", "au-b", "master", "ok", 204,
+         lambda: req("DELETE", "/users/au-b", token=MASTER)),
+    ]
+    want = [("create", "au-a", "master", "ok", 201),
+            ("create", "au-b", "master", "ok", 201)]
+    for action, target, actor, outcome, status, fn in steps:
+        got = fn()[0]
+        check(got == status, "audit session: %s %s by %s -> %d (%s)"
+              % (action, target, actor, status, got))
+        want.append((action, target, actor, outcome, status))
+    # reads are not changes: not in the log
+    req("GET", "/users", token=MASTER)
+    entries = audit_since(mark)
+    got = [(e["action"], e["target"], e["actor"], e["outcome"],
+            e.get("status")) for e in entries or []]
+    check(got == want, "audit: the 12 changes, in order, with actor and "
+          "outcome\n   got  %s\n   want %s" % (got, want))
+    check(entries and all(e["source"] == "127.0.0.1" and
+                          RFC3339.match(e["time"]) for e in entries),
+          "audit: source address and time on every entry")
+    check(entries and "allowed_ips fd00::/8" in entries[4].get("detail", ""),
+          "audit: the detail says what a PATCH changed")
+    st, h, data = req("GET", "/audit?limit=500", token=MASTER)
+    check(st == 200 and a["api_key"].encode() not in data and
+          b["api_key"].encode() not in data and MASTER.encode() not in data
+          and b"PrivateKey" not in data, "audit: no secret in the log")
+    st, h, j = jreq("GET", "/audit", token=a["api_key"])
+    check(is_error(st, h, j, 401) or is_error(st, h, j, 403),
+          "audit: not for user keys")
+    for bad in ("limit=0", "limit=501", "limit=x", "after=nope",
+                "after=" + "9" * 37):
+        st, h, j = jreq("GET", "/audit?" + bad, token=MASTER)
+        check(is_error(st, h, j, 400), "GET /audit?%s: 400" % bad)
+    with open(D.log, "rb") as f:
+        log = f.read()
+    check(b"audit: create au-a by master from 127.0.0.1: ok (201)" in log and
+          b"audit: patch au-b by user:au-a from 127.0.0.1: denied (403)" in log,
+          "audit: one log line per change")
+
+
 def t_ttl():
+    mark = audit_mark()
     st, h, j = create("eph", ttl="2s")
     check(st == 201 and "expires_at" in (j or {}), "ttl 2s user created")
     deadline = time.time() + 30
@@ -633,6 +895,17 @@ def t_ttl():
             break
         time.sleep(0.5)
     check(st == 404, "ttl user disappears by itself")
+    # recorded once the user's records are gone from the store, which
+    # on SSM takes a moment after the user stops being served
+    deadline = time.time() + 15
+    while True:
+        got = [(e["action"], e["target"], e["actor"])
+               for e in audit_since(mark) or []]
+        if ("expire", "eph", "system") in got or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    check(("create", "eph", "master") in got and ("expire", "eph", "system") in got,
+          "audit: the expiry is recorded (%s)" % got)
     st, h, j = jreq("GET", "/users", token=MASTER)
     check(st == 200 and "eph" not in j, "expired user not listed")
 
@@ -755,6 +1028,10 @@ def main():
         t_bad_requests()
         t_deep_json()
         t_access(alice, bob)
+        t_allowed_ips(bob)
+        t_audit()
+        t_quota()
+        t_links(alice)
         t_patch_delete(bob)
         keys = t_concurrent()
         keys["alice"] = alice["api_key"]
@@ -766,7 +1043,7 @@ def main():
         t_kill_burst()
         t_store_gone()
         t_no_secrets_logged([MASTER, alice["api_key"], bob["api_key"]] +
-                            list(keys.values())[:5])
+                            list(keys.values())[:5] + LINK_TOKENS)
     except SystemExit as e:
         failures.append(str(e))
         print("FAIL - %s" % e)

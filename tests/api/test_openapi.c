@@ -22,6 +22,9 @@ static void test_document(void **state)
 		{"/users/{id}", {"get", "patch", "delete"}},
 		{"/users/{id}/config", {"get"}},
 		{"/users/{id}/config.png", {"get"}},
+		{"/audit", {"get"}},
+		{"/users/{id}/links", {"post"}},
+		{"/links/{token}", {"get"}},
 		{"/metrics", {"get"}},
 		{"/openapi.json", {"get"}},
 	};

@@ -128,6 +128,20 @@ static void test_create_ok(void **state)
 				&r, &e),
 			 0);
 	assert_false(r.has_public_key);
+	assert_false(r.has_allowed_ips);
+
+	/* allowed_ips: a string as given, or an array joined */
+	assert_int_equal(create("{\"client_id\":\"d\",\"allowed_ips\":"
+				"[\"10.0.0.0/8\",\"::/0\"]}",
+				&r, &e),
+			 0);
+	assert_true(r.has_allowed_ips);
+	assert_string_equal(r.allowed_ips, "10.0.0.0/8, ::/0");
+	assert_int_equal(create("{\"client_id\":\"d\",\"allowed_ips\":"
+				"\"10.0.0.0/8\"}",
+				&r, &e),
+			 0);
+	assert_string_equal(r.allowed_ips, "10.0.0.0/8");
 }
 
 static void expect_400(const char *body, const char *code)
@@ -143,6 +157,10 @@ static void expect_400(const char *body, const char *code)
 
 static void test_create_bad(void **state)
 {
+	expect_400("{\"client_id\":\"a\",\"allowed_ips\":[]}",
+		   API_CODE_INVALID_FIELD);
+	expect_400("{\"client_id\":\"a\",\"allowed_ips\":{}}",
+		   API_CODE_INVALID_FIELD);
 	expect_400("", API_CODE_INVALID_JSON);
 	expect_400("{", API_CODE_INVALID_JSON);
 	expect_400("not json", API_CODE_INVALID_JSON);
@@ -246,38 +264,97 @@ static void test_create_too_deep(void **state)
 		api_parse_patch(
 			"{\"status\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}",
 			strlen("{\"status\":[[[[[[[[[[[[[[[]]]]]]]]]]]]]]]}"),
-			&(bool){false}, &e),
+			&(struct api_patch_req){0}, &e),
 		-1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
+}
+
+static void test_size(void **state)
+{
+	uint64_t v;
+
+	(void)state;
+	assert_int_equal(api_parse_size("10GB", &v), 0);
+	assert_int_equal(v, 10000000000ULL);
+	assert_int_equal(api_parse_size("500MiB", &v), 0);
+	assert_int_equal(v, 500ULL << 20);
+	assert_int_equal(api_parse_size("1TB", &v), 0);
+	assert_int_equal(v, 1000000000000ULL);
+	assert_int_equal(api_parse_size("4096", &v), 0);
+	assert_int_equal(v, 4096);
+	assert_int_equal(api_parse_size("7B", &v), 0);
+	assert_int_equal(v, 7);
+	static const char *const bad[] = {
+		"",	    "GB",  "10 GB", "10gb", "1.5GB",
+		"0",	    "0MB", "-1",    "10XB", "99999999999999999999",
+		"1000001TB"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(api_parse_size(bad[i], &v), -1);
+	assert_int_equal(api_parse_size(NULL, &v), -1);
 }
 
 static void test_patch(void **state)
 {
 	struct api_err e;
-	bool active = true;
+	struct api_patch_req p;
 	const char *b;
 
 	b = "{\"status\":\"inactive\"}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), 0);
-	assert_false(active);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_status);
+	assert_false(p.active);
+	assert_false(p.has_allowed_ips);
 	b = "{\"status\":\"active\"}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), 0);
-	assert_true(active);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.active);
 
+	b = "{\"allowed_ips\":[\"10.0.0.0/8\",\"fd00::/8\"]}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_false(p.has_status);
+	assert_true(p.has_allowed_ips);
+	assert_string_equal(p.allowed_ips, "10.0.0.0/8, fd00::/8");
+	b = "{\"allowed_ips\":\"10.0.0.0/8 fd00::/8\",\"status\":\"active\"}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_status && p.has_allowed_ips);
+	assert_string_equal(p.allowed_ips, "10.0.0.0/8 fd00::/8");
+	/* wrong shapes: the CIDRs themselves are the users service's */
+	static const char *const bad_ips[] = {
+		"{\"allowed_ips\":[]}", "{\"allowed_ips\":[1]}",
+		"{\"allowed_ips\":7}", "{\"allowed_ips\":null}",
+		"{\"allowed_ips\":[\"10.0.0.0/8,::/0\"]}"};
+	for (size_t i = 0; i < sizeof(bad_ips) / sizeof(bad_ips[0]); i++) {
+		assert_int_equal(
+			api_parse_patch(bad_ips[i], strlen(bad_ips[i]), &p, &e),
+			-1);
+		assert_string_equal(e.code, API_CODE_INVALID_FIELD);
+	}
+
+	b = "{\"quota\":\"10GB\",\"reset_usage\":true}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_quota && p.reset_usage && !p.has_status);
+	assert_int_equal(p.quota_bytes, 10000000000ULL);
+	b = "{\"quota\":null}"; /* no quota any more */
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_quota);
+	assert_int_equal(p.quota_bytes, 0);
+	b = "{\"reset_usage\":1}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
+	b = "{\"quota\":\"0GB\"}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	b = "{\"status\":\"disabled\"}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 	b = "{\"status\":true}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 	b = "{}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_FIELD);
 	b = "{\"status\":\"active\",\"ttl\":\"1h\"}";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_UNKNOWN_FIELD);
 	b = "{\"status\":";
-	assert_int_equal(api_parse_patch(b, strlen(b), &active, &e), -1);
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
 	assert_string_equal(e.code, API_CODE_INVALID_JSON);
 	assert_int_equal(e.status, 400);
 }
@@ -365,6 +442,30 @@ static void test_routes(void **state)
 	assert_false(api_route_match("/users/alice/", &m));
 	assert_false(api_route_match("/users/alice/keys", &m));
 	assert_false(api_route_match("/users/alice/config/x", &m));
+	assert_true(api_route_match("/audit", &m));
+	assert_int_equal(m.route, API_R_AUDIT);
+	assert_true(api_route_allows(API_R_AUDIT, "GET"));
+	assert_false(api_route_allows(API_R_AUDIT, "POST"));
+	assert_false(api_route_match("/audit/x", &m));
+	assert_true(api_route_match("/users/bob/links", &m));
+	assert_int_equal(m.route, API_R_USER_LINKS);
+	assert_true(api_route_allows(API_R_USER_LINKS, "POST"));
+	assert_false(api_route_allows(API_R_USER_LINKS, "GET"));
+	{
+		char p[80] = "/links/";
+
+		memset(p + 7, 'a', 64);
+		p[71] = '\0';
+		assert_true(api_route_match(p, &m));
+		assert_int_equal(m.route, API_R_LINK);
+		assert_int_equal(strlen(m.token), 64);
+		assert_string_equal(api_route_log_path(p), "/links/(token)");
+		p[70] = 'A';
+		assert_false(api_route_match(p, &m));
+		p[70] = '\0';
+		assert_false(api_route_match(p, &m));
+	}
+	assert_string_equal(api_route_log_path("/users/x"), "/users/x");
 	assert_false(api_route_match("/healthz", &m));
 	assert_false(api_route_match("/health/", &m));
 	assert_false(api_route_match(NULL, &m));
@@ -418,6 +519,7 @@ int main(void)
 		cmocka_unit_test(test_depth_scan),
 		cmocka_unit_test(test_create_too_deep),
 		cmocka_unit_test(test_patch),
+		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_errmap),
 		cmocka_unit_test(test_routes),
 		cmocka_unit_test(test_json_quote),

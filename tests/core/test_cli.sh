@@ -95,7 +95,7 @@ plugins:
     use: file
     config: {file: {dor: x}, ssm: {}}
 ")"
-expect 1 "built for plugin ABI 2.0" "$EVPND" check-config -c "$(cfg bad8 "plugin_dir: $TP
+expect 1 "built for plugin ABI 2." "$EVPND" check-config -c "$(cfg bad8 "plugin_dir: $TP
 plugins: {store: {use: wrongabi}}
 ")"
 expect 1 "not an evpn plugin" "$EVPND" check-config -c "$(cfg bad9 "plugin_dir: $TP

@@ -696,6 +696,450 @@ static void test_lost_id_race_still_loads(void **state)
 	fx_free(f);
 }
 
+/* Split tunnels: normalised, validated, written only when not the default,
+ * in the config, changed by update (also from a second instance on the
+ * store), gone with the user. */
+static void test_allowed_ips(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_user_create req = {.client_id = "split"};
+	struct evpn_user_update up = {.size = sizeof(up)};
+	struct evpn_user_create_more more = {.size = sizeof(more)};
+	struct evpn_user_created_more om = {.size = sizeof(om)};
+	struct evpn_user_created out;
+	struct evpn_users_error err = {0};
+	char allowed[EVPN_ALLOWED_IPS_MAX], why[160], *cfg;
+	static const char *const bad[] = {"",
+					  "10.0.0.0",
+					  "10.0.0.0/33",
+					  "10.1.0.0/8",
+					  "fd00::1/8",
+					  "300.0.0.0/8",
+					  "10.0.0.0/-1",
+					  "10.0.0.0/8x",
+					  "10.0.0.0/8,,nope",
+					  " , ",
+					  "::/129",
+					  "10.0.0.0/"};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(evpn_allowed_ips_normalize(bad[i], allowed,
+							    why, sizeof(why)),
+				 EVPN_ERR_INVAL);
+		assert_true(why[0] != '\0');
+	}
+	assert_int_equal(evpn_allowed_ips_normalize(" 10.0.0.0/8,FD00:0::/8 "
+						    "192.168.1.0/24",
+						    allowed, why, sizeof(why)),
+			 EVPN_OK);
+	assert_string_equal(allowed, "10.0.0.0/8, fd00::/8, 192.168.1.0/24");
+
+	/* a bad list refuses the create and writes nothing */
+	more.allowed_ips = "10.0.0.1/8";
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, &om, &err),
+			 EVPN_ERR_INVAL);
+	assert_non_null(strstr(err.message, "allowed_ips"));
+	assert_int_equal(memstore_count(f->ms, "users/"), 0);
+
+	/* the default is not stored */
+	struct evpn_user_create full = {.client_id = "full"};
+	assert_int_equal(U->create_more(f->u, &full, NULL, &out, &om, &err),
+			 EVPN_OK);
+	assert_string_equal(om.allowed_ips, EVPN_ALLOWED_IPS_DEFAULT);
+	U->release(f->u, &out);
+	assert_int_equal(memstore_count(f->ms, "users/full/allowed-ips"), 0);
+	assert_int_equal(U->allowed_ips(f->u, "full", allowed), EVPN_OK);
+	assert_string_equal(allowed, EVPN_ALLOWED_IPS_DEFAULT);
+
+	more.allowed_ips = "10.0.0.0/8, 192.168.0.0/16";
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, &om, &err),
+			 EVPN_OK);
+	assert_string_equal(om.allowed_ips, "10.0.0.0/8, 192.168.0.0/16");
+	assert_non_null(strstr(out.config, "AllowedIPs = 10.0.0.0/8, "
+					   "192.168.0.0/16\n"));
+	U->release(f->u, &out);
+	assert_int_equal(U->render_config(f->u, "split", &cfg), EVPN_OK);
+	assert_non_null(
+		strstr(cfg, "AllowedIPs = 10.0.0.0/8, 192.168.0.0/16\n"));
+	free(cfg);
+	assert_int_equal(U->allowed_ips(f->u, "nobody", allowed),
+			 EVPN_ERR_NOTFOUND);
+
+	/* a second instance on the store sees a change made by the first
+	 * at once: the value is read from the store */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	up.allowed_ips = "fd00::/8";
+	assert_int_equal(U->update(f->u, "split", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(U->render_config(g->u, "split", &cfg), EVPN_OK);
+	assert_non_null(strstr(cfg, "AllowedIPs = fd00::/8\n"));
+	free(cfg);
+	/* a bad update changes nothing */
+	up.allowed_ips = "fd00::/200";
+	up.set_status = true;
+	up.active = false;
+	assert_int_equal(U->update(f->u, "split", &up, NULL, &err),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(U->allowed_ips(f->u, "split", allowed), EVPN_OK);
+	assert_string_equal(allowed, "fd00::/8");
+	/* status and allowed_ips together; back to the default drops the
+	 * record */
+	up.allowed_ips = "0.0.0.0/0 ::/0";
+	struct evpn_user u;
+	assert_int_equal(U->update(f->u, "split", &up, &u, &err), EVPN_OK);
+	assert_string_equal(u.status, "inactive");
+	assert_int_equal(memstore_count(f->ms, "users/split/allowed-ips"), 0);
+	up.allowed_ips = "10.0.0.0/8";
+	up.set_status = false;
+	assert_int_equal(U->update(f->u, "split", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "users/split/allowed-ips"), 1);
+	assert_int_equal(U->remove(f->u, "split", &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "users/split/"), 0);
+	fx_free(g);
+	fx_free(f);
+}
+
+/* Audit log: entries stored and listed newest first in pages whose
+ * cursors chain without loss or repeat, seen by a second instance,
+ * swept after the retention; malformed cursors refused. */
+struct audit_seen {
+	struct evpn_audit_entry e[64];
+	size_t n;
+};
+
+static int audit_cb(void *arg, const struct evpn_audit_entry *e)
+{
+	struct audit_seen *s = arg;
+
+	assert_true(s->n < 64);
+	s->e[s->n++] = *e;
+	return 0;
+}
+
+static void test_audit(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct audit_seen seen = {0};
+	char next[48], cursor[48] = "", target[16];
+	size_t pages = 0;
+
+	(void)state;
+	for (int i = 0; i < 23; i++) {
+		struct evpn_audit_event ev = {.size = sizeof(ev),
+					      .action = "patch",
+					      .actor = "master",
+					      .source = "127.0.0.1",
+					      .target = target,
+					      .outcome =
+						      i == 5 ? "error" : "ok",
+					      .status = i == 5 ? 409 : 200,
+					      .detail = "status inactive"};
+
+		snprintf(target, sizeof(target), "u%02d", i);
+		assert_int_equal(U->audit(f->u, &ev), EVPN_OK);
+	}
+	assert_int_equal(memstore_count(f->ms, "audit/"), 23);
+	/* from another instance, in pages of 5 */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	do {
+		assert_int_equal(
+			U->audit_list(g->u, cursor, 5, audit_cb, &seen, next),
+			EVPN_OK);
+		memcpy(cursor, next, sizeof(cursor));
+		pages++;
+	} while (next[0] && pages < 10);
+	assert_int_equal(seen.n, 23);
+	assert_true(pages == 5);
+	for (size_t i = 0; i < seen.n; i++) {
+		snprintf(target, sizeof(target), "u%02zu", 22 - i);
+		assert_string_equal(seen.e[i].target, target);
+		assert_string_equal(seen.e[i].action, "patch");
+		assert_string_equal(seen.e[i].actor, "master");
+		assert_string_equal(seen.e[i].source, "127.0.0.1");
+		assert_int_equal(seen.e[i].status, 22 - i == 5 ? 409 : 200);
+		assert_string_equal(seen.e[i].outcome,
+				    22 - i == 5 ? "error" : "ok");
+		assert_int_equal(strlen(seen.e[i].time), 24);
+		if (i)
+			assert_true(strcmp(seen.e[i - 1].id, seen.e[i].id) < 0);
+	}
+	/* bad cursors */
+	assert_int_equal(U->audit_list(g->u, "nope", 5, audit_cb, &seen, next),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(U->audit_list(g->u,
+				       "7997879/9999999999999999999-0000000x",
+				       5, audit_cb, &seen, next),
+			 EVPN_ERR_INVAL);
+	/* retention: an entry from 2020 goes, today's stay */
+	memstore_put_raw(f->ms, "audit/79799898/8422000000000000000-00000000",
+			 "{\"action\":\"create\"}");
+	assert_int_equal(memstore_count(f->ms, "audit/"), 24);
+	users_audit_sweep(f->u, 1e9);
+	assert_int_equal(memstore_count(f->ms, "audit/"), 23);
+	fx_free(g);
+	fx_free(f);
+}
+
+/* One-time links: once, on any instance, exactly one of concurrent
+ * redeems; a generated private key only in the link's answer (never in
+ * the store in clear); expiry; sweep. */
+struct redeem_race {
+	struct evpn_users *u;
+	const char *token;
+	int rc;
+};
+
+static void *redeem_thread(void *arg)
+{
+	struct redeem_race *r = arg;
+	struct evpn_users_error err = {0};
+	char id[EVPN_CLIENT_ID_MAX + 1], *cfg = NULL;
+
+	r->rc = U->link_redeem(r->u, r->token, &cfg, id, &err);
+	free(cfg);
+	return NULL;
+}
+
+struct find_ctx {
+	const char *needle;
+	bool found;
+};
+
+static int find_cb(void *arg, const char *key, const char *value, size_t len)
+{
+	struct find_ctx *f = arg;
+
+	(void)key;
+	if (memmem(value, len, f->needle, strlen(f->needle)))
+		f->found = true;
+	return 0;
+}
+
+static void test_links(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_user_create req = {.client_id = "ln"};
+	struct evpn_user_create_more more = {.size = sizeof(more),
+					     .link_ttl_seconds = 600};
+	struct evpn_user_created_more om = {.size = sizeof(om)};
+	struct evpn_users_error err = {0};
+	struct evpn_user_created out;
+	struct evpn_link link;
+	struct redeem_race race[8];
+	pthread_t th[8];
+	char id[EVPN_CLIENT_ID_MAX + 1], *cfg, *p, priv_b64[45];
+	uint8_t priv[32], pub[32];
+	int wins = 0;
+
+	(void)state;
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, &om, &err),
+			 EVPN_OK);
+	assert_int_equal(strlen(om.link.token), 64);
+	/* a link asked for with nowhere to answer it: refused, nothing made */
+	struct evpn_user_create req2 = {.client_id = "ln2"};
+	struct evpn_user_created out2;
+	assert_int_equal(U->create_more(f->u, &req2, &more, &out2, NULL, &err),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(memstore_count(f->ms, "users/ln2/"), 0);
+	/* a caller that knows fewer fields (a smaller size) asks for none */
+	struct evpn_user_create_more small = {
+		.size = offsetof(struct evpn_user_create_more, allowed_ips),
+		.allowed_ips = "bogus",
+		.link_ttl_seconds = 600};
+	assert_int_equal(U->create_more(f->u, &req2, &small, &out2, NULL, &err),
+			 EVPN_OK);
+	U->release(f->u, &out2);
+	assert_non_null(strstr(out.config, "<paste"));
+	memcpy(&link, &om.link, sizeof(link));
+	U->release(f->u, &out);
+	/* redeemed on another instance: the key pair's private half */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	assert_int_equal(U->link_redeem(g->u, link.token, &cfg, id, &err),
+			 EVPN_OK);
+	assert_string_equal(id, "ln");
+	p = strstr(cfg, "PrivateKey = ");
+	assert_non_null(p);
+	snprintf(priv_b64, sizeof(priv_b64), "%.44s", p + 13);
+	assert_true(evpn_b64_key(priv_b64, priv));
+	crypto_scalarmult_base(pub, priv);
+	struct evpn_user u;
+	assert_int_equal(U->get(f->u, "ln", &u), EVPN_OK);
+	char pub_b64[45];
+	evpn_key_b64(pub, pub_b64);
+	assert_string_equal(pub_b64, u.public_key);
+	free(cfg);
+	/* the private key is nowhere in the store */
+	struct find_ctx fc = {.needle = priv_b64};
+	assert_int_equal(memstore_ops.list(f->ms, "", find_cb, &fc), EVPN_OK);
+	assert_false(fc.found);
+	/* once */
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_string_equal(err.reason, "link_gone");
+	assert_null(cfg);
+	/* a token nobody made */
+	memset(&err, 0, sizeof(err));
+	link.token[0] = link.token[0] == 'a' ? 'b' : 'a';
+	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_string_equal(err.reason, "");
+	assert_int_equal(U->link_redeem(f->u, "../x", &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+
+	/* a later link: the placeholder (the server has no private key) */
+	assert_int_equal(U->link_create(f->u, "ln", 600, &link, &err), EVPN_OK);
+	assert_int_equal(U->link_create(f->u, "nobody", 600, &link, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_int_equal(U->link_create(f->u, "ln", 0, &link, &err),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(U->link_create(f->u, "ln", 600, &link, &err), EVPN_OK);
+	/* eight redeems at once, on two instances: one wins */
+	for (int i = 0; i < 8; i++) {
+		race[i] = (struct redeem_race){i % 2 ? g->u : f->u, link.token,
+					       -99};
+		assert_int_equal(
+			pthread_create(&th[i], NULL, redeem_thread, &race[i]),
+			0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(th[i], NULL);
+		wins += race[i].rc == EVPN_OK;
+		if (race[i].rc != EVPN_OK)
+			assert_int_equal(race[i].rc, EVPN_ERR_NOTFOUND);
+	}
+	assert_int_equal(wins, 1);
+
+	/* expiry */
+	assert_int_equal(U->link_create(f->u, "ln", 1, &link, &err), EVPN_OK);
+	sleep(2);
+	memset(&err, 0, sizeof(err));
+	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_string_equal(err.reason, "link_gone");
+	/* a link outlives neither its user nor a namesake created later */
+	assert_int_equal(U->link_create(f->u, "ln", 600, &link, &err), EVPN_OK);
+	assert_int_equal(U->remove(f->u, "ln", &err), EVPN_OK);
+	sleep(1); /* a new created-at */
+	assert_int_equal(create(f, "ln", NULL, 0, &out), EVPN_OK);
+	U->release(f->u, &out);
+	cfg = NULL;
+	assert_int_equal(U->link_redeem(f->u, link.token, &cfg, id, &err),
+			 EVPN_ERR_NOTFOUND);
+	assert_null(cfg);
+	/* the sweep drops what expired over an hour ago, keeps the rest */
+	memstore_put_raw(f->ms, "links/00/record", "{\"expires\":1000}");
+	memstore_put_raw(f->ms, "links/00/burned", "{\"expires\":1000}");
+	size_t before = memstore_count(f->ms, "links/");
+	users_links_sweep(f->u, 1e9);
+	assert_int_equal(memstore_count(f->ms, "links/"), before - 2);
+	fx_free(g);
+	fx_free(f);
+}
+
+/* Data quotas, with the transport's counters played by the test: usage
+ * counted and written at the interval, at the quota the user goes
+ * inactive with reason "quota" (audited), a PATCH that raises the quota
+ * brings it back, a reset counts from 0, a second instance reads the
+ * same state, a delete leaves nothing. */
+static uint64_t fake_counter;
+
+static int fake_stats(struct evpn_users *u, const char *id,
+		      struct evpn_peer_stats *out)
+{
+	(void)u;
+	(void)id;
+	memset(out, 0, sizeof(*out));
+	out->rx_bytes = fake_counter / 2;
+	out->tx_bytes = fake_counter - fake_counter / 2;
+	return EVPN_OK;
+}
+
+static uint64_t used_of(struct evpn_users *u, const char *id, char *reason)
+{
+	struct evpn_user_quota q = {.size = sizeof(q)};
+
+	assert_int_equal(U->quota(u, id, &q), EVPN_OK);
+	if (reason)
+		memcpy(reason, q.reason, sizeof(q.reason));
+	return q.used_bytes;
+}
+
+static void test_quota(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_user_create req = {.client_id = "q"};
+	struct evpn_user_create_more more = {.size = sizeof(more),
+					     .quota_bytes = 1000};
+	struct evpn_user_update up = {.size = sizeof(up)};
+	struct evpn_users_error err = {0};
+	struct evpn_user_created out;
+	struct audit_seen seen = {0};
+	struct evpn_user u;
+	char reason[16], next[48];
+
+	(void)state;
+	f->u->quota_stats = fake_stats;
+	fake_counter = 0;
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, NULL, &err),
+			 EVPN_OK);
+	U->release(f->u, &out);
+	assert_int_equal(memstore_count(f->ms, "quotas/q"), 1);
+	users_quota_tick(f->u, 100);
+	fake_counter = 400;
+	users_quota_tick(f->u, 101); /* first write is due at once */
+	assert_int_equal(used_of(f->u, "q", reason), 400);
+	assert_string_equal(reason, "");
+	fake_counter = 600;
+	users_quota_tick(f->u, 102); /* counted, written only at 131 */
+	assert_int_equal(used_of(f->u, "q", NULL), 600);
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	assert_int_equal(used_of(g->u, "q", NULL), 400);
+	users_quota_tick(f->u, 131.5);
+	assert_int_equal(used_of(g->u, "q", NULL), 600);
+
+	/* the quota: written and enforced at once */
+	fake_counter = 1100;
+	users_quota_tick(f->u, 132.5);
+	assert_int_equal(U->get(f->u, "q", &u), EVPN_OK);
+	assert_string_equal(u.status, "inactive");
+	assert_int_equal(used_of(g->u, "q", reason), 1100);
+	assert_string_equal(reason, "quota");
+	assert_int_equal(U->audit_list(f->u, "", 1, audit_cb, &seen, next),
+			 EVPN_OK);
+	assert_string_equal(seen.e[0].action, "quota");
+	assert_string_equal(seen.e[0].actor, "system");
+	assert_string_equal(seen.e[0].target, "q");
+
+	/* a higher quota brings it back */
+	up.set_quota = true;
+	up.quota_bytes = 5000;
+	assert_int_equal(U->update(g->u, "q", &up, &u, &err), EVPN_OK);
+	assert_string_equal(u.status, "active");
+	assert_int_equal(used_of(f->u, "q", reason), 1100);
+	assert_string_equal(reason, "");
+	/* a reset counts from 0; a peer added again (counter back at 0)
+	 * is counted from there */
+	up.set_quota = false;
+	up.reset_usage = true;
+	assert_int_equal(U->update(f->u, "q", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(used_of(f->u, "q", NULL), 0);
+	fake_counter = 50;
+	users_quota_tick(f->u, 200);
+	assert_int_equal(used_of(f->u, "q", NULL), 50);
+	/* no quota: the records go */
+	up.reset_usage = false;
+	up.set_quota = true;
+	up.quota_bytes = 0;
+	assert_int_equal(U->update(f->u, "q", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "quotas/"), 0);
+	assert_int_equal(memstore_count(f->ms, "users/q/quota"), 0);
+	assert_int_equal(U->remove(f->u, "q", &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "users/q/"), 0);
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +1157,10 @@ int main(void)
 		cmocka_unit_test(test_public_key_claims_for_old_users),
 		cmocka_unit_test(test_reload_keeps_local_changes),
 		cmocka_unit_test(test_lost_id_race_still_loads),
+		cmocka_unit_test(test_allowed_ips),
+		cmocka_unit_test(test_audit),
+		cmocka_unit_test(test_links),
+		cmocka_unit_test(test_quota),
 	};
 
 	if (sodium_init() < 0)

@@ -51,6 +51,28 @@ static void test_create(void **state)
 	assert_int_equal(PARSE(&a, "create", "alice", "--ttl"), -1);
 	assert_non_null(strstr(a.error, "needs a value"));
 	assert_int_equal(PARSE(&a, "create", "alice", "--ttl", "1y"), -1);
+	assert_null(a.allowed_ips);
+	assert_null(a.quota);
+	assert_int_equal(PARSE(&a, "create", "q", "--quota", "10GB"), 0);
+	assert_string_equal(a.quota, "10GB");
+	assert_int_equal(PARSE(&a, "create", "q", "--quota=5MiB"), 0);
+	assert_string_equal(a.quota, "5MiB");
+	assert_int_equal(PARSE(&a, "create", "q", "--quota", "lots"), -1);
+	assert_int_equal(PARSE(&a, "link", "q", "--quota", "1GB"), -1);
+	assert_int_equal(PARSE(&a, "create", "alice", "--allowed-ips",
+			       "10.0.0.0/8, fd00::/8"),
+			 0);
+	assert_string_equal(a.allowed_ips, "10.0.0.0/8, fd00::/8");
+	assert_int_equal(PARSE(&a, "create", "--allowed-ips=10.1.0.0/16", "b"),
+			 0);
+	assert_string_equal(a.allowed_ips, "10.1.0.0/16");
+	assert_int_equal(PARSE(&a, "create", "alice", "--allowed-ips"), -1);
+	assert_int_equal(
+		PARSE(&a, "create", "alice", "--allowed-ips", "everything"),
+		-1);
+	assert_non_null(strstr(a.error, "--allowed-ips"));
+	assert_int_equal(PARSE(&a, "config", "alice", "--allowed-ips", "::/0"),
+			 -1);
 	assert_int_equal(PARSE(&a, "create", "alice", "--qr"), -1);
 	assert_non_null(strstr(a.error, "unknown option '--qr'"));
 	assert_int_equal(PARSE(&a, "create"), -1);
@@ -66,6 +88,24 @@ static void test_create(void **state)
 static void test_setup_and_others(void **state)
 {
 	struct evpnctl_args a;
+
+	assert_int_equal(PARSE(&a, "audit"), 0);
+	assert_int_equal(a.cmd, EVPNCTL_CMD_AUDIT);
+	assert_int_equal(a.limit, 0);
+	assert_int_equal(PARSE(&a, "audit", "--limit", "7"), 0);
+	assert_int_equal(a.limit, 7);
+	assert_int_equal(PARSE(&a, "audit", "--limit=100000"), 0);
+	assert_int_equal(PARSE(&a, "audit", "--limit", "0"), -1);
+	assert_int_equal(PARSE(&a, "audit", "--limit", "5x"), -1);
+	assert_int_equal(PARSE(&a, "audit", "--limit"), -1);
+	assert_int_equal(PARSE(&a, "audit", "x"), -1);
+	assert_int_equal(PARSE(&a, "list", "--limit", "3"), -1);
+	assert_int_equal(PARSE(&a, "link", "bob", "--ttl", "1h"), 0);
+	assert_int_equal(a.cmd, EVPNCTL_CMD_LINK);
+	assert_string_equal(a.name, "bob");
+	assert_string_equal(a.ttl, "1h");
+	assert_int_equal(PARSE(&a, "link"), -1);
+	assert_int_equal(PARSE(&a, "link", "bob", "--ttl", "x"), -1);
 
 	assert_int_equal(PARSE(&a, "setup", "https://vpn.example.com", "k"), 0);
 	assert_string_equal(a.url, "https://vpn.example.com");

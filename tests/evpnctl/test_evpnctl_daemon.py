@@ -128,6 +128,26 @@ def checks(c, url, tmp):
     c.check(strip(text) == strip(server_conf),
             "local config = server config + private key")
 
+    r = ev("create", "split", "--allowed-ips", "10.0.0.0/8, fd00::/8")
+    c.check(r.returncode == 0, "create --allowed-ips", r.stderr)
+    with open(os.path.join(cdir, "split.conf")) as f:
+        c.check("AllowedIPs = 10.0.0.0/8, fd00::/8\n" in f.read(),
+                "split.conf routes only the allowed IPs")
+    r = ev("create", "split2", "--allowed-ips", "10.0.0.1/8")
+    c.check(r.returncode == 2 and "host bits" in r.stderr,
+            "create --allowed-ips with host bits: server refuses (exit 2)",
+            r.stderr)
+    r = ev("create", "capped", "--quota", "10GB")
+    c.check(r.returncode == 0, "create --quota 10GB", r.stderr)
+    rec = json.loads(api(url, "/users/capped", MASTER))
+    c.check(rec.get("quota") == 10000000000, "the quota reached the server", rec)
+    r = ev("create", "capped2", "--quota", "10TiBB")
+    c.check(r.returncode == 2, "a size the server refuses: exit 2", r.stderr)
+    r = ev("delete", "capped")
+    c.check(r.returncode == 0, "delete capped", r.stderr)
+    r = ev("delete", "split")
+    c.check(r.returncode == 0, "delete split", r.stderr)
+
     r = ev("create", "alice2")
     c.check(r.returncode == 0, "create alice2", r.stderr)
     os.unlink(os.path.join(cdir, "alice2.conf"))
@@ -156,6 +176,26 @@ def checks(c, url, tmp):
     r = T.run(["delete", "alice2"], uenv)
     c.check(r.returncode == 2 and "(403)" in r.stderr,
             "alice's key cannot delete: exit 2 (403)", r.stderr)
+    r = T.run(["link", "alice", "--ttl", "10m"], uenv)
+    url = r.stdout.strip()
+    c.check(r.returncode == 0 and re.fullmatch(r"http://\S+/links/[0-9a-f]{64}", url)
+            is not None and "valid once" in r.stderr,
+            "link alice with alice's key: a URL", r.stdout + r.stderr)
+    if r.returncode == 0 and url.startswith("http://"):
+        import urllib.error
+        with urllib.request.urlopen(url) as resp:
+            c.check(b"[Peer]" in resp.read(), "the link answers the config")
+        try:
+            urllib.request.urlopen(url)
+            c.check(False, "the link works only once")
+        except urllib.error.HTTPError as e:
+            c.check(e.code == 410, "the link works only once (410)", str(e))
+    r = T.run(["link", "alice2"], uenv)
+    c.check(r.returncode == 2 and "(403)" in r.stderr,
+            "alice's key cannot link alice2's config: exit 2 (403)", r.stderr)
+    r = T.run(["audit"], uenv)
+    c.check(r.returncode == 2 and "(403)" in r.stderr,
+            "a user key cannot read the audit log: exit 2 (403)", r.stderr)
 
     for name in ("alice", "alice2"):
         r = ev("delete", name)
@@ -166,6 +206,20 @@ def checks(c, url, tmp):
     r = ev("status", "alice")
     c.check(r.returncode == 2 and "does not exist" in r.stderr,
             "status of a deleted user: exit 2 (404)", r.stderr)
+
+    # the audit log: newest first, pages chained (--limit above a page)
+    r = ev("audit", "--limit", "3")
+    lines = r.stdout.splitlines()
+    c.check(r.returncode == 0 and len(lines) == 3 and
+            " delete " in lines[0] and " alice2 " in lines[0] and
+            " master " in lines[0] and " ok " in lines[0],
+            "audit --limit 3: the 3 newest, the last delete first", r.stdout)
+    r = ev("audit", "--limit", "1000")
+    lines = r.stdout.splitlines()
+    c.check(r.returncode == 0 and any(" create " in ln and " split " in ln
+                                      for ln in lines) and
+            any(" denied " in ln and " user:alice " in ln for ln in lines),
+            "audit: the whole session, the denied delete too", r.stdout)
 
 
 if __name__ == "__main__":

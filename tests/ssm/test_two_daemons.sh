@@ -98,6 +98,44 @@ assert_eq "deleted user gone on B by itself" "$st" 404
 st=$(api "$API_B" GET /users)
 n=$($PY -c "import json; print(len(json.load(open('$TMP/body'))))")
 assert_eq "B lists the 23 remaining users" "$n" 23
+
+# one-time links across instances: made on A, spent on B, then gone on
+# A too; two GETs at once, one on each instance: exactly one config
+link_path() { $PY -c "import json,re; print(re.sub(r'^http://[^/]+', '', json.load(open('$TMP/body'))['url']))"; }
+st=$(api "$API_A" POST /users/a2/links)
+assert_eq "link made on A" "$st" 201
+L=$(link_path)
+assert_eq "link spent on B" "$(curl -s -o /dev/null -w '%{http_code}' "$API_B$L")" 200
+assert_eq "then gone on A" "$(curl -s -o /dev/null -w '%{http_code}' "$API_A$L")" 410
+for round in 1 2 3; do
+	api "$API_B" POST /users/a3/links >/dev/null
+	L=$(link_path)
+	curl -s -o /dev/null -w '%{http_code}\n' "$API_A$L" >"$TMP/race.a" &
+	pa=$!
+	curl -s -o /dev/null -w '%{http_code}\n' "$API_B$L" >"$TMP/race.b" &
+	pb=$!
+	wait "$pa" "$pb"
+	assert_eq "race $round: one config, one 410" "$(sort "$TMP/race.a" "$TMP/race.b" | tr '\n' ' ')" "200 410 "
+done
+# quota state is the store's: set on A, seen on B at once; a reset on B
+# shows on A
+st=$(api "$API_A" PATCH /users/a4 '{"quota":"5MB"}')
+assert_eq "quota set on A" "$st" 200
+api "$API_B" GET /users/a4 >/dev/null
+assert_eq "B shows the quota and usage" \
+	"$($PY -c "import json; j=json.load(open('$TMP/body')); print(j.get('quota'), j.get('used_bytes'))")" "5000000 0"
+assert_eq "reset on B" "$(api "$API_B" PATCH /users/a4 '{"reset_usage":true}')" 200
+
+# the audit log is one log: B lists A's changes, newest first
+api "$API_B" GET "/audit?limit=500" >/dev/null
+got=$($PY -c "
+import json
+e = json.load(open('$TMP/body'))['entries']
+ids = [x['id'] for x in e]
+print(ids == sorted(ids), sum(1 for x in e if x['action'] == 'delete' and x['target'] == 'b3'),
+      sum(1 for x in e if x['action'] == 'link_use' and x['outcome'] == 'ok'))")
+assert_eq "B's audit log: sorted, has A's delete of b3 and the 4 links used" "$got" "True 1 4"
+
 assert_eq "every request signed correctly" "$(stat sig_rejected)" 0
 stop_daemons
 finish

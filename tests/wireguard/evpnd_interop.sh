@@ -4,8 +4,9 @@
 # wireguard-go client in another. A user created through the API connects
 # with the configuration the API returns; ping goes through the tunnel;
 # `wg show` and GET /users/{id} show the live peer; a disabled user's
-# session stops at once and it cannot handshake; a deleted user loses the
-# tunnel at once.
+# session stops at once and it cannot handshake; a data quota reached by
+# real traffic cuts the tunnel with reason "quota" and raising it brings
+# it back; a deleted user loses the tunnel at once.
 set -u
 # shellcheck source=SCRIPTDIR/../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
@@ -138,6 +139,36 @@ for _ in 1 2 3 4 5 6 7 8; do
 	cping -c 1 -W 2 10.77.0.1 && { ok=0; break; }
 done
 check "re-activated user connects again" test $ok = 0
+
+# a data quota: 200 kB, reached by pings of 1,200 bytes (about 2.5 kB a
+# round trip through the tunnel, rx + tx)
+api PATCH /users/alice '{"quota":"200KB","reset_usage":true}' >$TMP/q.json
+check "PATCH quota 200KB" grep -q '"quota": *200000' $TMP/q.json
+sleep 1.5 # the maintenance thread picks the new quota up within a second
+ip netns exec $NS_C ping -c 150 -i 0.02 -s 1200 -W 1 10.77.0.1 >/dev/null 2>&1
+st=
+for _ in $(seq 40); do
+	api GET /users/alice >$TMP/aq.json
+	st=$(json '.get("status")' <$TMP/aq.json)
+	[ "$st" = inactive ] && break
+	sleep 0.25
+done
+cat $TMP/aq.json; echo
+check "quota reached by real traffic: inactive" test "$st" = inactive
+check "... with reason quota" grep -q '"reason": *"quota"' $TMP/aq.json
+check "... used_bytes at least the quota" \
+	test "$(json '.get("used_bytes", 0)' <$TMP/aq.json)" -ge 200000
+check "... and the tunnel is cut" sh -c "! ip netns exec $NS_C ping -c 2 -i 0.3 -W 1 10.77.0.1 >/dev/null 2>&1"
+api GET "/audit?limit=10" >$TMP/audit.json
+check "... recorded in the audit log" grep -q '"action": *"quota"' $TMP/audit.json
+api PATCH /users/alice '{"quota":"10MB"}' >$TMP/q2.json
+check "a higher quota: active again, reason gone" sh -c \
+	"grep -q '\"status\": *\"active\"' $TMP/q2.json && ! grep -q reason $TMP/q2.json"
+ok=1
+for _ in 1 2 3 4 5 6 7 8; do
+	cping -c 1 -W 2 10.77.0.1 && { ok=0; break; }
+done
+check "... and connects again" test $ok = 0
 
 code=$(ip netns exec $NS_S curl -s -o /dev/null -w '%{http_code}' -X DELETE \
 	-H "Authorization: Bearer $KEY" $API/users/alice)
