@@ -514,10 +514,11 @@ def t_screens(shots):
     W.screenshot(path)
     check(os.path.getsize(path) > 5000, "screenshot saved: " + path)
     W.s("POST", "/window/rect", {"width": 390, "height": 844})
-    time.sleep(0.3)
-    # phone width: no horizontal scrolling of the page itself
-    check(W.js("return document.documentElement.scrollWidth <= "
-               "window.innerWidth + 1"), "no sideways scroll at phone width")
+    # phone width: no horizontal scrolling of the page itself (waited
+    # for: a loaded machine lays the page out again late)
+    W.wait("window.innerWidth <= 400 && "
+           "document.documentElement.scrollWidth <= window.innerWidth + 1",
+           "no sideways scroll at phone width")
     W.screenshot(os.path.join(shots, "console-screenshot-phone.png"))
     W.s("POST", "/window/rect", {"width": 1280, "height": 1000})
 
