@@ -1,0 +1,335 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Host -> client: data peeked from the host socket goes out in segments
+ * up to min(client window, cwnd); acknowledged data is discarded from the
+ * socket; losses are repaired by fast retransmit and the RTO. Every
+ * segment carries our current ACK and window. See tcp.h.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "tcp.h"
+
+static uint32_t min32(uint32_t a, uint32_t b)
+{
+	return a < b ? a : b;
+}
+
+uint32_t sle_tcp_rcv_wnd(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	uint32_t cap = c->rcv_wscale ? SLE_TCP_WND_MAX : 65535;
+	uint32_t w = c->cli_fin ? 0 : t->env.sndspace(t->env.arg, c);
+	uint32_t flight = c->snd_nxt - c->snd_una;
+	uint64_t charge;
+
+	if (w > cap)
+		w = cap;
+	if (t->budget) {
+		uint64_t used = t->charged - c->charged + (t->base ? *t->base : 0);
+		uint64_t avail = t->budget > used ? t->budget - used : 0;
+
+		avail = avail > flight ? avail - flight : 0;
+		if (w > avail)
+			w = (uint32_t)avail;
+	}
+	/* never move the right edge back (RFC 9293 3.8.6) */
+	if (sle_seq_lt(c->rcv_nxt + w, c->rcv_adv))
+		w = c->rcv_adv - c->rcv_nxt;
+	charge = (uint64_t)w + flight;
+	t->charged = t->charged - c->charged + charge;
+	c->charged = charge;
+	return w;
+}
+
+void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c,
+			uint32_t seq, uint8_t flags,
+			const struct sle_tcp_opts *opt)
+{
+	uint8_t pkt[SLE_TCP_HDR_MAX];
+	uint32_t w = 0;
+	uint16_t field = 0;
+	size_t n;
+
+	if (!(flags & SLE_TCP_RST)) {
+		w = sle_tcp_rcv_wnd(t, c);
+		/* the SYN-ACK's window is never scaled */
+		field = sle_tcp_wnd_field(
+			w, (flags & SLE_TCP_SYN) ? 0 : c->rcv_wscale);
+		w = (uint32_t)field << ((flags & SLE_TCP_SYN) ? 0
+							      : c->rcv_wscale);
+		c->rcv_adv = c->rcv_nxt + w;
+		if (w > c->rcv_wnd_max)
+			c->rcv_wnd_max = w;
+		c->ack_pending = false;
+	}
+	n = sle_tcp_build(pkt, c->family, c->dst, c->dport, c->cli, c->cport,
+			  seq, (flags & SLE_TCP_ACK) ? c->rcv_nxt : 0, flags,
+			  field, opt, NULL, 0);
+	t->env.emit(t->env.arg, pkt, n);
+}
+
+void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	sle_tcp_send_flags(t, c, c->snd_nxt, SLE_TCP_ACK, NULL);
+	/* the client has little window left: tell it when the socket
+	 * drains (write readiness) */
+	c->want_wupd = !c->cli_fin && c->rcv_adv - c->rcv_nxt <
+					      c->rcv_wnd_max / 2;
+	if (c->want_wupd)
+		t->env.wupd_timer(t->env.arg, c, SLE_TCP_WUPD_DELAY);
+}
+
+void sle_tcp_queue_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	c->ack_pending = true;
+	if (c->ack_due)
+		return;
+	c->ack_due = true;
+	c->ack_next = t->acks;
+	t->acks = c;
+}
+
+/* One data segment at seq with len bytes at buf. */
+static void send_data(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
+		      const uint8_t *buf, uint32_t len, bool psh)
+{
+	uint8_t *pkt = t->scratch + t->scratch_cap - SLE_TCP_HDR_MAX - c->mss;
+	uint32_t w = sle_tcp_rcv_wnd(t, c);
+	uint16_t field = sle_tcp_wnd_field(w, c->rcv_wscale);
+	size_t n;
+
+	c->rcv_adv = c->rcv_nxt + ((uint32_t)field << c->rcv_wscale);
+	c->ack_pending = false;
+	n = sle_tcp_build(pkt, c->family, c->dst, c->dport, c->cli, c->cport,
+			  seq, c->rcv_nxt,
+			  (uint8_t)(SLE_TCP_ACK | (psh ? 0x08 : 0)), field, NULL,
+			  buf, len);
+	t->env.emit(t->env.arg, pkt, n);
+}
+
+/* The end of what may be sent: the stream's end when EOF was seen. */
+static uint32_t data_end_room(const struct sle_tcp_conn *c, uint32_t room)
+{
+	if (c->eof)
+		room = min32(room, c->eof_seq - c->snd_nxt);
+	return room;
+}
+
+void sle_tcp_arm(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	if (c->state == SLE_TCP_SYN_RCVD || c->snd_nxt != c->snd_una ||
+	    c->persist)
+		t->env.timer(t->env.arg, c, c->rtt.rto);
+	else
+		t->env.timer(t->env.arg, c, -1);
+}
+
+static void starve(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	if (c->starved)
+		return;
+	c->starved = true;
+	c->starve_next = NULL;
+	if (t->starve_tail)
+		t->starve_tail->starve_next = c;
+	else
+		t->starve = c;
+	t->starve_tail = c;
+}
+
+static void send_fin(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	bool idle = c->snd_nxt == c->snd_una;
+
+	sle_tcp_send_flags(t, c, c->snd_nxt, SLE_TCP_FIN | SLE_TCP_ACK, NULL);
+	c->snd_nxt++;
+	if (sle_seq_lt(c->snd_max, c->snd_nxt))
+		c->snd_max = c->snd_nxt;
+	if (idle)
+		sle_tcp_arm(t, c);
+}
+
+void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	while (c->state == SLE_TCP_ESTABLISHED) {
+		uint32_t flight = c->snd_nxt - c->snd_una;
+		uint32_t wnd = min32(c->snd_wnd, c->cc.cwnd);
+		uint32_t room = wnd > flight ? wnd - flight : 0, want, off;
+		bool fresh = c->snd_nxt == c->snd_max;
+		ssize_t n;
+
+		if (c->eof && c->snd_nxt == c->eof_seq) {
+			send_fin(t, c);
+			break;
+		}
+		if (c->eof && sle_seq_lt(c->eof_seq, c->snd_nxt))
+			break; /* FIN out */
+		room = data_end_room(c, room);
+		/* sender silly-window avoidance: no runt while data flies */
+		if (!room || (room < c->mss && flight)) {
+			if (!c->snd_wnd && !flight && !c->persist) {
+				c->persist = true;
+				sle_tcp_arm(t, c);
+			}
+			break;
+		}
+		if (!t->turn_left) {
+			starve(t, c);
+			break;
+		}
+		want = (room + c->mss - 1) / c->mss;
+		if (want > SLE_TCP_PEEK_SEGS)
+			want = SLE_TCP_PEEK_SEGS;
+		if (want > t->turn_left)
+			want = t->turn_left;
+		want = min32(want * c->mss, room);
+		n = t->env.peek(t->env.arg, c, flight, t->scratch, want);
+		if (n == -EAGAIN)
+			break;
+		if (n < 0) {
+			sle_tcp_kill(t, c, true, true);
+			return;
+		}
+		if (n == 0) {
+			c->eof = true;
+			c->eof_seq = c->snd_nxt;
+			continue;
+		}
+		c->persist = false;
+		for (off = 0; off < (uint32_t)n;) {
+			uint32_t len = min32(c->mss, (uint32_t)n - off);
+
+			send_data(t, c, c->snd_nxt, t->scratch + off, len,
+				  off + len == (uint32_t)n);
+			c->snd_nxt += len;
+			off += len;
+			if (t->turn_left)
+				t->turn_left--;
+		}
+		if (sle_seq_lt(c->snd_max, c->snd_nxt))
+			c->snd_max = c->snd_nxt;
+		if (fresh && !c->timing) {
+			c->timing = true;
+			c->rtt_seq = c->snd_nxt;
+			c->rtt_t0 = t->env.now(t->env.arg);
+		}
+		if (!flight)
+			sle_tcp_arm(t, c);
+		if ((uint32_t)n < want)
+			break; /* the socket has nothing more for now */
+	}
+	sle_tcp_update_watch(t, c);
+}
+
+/* Resend one segment from snd_una (fast retransmit, partial ACK). */
+static void retransmit_one(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	uint32_t end = c->eof ? c->eof_seq : c->snd_max;
+	uint32_t len = sle_seq_lt(c->snd_una, end) ? end - c->snd_una : 0;
+	ssize_t n;
+
+	if (len > c->mss)
+		len = c->mss;
+	t->retransmits++;
+	c->timing = false; /* Karn */
+	if (!len) {
+		if (c->eof && sle_seq_lt(c->eof_seq, c->snd_max))
+			sle_tcp_send_flags(t, c, c->eof_seq,
+					   SLE_TCP_FIN | SLE_TCP_ACK, NULL);
+		return;
+	}
+	n = t->env.peek(t->env.arg, c, 0, t->scratch, len);
+	if (n < 0 && n != -EAGAIN) {
+		sle_tcp_kill(t, c, true, true);
+		return;
+	}
+	if (n > 0)
+		send_data(t, c, c->snd_una, t->scratch, (uint32_t)n, true);
+}
+
+void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
+		    const struct sle_tcp_seg *s)
+{
+	uint32_t wnd = (uint32_t)s->wnd << c->snd_wscale;
+	uint32_t flight = c->snd_max - c->snd_una;
+
+	if (sle_seq_lt(c->snd_max, s->ack)) {
+		/* acknowledges what was never sent */
+		sle_tcp_queue_ack(t, c);
+		return;
+	}
+	if (sle_seq_lt(c->snd_una, s->ack)) {
+		uint32_t acked = s->ack - c->snd_una;
+		uint32_t data = acked;
+
+		if (c->eof && sle_seq_lt(c->eof_seq, s->ack)) {
+			c->fin_acked = true;
+			data = c->eof_seq - c->snd_una;
+		}
+		if (data)
+			t->env.discard(t->env.arg, c, data);
+		c->snd_una = s->ack;
+		if (sle_seq_lt(c->snd_nxt, c->snd_una))
+			c->snd_nxt = c->snd_una;
+		c->retries = 0;
+		if (c->timing && sle_seq_le(c->rtt_seq, s->ack)) {
+			sle_rtt_sample(&c->rtt, t->env.now(t->env.arg) -
+							c->rtt_t0);
+			c->timing = false;
+		}
+		if (c->cc.recovering) {
+			if (sle_seq_le(c->cc.recover, s->ack)) {
+				c->cc.cwnd = c->cc.ssthresh;
+				c->cc.recovering = false;
+			} else {
+				/* partial ACK: the next hole (RFC 6582) */
+				c->cc.cwnd = c->cc.cwnd > acked
+						     ? c->cc.cwnd - acked +
+							       c->cc.mss
+						     : c->cc.mss;
+				retransmit_one(t, c);
+				if (c->state == SLE_TCP_DEAD)
+					return;
+			}
+		} else {
+			sle_cc_acked(&c->cc, acked);
+		}
+		c->cc.dupacks = 0;
+		c->snd_wnd = wnd;
+		c->persist = false;
+		sle_tcp_arm(t, c);
+	} else if (s->ack == c->snd_una && !s->len &&
+		   !(s->flags & (SLE_TCP_SYN | SLE_TCP_FIN)) &&
+		   wnd == c->snd_wnd && flight) {
+		c->cc.dupacks++;
+		if (c->cc.recovering) {
+			c->cc.cwnd += c->cc.mss;
+		} else if (c->cc.dupacks == 3) {
+			sle_cc_fast(&c->cc, c->snd_nxt - c->snd_una,
+				    c->snd_max);
+			t->fast_retransmits++;
+			retransmit_one(t, c);
+			if (c->state == SLE_TCP_DEAD)
+				return;
+		}
+	} else {
+		c->snd_wnd = wnd;
+	}
+	sle_tcp_push(t, c);
+}
+
+void sle_tcp_update_watch(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	uint32_t flight = c->snd_nxt - c->snd_una;
+	uint32_t wnd = min32(c->snd_wnd, c->cc.cwnd);
+	bool rd = c->state == SLE_TCP_ESTABLISHED && !c->eof && !c->starved &&
+		  wnd > flight && (wnd - flight >= c->mss || !flight);
+	bool wr = c->state == SLE_TCP_CONNECTING ||
+		  (c->state == SLE_TCP_ESTABLISHED && c->want_wupd);
+
+	if (c->state == SLE_TCP_DEAD || (rd == c->rd && wr == c->wr))
+		return;
+	c->rd = rd;
+	c->wr = wr;
+	t->env.watch(t->env.arg, c, rd, wr);
+}
