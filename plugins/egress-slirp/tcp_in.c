@@ -7,6 +7,7 @@
  * See tcp.h.
  */
 #include <errno.h>
+#include <string.h>
 
 #include "tcp.h"
 
@@ -83,9 +84,17 @@ void sle_tcp_input(struct sle_tcp *t, struct sle_tcp_conn *c,
 		   const uint8_t *ip, const struct sle_pkt_info *pi)
 {
 	struct sle_tcp_seg s;
+	size_t al = c->family == 6 ? 16 : 4;
 
 	if (c->state == SLE_TCP_DEAD || !sle_tcp_seg_parse(ip, pi, &s))
 		return;
+	/* the flow table keys an IPv6 client by its pool offset: the exact
+	 * addresses must match too, or this is no segment of c */
+	if (pi->family != c->family || memcmp(pi->src, c->cli, al) ||
+	    memcmp(pi->dst, c->dst, al)) {
+		sle_tcp_no_conn(t, ip, pi);
+		return;
+	}
 	if (s.flags & SLE_TCP_RST) {
 		/* RFC 5961: only a RST at rcv_nxt (or in the window, for a
 		 * connection not yet established) resets */

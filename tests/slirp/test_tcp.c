@@ -515,6 +515,30 @@ static void test_client_rst_and_budget(void **st)
 	assert_int_equal(F->nout, SLE_TCP_TURN_SEGS);
 }
 
+/* A segment whose addresses are not the connection's (the flow table
+ * keys IPv6 clients by their pool offset only) is not the connection's:
+ * the sender gets a RST, the connection is untouched. */
+static void test_foreign_segment(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	static const uint8_t other[4] = {10, 77, 9, 2};
+	uint8_t pkt[SLE_TCP_HDR_MAX];
+	struct sle_pkt_info pi;
+	size_t n = sle_tcp_build(pkt, 4, other, 40000, srv, 80, 1001,
+				 c->iss + 1, SLE_TCP_RST, 0, NULL, NULL, 0);
+
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	sle_tcp_input(&T, c, pkt, &pi);
+	assert_false(F->released);
+	n = sle_tcp_build(pkt, 4, other, 40000, srv, 80, 1001, c->iss + 1,
+			  SLE_TCP_ACK, 10, NULL, NULL, 0);
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	sle_tcp_input(&T, c, pkt, &pi);
+	assert_int_equal(F->nout, 1);
+	assert_memory_equal(F->out[0] + 16, other, 4);
+	assert_int_equal(c->state, SLE_TCP_ESTABLISHED);
+}
+
 static void test_unknown_segment(void **st)
 {
 	uint8_t pkt[SLE_TCP_HDR_MAX];
@@ -544,6 +568,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_client_rst_and_budget,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_segment, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_segment, setup,
 						teardown),
 	};
 
