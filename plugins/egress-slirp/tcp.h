@@ -6,9 +6,10 @@
  * client's link). UDP, ICMP echo, DNS forwarding and TCP to the pool's own
  * addresses (the DNS forwarder) stay with slirp.
  *
- * Design: no TCP stack of our own, no per-flow buffer. Each client
- * connection is mirrored onto one host socket; the socket's queues ARE the
- * buffers of the relay.
+ * Design: no TCP stack of our own. Each client connection is paired with
+ * one nonblocking host socket; the relay keeps just enough state to speak
+ * TCP to the client (sequence numbers, windows, timers) and leaves
+ * everything toward the host to the kernel.
  *
  *  - Handshake. A client SYN (after the destination policy and the flow
  *    limits) creates a connection and a nonblocking connect(). Only when
@@ -17,29 +18,39 @@
  *    SACK-permitted when the client offered them. A failed connect
  *    (refused, unreachable, timeout) answers the client a RST at once.
  *
- *  - Client -> host. A segment that starts at rcv_nxt is written to the
- *    socket; rcv_nxt advances by what the socket accepted, and only that
- *    is acknowledged (the rest is resent by the client). Out-of-order
+ *  - Buffers. Each direction has one queue in user space, bounded by the
+ *    window it backs and charged to the memory budget:
+ *    host -> client, the bytes read from the socket that the client has
+ *    not acknowledged yet (sequence snd_una is its first byte, so byte
+ *    snd_una + k is at offset k: retransmissions read from there); client
+ *    -> host, the bytes the client sent that the socket did not take yet
+ *    (at most SLE_TCP_SNDQ_MAX). Why not leave the data in the kernel's
+ *    socket queues and MSG_PEEK it, as passt does: measured here, a
+ *    socket that is only peeked never grows its receive buffer
+ *    (autotuning counts bytes read), and an unprivileged process cannot
+ *    raise it past net.core.rmem_max (208 KiB by default, also on
+ *    Fargate) - the relay was then no faster than slirp at 50-100 ms. The
+ *    state machine is written against peek/discard (struct sle_tcp_env),
+ *    so either backing works.
+ *
+ *  - Client -> host. A segment that starts at rcv_nxt is handed to the
+ *    socket side; rcv_nxt advances by what it accepted, and only that is
+ *    acknowledged (the rest is resent by the client). Out-of-order
  *    segments are dropped and answered with a duplicate ACK: the client's
  *    fast retransmit fills the hole (no reorder queue, no SACK blocks of
- *    our own - a documented limit). The window we advertise is the
- *    socket's free send space (SO_SNDBUF - SIOCOUTQ), never shrinking the
- *    right edge already advertised, capped by the memory budget. When the
- *    client is left with less than half the largest window we offered, a
- *    window update follows as the socket drains (write readiness, and a
- *    re-check every SLE_TCP_WUPD_DELAY: the kernel signals write space
- *    only after a failed write). A client FIN, once everything before it
- *    was written, becomes shutdown(SHUT_WR).
+ *    our own - a documented limit). The window we advertise is the free
+ *    room of the queue toward the socket, never shrinking the right edge
+ *    already advertised, cut by the memory budget. When the client is
+ *    left with less than half the largest window we offered, a window
+ *    update follows as the queue drains (write readiness, and a re-check
+ *    every SLE_TCP_WUPD_DELAY). A client FIN, once everything before it
+ *    was taken, becomes shutdown(SHUT_WR) after the queue drained.
  *
- *  - Host -> client. Data stays in the socket's receive queue until the
- *    client acknowledges it: sequence snd_una is the queue's first byte,
- *    so byte snd_una + k is at offset k. Segments are read with MSG_PEEK
- *    at offset snd_nxt - snd_una (SO_PEEK_OFF; kernels without it for TCP
- *    peek from 0 into a discard buffer), up to min(client window, cwnd)
- *    in flight; a client ACK discards the acknowledged bytes (recv with
- *    MSG_TRUNC). EOF after the last byte becomes our FIN. Sockets are
- *    watched edge-triggered (one epoll set of the relay): a readable
- *    queue whose bytes were all sent already is no event; new bytes are.
+ *  - Host -> client. Segments go out from offset snd_nxt - snd_una, up to
+ *    min(client window, cwnd, SLE_TCP_INFLIGHT_MAX) in flight; a client
+ *    ACK drops the acknowledged bytes. EOF after the last byte becomes
+ *    our FIN. Sockets are watched edge-triggered (one epoll set of the
+ *    relay): new bytes are an event; more is read at each ACK.
  *    Loss recovery toward the client: RTO per RFC 6298 (SRTT/RTTVAR,
  *    1 s initial, 200 ms floor, doubling backoff, Karn's rule), fast
  *    retransmit on the third duplicate ACK and NewReno partial-ACK
@@ -62,10 +73,11 @@
  *  - Limits. The flow table (flows.h) admits the SYN (max_flows,
  *    max_flows_per_peer, memory_budget) and expires idle connections
  *    (reset both ways). The memory budget also bounds what the windows
- *    commit: each connection is charged what it advertised to the client
- *    (data the socket may take) plus what is in flight toward it (data
- *    held in the socket); windows are cut so that the sum stays within
- *    the budget.
+ *    commit: each connection is charged the window it advertised to the
+ *    client (what its queue toward the socket may have to hold) plus what
+ *    is in flight toward it (held in its queue from the socket); windows
+ *    are cut so that the sum, with the flow table's own charges, stays
+ *    within the budget.
  *
  * The state machine (tcp_in.c, tcp_out.c, tcp_cc.c, tcp_seg.c) is pure:
  * every socket, timer and output operation goes through struct
@@ -91,6 +103,8 @@
 #define SLE_TCP_MAX_RETRIES 10 /* RTOs in a row before a reset */
 #define SLE_TCP_TURN_SEGS 256  /* data segments per loop turn */
 #define SLE_TCP_PEEK_SEGS 64   /* segments per peek */
+#define SLE_TCP_SNDQ_MAX (4u << 20)	 /* client data the socket has not taken */
+#define SLE_TCP_INFLIGHT_MAX (8u << 20) /* toward a client, unacknowledged */
 #define SLE_TCP_HDR_MAX (40 + 60)
 #define SLE_TCP_WUPD_DELAY 0.005 /* s between window re-checks */
 

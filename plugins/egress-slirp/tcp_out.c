@@ -153,7 +153,8 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
 	while (c->state == SLE_TCP_ESTABLISHED) {
 		uint32_t flight = c->snd_nxt - c->snd_una;
-		uint32_t wnd = min32(c->snd_wnd, c->cc.cwnd);
+		uint32_t wnd = min32(min32(c->snd_wnd, c->cc.cwnd),
+				     SLE_TCP_INFLIGHT_MAX);
 		uint32_t room = wnd > flight ? wnd - flight : 0, want, off;
 		bool fresh = c->snd_nxt == c->snd_max;
 		ssize_t n;

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The TCP relay's real side (tcp.h's struct sle_tcp_env): host sockets,
- * one edge-triggered epoll set watched by the loop, two timers per
- * connection, the flow table and the egress's output batches.
+ * The TCP relay's real side (tcp.h's struct sle_tcp_env): host sockets
+ * with their two queues (tcp.h, "Buffers"), one edge-triggered epoll set
+ * watched by the loop, two timers per connection, the flow table and the
+ * egress's output batches.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -10,11 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/ioctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <linux/sockios.h>
 
 #include "sle.h"
 #include "tcp.h"
@@ -24,10 +23,15 @@ struct sle_tsock {
 	struct sle_tcp_conn *c;
 	int fd;
 	struct evpn_timer *rto, *wupd;
+	/* host -> client: read from the socket, kept until acknowledged */
+	uint8_t *rb;
+	uint32_t rcap, rhead, rlen;
+	bool reof;
+	/* client -> host: taken from the client, not yet in the socket */
+	uint8_t *wb;
+	uint32_t wcap, whead, wlen;
+	bool shut_pending, shut_done;
 };
-
-static bool peek_off_ok; /* SO_PEEK_OFF works for TCP (Linux >= 6.9) */
-static uint8_t *discard_buf; /* without it: peeked, then thrown away */
 
 static struct sle_tsock *ts(struct sle_tcp_conn *c)
 {
@@ -47,8 +51,7 @@ static void on_rto(struct evpn_timer *tm, void *arg)
 	struct sle *s = k->s;
 
 	sle_tcp_timeout(s->tcp, k->c);
-	sle_tcp_flush(s->tcp);
-	sle_flush(s);
+	sle_tcp_done(s);
 }
 
 static void on_wupd(struct evpn_timer *tm, void *arg)
@@ -57,8 +60,7 @@ static void on_wupd(struct evpn_timer *tm, void *arg)
 	struct sle *s = k->s;
 
 	sle_tcp_wupd(s->tcp, k->c);
-	sle_tcp_flush(s->tcp);
-	sle_flush(s);
+	sle_tcp_done(s);
 }
 
 static int env_connect(void *arg, struct sle_tcp_conn *c)
@@ -68,7 +70,7 @@ static int env_connect(void *arg, struct sle_tcp_conn *c)
 	socklen_t sl;
 	struct epoll_event ev = {0};
 	struct sle_tsock *k = calloc(1, sizeof(*k));
-	int one = 1, zero = 0, err;
+	int one = 1, err;
 
 	if (!k)
 		return -ENOMEM;
@@ -99,9 +101,6 @@ static int env_connect(void *arg, struct sle_tcp_conn *c)
 	}
 	/* segments are relayed as they come: no second Nagle delay */
 	setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (peek_off_ok &&
-	    setsockopt(k->fd, SOL_SOCKET, SO_PEEK_OFF, &zero, sizeof(zero)))
-		peek_off_ok = false;
 	if (connect(k->fd, (struct sockaddr *)&ss, sl) < 0 &&
 	    errno != EINPROGRESS) {
 		err = -errno;
@@ -128,87 +127,147 @@ fail:
 	return err;
 }
 
+/* Room for need bytes from rhead/whead: compact, then grow (doubling). */
+static bool room(uint8_t **b, uint32_t *cap, uint32_t *head, uint32_t len,
+		 uint32_t need)
+{
+	uint32_t n;
+	uint8_t *nb;
+
+	if (*head + need <= *cap)
+		return true;
+	if (*head) {
+		memmove(*b, *b + *head, len);
+		*head = 0;
+		if (need <= *cap)
+			return true;
+	}
+	n = *cap ? *cap : 65536;
+	while (n < need)
+		n *= 2;
+	nb = realloc(*b, n);
+	if (!nb)
+		return false;
+	*b = nb;
+	*cap = n;
+	return true;
+}
+
+/* Send what waits for the socket; then a deferred shutdown. */
+static int flush_w(struct sle_tsock *k)
+{
+	while (k->wlen) {
+		ssize_t r = send(k->fd, k->wb + k->whead, k->wlen,
+				 MSG_DONTWAIT | MSG_NOSIGNAL);
+
+		if (r < 0)
+			return errno == EWOULDBLOCK || errno == EINTR ? 0
+								      : -errno;
+		k->whead += (uint32_t)r;
+		k->wlen -= (uint32_t)r;
+	}
+	k->whead = 0;
+	if (k->wcap > 4 * 65536) { /* idle: give the memory back */
+		free(k->wb);
+		k->wb = NULL;
+		k->wcap = 0;
+	}
+	if (k->shut_pending && !k->shut_done) {
+		shutdown(k->fd, SHUT_WR);
+		k->shut_done = true;
+	}
+	return 0;
+}
+
 static ssize_t env_write(void *arg, struct sle_tcp_conn *c, const uint8_t *p,
 			 size_t n)
 {
-	ssize_t r = send(ts(c)->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+	struct sle_tsock *k = ts(c);
+	size_t took = 0, take;
 
-	if (r < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	return r;
-}
+	if (!k->wlen) {
+		ssize_t r = send(k->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
 
-/* Without SO_PEEK_OFF: has the peer closed (FIN received)? */
-static bool peer_closed(int fd)
-{
-	struct tcp_info ti;
-	socklen_t l = sizeof(ti);
-
-	if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &l) < 0)
-		return false;
-	return ti.tcpi_state == TCP_CLOSE_WAIT ||
-	       ti.tcpi_state == TCP_LAST_ACK || ti.tcpi_state == TCP_CLOSE ||
-	       ti.tcpi_state == TCP_CLOSING || ti.tcpi_state == TCP_TIME_WAIT;
+		if (r < 0 && errno != EWOULDBLOCK && errno != EINTR)
+			return -errno;
+		if (r > 0)
+			took = (size_t)r;
+	}
+	take = n - took;
+	if (take > SLE_TCP_SNDQ_MAX - k->wlen)
+		take = SLE_TCP_SNDQ_MAX - k->wlen;
+	if (take && room(&k->wb, &k->wcap, &k->whead, k->wlen,
+			 k->wlen + (uint32_t)take)) {
+		memcpy(k->wb + k->whead + k->wlen, p + took, take);
+		k->wlen += (uint32_t)take;
+		took += take;
+	}
+	return took ? (ssize_t)took : -EAGAIN;
 }
 
 static ssize_t env_peek(void *arg, struct sle_tcp_conn *c, uint32_t off,
 			uint8_t *buf, size_t n)
 {
-	int fd = ts(c)->fd, o = (int)off;
-	struct iovec iov[2];
-	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
-	ssize_t r;
+	struct sle_tsock *k = ts(c);
+	uint32_t need = off + (uint32_t)n;
 
-	if (peek_off_ok) {
-		if (setsockopt(fd, SOL_SOCKET, SO_PEEK_OFF, &o, sizeof(o)) < 0)
+	while (k->rlen < need && !k->reof) {
+		ssize_t r;
+
+		if (!room(&k->rb, &k->rcap, &k->rhead, k->rlen, need))
+			break;
+		r = recv(k->fd, k->rb + k->rhead + k->rlen,
+			 k->rcap - k->rhead - k->rlen, MSG_DONTWAIT);
+		if (r > 0) {
+			k->rlen += (uint32_t)r;
+		} else if (r == 0) {
+			k->reof = true;
+		} else if (errno == EWOULDBLOCK || errno == EINTR) {
+			break;
+		} else {
 			return -errno;
-		r = recv(fd, buf, n, MSG_PEEK | MSG_DONTWAIT);
-		if (r < 0)
-			return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-		return r;
+		}
 	}
-	if (off > SLE_TCP_WND_MAX * 2u)
-		return -EINVAL;
-	iov[0].iov_base = discard_buf;
-	iov[0].iov_len = off;
-	iov[1].iov_base = buf;
-	iov[1].iov_len = n;
-	r = recvmsg(fd, &mh, MSG_PEEK | MSG_DONTWAIT);
-	if (r < 0)
-		return errno == EWOULDBLOCK ? -EAGAIN : -errno;
-	if (r > (ssize_t)off)
-		return r - (ssize_t)off;
-	return peer_closed(fd) ? 0 : -EAGAIN;
+	if (off >= k->rlen)
+		return k->reof ? 0 : -EAGAIN;
+	if (n > k->rlen - off)
+		n = k->rlen - off;
+	memcpy(buf, k->rb + k->rhead + off, n);
+	return (ssize_t)n;
 }
 
 static void env_discard(void *arg, struct sle_tcp_conn *c, uint32_t n)
 {
-	while (n) {
-		ssize_t r = recv(ts(c)->fd, NULL, n, MSG_TRUNC | MSG_DONTWAIT);
+	struct sle_tsock *k = ts(c);
 
-		if (r <= 0)
-			break;
-		n -= (uint32_t)r;
+	if (n > k->rlen)
+		n = k->rlen;
+	k->rhead += n;
+	k->rlen -= n;
+	if (!k->rlen) {
+		k->rhead = 0;
+		if (k->rcap > 4 * 65536) { /* idle: give the memory back */
+			free(k->rb);
+			k->rb = NULL;
+			k->rcap = 0;
+		}
 	}
 }
 
 static void env_shutdown_wr(void *arg, struct sle_tcp_conn *c)
 {
-	shutdown(ts(c)->fd, SHUT_WR);
+	struct sle_tsock *k = ts(c);
+
+	k->shut_pending = true;
+	if (!k->wlen)
+		flush_w(k);
 }
 
-/* Free space in the send queue. SO_SNDBUF counts the kernel's buffer
- * overhead too (about double the payload); SIOCOUTQ is payload. */
+/* The window toward the client: what the queue toward the socket may
+ * still take. */
 static uint32_t env_sndspace(void *arg, struct sle_tcp_conn *c)
 {
-	int sb = 0, q = 0;
-	socklen_t l = sizeof(sb);
-
-	if (getsockopt(ts(c)->fd, SOL_SOCKET, SO_SNDBUF, &sb, &l) < 0 ||
-	    ioctl(ts(c)->fd, SIOCOUTQ, &q) < 0)
-		return 0;
-	sb /= 2;
-	return sb > q ? (uint32_t)(sb - q) : 0;
+	return SLE_TCP_SNDQ_MAX - ts(c)->wlen;
 }
 
 static void env_watch(void *arg, struct sle_tcp_conn *c, bool rd, bool wr)
@@ -251,6 +310,8 @@ static void env_release(void *arg, struct sle_tcp_conn *c, bool rst)
 		}
 		epoll_ctl(s->tcp_ep, EPOLL_CTL_DEL, k->fd, NULL);
 		close(k->fd);
+		free(k->rb);
+		free(k->wb);
 		s->host->timer_free(k->rto);
 		s->host->timer_free(k->wupd);
 		free(k);
@@ -318,6 +379,8 @@ static void on_epoll(struct evpn_io *w, int fd, int revents, void *arg)
 					       &err, &l) < 0)
 					err = errno;
 				err = -err;
+			} else if (e & EPOLLOUT) {
+				err = flush_w(k);
 			}
 			sle_tcp_sock_event(s->tcp, k->c,
 					   e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
@@ -386,7 +449,6 @@ int sle_tcp_start(struct sle *s)
 		.release = env_release,
 		.emit = env_emit,
 	};
-	int probe, zero = 0;
 
 	s->tcp = calloc(1, sizeof(*s->tcp));
 	if (!s->tcp)
@@ -396,16 +458,6 @@ int sle_tcp_start(struct sle *s)
 	s->tcp->base = &s->flows.mem;
 	if (getrandom(&s->tcp->isn_key, sizeof(s->tcp->isn_key), 0) < 0)
 		s->tcp->isn_key = (uint32_t)(s->host->now(s->host) * 1e6);
-	probe = socket(AF_INET, SOCK_STREAM, 0);
-	peek_off_ok = probe >= 0 && !setsockopt(probe, SOL_SOCKET, SO_PEEK_OFF,
-						&zero, sizeof(zero));
-	if (probe >= 0)
-		close(probe);
-	if (!peek_off_ok) {
-		discard_buf = malloc(SLE_TCP_WND_MAX * 2u);
-		if (!discard_buf)
-			goto fail;
-	}
 	s->tcp_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s->tcp_ep < 0)
 		goto fail;
@@ -413,10 +465,8 @@ int sle_tcp_start(struct sle *s)
 				    s);
 	if (!s->tcp_io)
 		goto fail;
-	evpn_info(s->host,
-		  "TCP relay: MSS %u (IPv6 %u), window scale %d, %s", s->tcp->mss4,
-		  s->tcp->mss6, SLE_TCP_WSCALE,
-		  peek_off_ok ? "SO_PEEK_OFF" : "peek with a discard buffer");
+	evpn_info(s->host, "TCP relay: MSS %u (IPv6 %u), window scale %d",
+		  s->tcp->mss4, s->tcp->mss6, SLE_TCP_WSCALE);
 	return EVPN_OK;
 fail:
 	sle_tcp_stop(s);
@@ -441,6 +491,4 @@ void sle_tcp_stop(struct sle *s)
 	sle_tcp_free(s->tcp);
 	free(s->tcp);
 	s->tcp = NULL;
-	free(discard_buf);
-	discard_buf = NULL;
 }
