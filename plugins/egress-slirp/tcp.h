@@ -35,10 +35,12 @@
  *
  *  - Client -> host. A segment that starts at rcv_nxt is handed to the
  *    socket side; rcv_nxt advances by what it accepted, and only that is
- *    acknowledged (the rest is resent by the client). Out-of-order
- *    segments are dropped and answered with a duplicate ACK: the client's
- *    fast retransmit fills the hole (no reorder queue, no SACK blocks of
- *    our own - a documented limit). The window we advertise is the free
+ *    acknowledged (the rest is resent by the client). Segments after a
+ *    hole are kept (within the window, at most SLE_TCP_OOO_MAX) and
+ *    answered at once with a duplicate ACK that carries SACK blocks of
+ *    what is kept (when the client is SACK-permitted), so the client
+ *    resends only the holes; they are written once the hole is filled.
+ *    The window we advertise is the free
  *    room of the queue toward the socket, never shrinking the right edge
  *    already advertised, cut by the memory budget. When the client is
  *    left with less than half the largest window we offered, a window
@@ -55,7 +57,12 @@
  *    1 s initial, 200 ms floor, doubling backoff, Karn's rule), fast
  *    retransmit on the third duplicate ACK and NewReno partial-ACK
  *    recovery (RFC 6582); congestion window per RFC 5681 (initial 10
- *    segments). SACK blocks from the client are accepted and ignored.
+ *    segments). With SACK (RFC 2018) the client's blocks are kept in a
+ *    small scoreboard: loss is detected by 3 duplicate ACKs or 3 segments
+ *    SACKed beyond snd_una, and each ACK in recovery resends up to
+ *    SLE_TCP_RTX_PER_ACK segments of the holes below the highest SACKed
+ *    byte (after RFC 6675); the data in flight counts SACKed bytes as
+ *    gone. Without SACK, NewReno: one hole per round trip.
  *
  *  - Close. FIN both ways as above (half-close works both ways). A client
  *    RST closes the socket with SO_LINGER 0 (the host gets a RST); a host
@@ -103,6 +110,8 @@
 #define SLE_TCP_MAX_RETRIES 10 /* RTOs in a row before a reset */
 #define SLE_TCP_TURN_SEGS 256  /* data segments per loop turn */
 #define SLE_TCP_PEEK_SEGS 64   /* segments per peek */
+#define SLE_TCP_RTX_PER_ACK 2
+#define SLE_TCP_OOO_MAX 1024 /* out-of-order segments kept per connection */
 #define SLE_TCP_SNDQ_MAX (4u << 20)	 /* client data the socket has not taken */
 #define SLE_TCP_INFLIGHT_MAX (8u << 20) /* toward a client, unacknowledged */
 #define SLE_TCP_HDR_MAX (40 + 60)
@@ -119,12 +128,33 @@ static inline bool sle_seq_le(uint32_t a, uint32_t b)
 	return (int32_t)(a - b) <= 0;
 }
 
+struct sle_sack_blk {
+	uint32_t s, e; /* [s, e) */
+};
+
 struct sle_tcp_opts {
 	uint16_t mss;	/* 0: absent */
 	int8_t wscale;	/* -1: absent */
 	bool sack_ok;	/* SACK-permitted */
-	uint8_t nsack;	/* SACK blocks seen (not used for recovery) */
+	uint8_t nsack;	/* SACK blocks in sack[] */
+	struct sle_sack_blk sack[4];
 };
+
+/* What the client reported it holds beyond snd_una (RFC 2018 blocks,
+ * merged, sorted by sequence; the oldest give way when full). */
+#define SLE_SACK_MAX 16
+struct sle_sack_board {
+	struct sle_sack_blk b[SLE_SACK_MAX];
+	uint8_t n;
+};
+void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e);
+/* Forget what lies below una. */
+void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
+uint32_t sle_sack_bytes(const struct sle_sack_board *sb);
+/* The first hole at or after from that lies below the highest SACKed
+ * byte: [*hs, *he). False when there is none. */
+bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from,
+		   uint32_t *hs, uint32_t *he);
 
 /* The TCP header of a parsed packet (pi from sle_pkt_parse, proto TCP,
  * first fragment): window field, payload, options. False when the header
@@ -181,6 +211,14 @@ void sle_cc_timeout(struct sle_cc *c, uint32_t flight);
 
 struct sle_tcp_conn;
 
+/* A client segment that arrived after a hole, kept until the hole is
+ * filled (at most SLE_TCP_OOO_MAX of them, within the window). */
+struct sle_ooo {
+	struct sle_ooo *next;
+	uint32_t seq, len;
+	uint8_t data[];
+};
+
 /* What the state machine needs from the outside (tcp_sock.c). */
 struct sle_tcp_env {
 	void *arg;
@@ -231,6 +269,9 @@ struct sle_tcp_conn {
 	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
 	uint8_t rcv_wscale;		/* ours, 0 without scaling */
 	bool cli_fin;			/* client's FIN taken (SHUT_WR done) */
+	struct sle_ooo *ooo;		/* out-of-order data, by sequence */
+	uint32_t ooo_bytes;
+	uint16_t ooo_n;
 	bool want_wupd;			/* window was short: update on space */
 	bool ack_due;			/* on the ACK list */
 	bool ack_pending;		/* an ACK must go out */
@@ -246,6 +287,8 @@ struct sle_tcp_conn {
 	uint32_t eof_seq;
 	bool fin_acked;
 	struct sle_cc cc;
+	struct sle_sack_board sack;
+	uint32_t rtx_next; /* in recovery: resent up to here */
 	struct sle_rtt rtt;
 	bool timing;
 	uint32_t rtt_seq;
@@ -312,6 +355,7 @@ void sle_tcp_close_all(struct sle_tcp *t, struct sle_tcp_conn **conns,
 /* internal (tcp_in.c <-> tcp_out.c) */
 void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c);
 void sle_tcp_queue_ack(struct sle_tcp *t, struct sle_tcp_conn *c);
+void sle_tcp_ooo_free(struct sle_tcp_conn *c);
 void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c,
 			uint32_t seq, uint8_t flags,
 			const struct sle_tcp_opts *opt);

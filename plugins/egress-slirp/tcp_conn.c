@@ -169,6 +169,7 @@ void sle_tcp_kill(struct sle_tcp *t, struct sle_tcp_conn *c, bool rst_client,
 	}
 	t->charged -= c->charged;
 	c->charged = 0;
+	sle_tcp_ooo_free(c);
 	t->env.release(t->env.arg, c, rst_host);
 	c->state = SLE_TCP_DEAD;
 	c->grave_next = t->grave;
@@ -255,6 +256,7 @@ void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c)
 		/* go back to the first unacknowledged byte, one segment */
 		sle_cc_timeout(&c->cc, flight);
 		c->snd_nxt = c->snd_una;
+		c->sack.n = 0; /* RFC 6675 5.1: the client may renege */
 		t->retransmits++;
 	} else if (c->persist) {
 		/* zero window probe: one byte beyond the window */

@@ -7,9 +7,97 @@
  * See tcp.h.
  */
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tcp.h"
+
+void sle_tcp_ooo_free(struct sle_tcp_conn *c)
+{
+	while (c->ooo) {
+		struct sle_ooo *q = c->ooo;
+
+		c->ooo = q->next;
+		free(q);
+	}
+	c->ooo_bytes = 0;
+	c->ooo_n = 0;
+}
+
+/* Keep a segment that lies after a hole (sorted; overlaps with what is
+ * kept are trimmed away). */
+static void ooo_keep(struct sle_tcp_conn *c, uint32_t seq, const uint8_t *p,
+		     uint32_t len)
+{
+	struct sle_ooo **pp = &c->ooo, *q;
+	uint32_t end = seq + len;
+
+	if (c->ooo_n >= SLE_TCP_OOO_MAX || sle_seq_le(c->rcv_adv, seq))
+		return;
+	if (sle_seq_lt(c->rcv_adv, end)) /* beyond the window: cut */
+		end = c->rcv_adv;
+	while (*pp && sle_seq_le((*pp)->seq + (*pp)->len, seq))
+		pp = &(*pp)->next;
+	if (*pp && sle_seq_le((*pp)->seq, seq)) {
+		/* starts inside a kept one: keep only what follows it */
+		uint32_t kept_end = (*pp)->seq + (*pp)->len;
+
+		if (sle_seq_le(end, kept_end))
+			return;
+		p += kept_end - seq;
+		seq = kept_end;
+		pp = &(*pp)->next;
+	}
+	if (*pp && sle_seq_lt((*pp)->seq, end))
+		end = (*pp)->seq; /* up to the next kept one */
+	if (!sle_seq_lt(seq, end))
+		return;
+	len = end - seq;
+	q = malloc(sizeof(*q) + len);
+	if (!q)
+		return;
+	q->seq = seq;
+	q->len = len;
+	memcpy(q->data, p, len);
+	q->next = *pp;
+	*pp = q;
+	c->ooo_bytes += len;
+	c->ooo_n++;
+}
+
+/* Write in-order bytes; false when the socket side took less (or
+ * failed: then c is dead). */
+static bool deliver(struct sle_tcp *t, struct sle_tcp_conn *c,
+		    const uint8_t *p, uint32_t len)
+{
+	ssize_t n = t->env.write(t->env.arg, c, p, len);
+
+	if (n == -EAGAIN)
+		n = 0;
+	if (n < 0) {
+		sle_tcp_kill(t, c, true, true);
+		return false;
+	}
+	c->rcv_nxt += (uint32_t)n;
+	return (uint32_t)n == len;
+}
+
+/* The hole is filled: what was kept after it goes out too. */
+static void ooo_drain(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	while (c->ooo && sle_seq_le(c->ooo->seq, c->rcv_nxt)) {
+		struct sle_ooo *q = c->ooo;
+		uint32_t skip = c->rcv_nxt - q->seq;
+
+		if (skip < q->len &&
+		    !deliver(t, c, q->data + skip, q->len - skip))
+			return; /* socket full (the rest waits) or dead */
+		c->ooo = q->next;
+		c->ooo_bytes -= q->len;
+		c->ooo_n--;
+		free(q);
+	}
+}
 
 static void data_in(struct sle_tcp *t, struct sle_tcp_conn *c,
 		    const struct sle_tcp_seg *s)
@@ -23,8 +111,10 @@ static void data_in(struct sle_tcp *t, struct sle_tcp_conn *c,
 		return;
 	}
 	if (sle_seq_lt(c->rcv_nxt, s->seq)) {
-		/* a hole before it: dropped, the duplicate ACK says where */
+		/* a hole before it: kept, the duplicate ACK says where */
 		t->ooo_drops++;
+		if (len)
+			ooo_keep(c, s->seq, p, len);
 		sle_tcp_send_ack(t, c);
 		return;
 	}
@@ -35,25 +125,27 @@ static void data_in(struct sle_tcp *t, struct sle_tcp_conn *c,
 	}
 	p += skip;
 	len -= skip;
-	if (len) {
-		ssize_t n = t->env.write(t->env.arg, c, p, len);
-
-		if (n == -EAGAIN)
-			n = 0;
-		if (n < 0) {
-			sle_tcp_kill(t, c, true, true);
+	if (len && !deliver(t, c, p, len)) {
+		if (c->state == SLE_TCP_DEAD)
 			return;
-		}
-		c->rcv_nxt += (uint32_t)n;
-		if ((uint32_t)n < len)
-			fin = false; /* the rest comes again */
+		fin = false; /* the rest comes again */
+	} else if (c->ooo) {
+		ooo_drain(t, c);
+		if (c->state == SLE_TCP_DEAD)
+			return;
+		if (c->ooo)
+			fin = false;
 	}
 	if (fin) {
 		t->env.shutdown_wr(t->env.arg, c);
 		c->rcv_nxt++;
 		c->cli_fin = true;
 	}
-	sle_tcp_queue_ack(t, c);
+	/* a hole still open: say so at once (with SACK blocks) */
+	if (c->ooo)
+		sle_tcp_send_ack(t, c);
+	else
+		sle_tcp_queue_ack(t, c);
 }
 
 static void established(struct sle_tcp *t, struct sle_tcp_conn *c,

@@ -70,7 +70,24 @@ void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c,
 
 void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
-	sle_tcp_send_flags(t, c, c->snd_nxt, SLE_TCP_ACK, NULL);
+	struct sle_tcp_opts o = {.wscale = -1};
+	const struct sle_ooo *q;
+
+	/* SACK blocks of what is kept beyond the hole (RFC 2018), merged */
+	for (q = c->ooo; c->sack_ok && q; q = q->next) {
+		struct sle_sack_blk *b = &o.sack[o.nsack ? o.nsack - 1 : 0];
+
+		if (o.nsack && b->e == q->seq) {
+			b->e = q->seq + q->len;
+			continue;
+		}
+		if (o.nsack == 3)
+			break;
+		o.sack[o.nsack].s = q->seq;
+		o.sack[o.nsack].e = q->seq + q->len;
+		o.nsack++;
+	}
+	sle_tcp_send_flags(t, c, c->snd_nxt, SLE_TCP_ACK, o.nsack ? &o : NULL);
 	/* the client has little window left: tell it when the socket
 	 * drains (write readiness) */
 	c->want_wupd = !c->cli_fin && c->rcv_adv - c->rcv_nxt <
@@ -152,10 +169,13 @@ static void send_fin(struct sle_tcp *t, struct sle_tcp_conn *c)
 void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
 	while (c->state == SLE_TCP_ESTABLISHED) {
+		/* SACKed bytes have left the network (RFC 6675 "pipe") */
+		uint32_t sacked = sle_sack_bytes(&c->sack);
 		uint32_t flight = c->snd_nxt - c->snd_una;
+		uint32_t pipe = flight > sacked ? flight - sacked : 0;
 		uint32_t wnd = min32(min32(c->snd_wnd, c->cc.cwnd),
 				     SLE_TCP_INFLIGHT_MAX);
-		uint32_t room = wnd > flight ? wnd - flight : 0, want, off;
+		uint32_t room = wnd > pipe ? wnd - pipe : 0, want, off;
 		bool fresh = c->snd_nxt == c->snd_max;
 		ssize_t n;
 
@@ -165,6 +185,12 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 		}
 		if (c->eof && sle_seq_lt(c->eof_seq, c->snd_nxt))
 			break; /* FIN out */
+		/* the client's window bounds the sequence space, SACKed
+		 * or not */
+		if (c->snd_wnd > flight)
+			room = min32(room, c->snd_wnd - flight);
+		else
+			room = 0;
 		room = data_end_room(c, room);
 		/* sender silly-window avoidance: no runt while data flies */
 		if (!room || (room < c->mss && flight)) {
@@ -222,30 +248,72 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 	sle_tcp_update_watch(t, c);
 }
 
-/* Resend one segment from snd_una (fast retransmit, partial ACK). */
-static void retransmit_one(struct sle_tcp *t, struct sle_tcp_conn *c)
+/* Resend len bytes (at most one segment) at seq. */
+static void resend(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
+		   uint32_t len)
 {
-	uint32_t end = c->eof ? c->eof_seq : c->snd_max;
-	uint32_t len = sle_seq_lt(c->snd_una, end) ? end - c->snd_una : 0;
 	ssize_t n;
 
-	if (len > c->mss)
-		len = c->mss;
 	t->retransmits++;
 	c->timing = false; /* Karn */
-	if (!len) {
-		if (c->eof && sle_seq_lt(c->eof_seq, c->snd_max))
-			sle_tcp_send_flags(t, c, c->eof_seq,
-					   SLE_TCP_FIN | SLE_TCP_ACK, NULL);
-		return;
-	}
-	n = t->env.peek(t->env.arg, c, 0, t->scratch, len);
+	n = t->env.peek(t->env.arg, c, seq - c->snd_una, t->scratch, len);
 	if (n < 0 && n != -EAGAIN) {
 		sle_tcp_kill(t, c, true, true);
 		return;
 	}
 	if (n > 0)
-		send_data(t, c, c->snd_una, t->scratch, (uint32_t)n, true);
+		send_data(t, c, seq, t->scratch, (uint32_t)n, true);
+}
+
+/* In recovery: resend the next holes (SACK), or the segment at snd_una
+ * once per ACK that advanced or began recovery (NewReno). */
+static void repair(struct sle_tcp *t, struct sle_tcp_conn *c, bool una_hole)
+{
+	uint32_t end = c->eof ? c->eof_seq : c->snd_max, hs, he;
+	int sent = 0;
+
+	while (sent < SLE_TCP_RTX_PER_ACK && c->state != SLE_TCP_DEAD) {
+		uint32_t from = sle_seq_lt(c->rtx_next, c->snd_una)
+					? c->snd_una
+					: c->rtx_next;
+		uint32_t len;
+
+		if (!sle_sack_hole(&c->sack, from, &hs, &he))
+			break;
+		if (!sle_seq_lt(hs, end))
+			break;
+		len = min32(min32(c->mss, he - hs), end - hs);
+		resend(t, c, hs, len);
+		c->rtx_next = hs + len;
+		sent++;
+	}
+	/* the segment at snd_una, unless this recovery resent it already */
+	if (sent || !una_hole || c->state == SLE_TCP_DEAD ||
+	    sle_seq_lt(c->snd_una, c->rtx_next))
+		return;
+	if (sle_seq_lt(c->snd_una, end)) {
+		uint32_t len = min32(c->mss, end - c->snd_una);
+
+		resend(t, c, c->snd_una, len);
+		if (sle_seq_lt(c->rtx_next, c->snd_una + len))
+			c->rtx_next = c->snd_una + len;
+	} else if (c->eof && sle_seq_lt(c->eof_seq, c->snd_max)) {
+		t->retransmits++;
+		sle_tcp_send_flags(t, c, c->eof_seq, SLE_TCP_FIN | SLE_TCP_ACK,
+				   NULL);
+	}
+}
+
+static void enter_recovery(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	uint32_t flight = c->snd_nxt - c->snd_una;
+
+	sle_cc_fast(&c->cc, flight, c->snd_max);
+	if (c->sack_ok) /* the scoreboard's pipe replaces inflation */
+		c->cc.cwnd = c->cc.ssthresh;
+	c->rtx_next = c->snd_una;
+	t->fast_retransmits++;
+	repair(t, c, true);
 }
 
 void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
@@ -253,11 +321,23 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 {
 	uint32_t wnd = (uint32_t)s->wnd << c->snd_wscale;
 	uint32_t flight = c->snd_max - c->snd_una;
+	bool sacked_more = false;
 
 	if (sle_seq_lt(c->snd_max, s->ack)) {
 		/* acknowledges what was never sent */
 		sle_tcp_queue_ack(t, c);
 		return;
+	}
+	for (uint8_t i = 0; c->sack_ok && i < s->opt.nsack; i++) {
+		const struct sle_sack_blk *b = &s->opt.sack[i];
+
+		/* only blocks of data sent and not yet acknowledged (a
+		 * D-SACK below the ACK is ignored) */
+		if (sle_seq_lt(s->ack, b->s) && sle_seq_lt(b->s, b->e) &&
+		    sle_seq_le(b->e, c->snd_max)) {
+			sle_sack_add(&c->sack, b->s, b->e);
+			sacked_more = true;
+		}
 	}
 	if (sle_seq_lt(c->snd_una, s->ack)) {
 		uint32_t acked = s->ack - c->snd_una;
@@ -270,6 +350,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		if (data)
 			t->env.discard(t->env.arg, c, data);
 		c->snd_una = s->ack;
+		sle_sack_trim(&c->sack, c->snd_una);
 		if (sle_seq_lt(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		c->retries = 0;
@@ -278,41 +359,50 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 							c->rtt_t0);
 			c->timing = false;
 		}
+		c->snd_wnd = wnd;
+		c->persist = false;
+		c->cc.dupacks = 0;
 		if (c->cc.recovering) {
 			if (sle_seq_le(c->cc.recover, s->ack)) {
 				c->cc.cwnd = c->cc.ssthresh;
 				c->cc.recovering = false;
+				c->sack.n = 0;
 			} else {
 				/* partial ACK: the next hole (RFC 6582) */
-				c->cc.cwnd = c->cc.cwnd > acked
-						     ? c->cc.cwnd - acked +
-							       c->cc.mss
-						     : c->cc.mss;
-				retransmit_one(t, c);
+				if (!c->sack_ok)
+					c->cc.cwnd = c->cc.cwnd > acked
+							     ? c->cc.cwnd -
+								       acked +
+								       c->cc.mss
+							     : c->cc.mss;
+				repair(t, c, true);
 				if (c->state == SLE_TCP_DEAD)
 					return;
 			}
 		} else {
 			sle_cc_acked(&c->cc, acked);
+			if (sle_sack_bytes(&c->sack) >= 3u * c->cc.mss) {
+				enter_recovery(t, c);
+				if (c->state == SLE_TCP_DEAD)
+					return;
+			}
 		}
-		c->cc.dupacks = 0;
-		c->snd_wnd = wnd;
-		c->persist = false;
 		sle_tcp_arm(t, c);
 	} else if (s->ack == c->snd_una && !s->len &&
-		   !(s->flags & (SLE_TCP_SYN | SLE_TCP_FIN)) &&
-		   wnd == c->snd_wnd && flight) {
+		   !(s->flags & (SLE_TCP_SYN | SLE_TCP_FIN)) && flight &&
+		   (wnd == c->snd_wnd || sacked_more)) {
+		c->snd_wnd = wnd;
 		c->cc.dupacks++;
 		if (c->cc.recovering) {
-			c->cc.cwnd += c->cc.mss;
-		} else if (c->cc.dupacks == 3) {
-			sle_cc_fast(&c->cc, c->snd_nxt - c->snd_una,
-				    c->snd_max);
-			t->fast_retransmits++;
-			retransmit_one(t, c);
-			if (c->state == SLE_TCP_DEAD)
-				return;
+			if (!c->sack_ok)
+				c->cc.cwnd += c->cc.mss;
+			repair(t, c, false);
+		} else if (c->cc.dupacks >= 3 ||
+			   sle_sack_bytes(&c->sack) >= 3u * c->cc.mss) {
+			enter_recovery(t, c);
 		}
+		if (c->state == SLE_TCP_DEAD)
+			return;
 	} else {
 		c->snd_wnd = wnd;
 	}

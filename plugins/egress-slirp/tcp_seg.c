@@ -64,8 +64,18 @@ static void parse_opts(const uint8_t *o, size_t n, struct sle_tcp_opts *out)
 				out->sack_ok = true;
 			break;
 		case 5:
-			if (len >= 10 && (len - 2) % 8 == 0)
-				out->nsack = (uint8_t)((len - 2) / 8);
+			if (len >= 10 && (len - 2) % 8 == 0) {
+				uint8_t k = (uint8_t)((len - 2) / 8);
+
+				for (uint8_t j = 0; j < k && out->nsack < 4;
+				     j++) {
+					out->sack[out->nsack].s =
+						rd32(o + i + 2 + 8 * j);
+					out->sack[out->nsack].e =
+						rd32(o + i + 6 + 8 * j);
+					out->nsack++;
+				}
+			}
 			break;
 		default: break;
 		}
@@ -122,6 +132,17 @@ size_t sle_tcp_build(uint8_t *out, int family, const uint8_t *src,
 		}
 		if (opt->sack_ok)
 			o[ol++] = 1, o[ol++] = 1, o[ol++] = 4, o[ol++] = 2;
+		if (opt->nsack) {
+			uint8_t k = opt->nsack > 3 ? 3 : opt->nsack;
+
+			o[ol++] = 1, o[ol++] = 1, o[ol++] = 5;
+			o[ol++] = (uint8_t)(2 + 8 * k);
+			for (uint8_t j = 0; j < k; j++) {
+				wr32(o + ol, opt->sack[j].s);
+				wr32(o + ol + 4, opt->sack[j].e);
+				ol += 8;
+			}
+		}
 	}
 	tl = 20 + ol + plen;
 	if (family == 6) {

@@ -103,6 +103,52 @@ static void test_window_and_seq(void **st)
 	assert_false(sle_seq_lt(7, 7));
 }
 
+static void test_sack_board(void **st)
+{
+	struct sle_sack_board b = {0};
+	uint32_t hs, he;
+
+	sle_sack_add(&b, 300, 400);
+	sle_sack_add(&b, 100, 200);
+	sle_sack_add(&b, 500, 600);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.b[0].s, 100);
+	assert_int_equal(sle_sack_bytes(&b), 300);
+	/* touching and overlapping blocks merge */
+	sle_sack_add(&b, 200, 300);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.b[0].e, 400);
+	sle_sack_add(&b, 350, 550);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.b[0].s, 100);
+	assert_int_equal(b.b[0].e, 600);
+	/* holes: before the block, none above the highest SACKed byte */
+	assert_true(sle_sack_hole(&b, 50, &hs, &he));
+	assert_int_equal(hs, 50);
+	assert_int_equal(he, 100);
+	assert_false(sle_sack_hole(&b, 150, &hs, &he));
+	sle_sack_add(&b, 700, 800);
+	assert_true(sle_sack_hole(&b, 150, &hs, &he));
+	assert_int_equal(hs, 600);
+	assert_int_equal(he, 700);
+	/* trimming at the cumulative ACK, across the wrap */
+	sle_sack_trim(&b, 650);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.b[0].s, 700);
+	memset(&b, 0, sizeof(b));
+	sle_sack_add(&b, 0xfffffff0u, 0x10);
+	sle_sack_trim(&b, 0);
+	assert_int_equal(b.b[0].s, 0);
+	assert_int_equal(sle_sack_bytes(&b), 0x10);
+	/* full: the highest gives way to lower ones */
+	memset(&b, 0, sizeof(b));
+	for (uint32_t i = 0; i < SLE_SACK_MAX; i++)
+		sle_sack_add(&b, 1000 + i * 10, 1005 + i * 10);
+	sle_sack_add(&b, 10, 20);
+	assert_int_equal(b.n, SLE_SACK_MAX);
+	assert_int_equal(b.b[0].s, 10);
+}
+
 static void test_rtt(void **st)
 {
 	struct sle_rtt r;
@@ -381,13 +427,17 @@ static void test_upload(void **st)
 	assert_int_equal(s.ack, 1001 + 1380);
 	/* the window is the socket's free space, scaled by 7 */
 	assert_int_equal(s.wnd, (256 * 1024 - 1380) >> 7);
-	/* out of order: dropped, duplicate ACK at once */
+	/* out of order: kept, a duplicate ACK at once with its SACK block */
 	F->nout = 0;
 	client(c, 1001 + 2 * 1380, c->iss + 1, SLE_TCP_ACK, 1000, d,
 	       sizeof(d), NULL);
 	assert_int_equal(F->wq_len, sizeof(d));
 	assert_int_equal(F->nout, 1);
-	assert_int_equal(out(0).ack, 1001 + 1380);
+	s = out(0);
+	assert_int_equal(s.ack, 1001 + 1380);
+	assert_int_equal(s.opt.nsack, 1);
+	assert_int_equal(s.opt.sack[0].s, 1001 + 2 * 1380);
+	assert_int_equal(s.opt.sack[0].e, 1001 + 3 * 1380);
 	assert_int_equal(T.ooo_drops, 1);
 	/* a socket that takes only part: only that is acknowledged */
 	F->space = 100;
@@ -397,18 +447,25 @@ static void test_upload(void **st)
 	sle_tcp_flush(&T);
 	assert_int_equal(F->wq_len, 1380 + 100);
 	assert_int_equal(out(F->nout - 1).ack, 1001 + 1380 + 100);
-	/* the resent rest, overlapping what was taken, is trimmed */
+	/* the resent rest, overlapping what was taken, is trimmed; the hole
+	 * is filled, so the kept segment follows */
 	F->space = 1 << 20;
+	F->nout = 0;
 	client(c, 1001 + 1380, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d),
 	       NULL);
-	assert_int_equal(F->wq_len, 2 * 1380);
+	assert_int_equal(F->wq_len, 3 * 1380);
+	assert_null(c->ooo);
+	sle_tcp_flush(&T);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1001 + 3 * 1380);
+	assert_int_equal(s.opt.nsack, 0);
 	/* FIN: shutdown(SHUT_WR), acknowledged */
 	F->nout = 0;
-	client(c, 1001 + 2 * 1380, c->iss + 1, SLE_TCP_ACK | SLE_TCP_FIN,
+	client(c, 1001 + 3 * 1380, c->iss + 1, SLE_TCP_ACK | SLE_TCP_FIN,
 	       1000, NULL, 0, NULL);
 	assert_true(F->shut_wr);
 	sle_tcp_flush(&T);
-	assert_int_equal(out(F->nout - 1).ack, 1001 + 2 * 1380 + 1);
+	assert_int_equal(out(F->nout - 1).ack, 1001 + 3 * 1380 + 1);
 	assert_false(F->released); /* half-closed: the host may still send */
 	/* host EOF: our FIN; its ACK closes the connection */
 	F->eof = true;
@@ -416,7 +473,7 @@ static void test_upload(void **st)
 	sle_tcp_sock_event(&T, c, true, false, 0);
 	s = out(F->nout - 1);
 	assert_true(s.flags & SLE_TCP_FIN);
-	client(c, 1001 + 2 * 1380 + 1, s.seq + 1, SLE_TCP_ACK, 1000, NULL, 0,
+	client(c, 1001 + 3 * 1380 + 1, s.seq + 1, SLE_TCP_ACK, 1000, NULL, 0,
 	       NULL);
 	assert_true(F->released);
 	assert_false(F->rst);
@@ -485,6 +542,45 @@ static void test_download(void **st)
 	s = out(F->nout - 1);
 	assert_int_equal(s.flags, SLE_TCP_RST);
 	assert_true(F->released);
+}
+
+/* With SACK: the holes below the highest SACKed byte are resent, two per
+ * ACK, and SACKed bytes no longer count as in flight. */
+static void test_sack_recovery(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint32_t una = c->iss + 1;
+	struct sle_tcp_opts o = {.wscale = -1, .nsack = 1};
+	struct sle_tcp_seg s;
+
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	/* segments 0 and 2 lost: the client holds 1 and 3..9 */
+	F->nout = 0;
+	o.sack[0].s = una + 1380;
+	o.sack[0].e = una + 2 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 1000, NULL, 0, &o);
+	o.sack[0].s = una + 3 * 1380;
+	o.sack[0].e = una + 10 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 1000, NULL, 0, &o);
+	/* 8 segments SACKed: recovery without waiting for 3 dup ACKs */
+	assert_true(c->cc.recovering);
+	assert_int_equal(T.fast_retransmits, 1);
+	/* the two holes resent (SACKed data leaves room for new data too:
+	 * the first duplicate ACK already sent one new segment) */
+	{
+		bool h0 = false, h2 = false;
+
+		for (int i = 0; i < F->nout; i++) {
+			s = out(i);
+			h0 |= s.seq == una;
+			h2 |= s.seq == una + 2 * 1380;
+			assert_true(s.seq != una + 1380); /* never SACKed */
+		}
+		assert_true(h0 && h2);
+	}
+	assert_int_equal(c->rtx_next, una + 3 * 1380);
 }
 
 static void test_client_rst_and_budget(void **st)
@@ -558,12 +654,15 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_window_and_seq),
+		cmocka_unit_test(test_sack_board),
 		cmocka_unit_test(test_rtt),
 		cmocka_unit_test(test_cc),
 		cmocka_unit_test_setup_teardown(test_connect_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_upload, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_download, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sack_recovery, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_client_rst_and_budget,
 						setup, teardown),
