@@ -70,8 +70,12 @@
  *    and acknowledged: the connection and its flow are gone at once (no
  *    TIME_WAIT here; the host socket keeps the kernel's).
  *
- *  - Back-pressure. Segments toward the client leave through the egress's
- *    batches to the transport. Each loop turn may emit SLE_TCP_TURN_SEGS
+ *  - Back-pressure. Segments toward the client are paced: each connection
+ *    sends at most cwnd/SRTT times a gain (2 in slow start, 1.25 after),
+ *    in bursts of SLE_TCP_PACE_BURST of sending, so a window opening by
+ *    megabytes does not leave as one burst that a queue on the way
+ *    (the client's UDP socket, a router) drops. They leave through the
+ *    egress's batches to the transport. Each loop turn may emit SLE_TCP_TURN_SEGS
  *    data segments in total; a connection that still had window left when
  *    the budget ran out is queued (round robin) and served at the next
  *    turn, which the loop then runs without blocking. A multi-megabyte
@@ -111,6 +115,9 @@
 #define SLE_TCP_TURN_SEGS 256  /* data segments per loop turn */
 #define SLE_TCP_PEEK_SEGS 64   /* segments per peek */
 #define SLE_TCP_RTX_PER_ACK 2
+#define SLE_TCP_PACE_SS 2.0   /* pacing gain in slow start */
+#define SLE_TCP_PACE_CA 1.25  /* ... in congestion avoidance */
+#define SLE_TCP_PACE_BURST 0.002 /* s of sending a burst may hold */
 #define SLE_TCP_OOO_MAX 1024 /* out-of-order segments kept per connection */
 #define SLE_TCP_SNDQ_MAX (4u << 20)	 /* client data the socket has not taken */
 #define SLE_TCP_INFLIGHT_MAX (8u << 20) /* toward a client, unacknowledged */
@@ -242,7 +249,8 @@ struct sle_tcp_env {
 	void (*watch)(void *arg, struct sle_tcp_conn *c, bool rd, bool wr);
 	/* (re)arm the connection's timer; after < 0 stops it */
 	void (*timer)(void *arg, struct sle_tcp_conn *c, double after);
-	/* the same for its window-update timer (sle_tcp_wupd) */
+	/* the same for its short timer (sle_tcp_tick: window updates and
+	 * pacing); an earlier request wins over a later one */
 	void (*wupd_timer)(void *arg, struct sle_tcp_conn *c, double after);
 	/* close the socket (rst: abortively) and forget the flow; the
 	 * connection's memory is freed by the relay afterwards */
@@ -297,6 +305,7 @@ struct sle_tcp_conn {
 	bool rd, wr; /* watch interest as last set */
 	bool starved;
 	bool persist; /* data waits for a zero window: probe on timeout */
+	double pace_tokens, pace_t; /* bytes, and when they were counted */
 
 	uint64_t charged; /* memory-budget charge, bytes */
 	struct sle_tcp_conn *ack_next, *starve_next, *grave_next;
@@ -337,9 +346,12 @@ void sle_tcp_no_conn(struct sle_tcp *t, const uint8_t *ip,
 void sle_tcp_sock_event(struct sle_tcp *t, struct sle_tcp_conn *c, bool rd,
 			bool wr, int err);
 void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c);
-/* The window-update timer: the client had little window left and the
- * socket had no room; tell it the window the socket has now. */
+/* The short timer: a window update when the client had little window
+ * left and there is room now; the next paced segments. */
 void sle_tcp_wupd(struct sle_tcp *t, struct sle_tcp_conn *c);
+/* Pacing (pure): bytes c may send now at time now; refills its tokens at
+ * cwnd/srtt times SLE_TCP_PACE_SS (slow start) or SLE_TCP_PACE_CA. */
+uint32_t sle_tcp_pace_room(struct sle_tcp_conn *c, double now);
 /* Idle expiry: reset both sides; the flow entry is the caller's to drop
  * (release is told through c->owner = NULL). */
 void sle_tcp_expire(struct sle_tcp *t, struct sle_tcp_conn *c);

@@ -223,6 +223,9 @@ void sle_tcp_wupd(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
 	uint32_t before = c->rcv_adv - c->rcv_nxt;
 
+	if (c->state != SLE_TCP_ESTABLISHED)
+		return;
+	sle_tcp_push(t, c); /* paced segments due */
 	if (c->state != SLE_TCP_ESTABLISHED || !c->want_wupd)
 		return;
 	/* only worth a packet when the window grew by a segment or more */

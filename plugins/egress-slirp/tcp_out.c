@@ -166,6 +166,37 @@ static void send_fin(struct sle_tcp *t, struct sle_tcp_conn *c)
 		sle_tcp_arm(t, c);
 }
 
+uint32_t sle_tcp_pace_room(struct sle_tcp_conn *c, double now)
+{
+	double rate, cap;
+
+	if (!c->rtt.have || c->rtt.srtt <= 0)
+		return UINT32_MAX;
+	rate = (double)c->cc.cwnd / c->rtt.srtt *
+	       (c->cc.cwnd < c->cc.ssthresh ? SLE_TCP_PACE_SS
+					    : SLE_TCP_PACE_CA);
+	cap = rate * SLE_TCP_PACE_BURST;
+	if (cap < 16.0 * c->mss)
+		cap = 16.0 * c->mss;
+	if (now > c->pace_t)
+		c->pace_tokens += (now - c->pace_t) * rate;
+	c->pace_t = now;
+	if (c->pace_tokens > cap)
+		c->pace_tokens = cap;
+	return c->pace_tokens > 0 ? (uint32_t)c->pace_tokens : 0;
+}
+
+/* Paced out: when the next segment may go. */
+static void pace_wait(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t have)
+{
+	double rate = (double)c->cc.cwnd / c->rtt.srtt *
+		      (c->cc.cwnd < c->cc.ssthresh ? SLE_TCP_PACE_SS
+						   : SLE_TCP_PACE_CA);
+	double after = ((double)c->mss - have) / rate;
+
+	t->env.wupd_timer(t->env.arg, c, after > 0.0005 ? after : 0.0005);
+}
+
 void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
 	while (c->state == SLE_TCP_ESTABLISHED) {
@@ -204,6 +235,16 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 			starve(t, c);
 			break;
 		}
+		{
+			uint32_t pr =
+				sle_tcp_pace_room(c, t->env.now(t->env.arg));
+
+			if (pr < c->mss && pr < room) {
+				pace_wait(t, c, pr);
+				break;
+			}
+			room = min32(room, pr);
+		}
 		want = (room + c->mss - 1) / c->mss;
 		if (want > SLE_TCP_PEEK_SEGS)
 			want = SLE_TCP_PEEK_SEGS;
@@ -223,6 +264,7 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 			continue;
 		}
 		c->persist = false;
+		c->pace_tokens -= (double)n;
 		for (off = 0; off < (uint32_t)n;) {
 			uint32_t len = min32(c->mss, (uint32_t)n - off);
 

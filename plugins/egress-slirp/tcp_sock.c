@@ -31,6 +31,8 @@ struct sle_tsock {
 	uint8_t *wb;
 	uint32_t wcap, whead, wlen;
 	bool shut_pending, shut_done;
+	bool tick_armed;
+	double tick_due;
 };
 
 static struct sle_tsock *ts(struct sle_tcp_conn *c)
@@ -59,6 +61,7 @@ static void on_wupd(struct evpn_timer *tm, void *arg)
 	struct sle_tsock *k = arg;
 	struct sle *s = k->s;
 
+	k->tick_armed = false;
 	sle_tcp_wupd(s->tcp, k->c);
 	sle_tcp_done(s);
 }
@@ -289,11 +292,20 @@ static void env_timer(void *arg, struct sle_tcp_conn *c, double after)
 static void env_wupd_timer(void *arg, struct sle_tcp_conn *c, double after)
 {
 	struct sle *s = arg;
+	struct sle_tsock *k = ts(c);
+	double due = s->host->now(s->host) + after;
 
-	if (after < 0)
-		s->host->timer_stop(ts(c)->wupd);
-	else
-		s->host->timer_arm(ts(c)->wupd, after, 0);
+	if (after < 0) {
+		s->host->timer_stop(k->wupd);
+		k->tick_armed = false;
+		return;
+	}
+	/* one timer for two users: the earlier request wins */
+	if (k->tick_armed && k->tick_due <= due)
+		return;
+	k->tick_armed = true;
+	k->tick_due = due;
+	s->host->timer_arm(k->wupd, after, 0);
 }
 
 static void env_release(void *arg, struct sle_tcp_conn *c, bool rst)

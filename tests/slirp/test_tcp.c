@@ -583,6 +583,35 @@ static void test_sack_recovery(void **st)
 	assert_int_equal(c->rtx_next, una + 3 * 1380);
 }
 
+/* Pacing: no more than cwnd/SRTT x gain; the rest when time has passed. */
+static void test_pacing(void **st)
+{
+	struct sle_tcp_conn *c = handshake(65535); /* SRTT 50 ms */
+	int first;
+
+	F->rq_len = RQ_CAP;
+	c->cc.cwnd = 100 * 1380;
+	c->cc.ssthresh = 1; /* congestion avoidance: gain 1.25 */
+	c->pace_tokens = 0;
+	c->pace_t = F->now;
+	/* 4 ms at 100 segments per 50 ms x 1.25: 10 segments */
+	F->now += 0.004;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	first = F->nout;
+	assert_true(first >= 9 && first <= 11);
+	/* nothing more without time */
+	sle_tcp_wupd(&T, c);
+	assert_int_equal(F->nout, first);
+	F->now += 0.004;
+	sle_tcp_wupd(&T, c);
+	assert_true(F->nout >= 2 * first - 1 && F->nout <= 2 * first + 1);
+	/* a burst is capped at SLE_TCP_PACE_BURST (or 16 segments) */
+	F->now += 10;
+	F->nout = 0;
+	sle_tcp_wupd(&T, c);
+	assert_true(F->nout <= 16);
+}
+
 static void test_client_rst_and_budget(void **st)
 {
 	struct sle_tcp_conn *c = handshake(1000);
@@ -601,6 +630,7 @@ static void test_client_rst_and_budget(void **st)
 	c = handshake(65535);
 	c->cc.cwnd = 1u << 30;
 	F->rq_len = RQ_CAP;
+	F->now += 1; /* pacing: a second's worth of tokens */
 	T.turn_left = 5;
 	sle_tcp_sock_event(&T, c, true, false, 0);
 	assert_int_equal(F->nout, 5);
@@ -664,6 +694,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sack_recovery, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_client_rst_and_budget,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_segment, setup,
