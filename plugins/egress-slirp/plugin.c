@@ -101,9 +101,12 @@ static void make_metrics(struct sle *s)
 	s->m_tcp_retx = h->metric(h, EVPN_METRIC_COUNTER,
 				  "evpn_egress_tcp_retransmits_total",
 				  "TCP relay: segments resent to clients", NULL);
+	s->m_tcp_rto = h->metric(h, EVPN_METRIC_COUNTER,
+				 "evpn_egress_tcp_timeouts_total",
+				 "TCP relay: retransmission timeouts", NULL);
 	s->m_tcp_ooo = h->metric(
 		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_out_of_order_total",
-		"TCP relay: client segments dropped for a hole before them",
+		"TCP relay: client segments that arrived after a hole",
 		NULL);
 	s->m_tcp_rst = h->metric(h, EVPN_METRIC_COUNTER,
 				 "evpn_egress_tcp_resets_total",

@@ -81,8 +81,9 @@ struct sle {
 	int tcp_ep;
 	struct evpn_io *tcp_io;
 	bool tcp_more; /* senders wait for the next loop turn */
-	uint64_t tcp_seen[4];
+	uint64_t tcp_seen[5];
 	struct evpn_metric *m_tcp_retx, *m_tcp_ooo, *m_tcp_rst, *m_tcp_cfail;
+	struct evpn_metric *m_tcp_rto;
 };
 
 /* stack.c */

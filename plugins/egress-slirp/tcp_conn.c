@@ -259,7 +259,10 @@ void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c)
 		/* go back to the first unacknowledged byte, one segment */
 		sle_cc_timeout(&c->cc, flight);
 		c->snd_nxt = c->snd_una;
-		c->sack.n = 0; /* RFC 6675 5.1: the client may renege */
+		/* the scoreboard stays: what the client SACKed is skipped
+		 * (a client that reneged gets it at the next timeout) */
+		if (c->retries > 1)
+			c->sack.n = 0;
 		t->retransmits++;
 	} else if (c->persist) {
 		/* zero window probe: one byte beyond the window */

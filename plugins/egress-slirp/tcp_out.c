@@ -223,6 +223,21 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 		else
 			room = 0;
 		room = data_end_room(c, room);
+		/* after a timeout (go-back): what the client SACKed is not
+		 * sent again; send up to the next SACKed block */
+		if (c->sack.n && sle_seq_lt(c->snd_nxt, c->snd_max)) {
+			uint32_t hs, he;
+
+			if (!sle_sack_hole(&c->sack, c->snd_nxt, &hs, &he)) {
+				c->snd_nxt = c->snd_max; /* all SACKed */
+				continue;
+			}
+			if (hs != c->snd_nxt) {
+				c->snd_nxt = hs;
+				continue;
+			}
+			room = min32(room, he - hs);
+		}
 		/* sender silly-window avoidance: no runt while data flies */
 		if (!room || (room < c->mss && flight)) {
 			if (!c->snd_wnd && !flight && !c->persist) {

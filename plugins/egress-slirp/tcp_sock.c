@@ -358,6 +358,8 @@ static void sync_metrics(struct sle *s)
 	s->tcp_seen[1] = t->ooo_drops;
 	s->tcp_seen[2] = t->resets_to_client;
 	s->tcp_seen[3] = t->connect_failed;
+	h->metric_add(s->m_tcp_rto, t->timeouts - s->tcp_seen[4]);
+	s->tcp_seen[4] = t->timeouts;
 }
 
 void sle_tcp_done(struct sle *s)
