@@ -297,6 +297,9 @@ struct sle_tcp_conn {
 	struct sle_cc cc;
 	struct sle_sack_board sack;
 	uint32_t rtx_next; /* in recovery: resent up to here */
+	double rtx_t;	   /* ... since when (lost retransmissions) */
+	uint32_t rto_recover; /* no fast recovery below this after an RTO */
+	bool rto_recovering;
 	struct sle_rtt rtt;
 	bool timing;
 	uint32_t rtt_seq;

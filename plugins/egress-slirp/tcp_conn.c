@@ -238,7 +238,7 @@ void sle_tcp_wupd(struct sle_tcp *t, struct sle_tcp_conn *c)
 
 void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
-	uint32_t flight = c->snd_nxt - c->snd_una;
+	uint32_t flight = c->snd_max - c->snd_una;
 
 	if (c->state == SLE_TCP_DEAD || c->state == SLE_TCP_CONNECTING)
 		return;
@@ -257,7 +257,13 @@ void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c)
 	}
 	if (flight) {
 		/* go back to the first unacknowledged byte, one segment */
-		sle_cc_timeout(&c->cc, flight);
+		/* a second timeout of the same data halves no further */
+		if (!c->rto_recovering)
+			sle_cc_timeout(&c->cc, flight);
+		else
+			c->cc.cwnd = c->cc.mss;
+		c->rto_recovering = true;
+		c->rto_recover = c->snd_max;
 		c->snd_nxt = c->snd_una;
 		/* the scoreboard stays: what the client SACKed is skipped
 		 * (a client that reneged gets it at the next timeout) */

@@ -363,8 +363,12 @@ static void repair(struct sle_tcp *t, struct sle_tcp_conn *c, bool una_hole)
 
 static void enter_recovery(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
-	uint32_t flight = c->snd_nxt - c->snd_una;
+	uint32_t flight = c->snd_max - c->snd_una;
 
+	/* after a timeout, its go-back repairs first (RFC 6582 4.1) */
+	if (c->rto_recovering)
+		return;
+	c->rtx_t = t->env.now(t->env.arg);
 	sle_cc_fast(&c->cc, flight, c->snd_max);
 	if (c->sack_ok) /* the scoreboard's pipe replaces inflation */
 		c->cc.cwnd = c->cc.ssthresh;
@@ -408,6 +412,8 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 			t->env.discard(t->env.arg, c, data);
 		c->snd_una = s->ack;
 		sle_sack_trim(&c->sack, c->snd_una);
+		if (c->rto_recovering && sle_seq_le(c->rto_recover, c->snd_una))
+			c->rto_recovering = false;
 		if (sle_seq_lt(c->snd_nxt, c->snd_una))
 			c->snd_nxt = c->snd_una;
 		c->retries = 0;
@@ -426,6 +432,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 				c->sack.n = 0;
 			} else {
 				/* partial ACK: the next hole (RFC 6582) */
+				c->rtx_t = t->env.now(t->env.arg);
 				if (!c->sack_ok)
 					c->cc.cwnd = c->cc.cwnd > acked
 							     ? c->cc.cwnd -
@@ -451,9 +458,21 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		c->snd_wnd = wnd;
 		c->cc.dupacks++;
 		if (c->cc.recovering) {
+			double now = t->env.now(t->env.arg);
+
 			if (!c->sack_ok)
 				c->cc.cwnd += c->cc.mss;
-			repair(t, c, false);
+			/* holes resent a round trip ago and still not
+			 * acknowledged while SACKs keep coming: lost again,
+			 * resend them (instead of waiting for the RTO) */
+			if (c->sack_ok &&
+			    now - c->rtx_t > c->rtt.srtt * 1.25 + 0.005) {
+				c->rtx_next = c->snd_una;
+				c->rtx_t = now;
+				repair(t, c, true);
+			} else {
+				repair(t, c, false);
+			}
 		} else if (c->cc.dupacks >= 3 ||
 			   sle_sack_bytes(&c->sack) >= 3u * c->cc.mss) {
 			enter_recovery(t, c);
