@@ -15,7 +15,9 @@
  *
  * IPv4 only. Prints "ready" when listening. Stops on SIGTERM/SIGINT.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -200,5 +202,9 @@ int main(int argc, char **argv)
 		"%llu up, %llu down (LOSS_PCT)\n",
 		(unsigned long long)up.dropped, (unsigned long long)down.dropped,
 		(unsigned long long)up.lost, (unsigned long long)down.lost);
+	close(cfd);
+	close(sfd);
+	free(up.s);
+	free(down.s);
 	return 0;
 }
