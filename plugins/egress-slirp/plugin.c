@@ -98,22 +98,21 @@ static void make_metrics(struct sle *s)
 	s->m_dropped_big =
 		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_dropped_total",
 			  "packets dropped for size", "reason=\"too_big\"");
-	s->m_tcp_retx = h->metric(h, EVPN_METRIC_COUNTER,
-				  "evpn_egress_tcp_retransmits_total",
-				  "TCP relay: segments resent to clients", NULL);
+	s->m_tcp_retx = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_retransmits_total",
+		"TCP relay: segments resent to clients", NULL);
 	s->m_tcp_rto = h->metric(h, EVPN_METRIC_COUNTER,
 				 "evpn_egress_tcp_timeouts_total",
 				 "TCP relay: retransmission timeouts", NULL);
 	s->m_tcp_ooo = h->metric(
 		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_out_of_order_total",
-		"TCP relay: client segments that arrived after a hole",
-		NULL);
+		"TCP relay: client segments that arrived after a hole", NULL);
 	s->m_tcp_rst = h->metric(h, EVPN_METRIC_COUNTER,
 				 "evpn_egress_tcp_resets_total",
 				 "TCP relay: RSTs sent to clients", NULL);
-	s->m_tcp_cfail = h->metric(h, EVPN_METRIC_COUNTER,
-				   "evpn_egress_tcp_connect_failed_total",
-				   "TCP relay: host connects that failed", NULL);
+	s->m_tcp_cfail = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_connect_failed_total",
+		"TCP relay: host connects that failed", NULL);
 	s->m_acks_merged = h->metric(
 		h, EVPN_METRIC_COUNTER, "evpn_egress_acks_merged_total",
 		"pure TCP ACKs to clients made redundant by a later one of the "

@@ -75,9 +75,9 @@
  *    in bursts of SLE_TCP_PACE_BURST of sending, so a window opening by
  *    megabytes does not leave as one burst that a queue on the way
  *    (the client's UDP socket, a router) drops. They leave through the
- *    egress's batches to the transport. Each loop turn may emit SLE_TCP_TURN_SEGS
- *    data segments in total; a connection that still had window left when
- *    the budget ran out is queued (round robin) and served at the next
+ *    egress's batches to the transport. Each loop turn may emit
+ * SLE_TCP_TURN_SEGS data segments in total; a connection that still had window
+ * left when the budget ran out is queued (round robin) and served at the next
  *    turn, which the loop then runs without blocking. A multi-megabyte
  *    window thus never becomes one burst that the transport drops.
  *
@@ -115,11 +115,11 @@
 #define SLE_TCP_TURN_SEGS 256  /* data segments per loop turn */
 #define SLE_TCP_PEEK_SEGS 64   /* segments per peek */
 #define SLE_TCP_RTX_PER_ACK 2
-#define SLE_TCP_PACE_SS 2.0   /* pacing gain in slow start */
-#define SLE_TCP_PACE_CA 1.25  /* ... in congestion avoidance */
+#define SLE_TCP_PACE_SS 2.0	 /* pacing gain in slow start */
+#define SLE_TCP_PACE_CA 1.25	 /* ... in congestion avoidance */
 #define SLE_TCP_PACE_BURST 0.002 /* s of sending a burst may hold */
-#define SLE_TCP_OOO_MAX 1024 /* out-of-order segments kept per connection */
-#define SLE_TCP_SNDQ_MAX (4u << 20)	 /* client data the socket has not taken */
+#define SLE_TCP_OOO_MAX 1024	 /* out-of-order segments kept per connection */
+#define SLE_TCP_SNDQ_MAX (4u << 20) /* client data the socket has not taken */
 #define SLE_TCP_INFLIGHT_MAX (8u << 20) /* toward a client, unacknowledged */
 #define SLE_TCP_HDR_MAX (40 + 60)
 #define SLE_TCP_WUPD_DELAY 0.005 /* s between window re-checks */
@@ -140,10 +140,10 @@ struct sle_sack_blk {
 };
 
 struct sle_tcp_opts {
-	uint16_t mss;	/* 0: absent */
-	int8_t wscale;	/* -1: absent */
-	bool sack_ok;	/* SACK-permitted */
-	uint8_t nsack;	/* SACK blocks in sack[] */
+	uint16_t mss;  /* 0: absent */
+	int8_t wscale; /* -1: absent */
+	bool sack_ok;  /* SACK-permitted */
+	uint8_t nsack; /* SACK blocks in sack[] */
 	struct sle_sack_blk sack[4];
 };
 
@@ -160,8 +160,8 @@ void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
 uint32_t sle_sack_bytes(const struct sle_sack_board *sb);
 /* The first hole at or after from that lies below the highest SACKed
  * byte: [*hs, *he). False when there is none. */
-bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from,
-		   uint32_t *hs, uint32_t *he);
+bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from, uint32_t *hs,
+		   uint32_t *he);
 
 /* The TCP header of a parsed packet (pi from sle_pkt_parse, proto TCP,
  * first fragment): window field, payload, options. False when the header
@@ -280,10 +280,10 @@ struct sle_tcp_conn {
 	struct sle_ooo *ooo;		/* out-of-order data, by sequence */
 	uint32_t ooo_bytes;
 	uint16_t ooo_n;
-	bool want_wupd;			/* window was short: update on space */
-	bool ack_due;			/* on the ACK list */
-	bool ack_pending;		/* an ACK must go out */
-	uint32_t rcv_wnd_max;		/* largest window advertised */
+	bool want_wupd;	      /* window was short: update on space */
+	bool ack_due;	      /* on the ACK list */
+	bool ack_pending;     /* an ACK must go out */
+	uint32_t rcv_wnd_max; /* largest window advertised */
 
 	/* host -> client */
 	uint32_t iss, snd_una, snd_nxt, snd_max;
@@ -296,8 +296,8 @@ struct sle_tcp_conn {
 	bool fin_acked;
 	struct sle_cc cc;
 	struct sle_sack_board sack;
-	uint32_t rtx_next; /* in recovery: resent up to here */
-	double rtx_t;	   /* ... since when (lost retransmissions) */
+	uint32_t rtx_next;    /* in recovery: resent up to here */
+	double rtx_t;	      /* ... since when (lost retransmissions) */
 	uint32_t rto_recover; /* no fast recovery below this after an RTO */
 	bool rto_recovering;
 	struct sle_rtt rtt;
@@ -321,8 +321,8 @@ struct sle_tcp {
 	uint64_t charged;
 	const uint64_t *base; /* also taken from the budget (flow table) */
 	uint32_t isn_key;     /* secret for initial sequence numbers */
-	uint32_t turn_left; /* data segments left in this loop turn */
-	uint8_t *scratch;   /* SLE_TCP_PEEK_SEGS * mss + headers */
+	uint32_t turn_left;   /* data segments left in this loop turn */
+	uint8_t *scratch;     /* SLE_TCP_PEEK_SEGS * mss + headers */
 	uint32_t scratch_cap;
 	struct sle_tcp_conn *acks, *starve, *starve_tail, *grave;
 	/* counters */
@@ -330,8 +330,8 @@ struct sle_tcp {
 		resets_to_client, connect_failed;
 };
 
-int sle_tcp_init(struct sle_tcp *t, const struct sle_tcp_env *env,
-		 unsigned mtu, uint64_t budget);
+int sle_tcp_init(struct sle_tcp *t, const struct sle_tcp_env *env, unsigned mtu,
+		 uint64_t budget);
 void sle_tcp_free(struct sle_tcp *t);
 
 /* A client SYN for a new flow (pi parsed, policy passed): the connection,
@@ -339,8 +339,8 @@ void sle_tcp_free(struct sle_tcp *t);
 struct sle_tcp_conn *sle_tcp_open(struct sle_tcp *t, const uint8_t *ip,
 				  const struct sle_pkt_info *pi);
 /* A segment from the client for c. */
-void sle_tcp_input(struct sle_tcp *t, struct sle_tcp_conn *c,
-		   const uint8_t *ip, const struct sle_pkt_info *pi);
+void sle_tcp_input(struct sle_tcp *t, struct sle_tcp_conn *c, const uint8_t *ip,
+		   const struct sle_pkt_info *pi);
 /* A segment for no connection: answered with a RST (unless it is one). */
 void sle_tcp_no_conn(struct sle_tcp *t, const uint8_t *ip,
 		     const struct sle_pkt_info *pi);
@@ -371,9 +371,8 @@ void sle_tcp_close_all(struct sle_tcp *t, struct sle_tcp_conn **conns,
 void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c);
 void sle_tcp_queue_ack(struct sle_tcp *t, struct sle_tcp_conn *c);
 void sle_tcp_ooo_free(struct sle_tcp_conn *c);
-void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c,
-			uint32_t seq, uint8_t flags,
-			const struct sle_tcp_opts *opt);
+void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
+			uint8_t flags, const struct sle_tcp_opts *opt);
 void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c);
 void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		    const struct sle_tcp_seg *s);

@@ -61,12 +61,10 @@ void sle_cc_acked(struct sle_cc *c, uint32_t acked)
 		w = (uint64_t)c->cwnd + acked;
 	else /* congestion avoidance: about one MSS per window */
 		w = (uint64_t)c->cwnd +
-		    ((uint64_t)c->mss * c->mss / c->cwnd ? (uint64_t)c->mss *
-								   c->mss /
-								   c->cwnd
-							 : 1);
-	c->cwnd = w > SLE_TCP_WND_MAX * 2u ? SLE_TCP_WND_MAX * 2u
-					   : (uint32_t)w;
+		    ((uint64_t)c->mss * c->mss / c->cwnd
+			     ? (uint64_t)c->mss * c->mss / c->cwnd
+			     : 1);
+	c->cwnd = w > SLE_TCP_WND_MAX * 2u ? SLE_TCP_WND_MAX * 2u : (uint32_t)w;
 }
 
 static uint32_t half_flight(const struct sle_cc *c, uint32_t flight)

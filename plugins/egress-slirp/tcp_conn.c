@@ -11,8 +11,8 @@
 
 #include "tcp.h"
 
-int sle_tcp_init(struct sle_tcp *t, const struct sle_tcp_env *env,
-		 unsigned mtu, uint64_t budget)
+int sle_tcp_init(struct sle_tcp *t, const struct sle_tcp_env *env, unsigned mtu,
+		 uint64_t budget)
 {
 	memset(t, 0, sizeof(*t));
 	t->env = *env;
@@ -24,7 +24,8 @@ int sle_tcp_init(struct sle_tcp *t, const struct sle_tcp_env *env,
 	t->mss6 = (uint16_t)(mtu - 60);
 	t->budget = budget;
 	t->turn_left = SLE_TCP_TURN_SEGS;
-	t->scratch_cap = SLE_TCP_PEEK_SEGS * t->mss4 + SLE_TCP_HDR_MAX + t->mss4;
+	t->scratch_cap =
+		SLE_TCP_PEEK_SEGS * t->mss4 + SLE_TCP_HDR_MAX + t->mss4;
 	t->scratch = malloc(t->scratch_cap);
 	return t->scratch ? 0 : -1;
 }
@@ -102,8 +103,8 @@ struct sle_tcp_conn *sle_tcp_open(struct sle_tcp *t, const uint8_t *ip,
 	int r;
 
 	if (!sle_tcp_seg_parse(ip, pi, &s) ||
-	    (s.flags & (SLE_TCP_SYN | SLE_TCP_ACK | SLE_TCP_RST | SLE_TCP_FIN)) !=
-		    SLE_TCP_SYN)
+	    (s.flags & (SLE_TCP_SYN | SLE_TCP_ACK | SLE_TCP_RST |
+			SLE_TCP_FIN)) != SLE_TCP_SYN)
 		return NULL;
 	c = calloc(1, sizeof(*c));
 	if (!c) {

@@ -67,8 +67,8 @@ static void ooo_keep(struct sle_tcp_conn *c, uint32_t seq, const uint8_t *p,
 
 /* Write in-order bytes; false when the socket side took less (or
  * failed: then c is dead). */
-static bool deliver(struct sle_tcp *t, struct sle_tcp_conn *c,
-		    const uint8_t *p, uint32_t len)
+static bool deliver(struct sle_tcp *t, struct sle_tcp_conn *c, const uint8_t *p,
+		    uint32_t len)
 {
 	ssize_t n = t->env.write(t->env.arg, c, p, len);
 
@@ -156,8 +156,7 @@ static void established(struct sle_tcp *t, struct sle_tcp_conn *c,
 	c->snd_wnd = (uint32_t)s->wnd << c->snd_wscale;
 	c->retries = 0;
 	if (c->timing)
-		sle_rtt_sample(&c->rtt,
-			       t->env.now(t->env.arg) - c->rtt_t0);
+		sle_rtt_sample(&c->rtt, t->env.now(t->env.arg) - c->rtt_t0);
 	c->timing = false;
 	sle_tcp_arm(t, c);
 }
@@ -172,8 +171,8 @@ static void maybe_done(struct sle_tcp *t, struct sle_tcp_conn *c)
 	}
 }
 
-void sle_tcp_input(struct sle_tcp *t, struct sle_tcp_conn *c,
-		   const uint8_t *ip, const struct sle_pkt_info *pi)
+void sle_tcp_input(struct sle_tcp *t, struct sle_tcp_conn *c, const uint8_t *ip,
+		   const struct sle_pkt_info *pi)
 {
 	struct sle_tcp_seg s;
 	size_t al = c->family == 6 ? 16 : 4;
@@ -200,11 +199,10 @@ void sle_tcp_input(struct sle_tcp *t, struct sle_tcp_conn *c,
 	}
 	if (s.flags & SLE_TCP_SYN) {
 		if (c->state == SLE_TCP_SYN_RCVD && s.seq == c->irs) {
-			struct sle_tcp_opts o = {.mss = c->family == 6
-								? t->mss6
-								: t->mss4,
-						 .wscale = -1,
-						 .sack_ok = c->sack_ok};
+			struct sle_tcp_opts o = {
+				.mss = c->family == 6 ? t->mss6 : t->mss4,
+				.wscale = -1,
+				.sack_ok = c->sack_ok};
 
 			if (c->rcv_wscale)
 				o.wscale = (int8_t)c->rcv_wscale;
@@ -220,10 +218,10 @@ void sle_tcp_input(struct sle_tcp *t, struct sle_tcp_conn *c,
 	if (c->state == SLE_TCP_SYN_RCVD) {
 		if (s.ack != c->iss + 1) {
 			uint8_t pkt[SLE_TCP_HDR_MAX];
-			size_t n = sle_tcp_build(pkt, c->family, c->dst,
-						 c->dport, c->cli, c->cport,
-						 s.ack, 0, SLE_TCP_RST, 0,
-						 NULL, NULL, 0);
+			size_t n =
+				sle_tcp_build(pkt, c->family, c->dst, c->dport,
+					      c->cli, c->cport, s.ack, 0,
+					      SLE_TCP_RST, 0, NULL, NULL, 0);
 
 			t->env.emit(t->env.arg, pkt, n);
 			return;
@@ -255,12 +253,11 @@ void sle_tcp_no_conn(struct sle_tcp *t, const uint8_t *ip,
 				  pi->sport, s.ack, 0, SLE_TCP_RST, 0, NULL,
 				  NULL, 0);
 	else
-		n = sle_tcp_build(
-			pkt, pi->family, pi->dst, pi->dport, pi->src, pi->sport,
-			0,
-			s.seq + s.len + !!(s.flags & SLE_TCP_SYN) +
-				!!(s.flags & SLE_TCP_FIN),
-			SLE_TCP_RST | SLE_TCP_ACK, 0, NULL, NULL, 0);
+		n = sle_tcp_build(pkt, pi->family, pi->dst, pi->dport, pi->src,
+				  pi->sport, 0,
+				  s.seq + s.len + !!(s.flags & SLE_TCP_SYN) +
+					  !!(s.flags & SLE_TCP_FIN),
+				  SLE_TCP_RST | SLE_TCP_ACK, 0, NULL, NULL, 0);
 	t->resets_to_client++;
 	t->env.emit(t->env.arg, pkt, n);
 }

@@ -25,7 +25,8 @@ uint32_t sle_tcp_rcv_wnd(struct sle_tcp *t, struct sle_tcp_conn *c)
 	if (w > cap)
 		w = cap;
 	if (t->budget) {
-		uint64_t used = t->charged - c->charged + (t->base ? *t->base : 0);
+		uint64_t used =
+			t->charged - c->charged + (t->base ? *t->base : 0);
 		uint64_t avail = t->budget > used ? t->budget - used : 0;
 
 		avail = avail > flight ? avail - flight : 0;
@@ -41,9 +42,8 @@ uint32_t sle_tcp_rcv_wnd(struct sle_tcp *t, struct sle_tcp_conn *c)
 	return w;
 }
 
-void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c,
-			uint32_t seq, uint8_t flags,
-			const struct sle_tcp_opts *opt)
+void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
+			uint8_t flags, const struct sle_tcp_opts *opt)
 {
 	uint8_t pkt[SLE_TCP_HDR_MAX];
 	uint32_t w = 0;
@@ -55,8 +55,8 @@ void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c,
 		/* the SYN-ACK's window is never scaled */
 		field = sle_tcp_wnd_field(
 			w, (flags & SLE_TCP_SYN) ? 0 : c->rcv_wscale);
-		w = (uint32_t)field << ((flags & SLE_TCP_SYN) ? 0
-							      : c->rcv_wscale);
+		w = (uint32_t)field
+		    << ((flags & SLE_TCP_SYN) ? 0 : c->rcv_wscale);
 		c->rcv_adv = c->rcv_nxt + w;
 		if (w > c->rcv_wnd_max)
 			c->rcv_wnd_max = w;
@@ -90,8 +90,8 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 	sle_tcp_send_flags(t, c, c->snd_nxt, SLE_TCP_ACK, o.nsack ? &o : NULL);
 	/* the client has little window left: tell it when the socket
 	 * drains (write readiness) */
-	c->want_wupd = !c->cli_fin && c->rcv_adv - c->rcv_nxt <
-					      c->rcv_wnd_max / 2;
+	c->want_wupd =
+		!c->cli_fin && c->rcv_adv - c->rcv_nxt < c->rcv_wnd_max / 2;
 	if (c->want_wupd)
 		t->env.wupd_timer(t->env.arg, c, SLE_TCP_WUPD_DELAY);
 }
@@ -119,8 +119,8 @@ static void send_data(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
 	c->ack_pending = false;
 	n = sle_tcp_build(pkt, c->family, c->dst, c->dport, c->cli, c->cport,
 			  seq, c->rcv_nxt,
-			  (uint8_t)(SLE_TCP_ACK | (psh ? 0x08 : 0)), field, NULL,
-			  buf, len);
+			  (uint8_t)(SLE_TCP_ACK | (psh ? 0x08 : 0)), field,
+			  NULL, buf, len);
 	t->env.emit(t->env.arg, pkt, n);
 }
 
@@ -418,8 +418,8 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 			c->snd_nxt = c->snd_una;
 		c->retries = 0;
 		if (c->timing && sle_seq_le(c->rtt_seq, s->ack)) {
-			sle_rtt_sample(&c->rtt, t->env.now(t->env.arg) -
-							c->rtt_t0);
+			sle_rtt_sample(&c->rtt,
+				       t->env.now(t->env.arg) - c->rtt_t0);
 			c->timing = false;
 		}
 		c->snd_wnd = wnd;

@@ -65,8 +65,8 @@ uint32_t sle_sack_bytes(const struct sle_sack_board *sb)
 	return n;
 }
 
-bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from,
-		   uint32_t *hs, uint32_t *he)
+bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from, uint32_t *hs,
+		   uint32_t *he)
 {
 	for (uint8_t i = 0; i < sb->n; i++) {
 		if (sle_seq_lt(from, sb->b[i].s)) {

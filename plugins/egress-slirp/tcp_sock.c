@@ -397,8 +397,8 @@ static void on_epoll(struct evpn_io *w, int fd, int revents, void *arg)
 				err = flush_w(k);
 			}
 			sle_tcp_sock_event(s->tcp, k->c,
-					   e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
-						EPOLLERR),
+					   e & (EPOLLIN | EPOLLRDHUP |
+						EPOLLHUP | EPOLLERR),
 					   e & EPOLLOUT, err);
 		}
 		sle_tcp_done(s);
@@ -428,9 +428,9 @@ void sle_tcp_packet(struct sle *s, const uint8_t *ip,
 	r = sle_flows_client_get(&s->flows, pi, now, &fl);
 	if (r != SLE_PASS || !fl) {
 		uint8_t rep[SLE_REJECT_MAX];
-		size_t n = sle_policy_refuse(&s->pol, ip, pi,
-					     r != SLE_PASS ? r : SLE_R_MALFORMED,
-					     rep);
+		size_t n = sle_policy_refuse(
+			&s->pol, ip, pi, r != SLE_PASS ? r : SLE_R_MALFORMED,
+			rep);
 
 		if (n)
 			sle_out(s, rep, (uint32_t)n);
@@ -475,8 +475,8 @@ int sle_tcp_start(struct sle *s)
 	s->tcp_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s->tcp_ep < 0)
 		goto fail;
-	s->tcp_io = s->host->io_new(s->host, s->tcp_ep, EVPN_IO_READ, on_epoll,
-				    s);
+	s->tcp_io =
+		s->host->io_new(s->host, s->tcp_ep, EVPN_IO_READ, on_epoll, s);
 	if (!s->tcp_io)
 		goto fail;
 	evpn_info(s->host, "TCP relay: MSS %u (IPv6 %u), window scale %d",

@@ -200,8 +200,9 @@ int main(int argc, char **argv)
 	fprintf(stderr,
 		"udp_delay: dropped %llu up, %llu down (queue full); lost "
 		"%llu up, %llu down (LOSS_PCT)\n",
-		(unsigned long long)up.dropped, (unsigned long long)down.dropped,
-		(unsigned long long)up.lost, (unsigned long long)down.lost);
+		(unsigned long long)up.dropped,
+		(unsigned long long)down.dropped, (unsigned long long)up.lost,
+		(unsigned long long)down.lost);
 	close(cfd);
 	close(sfd);
 	free(up.s);

@@ -168,10 +168,10 @@ static void r_emit(void *a, const uint8_t *ip, size_t len)
 	l4 = pi.total_len - pi.l3_len;
 	if (pi.family == 4)
 		must(sle_csum_fold(sle_csum_add(0, ip, 20)) == 0);
-	must(sle_csum_fold(sle_csum_add(
-		     sle_csum_pseudo(pi.family, pi.src, pi.dst, SLE_PROTO_TCP,
-				     l4),
-		     ip + pi.l3_len, l4)) == 0);
+	must(sle_csum_fold(
+		     sle_csum_add(sle_csum_pseudo(pi.family, pi.src, pi.dst,
+						  SLE_PROTO_TCP, l4),
+				  ip + pi.l3_len, l4)) == 0);
 	if (hs.want_dst)
 		must(!memcmp(pi.dst, hs.want_dst, hs.want_len));
 }
@@ -245,9 +245,7 @@ static void relay_packet(const uint8_t *p, const struct sle_pkt_info *pi,
 			((struct fsock *)c->sock)->eof = true;
 			sle_tcp_sock_event(&relay, c, true, false, 0);
 			break;
-		case 3:
-			sle_tcp_timeout(&relay, c);
-			break;
+		case 3: sle_tcp_timeout(&relay, c); break;
 		default: break;
 		}
 	}

@@ -27,10 +27,10 @@ static bool csum_ok(const uint8_t *p, size_t n)
 	l4 = pi.total_len - pi.l3_len;
 	if (pi.family == 4 && sle_csum_fold(sle_csum_add(0, p, 20)) != 0)
 		return false;
-	return sle_csum_fold(sle_csum_add(
-		       sle_csum_pseudo(pi.family, pi.src, pi.dst,
-				       SLE_PROTO_TCP, l4),
-		       p + pi.l3_len, l4)) == 0;
+	return sle_csum_fold(
+		       sle_csum_add(sle_csum_pseudo(pi.family, pi.src, pi.dst,
+						    SLE_PROTO_TCP, l4),
+				    p + pi.l3_len, l4)) == 0;
 }
 
 static void test_segments(void **st)
@@ -73,8 +73,8 @@ static void test_segments(void **st)
 	assert_int_equal(s.opt.mss, 0);
 
 	/* bad option lists stop the walk, never read past the header */
-	n = sle_tcp_build(pkt, 4, srv, 80, cli, 40000, 5, 6, SLE_TCP_SYN, 0,
-			  &o, NULL, 0);
+	n = sle_tcp_build(pkt, 4, srv, 80, cli, 40000, 5, 6, SLE_TCP_SYN, 0, &o,
+			  NULL, 0);
 	pkt[40] = 2, pkt[41] = 40; /* MSS option claiming 40 bytes */
 	assert_true(sle_pkt_parse(pkt, n, &pi));
 	assert_true(sle_tcp_seg_parse(pkt, &pi, &s));
@@ -211,7 +211,7 @@ static struct fake {
 	uint8_t out[256][1500]; /* emitted packets */
 	size_t outlen[256];
 	struct sle_tcp_conn *conn;
-} *F;
+} * F;
 
 static double f_now(void *a)
 {
@@ -326,8 +326,8 @@ static int teardown(void **st)
 
 /* A client segment from cli:40000 to srv:80. */
 static void client(struct sle_tcp_conn *c, uint32_t seq, uint32_t ack,
-		   uint8_t flags, uint16_t wnd, const uint8_t *data,
-		   size_t len, const struct sle_tcp_opts *o)
+		   uint8_t flags, uint16_t wnd, const uint8_t *data, size_t len,
+		   const struct sle_tcp_opts *o)
 {
 	uint8_t pkt[SLE_TCP_HDR_MAX + 1500];
 	struct sle_pkt_info pi;
@@ -429,8 +429,8 @@ static void test_upload(void **st)
 	assert_int_equal(s.wnd, (256 * 1024 - 1380) >> 7);
 	/* out of order: kept, a duplicate ACK at once with its SACK block */
 	F->nout = 0;
-	client(c, 1001 + 2 * 1380, c->iss + 1, SLE_TCP_ACK, 1000, d,
-	       sizeof(d), NULL);
+	client(c, 1001 + 2 * 1380, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d),
+	       NULL);
 	assert_int_equal(F->wq_len, sizeof(d));
 	assert_int_equal(F->nout, 1);
 	s = out(0);
@@ -461,8 +461,8 @@ static void test_upload(void **st)
 	assert_int_equal(s.opt.nsack, 0);
 	/* FIN: shutdown(SHUT_WR), acknowledged */
 	F->nout = 0;
-	client(c, 1001 + 3 * 1380, c->iss + 1, SLE_TCP_ACK | SLE_TCP_FIN,
-	       1000, NULL, 0, NULL);
+	client(c, 1001 + 3 * 1380, c->iss + 1, SLE_TCP_ACK | SLE_TCP_FIN, 1000,
+	       NULL, 0, NULL);
 	assert_true(F->shut_wr);
 	sle_tcp_flush(&T);
 	assert_int_equal(out(F->nout - 1).ack, 1001 + 3 * 1380 + 1);
@@ -690,8 +690,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_connect_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_upload, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_download, setup,
-						teardown),
+		cmocka_unit_test_setup_teardown(test_download, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sack_recovery, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
