@@ -250,6 +250,12 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 			starve(t, c);
 			break;
 		}
+		/* the memory budget: no new data while the windows and the
+		 * data in flight of all connections fill it (retransmissions
+		 * and a connection with nothing in flight still go) */
+		if (t->budget && flight && fresh &&
+		    t->charged + (t->base ? *t->base : 0) >= t->budget)
+			break;
 		{
 			uint32_t pr =
 				sle_tcp_pace_room(c, t->env.now(t->env.arg));
