@@ -280,6 +280,7 @@ struct sle_tcp_conn {
 	struct sle_ooo *ooo;		/* out-of-order data, by sequence */
 	uint32_t ooo_bytes;
 	uint16_t ooo_n;
+	uint32_t ooo_last;    /* sequence of the latest one kept */
 	bool want_wupd;	      /* window was short: update on space */
 	bool ack_due;	      /* on the ACK list */
 	bool ack_pending;     /* an ACK must go out */

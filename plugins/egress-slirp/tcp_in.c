@@ -113,8 +113,10 @@ static void data_in(struct sle_tcp *t, struct sle_tcp_conn *c,
 	if (sle_seq_lt(c->rcv_nxt, s->seq)) {
 		/* a hole before it: kept, the duplicate ACK says where */
 		t->ooo_drops++;
-		if (len)
+		if (len) {
 			ooo_keep(c, s->seq, p, len);
+			c->ooo_last = s->seq;
+		}
 		sle_tcp_send_ack(t, c);
 		return;
 	}

@@ -73,20 +73,31 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 	struct sle_tcp_opts o = {.wscale = -1};
 	const struct sle_ooo *q;
 
-	/* SACK blocks of what is kept beyond the hole (RFC 2018), merged */
-	for (q = c->ooo; c->sack_ok && q; q = q->next) {
-		struct sle_sack_blk *b = &o.sack[o.nsack ? o.nsack - 1 : 0];
+	/* SACK blocks of what is kept beyond the hole, merged; the block of
+	 * the latest segment first, then the lowest others (RFC 2018 4) */
+	struct sle_sack_blk all[SLE_SACK_MAX];
+	uint8_t n = 0, first = 0;
 
-		if (o.nsack && b->e == q->seq) {
-			b->e = q->seq + q->len;
+	for (q = c->ooo; c->sack_ok && q; q = q->next) {
+		if (n && all[n - 1].e == q->seq) {
+			all[n - 1].e = q->seq + q->len;
 			continue;
 		}
-		if (o.nsack == 3)
+		if (n == SLE_SACK_MAX)
 			break;
-		o.sack[o.nsack].s = q->seq;
-		o.sack[o.nsack].e = q->seq + q->len;
-		o.nsack++;
+		all[n].s = q->seq;
+		all[n].e = q->seq + q->len;
+		n++;
 	}
+	for (uint8_t i = 0; i < n; i++)
+		if (sle_seq_le(all[i].s, c->ooo_last) &&
+		    sle_seq_lt(c->ooo_last, all[i].e))
+			first = i;
+	if (n)
+		o.sack[o.nsack++] = all[first];
+	for (uint8_t i = 0; i < n && o.nsack < 3; i++)
+		if (i != first)
+			o.sack[o.nsack++] = all[i];
 	sle_tcp_send_flags(t, c, c->snd_nxt, SLE_TCP_ACK, o.nsack ? &o : NULL);
 	/* the client has little window left: tell it when the socket
 	 * drains (write readiness) */

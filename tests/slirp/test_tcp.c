@@ -641,6 +641,39 @@ static void test_client_rst_and_budget(void **st)
 	assert_int_equal(F->nout, SLE_TCP_TURN_SEGS);
 }
 
+/* Four ranges kept after holes: the duplicate ACK reports the latest
+ * segment's block first, then the lowest others (RFC 2018). */
+static void test_sack_blocks_out(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint8_t d[100];
+	struct sle_tcp_seg s;
+
+	memset(d, 'b', sizeof(d));
+	/* kept: 1201, 1401, 1601, then 1801 last */
+	for (uint32_t k = 1; k <= 4; k++)
+		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d,
+		       sizeof(d), NULL);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1001);
+	assert_int_equal(s.opt.nsack, 3);
+	assert_int_equal(s.opt.sack[0].s, 1001 + 800); /* the latest */
+	assert_int_equal(s.opt.sack[0].e, 1001 + 900);
+	assert_int_equal(s.opt.sack[1].s, 1001 + 200);
+	assert_int_equal(s.opt.sack[2].s, 1001 + 400);
+	/* the hole filled: everything kept is written, in order */
+	F->nout = 0;
+	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	client(c, 1101, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	assert_int_equal(F->wq_len, 300);
+	client(c, 1301, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	client(c, 1501, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	client(c, 1701, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	assert_int_equal(F->wq_len, 900);
+	assert_null(c->ooo);
+	assert_int_equal(c->rcv_nxt, 1901);
+}
+
 /* A segment whose addresses are not the connection's (the flow table
  * keys IPv6 clients by their pool offset only) is not the connection's:
  * the sender gets a RST, the connection is untouched. */
@@ -699,6 +732,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unknown_segment, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_foreign_segment, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sack_blocks_out, setup,
 						teardown),
 	};
 
