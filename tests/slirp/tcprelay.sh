@@ -9,8 +9,9 @@
 # client a RST at once, a server that resets mid-transfer gives the client
 # a RST, 1,000 short connections in a row leave no flow behind, refusals
 # of the destination policy, DNS (UDP and TCP) still through slirp, 40
-# client addresses at once, max_flows_per_peer, and the relay's window
-# scaling seen by the client.
+# client addresses at once, max_flows_per_peer, the relay's window
+# scaling seen by the client, and IPv6 (network.pool6): 10 MB each way,
+# connect refused -> RST, the metadata prefix refused.
 set -u
 . "$(dirname "$0")/../lib/netns.sh"
 
@@ -21,12 +22,18 @@ need_cmds ip curl dnsmasq dig ss setpriv sha256sum
 . "$(dirname "$0")/lib.sh"
 sl_init tr 18010
 sl_up
+HOST6=fd79::2
+inS ip addr add fd79::1/64 dev $VS nodad || exit 1
+inH ip addr add $HOST6/64 dev $VH nodad || exit 1
 
 mkdir -p "$TMP/www"
 head -c 50M /dev/urandom >"$TMP/www/big.bin"
 echo "hello from the hosts namespace" >"$TMP/www/small.txt"
 inH $PY "$(dirname "$0")/../lib/httpd.py" $HOST 8080 "$TMP/www" \
 	>"$TMP/http.log" 2>&1 &
+netns_track $!
+inH $PY "$(dirname "$0")/../lib/httpd.py" $HOST6 8080 "$TMP/www" \
+	>"$TMP/http6.log" 2>&1 &
 netns_track $!
 netns_dnsmasq $NS_H $HOST www.evpn.test "$TMP"
 # port 9001: sends 4 MB, then resets the connection (SO_LINGER 0)
@@ -62,7 +69,10 @@ short()
 PYEOF
 netns_track $!
 
-SL_EGRESS_CONFIG="{ tcp: relay, max_flows_per_peer: 20 }" SL_API_LISTEN=0.0.0.0 sl_evpnd
+SL_POOL6=fd77::/64 SL_EGRESS_CONFIG="{ tcp: relay, max_flows_per_peer: 20 }" \
+	SL_API_LISTEN=0.0.0.0 sl_evpnd
+inC ip addr add fd77::2/64 dev $TUN nodad
+inC ip -6 route add default dev $TUN
 check "the relay is on" grep -q "TCP relay: MSS 1380" "$TMP/evpnd.log"
 
 for _ in $(seq 50); do
@@ -141,6 +151,19 @@ for _ in $(seq 30); do
 	sleep 0.2
 done
 check "... leave no flow behind (evpn_egress_flows $flows)" test "$flows" = 0
+
+# ------------------------------------------------------------ IPv6
+head -c 10M "$TMP/www/big.bin" >"$TMP/www/ten.bin"
+want6=$(sha256sum <"$TMP/www/ten.bin" | cut -d' ' -f1)
+inC curl -sS -m 60 -o "$TMP/got6.bin" "http://[$HOST6]:8080/ten.bin"
+got=$(sha256sum <"$TMP/got6.bin" 2>/dev/null | cut -d' ' -f1)
+check "10 MB download over IPv6 through the relay, sha256 matches" test "$want6" = "$got"
+up=$(inC curl -sS -m 60 -T "$TMP/www/ten.bin" "http://[$HOST6]:8080/up6.bin")
+check "10 MB upload over IPv6 through the relay, sha256 matches" test "$want6" = "$up"
+check "IPv6: a host-side connect refused gives the client a RST at once" \
+	refused_fast $NS_C "http://[$HOST6]:9/" "$TMP/refused6.err"
+check "IPv6: the cloud metadata fd00:ec2::254 refused at once" \
+	refused_fast $NS_C "http://[fd00:ec2::254]/" "$TMP/md6.err"
 
 # ------------------------------------------------------------ refusals
 refused() { refused_fast $NS_C "$1" "$TMP/curl.err"; }
