@@ -364,9 +364,6 @@ void sle_tcp_flush(struct sle_tcp *t);
 /* Start of a loop turn: fresh budget, queued senders served. Returns true
  * when some are still waiting (the loop must not block). */
 bool sle_tcp_turn(struct sle_tcp *t);
-/* Close everything (stop). */
-void sle_tcp_close_all(struct sle_tcp *t, struct sle_tcp_conn **conns,
-		       size_t n);
 
 /* internal (tcp_in.c <-> tcp_out.c) */
 void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c);
