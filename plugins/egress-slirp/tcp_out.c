@@ -462,6 +462,12 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 			}
 		} else {
 			sle_cc_acked(&c->cc, acked);
+			/* a window-limited flow does not grow cwnd past the
+			 * client's window (RFC 7661's idea): a cwnd far above
+			 * what is ever in flight would unpace the sending */
+			if (c->cc.cwnd > c->snd_wnd &&
+			    c->snd_wnd > SLE_TCP_INIT_CWND * c->cc.mss)
+				c->cc.cwnd = c->snd_wnd;
 			if (sle_sack_bytes(&c->sack) >= 3u * c->cc.mss) {
 				enter_recovery(t, c);
 				if (c->state == SLE_TCP_DEAD)

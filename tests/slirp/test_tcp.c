@@ -583,6 +583,19 @@ static void test_sack_recovery(void **st)
 	assert_int_equal(c->rtx_next, una + 3 * 1380);
 }
 
+/* A flow limited by the client's window does not grow cwnd past it. */
+static void test_cwnd_capped(void **st)
+{
+	struct sle_tcp_conn *c = handshake(100); /* 25,600 bytes */
+
+	F->rq_len = 200000;
+	F->now += 1;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	client(c, 1001, c->iss + 1 + 13800, SLE_TCP_ACK, 100, NULL, 0, NULL);
+	assert_int_equal(c->cc.cwnd, 25600);
+}
+
 /* Pacing: no more than cwnd/SRTT x gain; the rest when time has passed. */
 static void test_pacing(void **st)
 {
@@ -727,6 +740,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_sack_recovery, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cwnd_capped, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_client_rst_and_budget,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unknown_segment, setup,
