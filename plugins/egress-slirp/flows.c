@@ -15,6 +15,7 @@ int sle_flows_init(struct sle_flows *f, uint32_t max_flows, uint32_t per_peer,
 	f->budget = budget;
 	f->tcp_idle = tcp_idle;
 	f->dgram_idle = dgram_idle;
+	f->tcp_cost = SLE_FLOW_TCP_COST;
 	f->nbuckets = 64;
 	while (f->nbuckets < max_flows * 2u && f->nbuckets < (1u << 30))
 		f->nbuckets <<= 1;
@@ -177,12 +178,12 @@ static void peer_del(struct sle_flows *f, uint32_t addr)
 	}
 }
 
-static uint64_t cost(uint8_t proto)
+static uint64_t cost(const struct sle_flows *f, uint8_t proto)
 {
-	return proto == SLE_PROTO_TCP ? SLE_FLOW_TCP_COST : SLE_FLOW_DGRAM_COST;
+	return proto == SLE_PROTO_TCP ? f->tcp_cost : SLE_FLOW_DGRAM_COST;
 }
 
-static void flow_del(struct sle_flows *f, struct sle_flow *fl)
+void sle_flows_del(struct sle_flows *f, struct sle_flow *fl)
 {
 	uint32_t *pp = &f->buckets[key_hash(&fl->k) & (f->nbuckets - 1)];
 	uint32_t idx = (uint32_t)(fl - f->tab) + 1;
@@ -192,7 +193,7 @@ static void flow_del(struct sle_flows *f, struct sle_flow *fl)
 	if (*pp)
 		*pp = fl->next;
 	peer_del(f, fl->k.cli);
-	f->mem -= cost(fl->k.proto);
+	f->mem -= cost(f, fl->k.proto);
 	f->n--;
 	memset(fl, 0, sizeof(*fl));
 	fl->next = f->free_head;
@@ -210,7 +211,7 @@ static enum sle_reason flow_new(struct sle_flows *f,
 		return SLE_R_FLOWS;
 	if (f->per_peer && sle_flows_peer_count(f, k->cli) >= f->per_peer)
 		return SLE_R_PEER_FLOWS;
-	if (f->budget && f->mem + cost(k->proto) > f->budget)
+	if (f->budget && f->mem + cost(f, k->proto) > f->budget)
 		return SLE_R_MEMORY;
 	i = f->free_head;
 	fl = &f->tab[i - 1];
@@ -223,7 +224,7 @@ static enum sle_reason flow_new(struct sle_flows *f,
 	fl->next = *b;
 	*b = i;
 	peer_add(f, k->cli);
-	f->mem += cost(k->proto);
+	f->mem += cost(f, k->proto);
 	f->n++;
 	*out = fl;
 	return SLE_PASS;
@@ -235,13 +236,34 @@ static uint32_t seg_end(const struct sle_pkt_info *pi)
 	       !!(pi->tcp_flags & SLE_TCP_FIN);
 }
 
+struct sle_flow *sle_flows_find(struct sle_flows *f,
+				const struct sle_pkt_info *pi)
+{
+	struct sle_flow_key k;
+
+	if ((pi->family != 4 && pi->family != 6) || !pi->first_frag)
+		return NULL;
+	make_key(f, &k, pi, pi->src, pi->dst, pi->sport, pi->dport);
+	return lookup(f, &k);
+}
+
 enum sle_reason sle_flows_client(struct sle_flows *f,
 				 const struct sle_pkt_info *pi, double now)
+{
+	struct sle_flow *fl;
+
+	return sle_flows_client_get(f, pi, now, &fl);
+}
+
+enum sle_reason sle_flows_client_get(struct sle_flows *f,
+				     const struct sle_pkt_info *pi, double now,
+				     struct sle_flow **out)
 {
 	struct sle_flow_key k;
 	struct sle_flow *fl;
 	enum sle_reason r;
 
+	*out = NULL;
 	if ((pi->family != 4 && pi->family != 6) || !pi->first_frag)
 		return SLE_PASS;
 	make_key(f, &k, pi, pi->src, pi->dst, pi->sport, pi->dport);
@@ -271,6 +293,7 @@ enum sle_reason sle_flows_client(struct sle_flows *f,
 		    (pi->tcp_flags & SLE_TCP_SYN))
 			fl->cli_nxt = end;
 	}
+	*out = fl;
 	return SLE_PASS;
 }
 
@@ -313,15 +336,15 @@ void sle_flows_expire(struct sle_flows *f, double now, sle_flow_expire_cb cb,
 
 		if (!fl->used)
 			continue;
-		if (tcp && fl->fin == 3) {
+		if (tcp && fl->fin == 3 && !fl->owner) {
 			if (now - fl->last >= SLE_FLOW_CLOSED_LINGER)
-				flow_del(f, fl);
+				sle_flows_del(f, fl);
 			continue;
 		}
 		if (now - fl->last >= (tcp ? f->tcp_idle : f->dgram_idle)) {
 			if (cb)
 				cb(fl, arg);
-			flow_del(f, fl);
+			sle_flows_del(f, fl);
 		}
 	}
 }

@@ -46,6 +46,10 @@ struct sle_flow {
 	double last;	  /* last packet either way (host->now seconds) */
 	uint8_t fin;	  /* 1: client sent FIN, 2: slirp sent FIN */
 	bool used, srv_seen;
+	/* the TCP relay's connection (tcp.h), NULL for slirp's flows: the
+	 * relay forgets the flow itself when it closes, so such a flow
+	 * never lingers; idle, it is expired like any other */
+	void *owner;
 };
 
 struct sle_peer_count {
@@ -55,6 +59,7 @@ struct sle_peer_count {
 struct sle_flows {
 	uint32_t cap, per_peer;
 	uint64_t budget, mem;
+	uint64_t tcp_cost; /* charge of a TCP flow (SLE_FLOW_TCP_COST) */
 	double tcp_idle, dgram_idle;
 	uint32_t n, nbuckets;
 	uint32_t *buckets, *pbuckets; /* index + 1 */
@@ -76,6 +81,16 @@ void sle_flows_free(struct sle_flows *f);
  * its flow. Returns SLE_PASS, or the limit that refuses a new flow. */
 enum sle_reason sle_flows_client(struct sle_flows *f,
 				 const struct sle_pkt_info *pi, double now);
+/* The same, and the flow itself (NULL when a segment of no known TCP
+ * connection passed without creating one). */
+enum sle_reason sle_flows_client_get(struct sle_flows *f,
+				     const struct sle_pkt_info *pi, double now,
+				     struct sle_flow **out);
+/* The flow of a client packet, or NULL; nothing created or refreshed. */
+struct sle_flow *sle_flows_find(struct sle_flows *f,
+				const struct sle_pkt_info *pi);
+/* Forget a flow now. */
+void sle_flows_del(struct sle_flows *f, struct sle_flow *fl);
 /* A packet slirp sends to a client: refreshes its flow. */
 void sle_flows_server(struct sle_flows *f, const struct sle_pkt_info *pi,
 		      double now);

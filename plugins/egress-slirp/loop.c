@@ -134,7 +134,7 @@ static void on_prepare(struct evpn_hook *hk, void *arg)
 			s->host->io_set(s->ios[fd], 0);
 			s->io_ev[fd] = 0;
 		}
-	if (s->kick)
+	if (s->kick || s->tcp_more)
 		s->host->timer_arm(s->wake, 0, 0);
 	else if (timeout != UINT32_MAX)
 		s->host->timer_arm(s->wake, timeout / 1000.0, 0);
@@ -161,6 +161,11 @@ static void on_check(struct evpn_hook *hk, void *arg)
 		}
 	}
 	s->kick = false;
+	/* a new loop turn: the relay's send budget again (tcp.h) */
+	if (s->tcp) {
+		s->tcp_more = sle_tcp_turn(s->tcp);
+		sle_tcp_done(s);
+	}
 	slirp_pollfds_poll(s->slirp, err, get_revents, s);
 	/* Nothing may use these indices after this poll. */
 	s->npfds = 0;

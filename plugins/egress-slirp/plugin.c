@@ -25,6 +25,12 @@ static const struct evpn_config_key sle_schema[] = {
 		 "(/etc/resolv.conf); empty: the server address. Write the "
 		 "same address into network.dns"},
 	SLE_POLICY_KEYS,
+	{.key = "tcp",
+	 .type = EVPN_CFG_STRING,
+	 .def = "slirp",
+	 .desc = "who terminates client TCP: \"slirp\" (libslirp, no window "
+		 "scaling) or \"relay\" (the egress's own relay onto host "
+		 "sockets: window scaling, SACK-permitted, MSS from the MTU)"},
 	{.key = "allow_loopback",
 	 .type = EVPN_CFG_BOOL,
 	 .def = "false",
@@ -92,6 +98,21 @@ static void make_metrics(struct sle *s)
 	s->m_dropped_big =
 		h->metric(h, EVPN_METRIC_COUNTER, "evpn_egress_dropped_total",
 			  "packets dropped for size", "reason=\"too_big\"");
+	s->m_tcp_retx = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_retransmits_total",
+		"TCP relay: segments resent to clients", NULL);
+	s->m_tcp_rto = h->metric(h, EVPN_METRIC_COUNTER,
+				 "evpn_egress_tcp_timeouts_total",
+				 "TCP relay: retransmission timeouts", NULL);
+	s->m_tcp_ooo = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_out_of_order_total",
+		"TCP relay: client segments that arrived after a hole", NULL);
+	s->m_tcp_rst = h->metric(h, EVPN_METRIC_COUNTER,
+				 "evpn_egress_tcp_resets_total",
+				 "TCP relay: RSTs sent to clients", NULL);
+	s->m_tcp_cfail = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_connect_failed_total",
+		"TCP relay: host connects that failed", NULL);
 	s->m_acks_merged = h->metric(
 		h, EVPN_METRIC_COUNTER, "evpn_egress_acks_merged_total",
 		"pure TCP ACKs to clients made redundant by a later one of the "
@@ -168,6 +189,18 @@ static int sle_create(const struct evpn_host *host,
 		memcpy(s->pol.filter.vhost6, p6.addr, 16);
 	}
 	s->mtu = net->mtu ? net->mtu : 1420;
+	s->tcp_ep = -1;
+	{
+		const char *tm = c->get_str(cfg, "tcp", "slirp");
+
+		if (!strcmp(tm, "relay")) {
+			s->tcp_relay = true;
+		} else if (strcmp(tm, "slirp") != 0) {
+			evpn_error(host, "tcp: '%s' is neither slirp nor relay",
+				   tm);
+			goto fail;
+		}
+	}
 	s->allow_loopback = c->get_bool(cfg, "allow_loopback", false);
 
 	s->pol.filter.allow_loopback = s->allow_loopback;
@@ -186,6 +219,10 @@ static int sle_create(const struct evpn_host *host,
 	}
 	/* A client's IPv6 address ends with its IPv4 offset: its IPv6 flows
 	 * count toward the same per-client limit. */
+	/* the relay charges its windows to the budget as they are offered
+	 * (tcp.h); a connection itself costs little */
+	if (s->tcp_relay)
+		s->flows.tcp_cost = SLE_FLOW_DGRAM_COST;
 	s->flows.v6_base = ntohl(s->net.s_addr);
 	memcpy(s->flows.pool6, &s->net6, 16);
 	make_metrics(s);
@@ -200,6 +237,7 @@ static void sle_stop(void *self)
 {
 	struct sle *s = self;
 
+	sle_tcp_stop(s);
 	sle_stack_stop(s);
 	sle_loop_stop(s);
 	sle_policy_stop(&s->pol);
@@ -215,6 +253,8 @@ static int sle_start(void *self)
 	r = sle_stack_start(s);
 	if (r == EVPN_OK)
 		r = sle_loop_start(s);
+	if (r == EVPN_OK && s->tcp_relay)
+		r = sle_tcp_start(s);
 	if (r != EVPN_OK) {
 		sle_stop(s);
 		return r;

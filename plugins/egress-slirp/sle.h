@@ -23,6 +23,7 @@
 #include "ackthin.h"
 #include "flows.h"
 #include "policy.h"
+#include "tcp.h"
 
 #define SLE_BATCH 64
 
@@ -73,6 +74,16 @@ struct sle {
 	struct evpn_metric *m_pkts_out, *m_bytes_out, *m_pkts_in, *m_bytes_in;
 	struct evpn_metric *m_arp, *m_flows, *m_dropped_big, *m_flows_expired;
 	struct evpn_metric *m_acks_merged;
+
+	/* `tcp: relay` (tcp.h): client TCP through our relay, not slirp */
+	bool tcp_relay;
+	struct sle_tcp *tcp;
+	int tcp_ep;
+	struct evpn_io *tcp_io;
+	bool tcp_more; /* senders wait for the next loop turn */
+	uint64_t tcp_seen[5];
+	struct evpn_metric *m_tcp_retx, *m_tcp_ooo, *m_tcp_rst, *m_tcp_cfail;
+	struct evpn_metric *m_tcp_rto;
 };
 
 /* stack.c */
@@ -84,6 +95,13 @@ void sle_expire(struct evpn_timer *t, void *arg);
 /* Queue one IP packet toward the transport (copied); returns its place in
  * the batch, or -1 when it was dropped. */
 int sle_out(struct sle *s, const uint8_t *ip, uint32_t len);
+
+/* tcp_sock.c */
+int sle_tcp_start(struct sle *s) EVPN_WUR;
+void sle_tcp_stop(struct sle *s);
+void sle_tcp_packet(struct sle *s, const uint8_t *ip,
+		    const struct sle_pkt_info *pi, double now);
+void sle_tcp_done(struct sle *s);
 
 /* loop.c */
 int sle_loop_start(struct sle *s) EVPN_WUR;

@@ -313,6 +313,20 @@ static void refuse(struct sle *s, const uint8_t *ip,
 		sle_out(s, rep, (uint32_t)n);
 }
 
+/* With the TCP relay: client TCP to anything but the pool's own
+ * addresses (slirp's DNS forwarder, and the loopback aliases when
+ * allow_loopback) goes to the relay. */
+static bool relayed(const struct sle *s, const struct sle_pkt_info *pi)
+{
+	const struct sle_filter *f = &s->pol.filter;
+
+	if (pi->proto != SLE_PROTO_TCP || !pi->first_frag)
+		return false;
+	if (pi->family == 4)
+		return (sle_v4(pi->dst) & f->pool_mask) != f->pool;
+	return !f->has6 || !sle_cidr_match(&f->pool6, 6, pi->dst);
+}
+
 void sle_send(void *self, const struct evpn_pkt_batch *batch)
 {
 	struct sle *s = self;
@@ -332,6 +346,12 @@ void sle_send(void *self, const struct evpn_pkt_batch *batch)
 			continue;
 		}
 		r = sle_filter_check(&s->pol.filter, &pi);
+		if (r == SLE_PASS && s->tcp && relayed(s, &pi)) {
+			s->host->metric_add(s->m_pkts_out, 1);
+			s->host->metric_add(s->m_bytes_out, pi.total_len);
+			sle_tcp_packet(s, p->data, &pi, now);
+			continue;
+		}
 		if (r == SLE_PASS)
 			r = sle_flows_client(&s->flows, &pi, now);
 		if (r != SLE_PASS) {
@@ -342,6 +362,8 @@ void sle_send(void *self, const struct evpn_pkt_batch *batch)
 		s->host->metric_add(s->m_bytes_out, pi.total_len);
 		to_slirp(s, p->data, pi.total_len);
 	}
+	if (s->tcp)
+		sle_tcp_done(s);
 	sle_flush(s);
 }
 
@@ -355,6 +377,11 @@ static void expire_one(const struct sle_flow *fl, void *arg)
 
 	if (fl->k.proto != SLE_PROTO_TCP)
 		return;
+	if (fl->owner) {
+		sle_tcp_expire(s->tcp, fl->owner);
+		s->host->metric_add(s->m_flows_expired, 1);
+		return;
+	}
 	if (fl->k.family == 6) {
 		sle_flow_client6(&s->flows, fl, cli);
 		memcpy(dst, fl->k.dst6, 16);
@@ -383,6 +410,8 @@ void sle_expire(struct evpn_timer *t, void *arg)
 		return;
 	sle_flows_expire(&s->flows, s->host->now(s->host), expire_one, s);
 	s->host->metric_set(s->m_flows, s->flows.n);
+	if (s->tcp)
+		sle_tcp_done(s);
 	sle_flush(s);
 }
 

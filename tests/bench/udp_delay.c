@@ -7,11 +7,17 @@
  * keeps order, so each direction is a FIFO; a full queue drops, as netem's
  * limit does.
  *
- *   udp_delay LISTEN_IP:PORT TARGET_IP:PORT UP_MS DOWN_MS
+ *   udp_delay LISTEN_IP:PORT TARGET_IP:PORT UP_MS DOWN_MS [LOSS_PCT [SEED]]
+ *
+ * LOSS_PCT (e.g. 1 or 0.5): that share of the datagrams of each direction
+ * is dropped at random (a fixed-seed generator: the same run drops the
+ * same datagrams; SEED changes the sequence).
  *
  * IPv4 only. Prints "ready" when listening. Stops on SIGTERM/SIGINT.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -38,8 +44,20 @@ struct fifo {
 	struct slot *s;
 	uint32_t head, n;
 	int64_t delay;
-	uint64_t dropped;
+	uint64_t dropped, lost;
 };
+
+static uint32_t loss_limit; /* drop when rnd() < loss_limit */
+static uint64_t rng = 0x9e3779b97f4a7c15ull;
+
+static uint32_t rnd(void)
+{
+	/* xorshift64*: enough for "random" loss */
+	rng ^= rng >> 12;
+	rng ^= rng << 25;
+	rng ^= rng >> 27;
+	return (uint32_t)((rng * 0x2545f4914f6cdd1dull) >> 32);
+}
 
 static volatile sig_atomic_t stop;
 
@@ -90,6 +108,10 @@ static void drain(int fd, struct fifo *f, struct sockaddr_in *from)
 			f->dropped++;
 			continue;
 		}
+		if (loss_limit && rnd() < loss_limit) {
+			f->lost++;
+			continue;
+		}
 		sl->len = (uint32_t)r;
 		sl->due = now_ns() + f->delay;
 		f->n++;
@@ -123,13 +145,26 @@ int main(int argc, char **argv)
 	struct fifo up = {0}, down = {0};
 	int cfd, sfd;
 
-	if (argc != 5 || parse(argv[1], &listen_sa) ||
+	if (argc < 5 || argc > 7 || parse(argv[1], &listen_sa) ||
 	    parse(argv[2], &target)) {
 		fprintf(stderr,
 			"usage: udp_delay LISTEN_IP:PORT TARGET_IP:PORT "
-			"UP_MS DOWN_MS\n");
+			"UP_MS DOWN_MS [LOSS_PCT [SEED]]\n");
 		return 2;
 	}
+	if (argc >= 6) {
+		double pct = atof(argv[5]);
+
+		if (pct < 0 || pct > 100) {
+			fprintf(stderr, "udp_delay: LOSS_PCT 0..100\n");
+			return 2;
+		}
+		loss_limit = (uint32_t)(pct / 100.0 * 4294967295.0);
+	}
+	if (argc == 7)
+		rng ^= strtoull(argv[6], NULL, 0) * 0x100000001b3ull;
+	if (!rng)
+		rng = 1; /* xorshift never leaves 0 */
 	up.delay = (int64_t)atoi(argv[3]) * 1000000;
 	down.delay = (int64_t)atoi(argv[4]) * 1000000;
 	up.s = calloc(SLOTS, sizeof(struct slot));
@@ -162,8 +197,15 @@ int main(int argc, char **argv)
 		if (p[1].revents & POLLIN)
 			drain(sfd, &down, NULL);
 	}
-	fprintf(stderr, "udp_delay: dropped %llu up, %llu down (queue full)\n",
+	fprintf(stderr,
+		"udp_delay: dropped %llu up, %llu down (queue full); lost "
+		"%llu up, %llu down (LOSS_PCT)\n",
 		(unsigned long long)up.dropped,
-		(unsigned long long)down.dropped);
+		(unsigned long long)down.dropped, (unsigned long long)up.lost,
+		(unsigned long long)down.lost);
+	close(cfd);
+	close(sfd);
+	free(up.s);
+	free(down.s);
 	return 0;
 }

@@ -14,6 +14,12 @@
  *   bit 5: expire the flow table afterwards
  *   bit 4: also check the packet as the raw-socket egress would (routed)
  *   bits 0-3: seconds the clock moves before this packet
+ * Every TCP packet from a client also drives the TCP relay's state machine
+ * (tcp.h) against a fake host socket: SYNs open connections (the host
+ * connect completes at once), other segments go to their connection or
+ * are answered with a RST; then, by bits 0-1 of the mode byte, the host
+ * sends data, closes, or the retransmission timer fires. Every segment the
+ * relay emits must parse, carry right checksums and go to the client.
  */
 #include <arpa/inet.h>
 #include <stdbool.h>
@@ -28,6 +34,7 @@
 #include "flows.h"
 #include "pkt.h"
 #include "reject.h"
+#include "tcp.h"
 
 /* the API on TCP 8000, as a host listener declares it */
 static const struct sle_port api8000 = {SLE_PROTO_TCP, 8000};
@@ -77,6 +84,185 @@ static void setup(void)
 	     0);
 	flows.v6_base = filt.pool;
 	memcpy(flows.pool6, filt.pool6.addr, 16);
+}
+
+/* ---------------------------------------------------- the TCP relay */
+
+static struct sle_tcp relay;
+static struct sle_flows rflows;
+struct fsock {
+	uint32_t rq_len; /* bytes the host sent, not yet acknowledged */
+	bool eof;
+};
+static struct {
+	uint32_t space;
+	const uint8_t *want_dst; /* emitted packets go there */
+	size_t want_len;
+} hs;
+
+static double r_now(void *a)
+{
+	return now;
+}
+static int r_connect(void *a, struct sle_tcp_conn *c)
+{
+	if (c->dport == 9)
+		return -111; /* port 9: refused at once */
+	c->sock = calloc(1, sizeof(struct fsock));
+	return c->sock ? 0 : -12;
+}
+static ssize_t r_write(void *a, struct sle_tcp_conn *c, const uint8_t *p,
+		       size_t n)
+{
+	if (n > hs.space)
+		n = hs.space;
+	return n ? (ssize_t)n : -11;
+}
+static ssize_t r_peek(void *a, struct sle_tcp_conn *c, uint32_t off,
+		      uint8_t *buf, size_t n)
+{
+	struct fsock *k = c->sock;
+
+	if (off >= k->rq_len)
+		return k->eof ? 0 : -11;
+	if (n > k->rq_len - off)
+		n = k->rq_len - off;
+	memset(buf, 'z', n);
+	return (ssize_t)n;
+}
+static void r_discard(void *a, struct sle_tcp_conn *c, uint32_t n)
+{
+	struct fsock *k = c->sock;
+
+	must(n <= k->rq_len);
+	k->rq_len -= n;
+}
+static void r_shutdown(void *a, struct sle_tcp_conn *c)
+{
+}
+static uint32_t r_space(void *a, struct sle_tcp_conn *c)
+{
+	return hs.space;
+}
+static void r_watch(void *a, struct sle_tcp_conn *c, bool rd, bool wr)
+{
+}
+static void r_timer(void *a, struct sle_tcp_conn *c, double after)
+{
+}
+static void r_release(void *a, struct sle_tcp_conn *c, bool rst)
+{
+	struct sle_flow *fl = c->owner;
+
+	free(c->sock);
+	c->sock = NULL;
+	if (fl) {
+		fl->owner = NULL;
+		sle_flows_del(&rflows, fl);
+		c->owner = NULL;
+	}
+}
+static void r_emit(void *a, const uint8_t *ip, size_t len)
+{
+	struct sle_pkt_info pi;
+	uint32_t l4;
+
+	must(sle_pkt_parse(ip, len, &pi));
+	must(pi.proto == SLE_PROTO_TCP && pi.total_len == len);
+	l4 = pi.total_len - pi.l3_len;
+	if (pi.family == 4)
+		must(sle_csum_fold(sle_csum_add(0, ip, 20)) == 0);
+	must(sle_csum_fold(
+		     sle_csum_add(sle_csum_pseudo(pi.family, pi.src, pi.dst,
+						  SLE_PROTO_TCP, l4),
+				  ip + pi.l3_len, l4)) == 0);
+	if (hs.want_dst)
+		must(!memcmp(pi.dst, hs.want_dst, hs.want_len));
+}
+
+static const struct sle_tcp_env renv = {
+	.now = r_now,
+	.connect = r_connect,
+	.write = r_write,
+	.peek = r_peek,
+	.discard = r_discard,
+	.shutdown_wr = r_shutdown,
+	.sndspace = r_space,
+	.watch = r_watch,
+	.timer = r_timer,
+	.wupd_timer = r_timer,
+	.release = r_release,
+	.emit = r_emit,
+};
+
+static void relay_setup(void)
+{
+	must(sle_flows_init(&rflows, 64, 8, 0, 30, 10) == 0);
+	rflows.v6_base = filt.pool;
+	memcpy(rflows.pool6, filt.pool6.addr, 16);
+	must(sle_tcp_init(&relay, &renv, 1420, 1 << 20) == 0);
+	relay.base = &rflows.mem;
+	hs.space = 200000;
+}
+
+static void relay_packet(const uint8_t *p, const struct sle_pkt_info *pi,
+			 uint8_t mode)
+{
+	struct sle_flow *fl;
+	struct sle_tcp_conn *c = NULL;
+
+	if (pi->proto != SLE_PROTO_TCP || !pi->first_frag)
+		return;
+	hs.want_dst = pi->src;
+	hs.want_len = pi->family == 6 ? 16 : 4;
+	fl = sle_flows_find(&rflows, pi);
+	if (fl && fl->owner) {
+		c = fl->owner;
+		sle_tcp_input(&relay, c, p, pi);
+	} else if ((pi->tcp_flags & (SLE_TCP_SYN | SLE_TCP_ACK | SLE_TCP_RST |
+				     SLE_TCP_FIN)) == SLE_TCP_SYN) {
+		if (fl)
+			sle_flows_del(&rflows, fl);
+		if (sle_flows_client_get(&rflows, pi, now, &fl) == SLE_PASS &&
+		    fl) {
+			c = sle_tcp_open(&relay, p, pi);
+			if (c) {
+				c->owner = fl;
+				fl->owner = c;
+				sle_tcp_sock_event(&relay, c, false, true, 0);
+			} else {
+				sle_flows_del(&rflows, fl);
+			}
+		}
+	} else {
+		sle_tcp_no_conn(&relay, p, pi);
+	}
+	if (c && c->state != SLE_TCP_DEAD) {
+		hs.want_dst = c->cli; /* host events answer c's client */
+		switch (mode & 3) {
+		case 1:
+			((struct fsock *)c->sock)->rq_len +=
+				4000 + (mode & 0x0c) * 1000;
+			sle_tcp_sock_event(&relay, c, true, false, 0);
+			break;
+		case 2:
+			((struct fsock *)c->sock)->eof = true;
+			sle_tcp_sock_event(&relay, c, true, false, 0);
+			break;
+		case 3: sle_tcp_timeout(&relay, c); break;
+		default: break;
+		}
+	}
+	if (mode & 0x20)
+		sle_tcp_turn(&relay);
+	sle_tcp_flush(&relay);
+	hs.want_dst = NULL;
+}
+
+static void relay_expired(const struct sle_flow *fl, void *arg)
+{
+	if (fl->owner)
+		sle_tcp_expire(&relay, fl->owner);
 }
 
 static void expired(const struct sle_flow *fl, void *arg)
@@ -139,6 +325,7 @@ static void packet_from_client(const uint8_t *p, size_t len, uint8_t mode)
 	}
 	if (mode & 0x40)
 		sle_flows_server(&flows, &pi, now);
+	relay_packet(p, &pi, mode);
 	if (sle_ack_pure(p, len, &pi, &a)) {
 		must(pi.proto == SLE_PROTO_TCP && pi.payload_len == 0);
 		must(a.family == pi.family && a.ack == pi.tcp_ack);
@@ -157,6 +344,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!ready) {
 		setup();
+		relay_setup();
 		ready = true;
 	}
 	if (size < 1)
@@ -172,8 +360,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		frame_from_slirp(p, size - 1);
 	else
 		packet_from_client(p, size - 1, mode);
-	if (mode & 0x20)
+	if (mode & 0x20) {
 		sle_flows_expire(&flows, now + 1000, expired, NULL);
+		sle_flows_expire(&rflows, now + 1000, relay_expired, NULL);
+		sle_tcp_flush(&relay);
+	}
 	free(p);
 	return 0;
 }

@@ -33,6 +33,10 @@ seeds() {
 	# raw-socket: TCP SYN to another client (10.77.3.9:22)
 	hex='10 450000280006000040060000 0a4d0002 0a4d0309 9c400016 000003e8 00000000 50020000 00000000'
 	bytes "$hex" >"$1/client4"
+	# the TCP relay: a SYN with MSS, window scale and SACK-permitted,
+	# then the host sends data (mode bits 0-1 = 1)
+	hex='01 450000340007000040060000 0a4d0002 5db8d822 9c400050 000003e8 00000000 80020000 00000000 020405b4 01030308 01010402'
+	bytes "$hex" >"$1/relay-syn4"
 	# an ARP request from slirp for 10.77.0.2 (mode 0x80: a frame)
 	hex='80 ffffffffffff 525500000001 0806 0001 0800 06 04 0001 525500000001 0a4d0001 000000000000 0a4d0002'
 	bytes "$hex" >"$1/arp"

@@ -1,0 +1,383 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The TCP relay (`tcp: relay`): client TCP terminated here and relayed to
+ * ordinary host sockets, instead of through libslirp (which has no window
+ * scaling, so one flow carries at most 64 KiB per round trip of the
+ * client's link). UDP, ICMP echo, DNS forwarding and TCP to the pool's own
+ * addresses (the DNS forwarder) stay with slirp.
+ *
+ * Design: no TCP stack of our own. Each client connection is paired with
+ * one nonblocking host socket; the relay keeps just enough state to speak
+ * TCP to the client (sequence numbers, windows, timers) and leaves
+ * everything toward the host to the kernel.
+ *
+ *  - Handshake. A client SYN (after the destination policy and the flow
+ *    limits) creates a connection and a nonblocking connect(). Only when
+ *    the host side is connected does the client get its SYN-ACK, with our
+ *    MSS (tunnel MTU - 40 / - 60), window scale SLE_TCP_WSCALE and
+ *    SACK-permitted when the client offered them. A failed connect
+ *    (refused, unreachable, timeout) answers the client a RST at once.
+ *
+ *  - Buffers. Each direction has one queue in user space, bounded by the
+ *    window it backs and charged to the memory budget:
+ *    host -> client, the bytes read from the socket that the client has
+ *    not acknowledged yet (sequence snd_una is its first byte, so byte
+ *    snd_una + k is at offset k: retransmissions read from there); client
+ *    -> host, the bytes the client sent that the socket did not take yet
+ *    (at most SLE_TCP_SNDQ_MAX). Why not leave the data in the kernel's
+ *    socket queues and MSG_PEEK it, as passt does: measured here, a
+ *    socket that is only peeked never grows its receive buffer
+ *    (autotuning counts bytes read), and an unprivileged process cannot
+ *    raise it past net.core.rmem_max (208 KiB by default, also on
+ *    Fargate) - the relay was then no faster than slirp at 50-100 ms. The
+ *    state machine is written against peek/discard (struct sle_tcp_env),
+ *    so either backing works.
+ *
+ *  - Client -> host. A segment that starts at rcv_nxt is handed to the
+ *    socket side; rcv_nxt advances by what it accepted, and only that is
+ *    acknowledged (the rest is resent by the client). Segments after a
+ *    hole are kept (within the window, at most SLE_TCP_OOO_MAX) and
+ *    answered at once with a duplicate ACK that carries SACK blocks of
+ *    what is kept (when the client is SACK-permitted), so the client
+ *    resends only the holes; they are written once the hole is filled.
+ *    The window we advertise is the free
+ *    room of the queue toward the socket, never shrinking the right edge
+ *    already advertised, cut by the memory budget. When the client is
+ *    left with less than half the largest window we offered, a window
+ *    update follows as the queue drains (write readiness, and a re-check
+ *    every SLE_TCP_WUPD_DELAY). A client FIN, once everything before it
+ *    was taken, becomes shutdown(SHUT_WR) after the queue drained.
+ *
+ *  - Host -> client. Segments go out from offset snd_nxt - snd_una, up to
+ *    min(client window, cwnd, SLE_TCP_INFLIGHT_MAX) in flight; a client
+ *    ACK drops the acknowledged bytes. EOF after the last byte becomes
+ *    our FIN. Sockets are watched edge-triggered (one epoll set of the
+ *    relay): new bytes are an event; more is read at each ACK.
+ *    Loss recovery toward the client: RTO per RFC 6298 (SRTT/RTTVAR,
+ *    1 s initial, 200 ms floor, doubling backoff, Karn's rule), fast
+ *    retransmit on the third duplicate ACK and NewReno partial-ACK
+ *    recovery (RFC 6582); congestion window per RFC 5681 (initial 10
+ *    segments). With SACK (RFC 2018) the client's blocks are kept in a
+ *    small scoreboard: loss is detected by 3 duplicate ACKs or 3 segments
+ *    SACKed beyond snd_una, and each ACK in recovery resends up to
+ *    SLE_TCP_RTX_PER_ACK segments of the holes below the highest SACKed
+ *    byte (after RFC 6675); the data in flight counts SACKed bytes as
+ *    gone. Without SACK, NewReno: one hole per round trip.
+ *
+ *  - Close. FIN both ways as above (half-close works both ways). A client
+ *    RST closes the socket with SO_LINGER 0 (the host gets a RST); a host
+ *    RST or any socket error sends the client a RST. Both FINs exchanged
+ *    and acknowledged: the connection and its flow are gone at once (no
+ *    TIME_WAIT here; the host socket keeps the kernel's).
+ *
+ *  - Back-pressure. Segments toward the client are paced: each connection
+ *    sends at most cwnd/SRTT times a gain (2 in slow start, 1.25 after),
+ *    in bursts of SLE_TCP_PACE_BURST of sending, so a window opening by
+ *    megabytes does not leave as one burst that a queue on the way
+ *    (the client's UDP socket, a router) drops. They leave through the
+ *    egress's batches to the transport. Each loop turn may emit
+ * SLE_TCP_TURN_SEGS data segments in total; a connection that still had window
+ * left when the budget ran out is queued (round robin) and served at the next
+ *    turn, which the loop then runs without blocking. A multi-megabyte
+ *    window thus never becomes one burst that the transport drops.
+ *
+ *  - Limits. The flow table (flows.h) admits the SYN (max_flows,
+ *    max_flows_per_peer, memory_budget) and expires idle connections
+ *    (reset both ways). The memory budget also bounds what the windows
+ *    commit: each connection is charged the window it advertised to the
+ *    client (what its queue toward the socket may have to hold) plus what
+ *    is in flight toward it (held in its queue from the socket); windows
+ *    are cut so that the sum, with the flow table's own charges, stays
+ *    within the budget.
+ *
+ * The state machine (tcp_in.c, tcp_out.c, tcp_cc.c, tcp_seg.c) is pure:
+ * every socket, timer and output operation goes through struct
+ * sle_tcp_env, which tcp_sock.c implements with real sockets and the
+ * tests with fakes.
+ */
+#ifndef SLE_TCP_H
+#define SLE_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pkt.h"
+
+#define SLE_TCP_WSCALE 7 /* our window scale: up to 8 MiB */
+#define SLE_TCP_WND_MAX ((65535u << SLE_TCP_WSCALE))
+#define SLE_TCP_INIT_CWND 10 /* segments (RFC 6928) */
+#define SLE_TCP_RTO_INIT 1.0
+#define SLE_TCP_RTO_MIN 0.2
+#define SLE_TCP_RTO_MAX 60.0
+#define SLE_TCP_MAX_RETRIES 10 /* RTOs in a row before a reset */
+#define SLE_TCP_TURN_SEGS 256  /* data segments per loop turn */
+#define SLE_TCP_PEEK_SEGS 64   /* segments per peek */
+#define SLE_TCP_RTX_PER_ACK 2
+#define SLE_TCP_PACE_SS 2.0	 /* pacing gain in slow start */
+#define SLE_TCP_PACE_CA 1.25	 /* ... in congestion avoidance */
+#define SLE_TCP_PACE_BURST 0.002 /* s of sending a burst may hold */
+#define SLE_TCP_OOO_MAX 1024	 /* out-of-order segments kept per connection */
+#define SLE_TCP_SNDQ_MAX (4u << 20) /* client data the socket has not taken */
+#define SLE_TCP_INFLIGHT_MAX (8u << 20) /* toward a client, unacknowledged */
+#define SLE_TCP_HDR_MAX (40 + 60)
+#define SLE_TCP_WUPD_DELAY 0.005 /* s between window re-checks */
+
+/* ---------------------------------------------------------- pure parts */
+
+static inline bool sle_seq_lt(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) < 0;
+}
+static inline bool sle_seq_le(uint32_t a, uint32_t b)
+{
+	return (int32_t)(a - b) <= 0;
+}
+
+struct sle_sack_blk {
+	uint32_t s, e; /* [s, e) */
+};
+
+struct sle_tcp_opts {
+	uint16_t mss;  /* 0: absent */
+	int8_t wscale; /* -1: absent */
+	bool sack_ok;  /* SACK-permitted */
+	uint8_t nsack; /* SACK blocks in sack[] */
+	struct sle_sack_blk sack[4];
+};
+
+/* What the client reported it holds beyond snd_una (RFC 2018 blocks,
+ * merged, sorted by sequence; the oldest give way when full). */
+#define SLE_SACK_MAX 16
+struct sle_sack_board {
+	struct sle_sack_blk b[SLE_SACK_MAX];
+	uint8_t n;
+};
+void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e);
+/* Forget what lies below una. */
+void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
+uint32_t sle_sack_bytes(const struct sle_sack_board *sb);
+/* The first hole at or after from that lies below the highest SACKed
+ * byte: [*hs, *he). False when there is none. */
+bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from, uint32_t *hs,
+		   uint32_t *he);
+
+/* The TCP header of a parsed packet (pi from sle_pkt_parse, proto TCP,
+ * first fragment): window field, payload, options. False when the header
+ * does not fit the packet. */
+struct sle_tcp_seg {
+	uint32_t seq, ack;
+	uint16_t wnd;
+	uint8_t flags;
+	const uint8_t *payload;
+	uint32_t len;
+	struct sle_tcp_opts opt;
+};
+bool sle_tcp_seg_parse(const uint8_t *ip, const struct sle_pkt_info *pi,
+		       struct sle_tcp_seg *out);
+
+/* Build an IP+TCP segment into out (room for SLE_TCP_HDR_MAX + plen):
+ * src:sport -> dst:dport; with syn options (mss, wscale >= 0, sack_ok)
+ * when opt is not NULL. Returns the packet length. */
+size_t sle_tcp_build(uint8_t *out, int family, const uint8_t *src,
+		     uint16_t sport, const uint8_t *dst, uint16_t dport,
+		     uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
+		     const struct sle_tcp_opts *opt, const uint8_t *payload,
+		     size_t plen);
+
+/* The 16-bit window field for a window of wnd bytes at scale shift
+ * (rounded down, saturated at 65535). */
+uint16_t sle_tcp_wnd_field(uint32_t wnd, uint8_t shift);
+
+/* RFC 6298 estimator. */
+struct sle_rtt {
+	double srtt, rttvar, rto;
+	bool have;
+};
+void sle_rtt_init(struct sle_rtt *r);
+void sle_rtt_sample(struct sle_rtt *r, double rtt);
+void sle_rtt_backoff(struct sle_rtt *r);
+
+/* RFC 5681 / 6582 congestion window (bytes). */
+struct sle_cc {
+	uint32_t cwnd, ssthresh, mss;
+	uint32_t recover; /* snd_max when recovery began */
+	bool recovering;
+	uint8_t dupacks;
+};
+void sle_cc_init(struct sle_cc *c, uint32_t mss);
+/* acked new bytes (not in recovery) */
+void sle_cc_acked(struct sle_cc *c, uint32_t acked);
+/* loss detected by 3 dup ACKs, flight in bytes */
+void sle_cc_fast(struct sle_cc *c, uint32_t flight, uint32_t snd_max);
+/* retransmission timeout */
+void sle_cc_timeout(struct sle_cc *c, uint32_t flight);
+
+/* ------------------------------------------------------- the relay */
+
+struct sle_tcp_conn;
+
+/* A client segment that arrived after a hole, kept until the hole is
+ * filled (at most SLE_TCP_OOO_MAX of them, within the window). */
+struct sle_ooo {
+	struct sle_ooo *next;
+	uint32_t seq, len;
+	uint8_t data[];
+};
+
+/* What the state machine needs from the outside (tcp_sock.c). */
+struct sle_tcp_env {
+	void *arg;
+	double (*now)(void *arg);
+	/* start a nonblocking connect: 0, or a negative errno when it failed
+	 * at once */
+	int (*connect)(void *arg, struct sle_tcp_conn *c);
+	/* bytes accepted (>= 0), or a negative errno (-EAGAIN: none) */
+	ssize_t (*write)(void *arg, struct sle_tcp_conn *c, const uint8_t *p,
+			 size_t n);
+	/* copy up to n bytes at offset off of the receive queue: bytes, 0
+	 * at EOF, -EAGAIN when nothing is there yet, or a negative errno */
+	ssize_t (*peek)(void *arg, struct sle_tcp_conn *c, uint32_t off,
+			uint8_t *buf, size_t n);
+	/* drop n bytes from the head of the receive queue */
+	void (*discard)(void *arg, struct sle_tcp_conn *c, uint32_t n);
+	void (*shutdown_wr)(void *arg, struct sle_tcp_conn *c);
+	/* free space in the send queue, bytes */
+	uint32_t (*sndspace)(void *arg, struct sle_tcp_conn *c);
+	/* interest in socket readiness */
+	void (*watch)(void *arg, struct sle_tcp_conn *c, bool rd, bool wr);
+	/* (re)arm the connection's timer; after < 0 stops it */
+	void (*timer)(void *arg, struct sle_tcp_conn *c, double after);
+	/* the same for its short timer (sle_tcp_tick: window updates and
+	 * pacing); an earlier request wins over a later one */
+	void (*wupd_timer)(void *arg, struct sle_tcp_conn *c, double after);
+	/* close the socket (rst: abortively) and forget the flow; the
+	 * connection's memory is freed by the relay afterwards */
+	void (*release)(void *arg, struct sle_tcp_conn *c, bool rst);
+	/* one IP packet toward the client */
+	void (*emit)(void *arg, const uint8_t *ip, size_t len);
+};
+
+enum sle_tcp_state {
+	SLE_TCP_CONNECTING, /* SYN seen, host connect in progress */
+	SLE_TCP_SYN_RCVD,   /* SYN-ACK sent */
+	SLE_TCP_ESTABLISHED,
+	SLE_TCP_DEAD,
+};
+
+struct sle_tcp_conn {
+	void *sock;  /* owned by the env (fd, io, timer) */
+	void *owner; /* the flow table entry (env) */
+	uint8_t family, state;
+	uint8_t cli[16], dst[16];
+	uint16_t cport, dport;
+
+	/* client -> host */
+	uint32_t irs, rcv_nxt, rcv_adv; /* rcv_adv: right edge advertised */
+	uint8_t rcv_wscale;		/* ours, 0 without scaling */
+	bool cli_fin;			/* client's FIN taken (SHUT_WR done) */
+	struct sle_ooo *ooo;		/* out-of-order data, by sequence */
+	uint32_t ooo_bytes;
+	uint16_t ooo_n;
+	uint32_t ooo_last;    /* sequence of the latest one kept */
+	bool want_wupd;	      /* window was short: update on space */
+	bool ack_due;	      /* on the ACK list */
+	bool ack_pending;     /* an ACK must go out */
+	uint32_t rcv_wnd_max; /* largest window advertised */
+
+	/* host -> client */
+	uint32_t iss, snd_una, snd_nxt, snd_max;
+	uint32_t snd_wnd; /* client's window, bytes */
+	uint8_t snd_wscale;
+	bool sack_ok;
+	uint16_t mss; /* segment size toward the client */
+	bool eof;     /* host EOF: the stream ends at eof_seq */
+	uint32_t eof_seq;
+	bool fin_acked;
+	struct sle_cc cc;
+	struct sle_sack_board sack;
+	uint32_t rtx_next;    /* in recovery: resent up to here */
+	double rtx_t;	      /* ... since when (lost retransmissions) */
+	uint32_t rto_recover; /* no fast recovery below this after an RTO */
+	bool rto_recovering;
+	struct sle_rtt rtt;
+	bool timing;
+	uint32_t rtt_seq;
+	double rtt_t0;
+	uint8_t retries;
+	bool rd, wr; /* watch interest as last set */
+	bool starved;
+	bool persist; /* data waits for a zero window: probe on timeout */
+	double pace_tokens, pace_t; /* bytes, and when they were counted */
+
+	uint64_t charged; /* memory-budget charge, bytes */
+	struct sle_tcp_conn *ack_next, *starve_next, *grave_next;
+};
+
+struct sle_tcp {
+	struct sle_tcp_env env;
+	uint16_t mss4, mss6; /* ours, from the tunnel MTU */
+	uint64_t budget;     /* bytes the windows may commit, 0: none */
+	uint64_t charged;
+	const uint64_t *base; /* also taken from the budget (flow table) */
+	uint32_t isn_key;     /* secret for initial sequence numbers */
+	uint32_t turn_left;   /* data segments left in this loop turn */
+	uint8_t *scratch;     /* SLE_TCP_PEEK_SEGS * mss + headers */
+	uint32_t scratch_cap;
+	struct sle_tcp_conn *acks, *starve, *starve_tail, *grave;
+	/* counters */
+	uint64_t n_conns, retransmits, fast_retransmits, timeouts, ooo_drops,
+		resets_to_client, connect_failed;
+};
+
+int sle_tcp_init(struct sle_tcp *t, const struct sle_tcp_env *env, unsigned mtu,
+		 uint64_t budget);
+void sle_tcp_free(struct sle_tcp *t);
+
+/* A client SYN for a new flow (pi parsed, policy passed): the connection,
+ * or NULL (the client got a RST or the SYN was not acceptable). */
+struct sle_tcp_conn *sle_tcp_open(struct sle_tcp *t, const uint8_t *ip,
+				  const struct sle_pkt_info *pi);
+/* A segment from the client for c. */
+void sle_tcp_input(struct sle_tcp *t, struct sle_tcp_conn *c, const uint8_t *ip,
+		   const struct sle_pkt_info *pi);
+/* A segment for no connection: answered with a RST (unless it is one). */
+void sle_tcp_no_conn(struct sle_tcp *t, const uint8_t *ip,
+		     const struct sle_pkt_info *pi);
+/* Socket events: err (negative errno) for a failure or connect result,
+ * readable / writable readiness. */
+void sle_tcp_sock_event(struct sle_tcp *t, struct sle_tcp_conn *c, bool rd,
+			bool wr, int err);
+void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c);
+/* The short timer: a window update when the client had little window
+ * left and there is room now; the next paced segments. */
+void sle_tcp_wupd(struct sle_tcp *t, struct sle_tcp_conn *c);
+/* Pacing (pure): bytes c may send now at time now; refills its tokens at
+ * cwnd/srtt times SLE_TCP_PACE_SS (slow start) or SLE_TCP_PACE_CA. */
+uint32_t sle_tcp_pace_room(struct sle_tcp_conn *c, double now);
+/* Idle expiry: reset both sides; the flow entry is the caller's to drop
+ * (release is told through c->owner = NULL). */
+void sle_tcp_expire(struct sle_tcp *t, struct sle_tcp_conn *c);
+/* End of a batch / loop turn: pending ACKs out, dead connections freed. */
+void sle_tcp_flush(struct sle_tcp *t);
+/* Start of a loop turn: fresh budget, queued senders served. Returns true
+ * when some are still waiting (the loop must not block). */
+bool sle_tcp_turn(struct sle_tcp *t);
+
+/* internal (tcp_in.c <-> tcp_out.c) */
+void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c);
+void sle_tcp_queue_ack(struct sle_tcp *t, struct sle_tcp_conn *c);
+void sle_tcp_ooo_free(struct sle_tcp_conn *c);
+void sle_tcp_send_flags(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
+			uint8_t flags, const struct sle_tcp_opts *opt);
+void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c);
+void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
+		    const struct sle_tcp_seg *s);
+void sle_tcp_kill(struct sle_tcp *t, struct sle_tcp_conn *c, bool rst_client,
+		  bool rst_host);
+void sle_tcp_update_watch(struct sle_tcp *t, struct sle_tcp_conn *c);
+uint32_t sle_tcp_rcv_wnd(struct sle_tcp *t, struct sle_tcp_conn *c);
+void sle_tcp_arm(struct sle_tcp *t, struct sle_tcp_conn *c);
+
+#endif /* SLE_TCP_H */

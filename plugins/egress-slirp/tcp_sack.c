@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* The relay's SACK scoreboard (tcp.h): pure, unit-tested. */
+#include <string.h>
+
+#include "tcp.h"
+
+void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e)
+{
+	uint8_t i = 0, j;
+
+	if (!sle_seq_lt(s, e))
+		return;
+	/* skip blocks wholly before the new one */
+	while (i < sb->n && sle_seq_lt(sb->b[i].e, s))
+		i++;
+	/* merge every block that overlaps or touches it */
+	j = i;
+	while (j < sb->n && sle_seq_le(sb->b[j].s, e)) {
+		if (sle_seq_lt(sb->b[j].s, s))
+			s = sb->b[j].s;
+		if (sle_seq_lt(e, sb->b[j].e))
+			e = sb->b[j].e;
+		j++;
+	}
+	if (j > i) {
+		sb->b[i].s = s;
+		sb->b[i].e = e;
+		memmove(&sb->b[i + 1], &sb->b[j],
+			(size_t)(sb->n - j) * sizeof(sb->b[0]));
+		sb->n = (uint8_t)(sb->n - (j - i - 1));
+		return;
+	}
+	if (sb->n == SLE_SACK_MAX) {
+		/* full: the highest block gives way (the lowest holes are
+		 * the ones to repair first) */
+		if (i == SLE_SACK_MAX)
+			return;
+		sb->n--;
+	}
+	memmove(&sb->b[i + 1], &sb->b[i],
+		(size_t)(sb->n - i) * sizeof(sb->b[0]));
+	sb->b[i].s = s;
+	sb->b[i].e = e;
+	sb->n++;
+}
+
+void sle_sack_trim(struct sle_sack_board *sb, uint32_t una)
+{
+	uint8_t i = 0;
+
+	while (i < sb->n && sle_seq_le(sb->b[i].e, una))
+		i++;
+	memmove(&sb->b[0], &sb->b[i], (size_t)(sb->n - i) * sizeof(sb->b[0]));
+	sb->n = (uint8_t)(sb->n - i);
+	if (sb->n && sle_seq_lt(sb->b[0].s, una))
+		sb->b[0].s = una;
+}
+
+uint32_t sle_sack_bytes(const struct sle_sack_board *sb)
+{
+	uint32_t n = 0;
+
+	for (uint8_t i = 0; i < sb->n; i++)
+		n += sb->b[i].e - sb->b[i].s;
+	return n;
+}
+
+bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from, uint32_t *hs,
+		   uint32_t *he)
+{
+	for (uint8_t i = 0; i < sb->n; i++) {
+		if (sle_seq_lt(from, sb->b[i].s)) {
+			*hs = from;
+			*he = sb->b[i].s;
+			return true;
+		}
+		if (sle_seq_lt(from, sb->b[i].e))
+			from = sb->b[i].e;
+	}
+	return false;
+}

@@ -1,0 +1,756 @@
+// SPDX-License-Identifier: MIT
+/* The TCP relay's pure parts: segments (options, checksums), window
+ * scaling, sequence arithmetic, the RTO estimator, the congestion window,
+ * and the state machine driven against a fake host socket. */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "pkt.h"
+#include "tcp.h"
+
+static const uint8_t cli[4] = {10, 77, 0, 2}, srv[4] = {192, 0, 2, 1};
+
+static bool csum_ok(const uint8_t *p, size_t n)
+{
+	struct sle_pkt_info pi;
+	uint32_t l4;
+
+	if (!sle_pkt_parse(p, n, &pi))
+		return false;
+	l4 = pi.total_len - pi.l3_len;
+	if (pi.family == 4 && sle_csum_fold(sle_csum_add(0, p, 20)) != 0)
+		return false;
+	return sle_csum_fold(
+		       sle_csum_add(sle_csum_pseudo(pi.family, pi.src, pi.dst,
+						    SLE_PROTO_TCP, l4),
+				    p + pi.l3_len, l4)) == 0;
+}
+
+static void test_segments(void **st)
+{
+	uint8_t pkt[SLE_TCP_HDR_MAX + 100], data[37];
+	struct sle_tcp_opts o = {.mss = 1380, .wscale = 7, .sack_ok = true};
+	struct sle_pkt_info pi;
+	struct sle_tcp_seg s;
+	uint8_t c6[16] = {0xfd, 0x77}, s6[16] = {0x20, 0x01, 0x0d, 0xb8};
+	size_t n;
+
+	n = sle_tcp_build(pkt, 4, srv, 80, cli, 40000, 5, 6,
+			  SLE_TCP_SYN | SLE_TCP_ACK, 1000, &o, NULL, 0);
+	assert_int_equal(n, 20 + 20 + 12);
+	assert_true(csum_ok(pkt, n));
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	assert_true(sle_tcp_seg_parse(pkt, &pi, &s));
+	assert_int_equal(s.seq, 5);
+	assert_int_equal(s.ack, 6);
+	assert_int_equal(s.wnd, 1000);
+	assert_int_equal(s.flags, SLE_TCP_SYN | SLE_TCP_ACK);
+	assert_int_equal(s.opt.mss, 1380);
+	assert_int_equal(s.opt.wscale, 7);
+	assert_true(s.opt.sack_ok);
+	assert_int_equal(s.len, 0);
+
+	/* IPv6 with payload */
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)i;
+	c6[15] = 2;
+	n = sle_tcp_build(pkt, 6, s6, 443, c6, 5000, 0xfffffff0u, 77,
+			  SLE_TCP_ACK, 65535, NULL, data, sizeof(data));
+	assert_int_equal(n, 40 + 20 + sizeof(data));
+	assert_true(csum_ok(pkt, n));
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	assert_true(sle_tcp_seg_parse(pkt, &pi, &s));
+	assert_int_equal(s.len, sizeof(data));
+	assert_memory_equal(s.payload, data, sizeof(data));
+	assert_int_equal(s.opt.wscale, -1);
+	assert_int_equal(s.opt.mss, 0);
+
+	/* bad option lists stop the walk, never read past the header */
+	n = sle_tcp_build(pkt, 4, srv, 80, cli, 40000, 5, 6, SLE_TCP_SYN, 0, &o,
+			  NULL, 0);
+	pkt[40] = 2, pkt[41] = 40; /* MSS option claiming 40 bytes */
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	assert_true(sle_tcp_seg_parse(pkt, &pi, &s));
+	assert_int_equal(s.opt.mss, 0);
+	/* a data offset beyond the packet */
+	pkt[32] = 0xf0;
+	assert_false(sle_tcp_seg_parse(pkt, &pi, &s));
+	/* window scale above 14 is taken as 14 (RFC 7323 2.3) */
+	n = sle_tcp_build(pkt, 4, srv, 80, cli, 40000, 5, 6, SLE_TCP_SYN, 0,
+			  &(struct sle_tcp_opts){.wscale = 20}, NULL, 0);
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	assert_true(sle_tcp_seg_parse(pkt, &pi, &s));
+	assert_int_equal(s.opt.wscale, 14);
+}
+
+static void test_window_and_seq(void **st)
+{
+	assert_int_equal(sle_tcp_wnd_field(1000, 0), 1000);
+	assert_int_equal(sle_tcp_wnd_field(100000, 0), 65535);
+	assert_int_equal(sle_tcp_wnd_field(4u << 20, 7), (4u << 20) >> 7);
+	assert_int_equal(sle_tcp_wnd_field(127, 7), 0);
+	assert_int_equal(sle_tcp_wnd_field(SLE_TCP_WND_MAX * 2u, 7), 65535);
+	assert_true(sle_seq_lt(0xfffffff0u, 5));
+	assert_false(sle_seq_lt(5, 0xfffffff0u));
+	assert_true(sle_seq_le(7, 7));
+	assert_false(sle_seq_lt(7, 7));
+}
+
+static void test_sack_board(void **st)
+{
+	struct sle_sack_board b = {0};
+	uint32_t hs, he;
+
+	sle_sack_add(&b, 300, 400);
+	sle_sack_add(&b, 100, 200);
+	sle_sack_add(&b, 500, 600);
+	assert_int_equal(b.n, 3);
+	assert_int_equal(b.b[0].s, 100);
+	assert_int_equal(sle_sack_bytes(&b), 300);
+	/* touching and overlapping blocks merge */
+	sle_sack_add(&b, 200, 300);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.b[0].e, 400);
+	sle_sack_add(&b, 350, 550);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.b[0].s, 100);
+	assert_int_equal(b.b[0].e, 600);
+	/* holes: before the block, none above the highest SACKed byte */
+	assert_true(sle_sack_hole(&b, 50, &hs, &he));
+	assert_int_equal(hs, 50);
+	assert_int_equal(he, 100);
+	assert_false(sle_sack_hole(&b, 150, &hs, &he));
+	sle_sack_add(&b, 700, 800);
+	assert_true(sle_sack_hole(&b, 150, &hs, &he));
+	assert_int_equal(hs, 600);
+	assert_int_equal(he, 700);
+	/* trimming at the cumulative ACK, across the wrap */
+	sle_sack_trim(&b, 650);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.b[0].s, 700);
+	memset(&b, 0, sizeof(b));
+	sle_sack_add(&b, 0xfffffff0u, 0x10);
+	sle_sack_trim(&b, 0);
+	assert_int_equal(b.b[0].s, 0);
+	assert_int_equal(sle_sack_bytes(&b), 0x10);
+	/* full: the highest gives way to lower ones */
+	memset(&b, 0, sizeof(b));
+	for (uint32_t i = 0; i < SLE_SACK_MAX; i++)
+		sle_sack_add(&b, 1000 + i * 10, 1005 + i * 10);
+	sle_sack_add(&b, 10, 20);
+	assert_int_equal(b.n, SLE_SACK_MAX);
+	assert_int_equal(b.b[0].s, 10);
+}
+
+static void test_rtt(void **st)
+{
+	struct sle_rtt r;
+
+	sle_rtt_init(&r);
+	assert_true(r.rto == SLE_TCP_RTO_INIT);
+	sle_rtt_sample(&r, 0.1);
+	/* first: srtt = R, rttvar = R/2, rto = R + 4 * R/2 */
+	assert_true(r.srtt > 0.0999 && r.srtt < 0.1001);
+	assert_true(r.rto > 0.2999 && r.rto < 0.3001);
+	sle_rtt_sample(&r, 0.1);
+	assert_true(r.rttvar < 0.05);
+	sle_rtt_backoff(&r);
+	assert_true(r.rto > 0.4);
+	for (int i = 0; i < 20; i++)
+		sle_rtt_backoff(&r);
+	assert_true(r.rto == SLE_TCP_RTO_MAX);
+	/* floor */
+	sle_rtt_init(&r);
+	sle_rtt_sample(&r, 0.0001);
+	assert_true(r.rto == SLE_TCP_RTO_MIN);
+}
+
+static void test_cc(void **st)
+{
+	struct sle_cc c;
+
+	sle_cc_init(&c, 1000);
+	assert_int_equal(c.cwnd, 10000);
+	sle_cc_acked(&c, 5000); /* slow start */
+	assert_int_equal(c.cwnd, 15000);
+	sle_cc_fast(&c, 20000, 12345);
+	assert_int_equal(c.ssthresh, 10000);
+	assert_int_equal(c.cwnd, 13000);
+	assert_true(c.recovering);
+	assert_int_equal(c.recover, 12345);
+	c.recovering = false;
+	c.cwnd = c.ssthresh;
+	sle_cc_acked(&c, 1000); /* congestion avoidance: mss*mss/cwnd */
+	assert_int_equal(c.cwnd, 10100);
+	sle_cc_timeout(&c, 3000);
+	assert_int_equal(c.cwnd, 1000);
+	assert_int_equal(c.ssthresh, 2000); /* at least 2 segments */
+}
+
+/* ------------------------------------------------- a fake host socket */
+
+#define RQ_CAP (1u << 20)
+
+static struct fake {
+	uint8_t rq[RQ_CAP]; /* receive queue (host -> client) */
+	uint32_t rq_len;
+	bool eof;
+	int peek_err, connect_ret;
+	uint8_t wq[RQ_CAP]; /* what was written (client -> host) */
+	uint32_t wq_len, space;
+	bool shut_wr, released, rst;
+	double timer, now;
+	int nout;
+	uint8_t out[256][1500]; /* emitted packets */
+	size_t outlen[256];
+	struct sle_tcp_conn *conn;
+} * F;
+
+static double f_now(void *a)
+{
+	return F->now;
+}
+static int f_connect(void *a, struct sle_tcp_conn *c)
+{
+	F->conn = c;
+	return F->connect_ret;
+}
+static ssize_t f_write(void *a, struct sle_tcp_conn *c, const uint8_t *p,
+		       size_t n)
+{
+	if (n > F->space)
+		n = F->space;
+	if (!n)
+		return -EAGAIN;
+	memcpy(F->wq + F->wq_len, p, n);
+	F->wq_len += (uint32_t)n;
+	F->space -= (uint32_t)n;
+	return (ssize_t)n;
+}
+static ssize_t f_peek(void *a, struct sle_tcp_conn *c, uint32_t off,
+		      uint8_t *buf, size_t n)
+{
+	if (F->peek_err)
+		return F->peek_err;
+	if (off >= F->rq_len)
+		return F->eof ? 0 : -EAGAIN;
+	if (n > F->rq_len - off)
+		n = F->rq_len - off;
+	memcpy(buf, F->rq + off, n);
+	return (ssize_t)n;
+}
+static void f_discard(void *a, struct sle_tcp_conn *c, uint32_t n)
+{
+	assert_true(n <= F->rq_len);
+	memmove(F->rq, F->rq + n, F->rq_len - n);
+	F->rq_len -= n;
+}
+static void f_shutdown(void *a, struct sle_tcp_conn *c)
+{
+	F->shut_wr = true;
+}
+static uint32_t f_space(void *a, struct sle_tcp_conn *c)
+{
+	return F->space;
+}
+static void f_watch(void *a, struct sle_tcp_conn *c, bool rd, bool wr)
+{
+}
+static void f_timer(void *a, struct sle_tcp_conn *c, double after)
+{
+	F->timer = after;
+}
+static void f_wupd(void *a, struct sle_tcp_conn *c, double after)
+{
+}
+static void f_release(void *a, struct sle_tcp_conn *c, bool rst)
+{
+	F->released = true;
+	F->rst = rst;
+}
+static void f_emit(void *a, const uint8_t *ip, size_t len)
+{
+	assert_true(len <= 1500);
+	assert_true(csum_ok(ip, len));
+	if (F->nout < 256) {
+		memcpy(F->out[F->nout], ip, len);
+		F->outlen[F->nout] = len;
+	}
+	F->nout++;
+}
+
+static const struct sle_tcp_env fenv = {
+	.now = f_now,
+	.connect = f_connect,
+	.write = f_write,
+	.peek = f_peek,
+	.discard = f_discard,
+	.shutdown_wr = f_shutdown,
+	.sndspace = f_space,
+	.watch = f_watch,
+	.timer = f_timer,
+	.wupd_timer = f_wupd,
+	.release = f_release,
+	.emit = f_emit,
+};
+
+static struct sle_tcp T;
+
+static int setup(void **st)
+{
+	F = calloc(1, sizeof(*F));
+	assert_non_null(F);
+	F->space = 256 * 1024;
+	F->now = 100;
+	assert_int_equal(sle_tcp_init(&T, &fenv, 1420, 0), 0);
+	T.isn_key = 42;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	if (F->conn && F->conn->state != SLE_TCP_DEAD)
+		sle_tcp_kill(&T, F->conn, false, false);
+	sle_tcp_flush(&T);
+	sle_tcp_free(&T);
+	free(F);
+	return 0;
+}
+
+/* A client segment from cli:40000 to srv:80. */
+static void client(struct sle_tcp_conn *c, uint32_t seq, uint32_t ack,
+		   uint8_t flags, uint16_t wnd, const uint8_t *data, size_t len,
+		   const struct sle_tcp_opts *o)
+{
+	uint8_t pkt[SLE_TCP_HDR_MAX + 1500];
+	struct sle_pkt_info pi;
+	size_t n = sle_tcp_build(pkt, 4, cli, 40000, srv, 80, seq, ack, flags,
+				 wnd, o, data, len);
+
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	if (c)
+		sle_tcp_input(&T, c, pkt, &pi);
+	else
+		F->conn = sle_tcp_open(&T, pkt, &pi);
+}
+
+static struct sle_tcp_seg out(int i)
+{
+	struct sle_pkt_info pi;
+	struct sle_tcp_seg s;
+
+	assert_true(i < F->nout);
+	assert_true(sle_pkt_parse(F->out[i], F->outlen[i], &pi));
+	assert_memory_equal(pi.src, srv, 4);
+	assert_memory_equal(pi.dst, cli, 4);
+	assert_true(sle_tcp_seg_parse(F->out[i], &pi, &s));
+	return s;
+}
+
+/* Handshake: SYN (MSS 1460, wscale 8, SACK), connect done, SYN-ACK,
+ * ACK. Returns the connection; the client's next seq is 1001. */
+static struct sle_tcp_conn *handshake(uint16_t cwnd_field)
+{
+	struct sle_tcp_opts o = {.mss = 1460, .wscale = 8, .sack_ok = true};
+	struct sle_tcp_conn *c;
+	struct sle_tcp_seg s;
+
+	client(NULL, 1000, 0, SLE_TCP_SYN, 65535, NULL, 0, &o);
+	c = F->conn;
+	assert_non_null(c);
+	assert_int_equal(F->nout, 0); /* nothing before the host connects */
+	sle_tcp_sock_event(&T, c, false, true, 0);
+	assert_int_equal(F->nout, 1);
+	s = out(0);
+	assert_int_equal(s.flags, SLE_TCP_SYN | SLE_TCP_ACK);
+	assert_int_equal(s.ack, 1001);
+	assert_int_equal(s.opt.mss, 1380); /* MTU 1420 - 40 */
+	assert_int_equal(s.opt.wscale, SLE_TCP_WSCALE);
+	assert_true(s.opt.sack_ok);
+	assert_true(F->timer > 0); /* SYN-ACK retransmission armed */
+	F->now += 0.05;
+	client(c, 1001, s.seq + 1, SLE_TCP_ACK, cwnd_field, NULL, 0, NULL);
+	assert_int_equal(c->state, SLE_TCP_ESTABLISHED);
+	/* the handshake's round trip is the first RTT sample */
+	assert_true(c->rtt.have);
+	F->nout = 0;
+	return c;
+}
+
+static void test_connect_refused(void **st)
+{
+	struct sle_tcp_seg s;
+
+	/* immediate failure: RST at once, no connection */
+	F->connect_ret = -ECONNREFUSED;
+	client(NULL, 1000, 0, SLE_TCP_SYN, 65535, NULL, 0, NULL);
+	assert_null(F->conn);
+	assert_int_equal(F->nout, 1);
+	s = out(0);
+	assert_int_equal(s.flags, SLE_TCP_RST | SLE_TCP_ACK);
+	assert_int_equal(s.ack, 1001);
+	/* failure reported by the socket later: RST too */
+	F->connect_ret = 0;
+	F->nout = 0;
+	client(NULL, 2000, 0, SLE_TCP_SYN, 65535, NULL, 0, NULL);
+	assert_non_null(F->conn);
+	sle_tcp_sock_event(&T, F->conn, false, true, -ECONNREFUSED);
+	assert_int_equal(F->nout, 1);
+	s = out(0);
+	assert_int_equal(s.flags, SLE_TCP_RST | SLE_TCP_ACK);
+	assert_int_equal(s.ack, 2001);
+	assert_true(F->released);
+	assert_int_equal(T.connect_failed, 2);
+}
+
+static void test_upload(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint8_t d[1380];
+	struct sle_tcp_seg s;
+
+	memset(d, 'a', sizeof(d));
+	/* in order: written, acknowledged at the end of the batch */
+	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d), NULL);
+	assert_int_equal(F->wq_len, sizeof(d));
+	assert_int_equal(F->nout, 0);
+	sle_tcp_flush(&T);
+	assert_int_equal(F->nout, 1);
+	s = out(0);
+	assert_int_equal(s.ack, 1001 + 1380);
+	/* the window is the socket's free space, scaled by 7 */
+	assert_int_equal(s.wnd, (256 * 1024 - 1380) >> 7);
+	/* out of order: kept, a duplicate ACK at once with its SACK block */
+	F->nout = 0;
+	client(c, 1001 + 2 * 1380, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d),
+	       NULL);
+	assert_int_equal(F->wq_len, sizeof(d));
+	assert_int_equal(F->nout, 1);
+	s = out(0);
+	assert_int_equal(s.ack, 1001 + 1380);
+	assert_int_equal(s.opt.nsack, 1);
+	assert_int_equal(s.opt.sack[0].s, 1001 + 2 * 1380);
+	assert_int_equal(s.opt.sack[0].e, 1001 + 3 * 1380);
+	assert_int_equal(T.ooo_drops, 1);
+	/* a socket that takes only part: only that is acknowledged */
+	F->space = 100;
+	F->nout = 0;
+	client(c, 1001 + 1380, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d),
+	       NULL);
+	sle_tcp_flush(&T);
+	assert_int_equal(F->wq_len, 1380 + 100);
+	assert_int_equal(out(F->nout - 1).ack, 1001 + 1380 + 100);
+	/* the resent rest, overlapping what was taken, is trimmed; the hole
+	 * is filled, so the kept segment follows */
+	F->space = 1 << 20;
+	F->nout = 0;
+	client(c, 1001 + 1380, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d),
+	       NULL);
+	assert_int_equal(F->wq_len, 3 * 1380);
+	assert_null(c->ooo);
+	sle_tcp_flush(&T);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1001 + 3 * 1380);
+	assert_int_equal(s.opt.nsack, 0);
+	/* FIN: shutdown(SHUT_WR), acknowledged */
+	F->nout = 0;
+	client(c, 1001 + 3 * 1380, c->iss + 1, SLE_TCP_ACK | SLE_TCP_FIN, 1000,
+	       NULL, 0, NULL);
+	assert_true(F->shut_wr);
+	sle_tcp_flush(&T);
+	assert_int_equal(out(F->nout - 1).ack, 1001 + 3 * 1380 + 1);
+	assert_false(F->released); /* half-closed: the host may still send */
+	/* host EOF: our FIN; its ACK closes the connection */
+	F->eof = true;
+	F->nout = 0;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	s = out(F->nout - 1);
+	assert_true(s.flags & SLE_TCP_FIN);
+	client(c, 1001 + 3 * 1380 + 1, s.seq + 1, SLE_TCP_ACK, 1000, NULL, 0,
+	       NULL);
+	assert_true(F->released);
+	assert_false(F->rst);
+}
+
+static void test_download(void **st)
+{
+	/* client window 1000 << 8 = 256000 bytes */
+	struct sle_tcp_conn *c = handshake(1000);
+	uint32_t una = c->iss + 1, i;
+	struct sle_tcp_seg s;
+
+	for (i = 0; i < 200000; i++)
+		F->rq[i] = (uint8_t)(i * 7);
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	/* initial cwnd: 10 segments of 1380 */
+	assert_int_equal(F->nout, 10);
+	for (i = 0; i < 10; i++) {
+		s = out((int)i);
+		assert_int_equal(s.seq, una + i * 1380);
+		assert_int_equal(s.len, 1380);
+		assert_int_equal(s.ack, 1001);
+		assert_memory_equal(s.payload, F->rq + i * 1380, 1380);
+	}
+	assert_true(F->timer > 0);
+	/* an ACK of 2 segments: they leave the socket, cwnd grows */
+	F->nout = 0;
+	client(c, 1001, una + 2760, SLE_TCP_ACK, 1000, NULL, 0, NULL);
+	assert_int_equal(F->rq_len, 200000 - 2760);
+	assert_int_equal(c->snd_una, una + 2760);
+	/* 2 acked + 2 cwnd growth: 4 more segments */
+	assert_int_equal(F->nout, 4);
+	/* three duplicate ACKs: the first missing segment again */
+	F->nout = 0;
+	for (i = 0; i < 3; i++)
+		client(c, 1001, una + 2760, SLE_TCP_ACK, 1000, NULL, 0, NULL);
+	assert_int_equal(T.fast_retransmits, 1);
+	assert_true(F->nout >= 1);
+	s = out(0);
+	assert_int_equal(s.seq, una + 2760);
+	assert_memory_equal(s.payload, F->rq, 1380);
+	assert_true(c->cc.recovering);
+	/* partial ACK: the next hole */
+	F->nout = 0;
+	client(c, 1001, una + 2 * 2760, SLE_TCP_ACK, 1000, NULL, 0, NULL);
+	s = out(0);
+	assert_int_equal(s.seq, una + 2 * 2760);
+	/* RTO: back to snd_una, one segment, backoff */
+	F->nout = 0;
+	{
+		double rto = c->rtt.rto;
+
+		sle_tcp_timeout(&T, c);
+		assert_true(c->rtt.rto >= 2 * rto - 1e-9 ||
+			    c->rtt.rto == SLE_TCP_RTO_MAX);
+	}
+	assert_int_equal(F->nout, 1);
+	s = out(0);
+	assert_int_equal(s.seq, una + 2 * 2760);
+	assert_int_equal(c->cc.cwnd, 1380);
+	/* the host resets: the client gets a RST */
+	F->peek_err = -ECONNRESET;
+	F->nout = 0;
+	client(c, 1001, una + 3 * 2760, SLE_TCP_ACK, 1000, NULL, 0, NULL);
+	s = out(F->nout - 1);
+	assert_int_equal(s.flags, SLE_TCP_RST);
+	assert_true(F->released);
+}
+
+/* With SACK: the holes below the highest SACKed byte are resent, two per
+ * ACK, and SACKed bytes no longer count as in flight. */
+static void test_sack_recovery(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint32_t una = c->iss + 1;
+	struct sle_tcp_opts o = {.wscale = -1, .nsack = 1};
+	struct sle_tcp_seg s;
+
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	/* segments 0 and 2 lost: the client holds 1 and 3..9 */
+	F->nout = 0;
+	o.sack[0].s = una + 1380;
+	o.sack[0].e = una + 2 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 1000, NULL, 0, &o);
+	o.sack[0].s = una + 3 * 1380;
+	o.sack[0].e = una + 10 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 1000, NULL, 0, &o);
+	/* 8 segments SACKed: recovery without waiting for 3 dup ACKs */
+	assert_true(c->cc.recovering);
+	assert_int_equal(T.fast_retransmits, 1);
+	/* the two holes resent (SACKed data leaves room for new data too:
+	 * the first duplicate ACK already sent one new segment) */
+	{
+		bool h0 = false, h2 = false;
+
+		for (int i = 0; i < F->nout; i++) {
+			s = out(i);
+			h0 |= s.seq == una;
+			h2 |= s.seq == una + 2 * 1380;
+			assert_true(s.seq != una + 1380); /* never SACKed */
+		}
+		assert_true(h0 && h2);
+	}
+	assert_int_equal(c->rtx_next, una + 3 * 1380);
+}
+
+/* A flow limited by the client's window does not grow cwnd past it. */
+static void test_cwnd_capped(void **st)
+{
+	struct sle_tcp_conn *c = handshake(100); /* 25,600 bytes */
+
+	F->rq_len = 200000;
+	F->now += 1;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	client(c, 1001, c->iss + 1 + 13800, SLE_TCP_ACK, 100, NULL, 0, NULL);
+	assert_int_equal(c->cc.cwnd, 25600);
+}
+
+/* Pacing: no more than cwnd/SRTT x gain; the rest when time has passed. */
+static void test_pacing(void **st)
+{
+	struct sle_tcp_conn *c = handshake(65535); /* SRTT 50 ms */
+	int first;
+
+	F->rq_len = RQ_CAP;
+	c->cc.cwnd = 100 * 1380;
+	c->cc.ssthresh = 1; /* congestion avoidance: gain 1.25 */
+	c->pace_tokens = 0;
+	c->pace_t = F->now;
+	/* 4 ms at 100 segments per 50 ms x 1.25: 10 segments */
+	F->now += 0.004;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	first = F->nout;
+	assert_true(first >= 9 && first <= 11);
+	/* nothing more without time */
+	sle_tcp_wupd(&T, c);
+	assert_int_equal(F->nout, first);
+	F->now += 0.004;
+	sle_tcp_wupd(&T, c);
+	assert_true(F->nout >= 2 * first - 1 && F->nout <= 2 * first + 1);
+	/* a burst is capped at SLE_TCP_PACE_BURST (or 16 segments) */
+	F->now += 10;
+	F->nout = 0;
+	sle_tcp_wupd(&T, c);
+	assert_true(F->nout <= 16);
+}
+
+static void test_client_rst_and_budget(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+
+	/* a RST out of the window is ignored (RFC 5961) */
+	client(c, 999999, 0, SLE_TCP_RST, 0, NULL, 0, NULL);
+	assert_false(F->released);
+	/* at rcv_nxt: the host socket is reset */
+	client(c, 1001, 0, SLE_TCP_RST, 0, NULL, 0, NULL);
+	assert_true(F->released);
+	assert_true(F->rst);
+	sle_tcp_flush(&T);
+
+	/* the per-turn segment budget holds a sender back */
+	F->released = false;
+	c = handshake(65535);
+	c->cc.cwnd = 1u << 30;
+	F->rq_len = RQ_CAP;
+	F->now += 1; /* pacing: a second's worth of tokens */
+	T.turn_left = 5;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 5);
+	assert_true(c->starved);
+	F->nout = 0;
+	T.turn_left = 0;
+	assert_true(sle_tcp_turn(&T)); /* a fresh budget, spent again */
+	assert_int_equal(F->nout, SLE_TCP_TURN_SEGS);
+}
+
+/* Four ranges kept after holes: the duplicate ACK reports the latest
+ * segment's block first, then the lowest others (RFC 2018). */
+static void test_sack_blocks_out(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint8_t d[100];
+	struct sle_tcp_seg s;
+
+	memset(d, 'b', sizeof(d));
+	/* kept: 1201, 1401, 1601, then 1801 last */
+	for (uint32_t k = 1; k <= 4; k++)
+		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d,
+		       sizeof(d), NULL);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1001);
+	assert_int_equal(s.opt.nsack, 3);
+	assert_int_equal(s.opt.sack[0].s, 1001 + 800); /* the latest */
+	assert_int_equal(s.opt.sack[0].e, 1001 + 900);
+	assert_int_equal(s.opt.sack[1].s, 1001 + 200);
+	assert_int_equal(s.opt.sack[2].s, 1001 + 400);
+	/* the hole filled: everything kept is written, in order */
+	F->nout = 0;
+	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	client(c, 1101, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	assert_int_equal(F->wq_len, 300);
+	client(c, 1301, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	client(c, 1501, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	client(c, 1701, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	assert_int_equal(F->wq_len, 900);
+	assert_null(c->ooo);
+	assert_int_equal(c->rcv_nxt, 1901);
+}
+
+/* A segment whose addresses are not the connection's (the flow table
+ * keys IPv6 clients by their pool offset only) is not the connection's:
+ * the sender gets a RST, the connection is untouched. */
+static void test_foreign_segment(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	static const uint8_t other[4] = {10, 77, 9, 2};
+	uint8_t pkt[SLE_TCP_HDR_MAX];
+	struct sle_pkt_info pi;
+	size_t n = sle_tcp_build(pkt, 4, other, 40000, srv, 80, 1001,
+				 c->iss + 1, SLE_TCP_RST, 0, NULL, NULL, 0);
+
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	sle_tcp_input(&T, c, pkt, &pi);
+	assert_false(F->released);
+	n = sle_tcp_build(pkt, 4, other, 40000, srv, 80, 1001, c->iss + 1,
+			  SLE_TCP_ACK, 10, NULL, NULL, 0);
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	sle_tcp_input(&T, c, pkt, &pi);
+	assert_int_equal(F->nout, 1);
+	assert_memory_equal(F->out[0] + 16, other, 4);
+	assert_int_equal(c->state, SLE_TCP_ESTABLISHED);
+}
+
+static void test_unknown_segment(void **st)
+{
+	uint8_t pkt[SLE_TCP_HDR_MAX];
+	struct sle_pkt_info pi;
+	size_t n = sle_tcp_build(pkt, 4, cli, 40000, srv, 80, 7, 1234,
+				 SLE_TCP_ACK, 100, NULL, NULL, 0);
+
+	assert_true(sle_pkt_parse(pkt, n, &pi));
+	sle_tcp_no_conn(&T, pkt, &pi);
+	assert_int_equal(F->nout, 1);
+	assert_int_equal(out(0).flags, SLE_TCP_RST);
+	assert_int_equal(out(0).seq, 1234);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_segments),
+		cmocka_unit_test(test_window_and_seq),
+		cmocka_unit_test(test_sack_board),
+		cmocka_unit_test(test_rtt),
+		cmocka_unit_test(test_cc),
+		cmocka_unit_test_setup_teardown(test_connect_refused, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_upload, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_download, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sack_recovery, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pacing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_cwnd_capped, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_client_rst_and_budget,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unknown_segment, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_foreign_segment, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_sack_blocks_out, setup,
+						teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
