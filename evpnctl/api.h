@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The evpn REST API as evpnctl uses it (README "HTTP API"), and the mapping
+ * The evpn REST API as evpnctl uses it (docs/api.md), and the mapping
  * of its answers to messages and exit codes.
  */
 #ifndef EVPNCTL_API_H

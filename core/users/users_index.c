@@ -2,7 +2,7 @@
 /*
  * A compact index of the users: one record per user, `peers/{id}`, holding
  * what a start-up needs (public key, address, status, times, key hash) as
- * JSON. The per-field records of the README's store layout stay the source of
+ * JSON. The per-field records of docs/store-layout.md stay the source of
  * truth; the index exists because SSM returns at most 10 parameters per list
  * call and a user has 5-6 of them: 1,000 users cost ~600 list calls to load
  * from the fields but ~100 from the index.

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Store record helpers of the users service (README "Store layout"). */
+/* Store record helpers of the users service (docs/store-layout.md). */
 #include <stdio.h>
 #include <string.h>
 

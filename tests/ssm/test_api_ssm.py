@@ -5,7 +5,7 @@ evpnd runs with the `ssm` store against the SSM test server (which checks
 every signature with python3-botocore). The suite is imported unchanged;
 only its daemon config gets the ssm store block, and its "store removed"
 step stops the SSM server instead of deleting the file store's directory.
-Afterwards the SSM layout of the README's "Store layout" is checked in the server's dump.
+Afterwards the SSM layout of docs/store-layout.md is checked in the server's dump.
 Stdlib only (the server itself runs under /usr/bin/python3).
 """
 import json
