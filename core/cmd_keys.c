@@ -52,7 +52,7 @@ static int read_keygen_config(const char *path, struct keygen_cfg *kc)
 	json_error_t jerr;
 	json_t *root, *v;
 	FILE *f;
-	unsigned char buf[65536], h[32];
+	unsigned char buf[65536], h[crypto_hash_sha256_BYTES];
 	size_t n;
 
 	snprintf(kc->purpose, sizeof(kc->purpose), "wireguard-server");
@@ -104,7 +104,7 @@ int evpnd_cmd_keygen(const struct evpnd_args *a)
 	struct evpn_errors errs = {0};
 	struct keygen_cfg kc = {0};
 	const char *kpath = a->keygen_config;
-	char pub[45], meta[512], now[32];
+	char pub[EVPN_KEY_B64_SIZE], meta[512], now[32];
 	bool created, force = a->force;
 	int r, status = 1;
 

@@ -144,7 +144,7 @@ static int start_users(struct evpn_core *core, bool create_keys)
 		.audit_retention =
 			c->get_duration(uc, "audit_retention", 90.0 * 86400),
 	};
-	char pub[45];
+	char pub[EVPN_KEY_B64_SIZE];
 	bool created;
 	int r;
 

@@ -135,7 +135,7 @@ static int fetch_config(const struct evpnctl_ctx *ctx, const char *name,
 
 int evpnctl_cmd_create(const struct evpnctl_args *a)
 {
-	char priv[EVPNCTL_KEY_B64_LEN], pub[EVPNCTL_KEY_B64_LEN];
+	char priv[EVPN_KEY_B64_SIZE], pub[EVPN_KEY_B64_SIZE];
 	char conf_path[EVPNCTL_PATH_MAX], user_path[128];
 	struct evpnctl_http_resp resp = {0};
 	struct created c = {0};

@@ -7,6 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <evpn/transport.h>
+
 #include "conf.h"
 
 /* Skips blanks; wg-quick allows them around keys, '=' and section names. */
@@ -42,9 +44,9 @@ static bool valid_key(const char *k)
 {
 	size_t n = strlen(k);
 
-	if (n != 44 || k[43] != '=')
+	if (n != EVPN_KEY_B64_LEN || k[EVPN_KEY_B64_LEN - 1] != '=')
 		return false;
-	for (size_t i = 0; i < 43; i++) {
+	for (size_t i = 0; i < EVPN_KEY_B64_LEN - 1; i++) {
 		char c = k[i];
 
 		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -254,12 +256,12 @@ static bool only_digits(const char *s, const char *e, size_t max)
 
 static bool ok_b64key(const char *s, const char *e)
 {
-	char k[45];
+	char k[EVPN_KEY_B64_SIZE];
 
-	if (e - s != 44)
+	if (e - s != EVPN_KEY_B64_LEN)
 		return false;
-	memcpy(k, s, 44);
-	k[44] = '\0';
+	memcpy(k, s, EVPN_KEY_B64_LEN);
+	k[EVPN_KEY_B64_LEN] = '\0';
 	return valid_key(k);
 }
 

@@ -19,6 +19,14 @@
 
 #include "users_int.h"
 
+/* The vtable's digest size and the digest the service computes agree. */
+_Static_assert(EVPN_HASH_LEN == crypto_hash_sha256_BYTES,
+	       "EVPN_HASH_LEN is a SHA-256 digest");
+_Static_assert(EVPN_KEY_B64_SIZE ==
+		       sodium_base64_ENCODED_LEN(
+			       EVPN_KEY_LEN, sodium_base64_VARIANT_ORIGINAL),
+	       "EVPN_KEY_B64_SIZE holds a key's base64 text and its NUL");
+
 static int rec_cmp(const void *key, const void *elem)
 {
 	return strcmp((const char *)key,
@@ -401,7 +409,7 @@ static int u_render_config(void *self, const char *id, char **out)
 	struct evpn_users *u = self;
 	struct user_slot *r;
 	struct user_rec rec;
-	char pub[45], allowed[EVPN_ALLOWED_IPS_MAX];
+	char pub[EVPN_KEY_B64_SIZE], allowed[EVPN_ALLOWED_IPS_MAX];
 	int rc;
 
 	pthread_mutex_lock(&u->mu);
@@ -421,7 +429,7 @@ static int u_render_config(void *self, const char *id, char **out)
 	return *out ? EVPN_OK : EVPN_ERR_NOMEM;
 }
 
-static int u_find_by_key_hash(void *self, const uint8_t hash[32],
+static int u_find_by_key_hash(void *self, const uint8_t hash[EVPN_HASH_LEN],
 			      char *client_id)
 {
 	struct evpn_users *u = self;
@@ -432,7 +440,8 @@ static int u_find_by_key_hash(void *self, const uint8_t hash[32],
 	pthread_mutex_lock(&u->mu);
 	for (size_t i = 0; i < u->n; i++)
 		if (u->recs[i].has_hash &&
-		    sodium_memcmp(u->recs[i].key_hash, hash, 32) == 0)
+		    sodium_memcmp(u->recs[i].key_hash, hash,
+				  crypto_hash_sha256_BYTES) == 0)
 			found = (int)i;
 	if (found >= 0)
 		snprintf(client_id, EVPN_CLIENT_ID_MAX + 1, "%s",
@@ -459,13 +468,13 @@ static uint32_t u_count(void *self)
 	return n;
 }
 
-static int u_master_key_hash(void *self, uint8_t hash[32])
+static int u_master_key_hash(void *self, uint8_t hash[EVPN_HASH_LEN])
 {
 	struct evpn_users *u = self;
 
 	if (!u->has_master)
 		return EVPN_ERR_NOTFOUND;
-	memcpy(hash, u->master_hash, 32);
+	memcpy(hash, u->master_hash, crypto_hash_sha256_BYTES);
 	return EVPN_OK;
 }
 

@@ -22,7 +22,8 @@ struct create {
 	struct evpn_users *u;
 	struct user_rec rec;
 	int64_t now;
-	char priv_b64[45]; /* the generated key pair's private half, or "" */
+	/* the generated key pair's private half, or "" */
+	char priv_b64[EVPN_KEY_B64_SIZE];
 	char ip[16];
 	char allowed[EVPN_ALLOWED_IPS_MAX]; /* normalised */
 	const char *allowed_in;		    /* as asked, or NULL */
@@ -107,7 +108,7 @@ static int check_request(struct create *c, const struct evpn_user_create *req,
 static int take_key(struct create *c, const char *public_key,
 		    struct evpn_users_error *err)
 {
-	uint8_t priv[32], test_sk[32], shared[32];
+	uint8_t priv[EVPN_KEY_LEN], test_sk[EVPN_KEY_LEN], shared[EVPN_KEY_LEN];
 	int r;
 
 	if (!public_key) {
@@ -226,7 +227,7 @@ static int write_records(struct create *c, int64_t ttl,
 	struct user_rec *rec = &c->rec;
 	const char *id = rec->u.client_id;
 	uint8_t raw[32];
-	char hash_hex[65];
+	char hash_hex[crypto_hash_sha256_BYTES * 2 + 1];
 	int r;
 
 	randombytes_buf(raw, sizeof(raw));
@@ -235,7 +236,8 @@ static int write_records(struct create *c, int64_t ttl,
 	crypto_hash_sha256(rec->key_hash, (unsigned char *)api_key,
 			   EVPN_API_KEY_LEN);
 	rec->has_hash = true;
-	sodium_bin2hex(hash_hex, sizeof(hash_hex), rec->key_hash, 32);
+	sodium_bin2hex(hash_hex, sizeof(hash_hex), rec->key_hash,
+		       crypto_hash_sha256_BYTES);
 	if ((r = users_put(c->u, id, "public-key", rec->u.public_key, 0)) !=
 		    EVPN_OK ||
 	    (r = users_put(c->u, id, "address", rec->u.address, 0)) !=

@@ -28,12 +28,13 @@
 
 static char *rec_json(const struct user_rec *r)
 {
-	char hash[65] = "";
+	char hash[crypto_hash_sha256_BYTES * 2 + 1] = "";
 	json_t *o;
 	char *s;
 
 	if (r->has_hash)
-		sodium_bin2hex(hash, sizeof(hash), r->key_hash, 32);
+		sodium_bin2hex(hash, sizeof(hash), r->key_hash,
+			       crypto_hash_sha256_BYTES);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "public_key",
 		      r->u.public_key, "address", r->u.address, "status",
 		      r->u.status, "created_at", r->u.created_at,
@@ -115,10 +116,11 @@ static bool parse_rec(const char *id, const char *value, size_t len,
 	if (strcmp(r->u.status, "active") != 0 &&
 	    strcmp(r->u.status, "inactive") != 0)
 		return false;
-	r->has_hash = hash[0] &&
-		      sodium_hex2bin(r->key_hash, 32, hash, strlen(hash), NULL,
-				     &bl, NULL) == 0 &&
-		      bl == 32;
+	r->has_hash =
+		hash[0] &&
+		sodium_hex2bin(r->key_hash, crypto_hash_sha256_BYTES, hash,
+			       strlen(hash), NULL, &bl, NULL) == 0 &&
+		bl == crypto_hash_sha256_BYTES;
 	if (r->u.expires_at[0] &&
 	    !evpn_parse_rfc3339(r->u.expires_at, &r->expires))
 		r->expires = 0;

@@ -6,6 +6,8 @@
 #include <pthread.h>
 #include <stdint.h>
 
+#include <sodium.h>
+
 #include <evpn/transport.h>
 
 #include "pool.h"
@@ -14,8 +16,8 @@
 /* A user as requests, loads and the store see it: binary and text forms. */
 struct user_rec {
 	struct evpn_user u;
-	uint8_t pub[32];
-	uint8_t key_hash[32];
+	uint8_t pub[EVPN_KEY_LEN];
+	uint8_t key_hash[crypto_hash_sha256_BYTES];
 	bool has_hash;
 	int64_t expires; /* unix seconds, 0 = never */
 };
@@ -29,8 +31,8 @@ struct user_rec {
  */
 struct user_slot {
 	char client_id[EVPN_CLIENT_ID_MAX + 1];
-	uint8_t pub[32];
-	uint8_t key_hash[32];
+	uint8_t pub[EVPN_KEY_LEN];
+	uint8_t key_hash[crypto_hash_sha256_BYTES];
 	int64_t created; /* unix seconds */
 	int64_t expires; /* unix seconds, 0 = never */
 	uint32_t addr4;	 /* the user's /32, host order */
@@ -59,11 +61,11 @@ struct evpn_users {
 	size_t n, cap;
 	struct evpn_pool pool;
 	struct evpn_pool6 pool6; /* derives each user's IPv6 address */
-	uint8_t master_hash[32];
+	uint8_t master_hash[crypto_hash_sha256_BYTES];
 	bool has_master;
-	uint8_t *server_priv; /* sodium_malloc'd, 32 bytes */
-	uint8_t server_pub[32];
-	char server_pub_b64[45];
+	uint8_t *server_priv; /* sodium_malloc'd, EVPN_KEY_LEN bytes */
+	uint8_t server_pub[EVPN_KEY_LEN];
+	char server_pub_b64[EVPN_KEY_B64_SIZE];
 	bool has_server_key;
 	bool live; /* the transport has our peers: push changes */
 	/* Shared-store sync: the change marker last written or seen here. */
@@ -162,14 +164,15 @@ int users_merge_touched_locked(struct evpn_users *u, struct user_slot **slots,
 			       size_t *n, struct evpn_pool *pool) EVPN_WUR;
 void users_touch_free(struct evpn_users *u);
 /* users_keyclaim.c: public-keys/{hex} -> client_id */
-void users_key_claim_name(const uint8_t pub[32], char out[96]);
+void users_key_claim_name(const uint8_t pub[EVPN_KEY_LEN], char out[96]);
 int users_claim_key(struct evpn_users *u, const char *id,
-		    const uint8_t pub[32]) EVPN_WUR;
-bool users_key_in_use_locked(const struct evpn_users *u, const uint8_t pub[32]);
+		    const uint8_t pub[EVPN_KEY_LEN]) EVPN_WUR;
+bool users_key_in_use_locked(const struct evpn_users *u,
+			     const uint8_t pub[EVPN_KEY_LEN]);
 struct users_key_claim {
 	char name[96]; /* the store key */
 	char owner[EVPN_CLIENT_ID_MAX + 1];
-	uint8_t pub[32];
+	uint8_t pub[EVPN_KEY_LEN];
 	bool valid; /* public-keys/ + 64 hex digits */
 	bool used;  /* held by a served user */
 };
@@ -259,7 +262,7 @@ char *evpn_render_wg_config(const struct evpn_network *net,
 void evpn_rfc3339(int64_t t, char out[32]);
 bool evpn_parse_rfc3339(const char *s, int64_t *t);
 bool evpn_valid_client_id(const char *id);
-bool evpn_b64_key(const char *b64, uint8_t key[32]);
-void evpn_key_b64(const uint8_t key[32], char out[45]);
+bool evpn_b64_key(const char *b64, uint8_t key[EVPN_KEY_LEN]);
+void evpn_key_b64(const uint8_t key[EVPN_KEY_LEN], char out[EVPN_KEY_B64_SIZE]);
 
 #endif

@@ -25,15 +25,16 @@
 #define CLAIMS_MARK "meta/public-key-claims"
 #define PREFIX "public-keys/"
 
-void users_key_claim_name(const uint8_t pub[32], char out[96])
+void users_key_claim_name(const uint8_t pub[EVPN_KEY_LEN], char out[96])
 {
-	char hex[65];
+	char hex[EVPN_KEY_HEX_LEN + 1];
 
-	sodium_bin2hex(hex, sizeof(hex), pub, 32);
+	sodium_bin2hex(hex, sizeof(hex), pub, EVPN_KEY_LEN);
 	snprintf(out, 96, PREFIX "%s", hex);
 }
 
-int users_claim_key(struct evpn_users *u, const char *id, const uint8_t pub[32])
+int users_claim_key(struct evpn_users *u, const char *id,
+		    const uint8_t pub[EVPN_KEY_LEN])
 {
 	char key[96];
 
@@ -41,10 +42,11 @@ int users_claim_key(struct evpn_users *u, const char *id, const uint8_t pub[32])
 	return u->st->put(u->sts, key, id, strlen(id), EVPN_STORE_CREATE);
 }
 
-bool users_key_in_use_locked(const struct evpn_users *u, const uint8_t pub[32])
+bool users_key_in_use_locked(const struct evpn_users *u,
+			     const uint8_t pub[EVPN_KEY_LEN])
 {
 	for (size_t i = 0; i < u->n; i++)
-		if (memcmp(u->recs[i].pub, pub, 32) == 0)
+		if (memcmp(u->recs[i].pub, pub, EVPN_KEY_LEN) == 0)
 			return true;
 	return false;
 }
@@ -86,10 +88,11 @@ static int claims_cb(void *arg, const char *key, const char *value, size_t len)
 	memset(k, 0, sizeof(*k));
 	snprintf(k->name, sizeof(k->name), "%s", key);
 	snprintf(k->owner, sizeof(k->owner), "%.*s", (int)len, value);
-	k->valid = sodium_hex2bin(k->pub, 32, key + strlen(PREFIX),
+	k->valid = sodium_hex2bin(k->pub, EVPN_KEY_LEN, key + strlen(PREFIX),
 				  strlen(key + strlen(PREFIX)), NULL, &bl,
 				  NULL) == 0 &&
-		   bl == 32 && strlen(key) == strlen(PREFIX) + 64;
+		   bl == EVPN_KEY_LEN &&
+		   strlen(key) == strlen(PREFIX) + EVPN_KEY_HEX_LEN;
 	return 0;
 }
 
@@ -117,7 +120,7 @@ static int by_key(const void *a, const void *b)
 {
 	const struct user_rec *x = &sort_base[*(const size_t *)a],
 			      *y = &sort_base[*(const size_t *)b];
-	int c = memcmp(x->pub, y->pub, 32);
+	int c = memcmp(x->pub, y->pub, EVPN_KEY_LEN);
 
 	if (!c)
 		c = strcmp(x->u.created_at, y->u.created_at);
@@ -130,17 +133,17 @@ static int claim_cmp(const void *a, const void *b)
 
 	if (x->valid != y->valid)
 		return x->valid ? -1 : 1;
-	return memcmp(x->pub, y->pub, 32);
+	return memcmp(x->pub, y->pub, EVPN_KEY_LEN);
 }
 
 static struct users_key_claim *find_claim(struct users_key_claims *c,
-					  const uint8_t pub[32])
+					  const uint8_t pub[EVPN_KEY_LEN])
 {
 	struct users_key_claim key = {.valid = true};
 
 	if (!c || !c->n)
 		return NULL;
-	memcpy(key.pub, pub, 32);
+	memcpy(key.pub, pub, EVPN_KEY_LEN);
 	return bsearch(&key, c->c, c->n, sizeof(*c->c), claim_cmp);
 }
 
@@ -210,7 +213,8 @@ bool users_key_claims_settle(struct evpn_users *u, struct user_rec *recs,
 		size_t j = i, w = order[i];
 		struct users_key_claim *k;
 
-		while (j < n && !memcmp(recs[order[j]].pub, recs[w].pub, 32))
+		while (j < n &&
+		       !memcmp(recs[order[j]].pub, recs[w].pub, EVPN_KEY_LEN))
 			j++;
 		k = find_claim(claims, recs[w].pub);
 		for (size_t g = i; k && g < j; g++)

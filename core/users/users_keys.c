@@ -23,7 +23,7 @@ static int load_server_key(struct evpn_users *u)
 {
 	char *v = NULL;
 	size_t len;
-	uint8_t priv[32];
+	uint8_t priv[EVPN_KEY_LEN];
 	int r;
 
 	r = u->st->get(u->sts, K_PRIV, &v, &len);
@@ -41,7 +41,7 @@ static int load_server_key(struct evpn_users *u)
 	}
 	u->st->free_value(u->sts, v, len);
 	pthread_mutex_lock(&u->mu);
-	memcpy(u->server_priv, priv, 32);
+	memcpy(u->server_priv, priv, EVPN_KEY_LEN);
 	crypto_scalarmult_base(u->server_pub, priv);
 	evpn_key_b64(u->server_pub, u->server_pub_b64);
 	u->has_server_key = true;
@@ -51,18 +51,19 @@ static int load_server_key(struct evpn_users *u)
 }
 
 int evpn_users_server_key(struct evpn_users *u, bool create, bool force,
-			  const char *metadata_json, char pub_b64[45],
-			  bool *created)
+			  const char *metadata_json,
+			  char pub_b64[EVPN_KEY_B64_SIZE], bool *created)
 {
-	uint8_t priv[32], pub[32];
-	char priv_b64[45], pub_txt[45], b64b64[64], meta[512], now[32];
+	uint8_t priv[EVPN_KEY_LEN], pub[EVPN_KEY_LEN];
+	char priv_b64[EVPN_KEY_B64_SIZE], pub_txt[EVPN_KEY_B64_SIZE],
+		b64b64[64], meta[512], now[32];
 	int r;
 
 	*created = false;
 	if (!force) {
 		r = load_server_key(u);
 		if (r == EVPN_OK) {
-			memcpy(pub_b64, u->server_pub_b64, 45);
+			memcpy(pub_b64, u->server_pub_b64, EVPN_KEY_B64_SIZE);
 			return EVPN_OK;
 		}
 		if (r != EVPN_ERR_NOTFOUND || !create)
@@ -86,13 +87,13 @@ int evpn_users_server_key(struct evpn_users *u, bool create, bool force,
 		sodium_memzero(priv_b64, sizeof(priv_b64));
 		r = load_server_key(u);
 		if (r == EVPN_OK)
-			memcpy(pub_b64, u->server_pub_b64, 45);
+			memcpy(pub_b64, u->server_pub_b64, EVPN_KEY_B64_SIZE);
 		return r;
 	}
 	if (r != EVPN_OK)
 		goto out;
-	sodium_bin2base64(b64b64, sizeof(b64b64), (unsigned char *)priv_b64, 44,
-			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(b64b64, sizeof(b64b64), (unsigned char *)priv_b64,
+			  EVPN_KEY_B64_LEN, sodium_base64_VARIANT_ORIGINAL);
 	r = u->st->put(u->sts, K_PRIV_B64, b64b64, strlen(b64b64),
 		       EVPN_STORE_SECRET);
 	if (r != EVPN_OK)
@@ -100,8 +101,8 @@ int evpn_users_server_key(struct evpn_users *u, bool create, bool force,
 	r = u->st->put(u->sts, K_PUB, pub_txt, strlen(pub_txt), 0);
 	if (r != EVPN_OK)
 		goto out;
-	sodium_bin2base64(b64b64, sizeof(b64b64), (unsigned char *)pub_txt, 44,
-			  sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(b64b64, sizeof(b64b64), (unsigned char *)pub_txt,
+			  EVPN_KEY_B64_LEN, sodium_base64_VARIANT_ORIGINAL);
 	r = u->st->put(u->sts, K_PUB_B64, b64b64, strlen(b64b64), 0);
 	if (r != EVPN_OK)
 		goto out;
@@ -118,12 +119,12 @@ int evpn_users_server_key(struct evpn_users *u, bool create, bool force,
 	if (r != EVPN_OK)
 		goto out;
 	pthread_mutex_lock(&u->mu);
-	memcpy(u->server_priv, priv, 32);
-	memcpy(u->server_pub, pub, 32);
-	memcpy(u->server_pub_b64, pub_txt, 45);
+	memcpy(u->server_priv, priv, EVPN_KEY_LEN);
+	memcpy(u->server_pub, pub, EVPN_KEY_LEN);
+	memcpy(u->server_pub_b64, pub_txt, EVPN_KEY_B64_SIZE);
 	u->has_server_key = true;
 	pthread_mutex_unlock(&u->mu);
-	memcpy(pub_b64, pub_txt, 45);
+	memcpy(pub_b64, pub_txt, EVPN_KEY_B64_SIZE);
 	*created = true;
 out:
 	sodium_memzero(priv, sizeof(priv));

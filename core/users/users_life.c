@@ -163,7 +163,7 @@ struct evpn_users *evpn_users_new(const struct evpn_host *host,
 			goto fail;
 	}
 	u->opts.master_key = NULL;
-	u->server_priv = sodium_malloc(32);
+	u->server_priv = sodium_malloc(EVPN_KEY_LEN);
 	if (!u->server_priv)
 		goto fail;
 	if (evpn_pool_init(&u->pool, host->network->pool) != EVPN_OK ||

@@ -49,8 +49,8 @@ static bool valid_token(const char *t)
 
 static void link_key(const char *token, const char *leaf, char out[160])
 {
-	uint8_t h[32];
-	char hex[65];
+	uint8_t h[crypto_hash_sha256_BYTES];
+	char hex[crypto_hash_sha256_BYTES * 2 + 1];
 
 	crypto_hash_sha256(h, (const unsigned char *)token,
 			   EVPN_LINK_TOKEN_LEN);
@@ -58,10 +58,11 @@ static void link_key(const char *token, const char *leaf, char out[160])
 	snprintf(out, 160, "links/%s/%s", hex, leaf);
 }
 
-static void seal_key(const char *token, uint8_t key[32])
+static void seal_key(const char *token, uint8_t key[crypto_secretbox_KEYBYTES])
 {
-	crypto_generichash(key, 32, (const unsigned char *)token,
-			   EVPN_LINK_TOKEN_LEN, (const unsigned char *)seal_ctx,
+	crypto_generichash(key, crypto_secretbox_KEYBYTES,
+			   (const unsigned char *)token, EVPN_LINK_TOKEN_LEN,
+			   (const unsigned char *)seal_ctx,
 			   sizeof(seal_ctx) - 1);
 }
 
@@ -69,8 +70,9 @@ static void seal_key(const char *token, uint8_t key[32])
 static bool seal(const char *token, const char *priv_b64, char *out,
 		 size_t outlen)
 {
-	uint8_t key[32], buf[crypto_secretbox_NONCEBYTES +
-			     crypto_secretbox_MACBYTES + 64];
+	uint8_t key[crypto_secretbox_KEYBYTES],
+		buf[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
+		    64];
 	size_t n = strlen(priv_b64);
 
 	if (n > 64 ||
@@ -91,8 +93,9 @@ static bool seal(const char *token, const char *priv_b64, char *out,
 
 static bool unseal(const char *token, const char *sealed, char out[65])
 {
-	uint8_t key[32], buf[crypto_secretbox_NONCEBYTES +
-			     crypto_secretbox_MACBYTES + 64];
+	uint8_t key[crypto_secretbox_KEYBYTES],
+		buf[crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES +
+		    64];
 	size_t n = 0;
 	bool ok;
 
@@ -192,7 +195,8 @@ static int render_from_store(struct evpn_users *u, const char *id,
 			     const char *created_at, const char *priv_b64,
 			     char **config)
 {
-	char key[160], *v = NULL, allowed[EVPN_ALLOWED_IPS_MAX], pub[45];
+	char key[160], *v = NULL, allowed[EVPN_ALLOWED_IPS_MAX],
+		       pub[EVPN_KEY_B64_SIZE];
 	struct user_rec rec;
 	size_t len;
 	int r;

@@ -159,10 +159,11 @@ static bool build_rec(struct evpn_users *u, struct triple *t, size_t n,
 		} else if (strcmp(t[i].leaf, "api-key-hash") == 0) {
 			size_t bl;
 
-			r->has_hash =
-				sodium_hex2bin(r->key_hash, 32, v, strlen(v),
-					       NULL, &bl, NULL) == 0 &&
-				bl == 32;
+			r->has_hash = sodium_hex2bin(r->key_hash,
+						     crypto_hash_sha256_BYTES,
+						     v, strlen(v), NULL, &bl,
+						     NULL) == 0 &&
+				      bl == crypto_hash_sha256_BYTES;
 		}
 	}
 	*complete = has_status && has_pub && has_addr && *created >= 0;

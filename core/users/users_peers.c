@@ -19,7 +19,7 @@ struct peer_change {
 	struct evpn_users *u;
 	bool remove;
 	bool enabled;
-	uint8_t pub[32];
+	uint8_t pub[EVPN_KEY_LEN];
 	char id[EVPN_CLIENT_ID_MAX + 1];
 	struct evpn_cidr allowed[2]; /* the IPv4 /32, the IPv6 /128 if any */
 	uint32_t n_allowed;
@@ -50,7 +50,7 @@ static void apply_peer_change(void *arg)
 			.enabled = pc->enabled,
 		};
 
-		memcpy(pcfg.public_key, pc->pub, 32);
+		memcpy(pcfg.public_key, pc->pub, EVPN_KEY_LEN);
 		r = t->peer_upsert(ref.self, &pcfg);
 		if (r != EVPN_OK)
 			evpn_warn(h, "transport: adding peer '%s': %s", pc->id,
@@ -70,7 +70,7 @@ static void fill_change(struct peer_change *pc, struct evpn_users *u,
 	pc->u = u;
 	pc->remove = remove;
 	pc->enabled = strcmp(r->u.status, "active") == 0;
-	memcpy(pc->pub, r->pub, 32);
+	memcpy(pc->pub, r->pub, EVPN_KEY_LEN);
 	snprintf(pc->id, sizeof(pc->id), "%s", r->u.client_id);
 	pc->n_allowed = 0;
 	for (int i = 0; i < 2; i++) {
@@ -126,7 +126,7 @@ int evpn_users_attach_transport(struct evpn_users *u)
 
 		users_slot_unpack(u, &u->recs[i], &rec);
 		fill_change(&pc, u, &rec, false);
-		memcpy(pcfg.public_key, pc.pub, 32);
+		memcpy(pcfg.public_key, pc.pub, EVPN_KEY_LEN);
 		pcfg.id = u->recs[i].client_id;
 		pcfg.allowed_ips = pc.allowed;
 		pcfg.n_allowed_ips = pc.n_allowed;
@@ -142,7 +142,7 @@ int evpn_users_attach_transport(struct evpn_users *u)
 /* Peer stats live on the loop thread: ask there and wait. */
 struct stats_req {
 	struct evpn_users *u;
-	uint8_t pub[32];
+	uint8_t pub[EVPN_KEY_LEN];
 	struct evpn_peer_stats st;
 	int rc;
 	bool done;
@@ -165,7 +165,7 @@ static void stats_req_put(struct stats_req *q)
 	}
 }
 
-static int stats_now(struct evpn_users *u, const uint8_t pub[32],
+static int stats_now(struct evpn_users *u, const uint8_t pub[EVPN_KEY_LEN],
 		     struct evpn_peer_stats *out)
 {
 	struct evpn_ref ref;
@@ -196,7 +196,7 @@ int users_op_peer_stats(void *self, const char *id, struct evpn_peer_stats *out)
 	struct user_slot *r;
 	struct stats_req *q;
 	struct timespec dl;
-	uint8_t pub[32];
+	uint8_t pub[EVPN_KEY_LEN];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -204,7 +204,7 @@ int users_op_peer_stats(void *self, const char *id, struct evpn_peer_stats *out)
 	pthread_mutex_lock(&u->mu);
 	r = users_find_locked(u, id);
 	if (r)
-		memcpy(pub, r->pub, 32);
+		memcpy(pub, r->pub, EVPN_KEY_LEN);
 	pthread_mutex_unlock(&u->mu);
 	if (!r)
 		return EVPN_ERR_NOTFOUND;
@@ -225,7 +225,7 @@ int users_op_peer_stats(void *self, const char *id, struct evpn_peer_stats *out)
 	if (!q)
 		return EVPN_ERR_NOMEM;
 	q->u = u;
-	memcpy(q->pub, pub, 32);
+	memcpy(q->pub, pub, EVPN_KEY_LEN);
 	q->refs = 2;
 	pthread_mutex_init(&q->mu, NULL);
 	pthread_cond_init(&q->cond, NULL);

@@ -6,6 +6,7 @@
 
 #include <evpn/host.h>
 #include <evpn/store.h>
+#include <evpn/transport.h>
 #include <evpn/users.h>
 
 struct evpn_users;
@@ -30,7 +31,8 @@ void evpn_users_free(struct evpn_users *u);
 /* Server key pair: load, or create when absent (force: replace).
  * pub_b64 receives the public key. */
 int evpn_users_server_key(struct evpn_users *u, bool create, bool force,
-			  const char *metadata_json, char pub_b64[45],
+			  const char *metadata_json,
+			  char pub_b64[EVPN_KEY_B64_SIZE],
 			  bool *created) EVPN_WUR;
 /* Master API key: from opts, else the store, created when absent.
  * With out != NULL the key is copied there (for `evpnd master-key`). */

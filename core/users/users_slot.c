@@ -98,7 +98,8 @@ static void push_diff(struct evpn_users *u, const struct user_slot *old,
 		} else if (c > 0) {
 			push_slot(u, &cur[j++], false);
 		} else {
-			bool new_key = memcmp(old[i].pub, cur[j].pub, 32) != 0;
+			bool new_key = memcmp(old[i].pub, cur[j].pub,
+					      EVPN_KEY_LEN) != 0;
 
 			if (new_key)
 				push_slot(u, &old[i], true);

@@ -58,21 +58,23 @@ bool evpn_valid_client_id(const char *id)
 	return true;
 }
 
-bool evpn_b64_key(const char *b64, uint8_t key[32])
+bool evpn_b64_key(const char *b64, uint8_t key[EVPN_KEY_LEN])
 {
 	size_t bin_len;
 	const char *end;
 
-	if (!b64 || strlen(b64) != 44)
+	if (!b64 || strlen(b64) != EVPN_KEY_B64_LEN)
 		return false;
-	if (sodium_base642bin(key, 32, b64, 44, NULL, &bin_len, &end,
+	if (sodium_base642bin(key, EVPN_KEY_LEN, b64, EVPN_KEY_B64_LEN, NULL,
+			      &bin_len, &end,
 			      sodium_base64_VARIANT_ORIGINAL) != 0 ||
-	    bin_len != 32 || *end)
+	    bin_len != EVPN_KEY_LEN || *end)
 		return false;
 	return true;
 }
 
-void evpn_key_b64(const uint8_t key[32], char out[45])
+void evpn_key_b64(const uint8_t key[EVPN_KEY_LEN], char out[EVPN_KEY_B64_SIZE])
 {
-	sodium_bin2base64(out, 45, key, 32, sodium_base64_VARIANT_ORIGINAL);
+	sodium_bin2base64(out, EVPN_KEY_B64_SIZE, key, EVPN_KEY_LEN,
+			  sodium_base64_VARIANT_ORIGINAL);
 }

@@ -21,7 +21,13 @@
 extern "C" {
 #endif
 
+/* A WireGuard (X25519) key: raw bytes, its base64 text (the form wg(8),
+ * the API and the stores use), the buffer that holds that text with its
+ * NUL, and its lowercase hex text. */
 #define EVPN_KEY_LEN 32
+#define EVPN_KEY_B64_LEN 44 /* sodium_base64_ENCODED_LEN(32) - 1 */
+#define EVPN_KEY_B64_SIZE (EVPN_KEY_B64_LEN + 1)
+#define EVPN_KEY_HEX_LEN (EVPN_KEY_LEN * 2)
 
 /* An allowed-IPs entry. */
 struct evpn_cidr {

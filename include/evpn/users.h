@@ -23,6 +23,8 @@ extern "C" {
 
 #define EVPN_CLIENT_ID_MAX 63
 #define EVPN_API_KEY_LEN 64 /* hex of 32 random bytes */
+/* A SHA-256 digest (crypto_hash_sha256_BYTES): how API keys are stored. */
+#define EVPN_HASH_LEN 32
 /* A user's split tunnel: the CIDRs its config routes through the VPN,
  * normalised as "10.0.0.0/8, fd00::/8". Without one, everything. */
 #define EVPN_ALLOWED_IPS_MAX 1024
@@ -34,8 +36,8 @@ struct evpn_user {
 	char created_at[32]; /* RFC 3339, UTC */
 	char expires_at[32]; /* "" when the user does not expire */
 	char address[64];    /* "10.77.0.2/32" */
-	char public_key[45]; /* base64 */
-	char address6[64];   /* "fd77::2/128"; "" without network.pool6 */
+	char public_key[EVPN_KEY_B64_SIZE]; /* base64 */
+	char address6[64]; /* "fd77::2/128"; "" without network.pool6 */
 };
 
 struct evpn_user_create {
@@ -176,14 +178,15 @@ struct evpn_users_ops {
 			  struct evpn_peer_stats *out) EVPN_WUR;
 	/* Which user owns an API key (by SHA-256 of the key): writes the
 	 * client_id (EVPN_CLIENT_ID_MAX+1 bytes) or EVPN_ERR_NOTFOUND. */
-	int (*find_by_key_hash)(void *self, const uint8_t hash[32],
+	int (*find_by_key_hash)(void *self, const uint8_t hash[EVPN_HASH_LEN],
 				char *client_id) EVPN_WUR;
 	/* Store reachable? EVPN_OK or EVPN_ERR_UNAVAILABLE. */
 	int (*health)(void *self) EVPN_WUR;
 	/* Number of users loaded (the peers the transport serves). */
 	uint32_t (*count)(void *self);
 	/* The master API key hash, for auth; EVPN_OK or an error. */
-	int (*master_key_hash)(void *self, uint8_t hash[32]) EVPN_WUR;
+	int (*master_key_hash)(void *self,
+			       uint8_t hash[EVPN_HASH_LEN]) EVPN_WUR;
 	/* --- 1.1 (EVPN_ABI_MINOR 1): split tunnels, audit log, links --- */
 	/* Apply the fields of req that are set; EVPN_ERR_INVAL (bad
 	 * allowed_ips), EVPN_ERR_NOTFOUND, EVPN_ERR_UNAVAILABLE. */

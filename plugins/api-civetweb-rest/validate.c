@@ -9,6 +9,8 @@
 #include <jansson.h>
 #include <sodium.h>
 
+#include <evpn/transport.h>
+
 #include "errmap.h"
 
 bool api_client_id_valid(const char *s)
@@ -116,14 +118,14 @@ int api_parse_size(const char *s, uint64_t *bytes)
 
 bool api_public_key_valid(const char *s)
 {
-	unsigned char key[32];
+	unsigned char key[EVPN_KEY_LEN];
 	size_t n = 0;
 	bool ok;
 
-	if (!s || strlen(s) != 44)
+	if (!s || strlen(s) != EVPN_KEY_B64_LEN)
 		return false;
-	ok = sodium_base642bin(key, sizeof(key), s, 44, NULL, &n, NULL,
-			       sodium_base64_VARIANT_ORIGINAL) == 0 &&
+	ok = sodium_base642bin(key, sizeof(key), s, EVPN_KEY_B64_LEN, NULL, &n,
+			       NULL, sodium_base64_VARIANT_ORIGINAL) == 0 &&
 	     n == sizeof(key);
 	sodium_memzero(key, sizeof(key));
 	return ok;

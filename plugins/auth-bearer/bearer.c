@@ -120,12 +120,12 @@ static void count(struct bearer *b, struct evpn_metric *m)
 }
 
 /* Who owns the token hash: admin, a user, or nobody. */
-static int identify(struct bearer *b, const uint8_t hash[32],
+static int identify(struct bearer *b, const uint8_t hash[EVPN_HASH_LEN],
 		    struct evpn_principal *out)
 {
 	const struct evpn_users_ops *users;
 	struct evpn_ref ref;
-	uint8_t master[32];
+	uint8_t master[EVPN_HASH_LEN];
 	char id[EVPN_CLIENT_ID_MAX + 1] = "";
 	int rc;
 

@@ -48,8 +48,8 @@ static void test_clamped(void **state)
 
 static void test_keypair(void **state)
 {
-	char priv[EVPNCTL_KEY_B64_LEN], pub[EVPNCTL_KEY_B64_LEN];
-	char priv2[EVPNCTL_KEY_B64_LEN], pub2[EVPNCTL_KEY_B64_LEN];
+	char priv[EVPN_KEY_B64_SIZE], pub[EVPN_KEY_B64_SIZE];
+	char priv2[EVPN_KEY_B64_SIZE], pub2[EVPN_KEY_B64_SIZE];
 	uint8_t sk[32], pk[32], pk2[32];
 	size_t n;
 
