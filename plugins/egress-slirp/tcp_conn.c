@@ -70,6 +70,18 @@ static uint32_t mix(uint32_t h)
 	return h;
 }
 
+/* The RFC's 32-bit clock of 4 us ticks, wrapping. Through uint64_t: a
+ * double beyond uint32_t's range converts with undefined behaviour, and
+ * the loop's clock passes 2^32 ticks after under 5 hours. */
+static uint32_t clock_4us(double now)
+{
+	double ticks = now * 250000.0;
+
+	if (!(ticks > 0) || ticks >= 18446744073709551615.0)
+		return 0;
+	return (uint32_t)(uint64_t)ticks;
+}
+
 /* RFC 6528: a keyed hash of the connection plus a 4 us clock. */
 static uint32_t make_iss(const struct sle_tcp *t, const struct sle_tcp_conn *c)
 {
@@ -78,7 +90,7 @@ static uint32_t make_iss(const struct sle_tcp *t, const struct sle_tcp_conn *c)
 	for (int i = 0; i < 16; i++)
 		h = mix(h ^ c->cli[i] ^ (uint32_t)c->dst[i] << 8);
 	h = mix(h ^ ((uint32_t)c->cport << 16 | c->dport));
-	return h + (uint32_t)(t->env.now(t->env.arg) * 250000.0);
+	return h + clock_4us(t->env.now(t->env.arg));
 }
 
 static void rst_syn(struct sle_tcp *t, const struct sle_pkt_info *pi,

@@ -470,8 +470,13 @@ int sle_tcp_start(struct sle *s)
 	if (sle_tcp_init(s->tcp, &env, s->mtu, s->flows.budget) < 0)
 		goto fail;
 	s->tcp->base = &s->flows.mem;
-	if (getrandom(&s->tcp->isn_key, sizeof(s->tcp->isn_key), 0) < 0)
-		s->tcp->isn_key = (uint32_t)(s->host->now(s->host) * 1e6);
+	/* RFC 6528's secret: a clock would make sequence numbers guessable */
+	if (getrandom(&s->tcp->isn_key, sizeof(s->tcp->isn_key), 0) !=
+	    (ssize_t)sizeof(s->tcp->isn_key)) {
+		evpn_error(s->host, "tcp relay: no random key for sequence "
+				    "numbers (getrandom failed)");
+		goto fail;
+	}
 	s->tcp_ep = epoll_create1(EPOLL_CLOEXEC);
 	if (s->tcp_ep < 0)
 		goto fail;

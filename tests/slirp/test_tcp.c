@@ -384,6 +384,23 @@ static struct sle_tcp_conn *handshake(uint16_t cwnd_field)
 	return c;
 }
 
+/* A loop clock past 2^32 ticks of 4 us (4.8 h of uptime, here 116 days):
+ * the initial sequence number's clock wraps instead of converting an
+ * out-of-range double (undefined; UBSan stops the test). */
+static void test_iss_late_clock(void **st)
+{
+	struct sle_tcp_seg s;
+
+	F->now = 1e7;
+	client(NULL, 1000, 0, SLE_TCP_SYN, 65535, NULL, 0, NULL);
+	assert_non_null(F->conn);
+	sle_tcp_sock_event(&T, F->conn, false, true, 0); /* connected */
+	assert_int_equal(F->nout, 1);
+	s = out(0);
+	assert_int_equal(s.flags, SLE_TCP_SYN | SLE_TCP_ACK);
+	assert_int_equal(s.ack, 1001);
+}
+
 static void test_connect_refused(void **st)
 {
 	struct sle_tcp_seg s;
@@ -733,6 +750,8 @@ int main(void)
 		cmocka_unit_test(test_sack_board),
 		cmocka_unit_test(test_rtt),
 		cmocka_unit_test(test_cc),
+		cmocka_unit_test_setup_teardown(test_iss_late_clock, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_connect_refused, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_upload, setup, teardown),
