@@ -542,6 +542,33 @@ def fetch_link(url):
         return e.code, e.read()
 
 
+def t_create_link():
+    """Create with "Hand out by one-time link": the made private key is
+    only in the link, which the created card shows."""
+    W.click("#c-link")  # a click toggles the checkbox, as Space would
+    c = create_in_page("handout")
+    check(bool(c.get("link")) and "<paste" in c["config"],
+          "the 201 has a link and a config with the placeholder key")
+    url = W.js("return document.getElementById('created-link-url').value")
+    check(W.js("return " + visible("#created-link-url")) and
+          url == (c.get("link") or {}).get("url"),
+          "the created card shows the 201's link: %r" % url)
+    check(W.js("return document.getElementById('created-config').textContent")
+          == c["config"], "and the config without the private key")
+    st1, body1 = fetch_link(url)
+    m = re.search(r"(?m)^PrivateKey = (\S+)$", body1.decode())
+    check(st1 == 200 and m is not None and
+          wg_pubkey(m.group(1)) == c["public_key"],
+          "GET of the link (no key): the config with handout's private key")
+    check(fetch_link(url)[0] == 410, "the second GET: 410")
+    W.screenshot(os.path.join(SHOTS, "console-screenshot-created-link.png"))
+    W.click("#created-close")
+    check(W.js("return document.getElementById('created-link-url').value")
+          == "" and not W.js("return document.getElementById('c-link')"
+                             ".checked"),
+          "Done forgets the link; the form is reset")
+
+
 def t_link(prefix, cid, token):
     """The page's one-time link button: a URL that gives the config once."""
     W.click("#%s-mklink" % prefix)
@@ -762,6 +789,7 @@ def main():
         t_sign_in_admin()
         t_create(tmp)
         t_limits()
+        t_create_link()
         t_toggle()
         bob_key = t_live()
         t_detail(tmp)

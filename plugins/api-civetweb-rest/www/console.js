@@ -206,8 +206,7 @@
       $(id).textContent = "";
     rows.clear();
     for (const id of ["created-qr", "detail-qr", "self-qr"]) $(id).removeAttribute("src");
-    hideLink("detail");
-    hideLink("self");
+    for (const p of ["created", "detail", "self"]) hideLink(p);
     $("signin").hidden = false;
     say(message || "", "info");
     $("key").focus();
@@ -387,7 +386,7 @@
     $(prefix + "-qr").removeAttribute("src");
     setBlob(prefix + "-qr", null);
     setBlob(prefix + "-download", null);
-    if (prefix === "detail") hideLink("detail");
+    if (prefix !== "self") hideLink(prefix);
     if (prefix === "created") $("created-key").textContent = "";
   }
 
@@ -400,10 +399,16 @@
     // Sent as typed: the API parses and checks them and says what is wrong.
     if (f.quota.value.trim()) body.quota = f.quota.value.trim();
     if (f.allowed_ips.value.trim()) body.allowed_ips = f.allowed_ips.value.trim();
+    if (f.link.checked) body.link = true;
     try {
       const c = await api("POST", "/users", { body });
       $("created-id").textContent = c.client_id;
       $("created-key").textContent = c.api_key;
+      if (c.link) showLink("created", c.link, "It gives this config with the private key.");
+      else hideLink("created");
+      $("created-cap").textContent = c.link
+        ? "This QR has the placeholder: the private key is only in the link."
+        : "Scan it with the WireGuard app: it holds this whole config.";
       // Drawn here, not fetched: with a server-made key pair this config
       // holds the private key, which exists only in this response.
       const png = await EvpnQr.png(c.config);
@@ -454,16 +459,19 @@
     $(prefix + "-link-exp").textContent = "";
   }
 
+  function showLink(prefix, l, what) {
+    $(prefix + "-link-url").value = l.url;
+    $(prefix + "-link-exp").textContent = "Works once, until " + fmtTime(l.expires_at) + ". " + what;
+    $(prefix + "-link-exp").title = l.expires_at;
+    $(prefix + "-link").hidden = false;
+  }
+
   // POST /users/{id}/links (admin or the user itself): the URL answers the
   // config once, without a key; it is shown here and nowhere kept.
   async function makeLink(prefix, id) {
     try {
       const l = await api("POST", "/users/" + encodeURIComponent(id) + "/links", { body: {} });
-      $(prefix + "-link-url").value = l.url;
-      $(prefix + "-link-exp").textContent = "Works once, until " + fmtTime(l.expires_at) +
-        ". It gives the config with the placeholder private key.";
-      $(prefix + "-link-exp").title = l.expires_at;
-      $(prefix + "-link").hidden = false;
+      showLink(prefix, l, "It gives the config with the placeholder private key.");
       $(prefix + "-link-url").focus();
       $(prefix + "-link-url").select();
       say("One-time link for " + id + " made", "info");
@@ -511,7 +519,7 @@
     $("detail-close").addEventListener("click", () => closeCard("detail"));
     $("detail-mklink").addEventListener("click", () => makeLink("detail", $("detail-id").textContent));
     $("self-mklink").addEventListener("click", () => makeLink("self", $("self-id").textContent));
-    for (const p of ["detail", "self"])
+    for (const p of ["created", "detail", "self"])
       $(p + "-link-copy").addEventListener("click", () => copyLink(p));
     const saved = sessionStorage.getItem(KEY);
     if (saved) {
