@@ -9,7 +9,10 @@ Signs in, creates a user with a TTL, decodes the QR the page shows (zbarimg)
 and compares it with the config the API returns, disables, enables, deletes
 through the page, checks the API's errors are shown in words (401, 409, 429),
 that sign-out clears the key, that a user key sees only its own user, that
-the page reacts to users created elsewhere (live refresh), that the page's
+the page reacts to users created elsewhere (live refresh), that a quota
+and allowed IPs typed in the create form reach the API (and its 400s are
+shown), that the one-time link button gives a URL that answers the config
+once without a key (admin and user views), that the page's
 own JavaScript logs no error, and that `console: false` turns the page off.
 Screenshots land in $EVPN_BUILD_DIR/tests/ for review.
 """
@@ -405,12 +408,14 @@ def wg_pubkey(private_key):
     return p.stdout.decode().strip() if p.returncode == 0 else None
 
 
-def create_in_page(cid, ttl="", public_key=""):
+def create_in_page(cid, ttl="", public_key="", quota="", ips=""):
     W.js(SPY_JS)
     n = W.js("return window.__created.length")
     W.type("#c-id", cid)
     W.type("#c-ttl", ttl)
     W.type("#c-pub", public_key)
+    W.type("#c-quota", quota)
+    W.type("#c-ips", ips)
     W.click("#create-form button[type=submit]")
     W.wait("window.__created.length > %d && document.getElementById("
            "'created-id').textContent === %s && %s" % (
@@ -475,6 +480,124 @@ def t_create(tmp):
     check("Conflict" in msg(), "409 in words: %r" % msg())
 
 
+def cell(cid, col):
+    return W.js("const c = document.querySelector('tr[data-id=\"' + arguments[0]"
+                " + '\"] .c-' + arguments[1]); return c ? c.textContent : null;",
+                cid, col)
+
+
+def t_limits():
+    """Quota and allowed IPs through the create form; the API judges them."""
+    c = create_in_page("capped", quota="1GB", ips="10.0.0.0/8")
+    st, _, j = req("GET", "/users/capped", token=MASTER)
+    j = json.loads(j)
+    # the API's GB is 1000^3 (README "Data quotas": units of 1000 or 1024)
+    check(st == 200 and j.get("quota") == 1000000000 and
+          j.get("used_bytes") == 0, "capped has quota 1000000000, 0 used: %r"
+          % {k: j.get(k) for k in ("quota", "used_bytes")})
+    check(j.get("allowed_ips") == ["10.0.0.0/8"],
+          "capped's allowed_ips is [10.0.0.0/8]: %r" % j.get("allowed_ips"))
+    st, _, cfg = req("GET", "/users/capped/config", token=MASTER)
+    check(re.findall(r"(?m)^AllowedIPs = (.*)$", cfg.decode()) ==
+          ["10.0.0.0/8"], "capped's config: AllowedIPs = 10.0.0.0/8")
+    check(re.findall(r"(?m)^AllowedIPs = (.*)$", c["config"]) ==
+          ["10.0.0.0/8"], "the shown (201) config has it too")
+    W.click("#created-close")
+    W.wait("document.querySelector('#users-body tr[data-id=\"capped\"]')",
+           "capped in the users table")
+    q = W.wait("(() => { const c = document.querySelector("
+               "'tr[data-id=\"capped\"] .c-quota'); return c && "
+               "c.textContent.includes('of 1 GB') && c.textContent; })()",
+               "the table shows capped's quota")
+    check(q == "0 B of 1 GB", "capped's quota cell: %r" % q)
+    check(cell("phone1", "quota") == "none", "phone1 has no quota: %r"
+          % cell("phone1", "quota"))
+    # bad input: the API's 400 in words, and nothing is made
+    W.type("#c-id", "badnet")
+    W.type("#c-quota", "")
+    W.type("#c-ips", "10.0.0.0/33")
+    W.click("#create-form button[type=submit]")
+    W.wait("document.getElementById('msg').textContent.includes('400')",
+           "a bad CIDR shows the 400 error")
+    check("Rejected (400)" in msg() and "10.0.0.0/33" in msg(),
+          "bad CIDR 400 in words, naming it: %r" % msg())
+    st, _, _ = req("GET", "/users/badnet", token=MASTER)
+    check(st == 404, "no user made from a bad CIDR")
+    W.type("#c-ips", "")
+    W.type("#c-quota", "lots")
+    W.click("#create-form button[type=submit]")
+    W.wait("document.getElementById('msg').textContent.includes('quota')",
+           "a bad quota shows the API's error")
+    check("Rejected (400)" in msg(), "bad quota 400 in words: %r" % msg())
+    # reset, not cleared by typing: an emptied required field is shown red
+    W.js("document.getElementById('create-form').reset()")
+
+
+def fetch_link(url):
+    """GET of a one-time link with no key: (status, body)."""
+    try:
+        with urllib.request.urlopen(url, timeout=20) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+def t_create_link():
+    """Create with "Hand out by one-time link": the made private key is
+    only in the link, which the created card shows."""
+    W.click("#c-link")  # a click toggles the checkbox, as Space would
+    c = create_in_page("handout")
+    check(bool(c.get("link")) and "<paste" in c["config"],
+          "the 201 has a link and a config with the placeholder key")
+    url = W.js("return document.getElementById('created-link-url').value")
+    check(W.js("return " + visible("#created-link-url")) and
+          url == (c.get("link") or {}).get("url"),
+          "the created card shows the 201's link: %r" % url)
+    if not url:
+        return
+    check(W.js("return document.getElementById('created-config').textContent")
+          == c["config"], "and the config without the private key")
+    st1, body1 = fetch_link(url)
+    m = re.search(r"(?m)^PrivateKey = (\S+)$", body1.decode())
+    check(st1 == 200 and m is not None and
+          wg_pubkey(m.group(1)) == c["public_key"],
+          "GET of the link (no key): the config with handout's private key")
+    check(fetch_link(url)[0] == 410, "the second GET: 410")
+    W.screenshot(os.path.join(SHOTS, "console-screenshot-created-link.png"))
+    W.click("#created-close")
+    check(W.js("return document.getElementById('created-link-url').value")
+          == "" and not W.js("return document.getElementById('c-link')"
+                             ".checked"),
+          "Done forgets the link; the form is reset")
+
+
+def t_link(prefix, cid, token):
+    """The page's one-time link button: a URL that gives the config once."""
+    W.click("#%s-mklink" % prefix)
+    url = W.wait("(() => { const i = document.getElementById('%s-link-url');"
+                 " return !i.closest('[hidden]') && i.value; })()" % prefix,
+                 "the %s one-time link is shown" % prefix)
+    check(bool(url) and url.startswith(URL + "links/"),
+          "%s link URL is on this origin: %r" % (prefix, url))
+    exp = W.js("return document.getElementById('%s-link-exp').textContent"
+               % prefix)
+    check("until" in exp, "the link's expiry is shown: %r" % exp)
+    check(W.js("return " + visible("#%s-link-copy" % prefix)),
+          "a copy button next to it")
+    W.click("#%s-link-copy" % prefix)
+    W.wait("/copied|Ctrl\+C/.test(document.getElementById('msg').textContent)",
+           "copy says what it did")
+    if not url:
+        return
+    st, _, cfg = req("GET", "/users/%s/config" % cid, token=token)
+    st1, body1 = fetch_link(url)
+    check(st1 == 200 and body1 == cfg,
+          "GET of the %s link (no key): exactly GET /users/%s/config"
+          % (prefix, cid))
+    st2, _ = fetch_link(url)
+    check(st2 == 410, "the second GET of the link: 410 (%s)" % st2)
+
+
 def t_toggle():
     W.click("tr[data-id=\"phone1\"] .toggle")
     W.wait("document.querySelector('tr[data-id=\"phone1\"] .c-status')"
@@ -504,6 +627,8 @@ def t_detail(tmp):
           == cfg.decode(), "the detail shows GET /users/bob/config")
     check(page_qr("#detail-qr", tmp, "detail-qr.png") == cfg.decode(),
           "bob's QR decodes to GET /users/bob/config")
+    t_link("detail", "bob", MASTER)
+    W.screenshot(os.path.join(SHOTS, "console-screenshot-link.png"))
     W.click("#detail-close")
 
 
@@ -520,6 +645,10 @@ def t_screens(shots):
            "document.documentElement.scrollWidth <= window.innerWidth + 1",
            "no sideways scroll at phone width")
     W.screenshot(os.path.join(shots, "console-screenshot-phone.png"))
+    # the users as cards, capped's quota line among them
+    W.js("document.querySelector('tr[data-id=\"capped\"]').scrollIntoView()")
+    time.sleep(0.3)
+    W.screenshot(os.path.join(shots, "console-screenshot-phone-users.png"))
     W.s("POST", "/window/rect", {"width": 1280, "height": 1000})
 
 
@@ -554,6 +683,7 @@ def t_user_key(bob_key, tmp):
           "bob's own QR decodes to his config")
     st_ = W.js("return document.querySelector('#self-info .i-status').textContent")
     check(st_ == "active", "bob sees his status")
+    t_link("self", "bob", bob_key)
     W.screenshot(os.path.join(SHOTS, "console-screenshot-user.png"))
     W.click("#signout")
     W.wait(visible("#key"), "bob signs out")
@@ -598,7 +728,7 @@ def t_throttled():
 
 # Errors the test provokes on purpose show in the log as failed loads.
 EXPECTED = re.compile(r"Failed to load resource: the server responded with a "
-                      r"status of (401|409|429)")
+                      r"status of (400|401|409|429)")
 
 
 def t_console_log():
@@ -660,6 +790,8 @@ def main():
         t_bad_key()
         t_sign_in_admin()
         t_create(tmp)
+        t_limits()
+        t_create_link()
         t_toggle()
         bob_key = t_live()
         t_detail(tmp)

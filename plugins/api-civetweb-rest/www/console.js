@@ -97,6 +97,28 @@
     return (i ? n.toFixed(1) : String(n)) + " " + u[i];
   }
 
+  // A quota as it was most likely given: "1 GB" (1000^3) or "1 GiB"
+  // (1024^3) when exact, else the binary form of fmtBytes.
+  function fmtSize(n) {
+    if (typeof n !== "number") return "";
+    for (const [base, u] of [[1000, ["kB", "MB", "GB", "TB"]], [1024, ["KiB", "MiB", "GiB", "TiB"]]]) {
+      for (let i = u.length - 1; i >= 0; i--) {
+        const m = Math.pow(base, i + 1);
+        if (n >= m && n % m === 0) return n / m + " " + u[i];
+      }
+    }
+    return fmtBytes(n);
+  }
+
+  // "12.0 MiB of 1 GB" for a user with a quota, "none" without.
+  function fmtQuota(u) {
+    if (typeof u.quota !== "number") return "none";
+    return fmtBytes(u.used_bytes || 0) + " of " + fmtSize(u.quota);
+  }
+
+  // "inactive (quota)" when the server gave a reason.
+  const fmtStatus = (u) => u.status + (u.reason ? " (" + u.reason + ")" : "");
+
   // "2026-12-04 16:05" in the browser's time zone (the API's RFC 3339
   // value is in the cell's title).
   function fmtTime(t) {
@@ -184,6 +206,7 @@
       $(id).textContent = "";
     rows.clear();
     for (const id of ["created-qr", "detail-qr", "self-qr"]) $(id).removeAttribute("src");
+    for (const p of ["created", "detail", "self"]) hideLink(p);
     $("signin").hidden = false;
     say(message || "", "info");
     $("key").focus();
@@ -223,7 +246,7 @@
   const COLS = [
     ["status", "Status"], ["address", "Address"], ["created", "Created"],
     ["expires", "Expires"], ["handshake", "Last handshake"],
-    ["rx", "Received"], ["tx", "Sent"],
+    ["rx", "Received"], ["tx", "Sent"], ["quota", "Quota"],
   ];
 
   function button(text, cls, onClick) {
@@ -268,13 +291,14 @@
       td.textContent = v;
       if (title) td.title = title; else td.removeAttribute("title");
     };
-    set("status", u.status);
+    set("status", fmtStatus(u));
     set("address", [u.address, u.address6].filter(Boolean).join(", "));
     set("created", fmtTime(u.created_at), u.created_at);
     set("expires", u.expires_at ? fmtTime(u.expires_at) : "never", u.expires_at);
     set("handshake", fmtAgo(u.last_handshake), u.last_handshake);
     set("rx", fmtBytes(u.rx_bytes));
     set("tx", fmtBytes(u.tx_bytes));
+    set("quota", fmtQuota(u), typeof u.quota === "number" ? u.used_bytes + " of " + u.quota + " bytes" : "");
     tr.classList.toggle("inactive", u.status !== "active");
     const t = tr.querySelector(".toggle");
     t.textContent = u.status === "active" ? "Disable" : "Enable";
@@ -310,7 +334,7 @@
   }
 
   async function toggle(id, tr) {
-    const active = tr.querySelector(".c-status").textContent === "active";
+    const active = !tr.classList.contains("inactive");
     try {
       const u = await api("PATCH", "/users/" + encodeURIComponent(id),
         { body: { status: active ? "inactive" : "active" } });
@@ -346,6 +370,7 @@
   async function openDetail(id) {
     try {
       const text = await api("GET", "/users/" + encodeURIComponent(id) + "/config", { as: "text" });
+      if ($("detail-id").textContent !== id) hideLink("detail");
       $("detail-id").textContent = id;
       await showConfig("detail", id, text);
       $("detail").hidden = false;
@@ -361,6 +386,7 @@
     $(prefix + "-qr").removeAttribute("src");
     setBlob(prefix + "-qr", null);
     setBlob(prefix + "-download", null);
+    if (prefix !== "self") hideLink(prefix);
     if (prefix === "created") $("created-key").textContent = "";
   }
 
@@ -370,10 +396,19 @@
     const body = { client_id: f.client_id.value.trim() };
     if (f.ttl.value.trim()) body.ttl = f.ttl.value.trim();
     if (f.public_key.value.trim()) body.public_key = f.public_key.value.trim();
+    // Sent as typed: the API parses and checks them and says what is wrong.
+    if (f.quota.value.trim()) body.quota = f.quota.value.trim();
+    if (f.allowed_ips.value.trim()) body.allowed_ips = f.allowed_ips.value.trim();
+    if (f.link.checked) body.link = true;
     try {
       const c = await api("POST", "/users", { body });
       $("created-id").textContent = c.client_id;
       $("created-key").textContent = c.api_key;
+      if (c.link) showLink("created", c.link, "It gives this config with the private key.");
+      else hideLink("created");
+      $("created-cap").textContent = c.link
+        ? "This QR has the placeholder: the private key is only in the link."
+        : "Scan it with the WireGuard app: it holds this whole config.";
       // Drawn here, not fetched: with a server-made key pair this config
       // holds the private key, which exists only in this response.
       const png = await EvpnQr.png(c.config);
@@ -402,16 +437,60 @@
       dd.className = "i-" + k.toLowerCase().replace(/ /g, "-");
       dl.append(dt, dd);
     };
-    add("Status", u.status);
+    add("Status", fmtStatus(u));
     add("Address", [u.address, u.address6].filter(Boolean).join(", "));
     add("Created", fmtTime(u.created_at));
     add("Expires", u.expires_at ? fmtTime(u.expires_at) : "never");
     add("Last handshake", fmtAgo(u.last_handshake));
     add("Received", fmtBytes(u.rx_bytes));
     add("Sent", fmtBytes(u.tx_bytes));
+    if (typeof u.quota === "number") add("Quota", fmtQuota(u));
     if (withConfig) {
       const text = await api("GET", "/users/" + encodeURIComponent(id) + "/config", { as: "text" });
       await showConfig("self", id, text);
+    }
+  }
+
+  // ---- one-time config links -------------------------------------------
+
+  function hideLink(prefix) {
+    $(prefix + "-link").hidden = true;
+    $(prefix + "-link-url").value = "";
+    $(prefix + "-link-exp").textContent = "";
+  }
+
+  function showLink(prefix, l, what) {
+    $(prefix + "-link-url").value = l.url;
+    $(prefix + "-link-exp").textContent = "Works once, until " + fmtTime(l.expires_at) + ". " + what;
+    $(prefix + "-link-exp").title = l.expires_at;
+    $(prefix + "-link").hidden = false;
+  }
+
+  // POST /users/{id}/links (admin or the user itself): the URL answers the
+  // config once, without a key; it is shown here and nowhere kept.
+  async function makeLink(prefix, id) {
+    try {
+      const l = await api("POST", "/users/" + encodeURIComponent(id) + "/links", { body: {} });
+      showLink(prefix, l, "It gives the config with the placeholder private key.");
+      $(prefix + "-link-url").focus();
+      $(prefix + "-link-url").select();
+      say("One-time link for " + id + " made", "info");
+    } catch (e) {
+      handle(e);
+    }
+  }
+
+  async function copyLink(prefix) {
+    const el = $(prefix + "-link-url");
+    try {
+      await navigator.clipboard.writeText(el.value);
+      say("Link copied", "info");
+    } catch (e) {
+      // No clipboard permission (e.g. plain http on another host):
+      // leave it selected for Ctrl+C.
+      el.focus();
+      el.select();
+      say("Copy is not allowed here: the link is selected, press Ctrl+C", "info");
     }
   }
 
@@ -438,6 +517,10 @@
     $("create-form").addEventListener("submit", create);
     $("created-close").addEventListener("click", () => closeCard("created"));
     $("detail-close").addEventListener("click", () => closeCard("detail"));
+    $("detail-mklink").addEventListener("click", () => makeLink("detail", $("detail-id").textContent));
+    $("self-mklink").addEventListener("click", () => makeLink("self", $("self-id").textContent));
+    for (const p of ["created", "detail", "self"])
+      $(p + "-link-copy").addEventListener("click", () => copyLink(p));
     const saved = sessionStorage.getItem(KEY);
     if (saved) {
       signIn(saved).catch((e) => { signOut(); fail(e); });
