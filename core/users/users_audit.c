@@ -310,12 +310,12 @@ int users_op_audit_list(void *self, const char *after, unsigned limit,
 
 /* ------------------------------------------------------------ retention */
 
+#define AUDIT_KEY_MAX 80 /* "audit/{day}/{time}-{random}" is ~45 */
+
 struct sweep {
 	struct evpn_users *u;
 	char horizon[9]; /* days after (older than) this one go */
-	char (*keys)[80];
-	size_t n, cap;
-	bool oom;
+	struct users_keylist keys;
 };
 
 static int sweep_cb(void *arg, const char *key, const char *value, size_t len)
@@ -324,22 +324,10 @@ static int sweep_cb(void *arg, const char *key, const char *value, size_t len)
 
 	(void)value;
 	(void)len;
-	if (strncmp(key, "audit/", 6) != 0 || strlen(key) >= sizeof(*s->keys) ||
+	if (strncmp(key, "audit/", 6) != 0 || strlen(key) >= AUDIT_KEY_MAX ||
 	    strncmp(key + 6, s->horizon, 8) <= 0)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 64;
-		char(*p)[80] = realloc(s->keys, cap * sizeof(*p));
-
-		if (!p) {
-			s->oom = true;
-			return 1;
-		}
-		s->keys = p;
-		s->cap = cap;
-	}
-	snprintf(s->keys[s->n++], sizeof(*s->keys), "%s", key);
-	return 0;
+	return users_keylist_push(&s->keys, key) ? 0 : 1;
 }
 
 static size_t sweep_prefix(struct sweep *s, const char *prefix)
@@ -348,13 +336,13 @@ static size_t sweep_prefix(struct sweep *s, const char *prefix)
 	size_t gone = 0;
 	int r;
 
-	s->n = 0;
-	s->oom = false;
+	s->keys.n = 0;
+	s->keys.oom = false;
 	r = u->st->list(u->sts, prefix, sweep_cb, s);
 	if (r != EVPN_OK)
 		return 0;
-	for (size_t i = 0; i < s->n; i++) {
-		r = u->st->del(u->sts, s->keys[i]);
+	for (size_t i = 0; i < s->keys.n; i++) {
+		r = u->st->del(u->sts, s->keys.v[i]);
 		if (r == EVPN_OK)
 			gone++;
 		else if (r != EVPN_ERR_NOTFOUND)
@@ -380,7 +368,7 @@ void users_audit_sweep(struct evpn_users *u, double mono_now)
 	day_of(horizon, s.horizon);
 	if (!u->audit_swept_full) {
 		gone = sweep_prefix(&s, "audit/");
-		u->audit_swept_full = !s.oom;
+		u->audit_swept_full = !s.keys.oom;
 	} else {
 		for (int i = 1; i <= SWEEP_DAYS; i++) {
 			day_of(horizon - (int64_t)i * DAY_SECONDS, day);
@@ -388,7 +376,7 @@ void users_audit_sweep(struct evpn_users *u, double mono_now)
 			gone += sweep_prefix(&s, prefix);
 		}
 	}
-	free(s.keys);
+	users_keylist_free(&s.keys);
 	if (gone)
 		evpn_info(u->host,
 			  "audit: removed %zu entr%s older than the retention",

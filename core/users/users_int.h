@@ -260,6 +260,18 @@ char *evpn_render_wg_config(const struct evpn_network *net,
 
 /* util */
 void evpn_rfc3339(int64_t t, char out[32]);
+
+/* Store keys gathered during a listing, to delete after it (a store may
+ * not be changed from inside its own list callback). */
+#define USERS_KEYLIST_MAX 160 /* longer keys are not ours: skipped */
+struct users_keylist {
+	char (*v)[USERS_KEYLIST_MAX];
+	size_t n, cap;
+	bool oom; /* a push failed: the list is incomplete */
+};
+/* Appends key; false (and oom set) when out of memory. */
+bool users_keylist_push(struct users_keylist *l, const char *key);
+void users_keylist_free(struct users_keylist *l);
 bool evpn_parse_rfc3339(const char *s, int64_t *t);
 bool evpn_valid_client_id(const char *id);
 bool evpn_b64_key(const char *b64, uint8_t key[EVPN_KEY_LEN]);

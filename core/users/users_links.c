@@ -359,9 +359,7 @@ int users_op_link_redeem(void *self, const char *token, char **config,
 
 struct link_sweep {
 	int64_t before;
-	char (*keys)[160];
-	size_t n, cap;
-	bool oom;
+	struct users_keylist keys;
 };
 
 static int sweep_cb(void *arg, const char *key, const char *value, size_t len)
@@ -370,26 +368,14 @@ static int sweep_cb(void *arg, const char *key, const char *value, size_t len)
 	json_t *o;
 	int64_t exp;
 
-	if (strncmp(key, "links/", 6) != 0 || strlen(key) >= sizeof(*s->keys))
+	if (strncmp(key, "links/", 6) != 0 || strlen(key) >= USERS_KEYLIST_MAX)
 		return 0;
 	o = json_loadb(value, len, 0, NULL);
 	exp = json_integer_value(json_object_get(o, "expires"));
 	json_decref(o);
 	if (exp >= s->before)
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? s->cap * 2 : 32;
-		char(*p)[160] = realloc(s->keys, cap * sizeof(*p));
-
-		if (!p) {
-			s->oom = true;
-			return 1;
-		}
-		s->keys = p;
-		s->cap = cap;
-	}
-	snprintf(s->keys[s->n++], sizeof(*s->keys), "%s", key);
-	return 0;
+	return users_keylist_push(&s->keys, key) ? 0 : 1;
 }
 
 /* Maintenance thread: drop link records and burn marks an hour after
@@ -402,11 +388,11 @@ void users_links_sweep(struct evpn_users *u, double mono_now)
 		return;
 	u->links_next_sweep = mono_now + LINK_SWEEP_INTERVAL;
 	if (u->st->list(u->sts, "links/", sweep_cb, &s) == EVPN_OK)
-		for (size_t i = 0; i < s.n; i++) {
-			int r = u->st->del(u->sts, s.keys[i]);
+		for (size_t i = 0; i < s.keys.n; i++) {
+			int r = u->st->del(u->sts, s.keys.v[i]);
 
 			if (r != EVPN_OK && r != EVPN_ERR_NOTFOUND)
 				break;
 		}
-	free(s.keys);
+	users_keylist_free(&s.keys);
 }

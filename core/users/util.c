@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -77,4 +78,28 @@ void evpn_key_b64(const uint8_t key[EVPN_KEY_LEN], char out[EVPN_KEY_B64_SIZE])
 {
 	sodium_bin2base64(out, EVPN_KEY_B64_SIZE, key, EVPN_KEY_LEN,
 			  sodium_base64_VARIANT_ORIGINAL);
+}
+
+bool users_keylist_push(struct users_keylist *l, const char *key)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		char(*p)[USERS_KEYLIST_MAX] = realloc(l->v, cap * sizeof(*p));
+
+		if (!p) {
+			l->oom = true;
+			return false;
+		}
+		l->v = p;
+		l->cap = cap;
+	}
+	snprintf(l->v[l->n++], sizeof(*l->v), "%s", key);
+	return true;
+}
+
+void users_keylist_free(struct users_keylist *l)
+{
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
 }
