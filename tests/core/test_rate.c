@@ -83,7 +83,7 @@ static void test_format(void **state)
 		 {1500000, "1.5mbit"},
 		 {16000000, "16mbit"},
 		 {8001, "8.001kbit"},
-		 {1234567, "1234567bit"},
+		 {1234567, "1234.567kbit"},
 		 {8000001, "8000001bit"}};
 
 	(void)state;
