@@ -84,7 +84,8 @@ static void test_format(void **state)
 		 {16000000, "16mbit"},
 		 {8001, "8.001kbit"},
 		 {1234567, "1234.567kbit"},
-		 {8000001, "8000001bit"}};
+		 {8000001, "8000.001kbit"},
+		 {100000007, "100000007bit"}};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
