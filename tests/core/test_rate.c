@@ -85,7 +85,7 @@ static void test_format(void **state)
 		 {8001, "8.001kbit"},
 		 {1234567, "1234.567kbit"},
 		 {8000001, "8000.001kbit"},
-		 {100000007, "100000007bit"}};
+		 {100000007, "100000.007kbit"}};
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {

@@ -26,7 +26,7 @@
  */
 int evpn_rate_parse(const char *s, uint64_t *bps);
 
-/* "20mbit", "1.5mbit", "500kbit", "8001bit": the shortest exact form in
+/* "20mbit", "1.5mbit", "500kbit", "8.001kbit": the shortest exact form in
  * bits per second; "0" for none. out: at least 32 bytes. */
 void evpn_rate_format(uint64_t bps, char *out, size_t outlen);
 
