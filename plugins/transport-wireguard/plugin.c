@@ -78,6 +78,7 @@ struct wgp {
 	struct evpn_metric *m_drops[WG_DROP__COUNT];
 	struct evpn_metric *m_events[WG_EV__COUNT];
 	struct evpn_metric *m_peers, *m_rx_bytes, *m_tx_bytes;
+	struct evpn_metric *m_rate[2]; /* rate-limited packets: rx, tx */
 
 	/* WireGuard over WebSocket (stream.c); NULL when off. */
 	struct wg_stream_cfg stream_cfg;
@@ -153,6 +154,8 @@ static void cb_drop(void *arg, enum wg_drop r)
 
 	if (w->m_drops[r])
 		w->host->metric_add(w->m_drops[r], 1);
+	if (r == WG_DROP_RATE_LIMIT_RX || r == WG_DROP_RATE_LIMIT_TX)
+		w->host->metric_add(w->m_rate[r == WG_DROP_RATE_LIMIT_TX], 1);
 }
 
 static void cb_event(void *arg, enum wg_event ev)
@@ -747,6 +750,13 @@ static int wgp_create(const struct evpn_host *host,
 			host, EVPN_METRIC_COUNTER, "evpn_wg_handshakes_total",
 			"WireGuard handshake events", labels);
 	}
+	for (i = 0; i < 2; i++)
+		w->m_rate[i] = host->metric(
+			host, EVPN_METRIC_COUNTER,
+			"evpn_transport_rate_limited_packets_total",
+			"Tunnelled packets dropped by users' rate limits, by "
+			"direction (rx: sent by the user, tx: sent to it)",
+			i ? "direction=\"tx\"" : "direction=\"rx\"");
 	w->m_peers = host->metric(host, EVPN_METRIC_GAUGE, "evpn_wg_peers",
 				  "configured WireGuard peers", NULL);
 	w->m_rx_bytes = host->metric(host, EVPN_METRIC_COUNTER,
@@ -886,7 +896,9 @@ static int wgp_peer_upsert(void *self, const struct evpn_peer_config *peer)
 	struct wgp *w = self;
 	int rc;
 
-	if (!peer || peer->size < sizeof(*peer))
+	/* callers built before rate_limit_bps was appended are welcome */
+	if (!peer ||
+	    peer->size < offsetof(struct evpn_peer_config, rate_limit_bps))
 		return EVPN_ERR_INVAL;
 	rc = wg_device_peer_upsert(&w->dev, peer);
 	if (rc == EVPN_OK && !peer->enabled)

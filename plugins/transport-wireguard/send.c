@@ -239,7 +239,7 @@ void wg_device_tx(struct wg_device *d, const uint8_t *pkt, size_t len)
 {
 	struct wg_peer *p = tx_peer(d, pkt, &len);
 
-	if (!p)
+	if (!p || !wg_peer_rate_ok(d, p, false, len))
 		return;
 	if (!wg_keypair_usable_for_send(d, p->cur)) {
 		/* The server may be the one to re-handshake: packets queued

@@ -26,6 +26,7 @@
 #include <evpn/transport.h>
 
 #include "allowedips.h"
+#include "evpn_rate.h"
 #include "list.h"
 #include "messages.h"
 #include "replay.h"
@@ -58,7 +59,9 @@
 	X(STAGE_FULL, "stage_full")               \
 	X(NO_KEY, "no_private_key")               \
 	X(SEND_FAILED, "send_failed")             \
-	X(WRONG_SOURCE, "wrong_source")
+	X(WRONG_SOURCE, "wrong_source")           \
+	X(RATE_LIMIT_RX, "rate_limit_rx")         \
+	X(RATE_LIMIT_TX, "rate_limit_tx")
 
 enum wg_drop {
 #define X(e, s) WG_DROP_##e,
@@ -137,6 +140,13 @@ union wg_endpoint {
 	struct sockaddr_in6 in6;
 };
 
+/* A peer's rate limit: one bucket for what it sends (rx), one for what it
+ * is sent (tx). Allocated only for peers with a limit. */
+struct wg_rate {
+	uint64_t bps;
+	struct evpn_tbf rx, tx;
+};
+
 /* The static-static DH is computed lazily (at the first handshake, or a
  * few per tick in the background), so loading many peers is cheap. */
 enum wg_ss_state { WG_SS_PENDING = 0, WG_SS_OK, WG_SS_BAD };
@@ -186,6 +196,8 @@ struct wg_peer {
 
 	struct wg_staged *staged_head, *staged_tail;
 	unsigned n_staged;
+
+	struct wg_rate *rate; /* NULL: no rate limit */
 };
 
 struct wg_txslot {
@@ -324,6 +336,10 @@ void wg_peer_remove_all(struct wg_device *d);
 /* Forget sessions, handshake, staged packets and timers. */
 void wg_peer_clear_keys(struct wg_device *d, struct wg_peer *p);
 void wg_endpoint_set(union wg_endpoint *e, const struct sockaddr_storage *ss);
+/* Whether a packet of len bytes in direction rx (from the peer) or tx (to
+ * it) is within the peer's rate limit; false counts the drop. */
+bool wg_peer_rate_ok(struct wg_device *d, struct wg_peer *p, bool rx,
+		     size_t len);
 
 /* ---- receive.c ---- */
 /*

@@ -627,6 +627,76 @@ static void test_roaming(void **state)
 	teardown_pair();
 }
 
+/* Packets (1400 bytes of IP each) sent one way at one moment that arrive. */
+static unsigned burst_through(bool to_server, unsigned n)
+{
+	struct node *dst = &nodes[to_server ? 1 : 0];
+	unsigned got = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		dst->n_rx = 0;
+		if (to_server)
+			client_send("10.0.0.2", 1380);
+		else
+			server_send(1380);
+		pump();
+		got += dst->n_rx;
+	}
+	return got;
+}
+
+static void set_server_rate(uint64_t bps, uint32_t size)
+{
+	struct evpn_cidr c1 = cidr4("10.0.0.2", 32);
+	struct evpn_peer_config pc = {.size = size,
+				      .id = "client",
+				      .allowed_ips = &c1,
+				      .n_allowed_ips = 1,
+				      .enabled = true};
+
+	memcpy(pc.public_key, nodes[0].pub, 32);
+	pc.rate_limit_bps = bps;
+	assert_int_equal(wg_device_peer_upsert(&nodes[1].dev, &pc), 0);
+}
+
+static void test_rate_limit(void **state)
+{
+	struct wg_device *srv = &nodes[1].dev;
+	unsigned got;
+
+	setup_pair(NULL, NULL, false);
+	assert_int_equal(burst_through(true, 1), 1); /* handshake done */
+	/* 1 mbit/s: a burst of 64 KiB, i.e. 46 packets of 1400 bytes, each
+	 * way; the rest of a burst is dropped and counted */
+	set_server_rate(1000000, sizeof(struct evpn_peer_config));
+	got = burst_through(true, 100);
+	assert_int_equal(got, 65536 / 1400);
+	assert_int_equal(srv->drops[WG_DROP_RATE_LIMIT_RX], 100 - got);
+	got = burst_through(false, 100);
+	assert_int_equal(got, 65536 / 1400);
+	assert_int_equal(srv->drops[WG_DROP_RATE_LIMIT_TX], 100 - got);
+	/* 100 ms later: 12,500 bytes earned, 8 packets */
+	now_s += 0.1;
+	assert_int_equal(burst_through(true, 20), 12500 / 1400 + 1);
+	/* changed in place (a PATCH): the new rate applies at once, without
+	 * a fresh burst */
+	set_server_rate(10000000, sizeof(struct evpn_peer_config));
+	assert_int_equal(burst_through(true, 5), 0);
+	now_s += 0.01; /* 12,500 bytes at 10 mbit/s */
+	assert_int_equal(burst_through(true, 20), 12500 / 1400 + 1);
+	/* removed: everything passes */
+	set_server_rate(0, sizeof(struct evpn_peer_config));
+	assert_int_equal(burst_through(true, 100), 100);
+	assert_int_equal(burst_through(false, 100), 100);
+	assert_null(server_peer()->rate);
+	/* a caller that predates the field sets no limit */
+	set_server_rate(1000000,
+			offsetof(struct evpn_peer_config, rate_limit_bps));
+	assert_null(server_peer()->rate);
+	assert_int_equal(burst_through(true, 100), 100);
+	teardown_pair();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +711,7 @@ int main(void)
 		cmocka_unit_test(test_retransmit_gives_up),
 		cmocka_unit_test(test_persistent_keepalive),
 		cmocka_unit_test(test_roaming),
+		cmocka_unit_test(test_rate_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
