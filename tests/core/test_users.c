@@ -1140,6 +1140,112 @@ static void test_quota(void **state)
 	fx_free(f);
 }
 
+/* Rate limits: stored with the user and in its index record, resident,
+ * the default from users.rate_limit for users without one of their own,
+ * changed and removed by PATCH, seen by a second instance after its
+ * reload, refused out of range, gone with the user. */
+static uint64_t rate_of(struct evpn_users *u, const char *id, bool *dflt)
+{
+	uint64_t bps = 42;
+
+	assert_int_equal(U->rate_limit(u, id, &bps, dflt), EVPN_OK);
+	return bps;
+}
+
+static char *stored_value(struct memstore *ms, const char *key)
+{
+	static char buf[512];
+	char *v = NULL;
+	size_t len;
+
+	if (memstore_ops.get(ms, key, &v, &len) != EVPN_OK)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, v);
+	memstore_ops.free_value(ms, v, len);
+	return buf;
+}
+
+static void test_rate_limit(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_user_create req = {.client_id = "r"};
+	struct evpn_user_create_more more = {.size = sizeof(more),
+					     .set_rate_limit = true,
+					     .rate_limit_bps = 20000000};
+	struct evpn_user_update up = {.size = sizeof(up),
+				      .set_rate_limit = true};
+	struct evpn_users_error err = {0};
+	struct evpn_user_created out;
+	bool dflt;
+
+	(void)state;
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, NULL, &err),
+			 EVPN_OK);
+	U->release(f->u, &out);
+	req.client_id = "d";
+	assert_int_equal(U->create_more(f->u, &req, NULL, &out, NULL, &err),
+			 EVPN_OK);
+	U->release(f->u, &out);
+	assert_int_equal(rate_of(f->u, "r", &dflt), 20000000);
+	assert_false(dflt);
+	assert_string_equal(stored_value(f->ms, "users/r/rate-limit"),
+			    "20000000");
+	assert_non_null(strstr(stored_value(f->ms, "peers/r"),
+			       "\"rate_limit\":20000000"));
+	/* without one of its own: the default, none unless configured */
+	assert_int_equal(rate_of(f->u, "d", &dflt), 0);
+	assert_true(dflt);
+	assert_null(stored_value(f->ms, "users/d/rate-limit"));
+	f->u->opts.rate_limit = 5000000;
+	assert_int_equal(rate_of(f->u, "d", &dflt), 5000000);
+	assert_true(dflt);
+
+	/* a second instance loads it (in full, then from the index) */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	assert_int_equal(rate_of(g->u, "r", &dflt), 20000000);
+	up.rate_limit_bps = 1000000;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(rate_of(f->u, "r", NULL), 1000000);
+	assert_int_equal(rate_of(g->u, "r", NULL), 20000000);
+	assert_int_equal(evpn_users_load_quick(g->u), EVPN_OK);
+	assert_int_equal(rate_of(g->u, "r", NULL), 1000000);
+	/* 0: none, even with a default */
+	up.rate_limit_bps = 0;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(rate_of(f->u, "r", &dflt), 0);
+	assert_false(dflt);
+	assert_string_equal(stored_value(f->ms, "users/r/rate-limit"), "0");
+	assert_int_equal(evpn_users_load(g->u), EVPN_OK);
+	assert_int_equal(rate_of(g->u, "r", &dflt), 0);
+	assert_false(dflt);
+	/* back to the default: the record goes */
+	up.rate_limit_bps = EVPN_RATE_LIMIT_DEFAULT;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(rate_of(f->u, "r", &dflt), 5000000);
+	assert_true(dflt);
+	assert_null(stored_value(f->ms, "users/r/rate-limit"));
+	assert_null(strstr(stored_value(f->ms, "peers/r"), "rate_limit"));
+	/* out of range: refused, nothing changed */
+	up.rate_limit_bps = 7999;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_ERR_INVAL);
+	assert_non_null(strstr(err.message, "rate_limit"));
+	assert_int_equal(rate_of(f->u, "r", &dflt), 5000000);
+	more.rate_limit_bps = 200000000000ULL;
+	req.client_id = "big";
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, NULL, &err),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(memstore_count(f->ms, "users/big/"), 0);
+	/* a limit of its own goes with the user */
+	up.rate_limit_bps = 3000000;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(U->remove(f->u, "r", &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "users/r/"), 0);
+	assert_int_equal(U->rate_limit(f->u, "r", NULL, NULL),
+			 EVPN_ERR_NOTFOUND);
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1161,6 +1267,7 @@ int main(void)
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_quota),
+		cmocka_unit_test(test_rate_limit),
 	};
 
 	if (sodium_init() < 0)
