@@ -144,15 +144,15 @@ static void test_bucket_burst(void **state)
 	size_t n = 0;
 
 	(void)state;
-	/* 20 mbit/s: 50 ms of it is 125,000 bytes; at 1 mbit/s the 64 KiB
+	/* 20 mbit/s: 250 ms of it is 625,000 bytes; at 1 mbit/s the 64 KiB
 	 * floor */
-	assert_true(evpn_tbf_burst_for(20000000) == 125000);
+	assert_true(evpn_tbf_burst_for(20000000) == 625000);
 	assert_true(evpn_tbf_burst_for(1000000) == 65536);
 	evpn_tbf_set(&b, 20000000, 5);
 	/* a full bucket: one burst at once, then nothing at the same time */
 	while (evpn_tbf_take(&b, 1000, 5))
 		n++;
-	assert_int_equal(n, 125);
+	assert_int_equal(n, 625);
 	assert_false(evpn_tbf_take(&b, 1, 5));
 	/* 1 ms later: 2,500 bytes earned */
 	assert_true(evpn_tbf_take(&b, 2500, 5.001));
@@ -161,7 +161,7 @@ static void test_bucket_burst(void **state)
 	n = 0;
 	while (evpn_tbf_take(&b, 1000, 100))
 		n++;
-	assert_int_equal(n, 125);
+	assert_int_equal(n, 625);
 	/* a clock that steps back refills nothing */
 	assert_false(evpn_tbf_take(&b, 1000, 50));
 }
