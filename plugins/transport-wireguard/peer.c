@@ -66,49 +66,13 @@ static int aips_set(struct wg_device *d, struct wg_peer *p,
 	return EVPN_OK;
 }
 
-/* Set, change or remove the peer's rate limit (bits per second, 0: none).
- * A change keeps what the buckets hold, so a PATCH does not hand out a
- * fresh burst. */
-static int rate_set(struct wg_device *d, struct wg_peer *p, uint64_t bps)
-{
-	double now = wg_device_now(d);
-
-	if (!bps) {
-		free(p->rate);
-		p->rate = NULL;
-		return EVPN_OK;
-	}
-	if (!p->rate) {
-		p->rate = calloc(1, sizeof(*p->rate));
-		if (!p->rate)
-			return EVPN_ERR_NOMEM;
-	}
-	p->rate->bps = bps;
-	evpn_tbf_set(&p->rate->rx, bps, now);
-	evpn_tbf_set(&p->rate->tx, bps, now);
-	return EVPN_OK;
-}
-
-bool wg_peer_rate_ok(struct wg_device *d, struct wg_peer *p, bool rx,
-		     size_t len)
-{
-	if (!p->rate)
-		return true;
-	if (evpn_tbf_take(rx ? &p->rate->rx : &p->rate->tx, len,
-			  wg_device_now(d)))
-		return true;
-	wg_device_count_drop(d, rx ? WG_DROP_RATE_LIMIT_RX
-				   : WG_DROP_RATE_LIMIT_TX);
-	return false;
-}
-
 /* Unlink the peer from every table and list, and free it. */
 static void peer_free(struct wg_device *d, struct wg_peer *p)
 {
 	wg_peer_clear_keys(d, p);
 	wg_timers_disarm(d, p);
 	aips_clear(d, p);
-	free(p->rate);
+	wg_peer_rate_free(d, p);
 	wg_peer_hash_del(p);
 	wg_list_del(&p->peer_link);
 	d->n_peers--;
@@ -176,8 +140,10 @@ int wg_device_peer_upsert(struct wg_device *d,
 			wg_peer_clear_keys(d, p);
 	}
 	p->enabled = pc->enabled;
-	if (!p->enabled)
+	if (!p->enabled) {
 		wg_peer_clear_keys(d, p); /* stops at once */
+		wg_peer_rate_purge(d, p);
+	}
 	if (p->persistent_keepalive != pc->persistent_keepalive) {
 		p->persistent_keepalive = pc->persistent_keepalive;
 		p->t_persistent =
@@ -193,10 +159,10 @@ int wg_device_peer_upsert(struct wg_device *d,
 
 	rc = aips_set(d, p, pc);
 	if (rc == EVPN_OK)
-		rc = rate_set(d, p,
-			      EVPN_HAS_FIELD(pc, rate_limit_bps)
-				      ? pc->rate_limit_bps
-				      : 0);
+		rc = wg_peer_rate_set(d, p,
+				      EVPN_HAS_FIELD(pc, rate_limit_bps)
+					      ? pc->rate_limit_bps
+					      : 0);
 	if (rc != EVPN_OK && created)
 		peer_free(d, p);
 	return rc;

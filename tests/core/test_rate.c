@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <math.h>
 
 #include "evpn_rate.h"
 
@@ -144,15 +145,15 @@ static void test_bucket_burst(void **state)
 	size_t n = 0;
 
 	(void)state;
-	/* 20 mbit/s: 250 ms of it is 625,000 bytes; at 1 mbit/s the 64 KiB
+	/* 20 mbit/s: 100 ms of it is 250,000 bytes; at 1 mbit/s the 64 KiB
 	 * floor */
-	assert_true(evpn_tbf_burst_for(20000000) == 625000);
+	assert_true(evpn_tbf_burst_for(20000000) == 250000);
 	assert_true(evpn_tbf_burst_for(1000000) == 65536);
 	evpn_tbf_set(&b, 20000000, 5);
 	/* a full bucket: one burst at once, then nothing at the same time */
 	while (evpn_tbf_take(&b, 1000, 5))
 		n++;
-	assert_int_equal(n, 625);
+	assert_int_equal(n, 250);
 	assert_false(evpn_tbf_take(&b, 1, 5));
 	/* 1 ms later: 2,500 bytes earned */
 	assert_true(evpn_tbf_take(&b, 2500, 5.001));
@@ -161,9 +162,18 @@ static void test_bucket_burst(void **state)
 	n = 0;
 	while (evpn_tbf_take(&b, 1000, 100))
 		n++;
-	assert_int_equal(n, 625);
+	assert_int_equal(n, 250);
 	/* a clock that steps back refills nothing */
 	assert_false(evpn_tbf_take(&b, 1000, 50));
+	/* when a packet will fit: 2,500 bytes take 1 ms at 20 mbit/s */
+	evpn_tbf_set(&b, 20000000, 200);
+	while (evpn_tbf_take(&b, 1000, 200))
+		;
+	assert_true(fabs(evpn_tbf_when(&b, 1000 + (size_t)b.tokens) -
+			 200.0004) < 1e-9);
+	assert_true(evpn_tbf_take(&b, 1000, 200.0004));
+	assert_true(evpn_tbf_when(&b, 10) > 200.0004);
+	assert_true(evpn_tbf_when(&b, 1000000) == HUGE_VAL); /* > burst */
 }
 
 static void test_bucket_change(void **state)

@@ -33,8 +33,8 @@ void evpn_rate_format(uint64_t bps, char *out, size_t outlen);
 /*
  * A token bucket of bytes: it fills at the rate up to `burst` bytes, and a
  * packet passes only when the bucket holds its size (then that much is
- * taken). Nothing is queued: a packet that does not fit is the caller's to
- * drop. Starts full.
+ * taken). A packet that does not fit is the caller's to queue (for
+ * evpn_tbf_when) or drop. Starts full.
  */
 struct evpn_tbf {
 	double rate;   /* bytes per second; 0: no limit */
@@ -45,11 +45,13 @@ struct evpn_tbf {
 
 /* The burst for a rate: EVPN_TBF_BURST_SECONDS of it, at least
  * EVPN_TBF_BURST_MIN bytes. Measured with iperf3 through wireguard-go
- * (tests/raw_socket/rate_limit.sh): a TCP connection that overruns the
- * bucket loses the tail of its window and often waits out a retransmission
- * timeout (200 ms at least), so it gets about one bucket per timeout: 27 %
- * of the rate with 50 ms, 50 % with 100 ms, the rate with 250 ms. */
-#define EVPN_TBF_BURST_SECONDS 0.25
+ * (tests/raw_socket/rate_limit.sh). With nothing but a bucket, a TCP
+ * connection that overruns it loses the tail of its window and waits out
+ * a retransmission timeout (200 ms at least), so it gets about one bucket
+ * per timeout: 27 % of the rate with 50 ms, 50 % with 100 ms. The
+ * WireGuard transport therefore queues a little behind the bucket (its
+ * rate.c); with that, 100 ms of burst gives TCP 95-99 % of the rate. */
+#define EVPN_TBF_BURST_SECONDS 0.1
 #define EVPN_TBF_BURST_MIN (64.0 * 1024)
 double evpn_tbf_burst_for(uint64_t bps);
 
@@ -58,5 +60,8 @@ double evpn_tbf_burst_for(uint64_t bps);
 void evpn_tbf_set(struct evpn_tbf *b, uint64_t bps, double now);
 /* May a packet of len bytes pass at `now`? Takes its tokens when it may. */
 bool evpn_tbf_take(struct evpn_tbf *b, size_t len, double now);
+/* When (the caller's clock) a packet of len bytes will fit: now or later;
+ * never for a packet larger than the burst. Takes nothing. */
+double evpn_tbf_when(const struct evpn_tbf *b, size_t len);
 
 #endif

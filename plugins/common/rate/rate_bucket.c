@@ -1,5 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* The token bucket that enforces a rate limit (evpn_rate.h). */
+#include <math.h>
+
 #include "evpn_rate.h"
 
 double evpn_tbf_burst_for(uint64_t bps)
@@ -20,6 +22,15 @@ void evpn_tbf_set(struct evpn_tbf *b, uint64_t bps, double now)
 	if (fresh || b->tokens > b->burst)
 		b->tokens = b->burst;
 	b->last = now;
+}
+
+double evpn_tbf_when(const struct evpn_tbf *b, size_t len)
+{
+	if (b->rate <= 0 || b->tokens >= (double)len)
+		return b->last;
+	if ((double)len > b->burst)
+		return HUGE_VAL;
+	return b->last + ((double)len - b->tokens) / b->rate;
 }
 
 bool evpn_tbf_take(struct evpn_tbf *b, size_t len, double now)
