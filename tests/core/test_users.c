@@ -309,6 +309,19 @@ static void test_index(void **state)
 	fx_free(f);
 }
 
+/* The value of a store key, "" when absent. */
+static void stored(struct fixture *f, const char *key, char *out, size_t len)
+{
+	char *v = NULL;
+	size_t vl;
+
+	out[0] = '\0';
+	if (memstore_ops.get(f->ms, key, &v, &vl) == EVPN_OK) {
+		snprintf(out, len, "%.*s", (int)vl, v);
+		free(v);
+	}
+}
+
 static void test_status_and_master(void **state)
 {
 	struct fixture *f = fx_new("10.9.0.0/24");
@@ -316,10 +329,25 @@ static void test_status_and_master(void **state)
 	struct evpn_users_error err;
 	struct evpn_user u;
 	uint8_t h[32];
+	char v[512];
 
 	assert_int_equal(create(f, "erin", NULL, 0, &out), EVPN_OK);
+	assert_int_equal(out.user.status, EVPN_USER_ACTIVE);
 	U->release(f->u, &out);
+	stored(f, "users/erin/status", v, sizeof(v));
+	assert_string_equal(v, "active");
+	stored(f, "peers/erin", v, sizeof(v));
+	assert_non_null(strstr(v, "\"status\":\"active\""));
 	assert_int_equal(U->set_status(f->u, "erin", false, &u, &err), EVPN_OK);
+	assert_int_equal(u.status, EVPN_USER_INACTIVE);
+	/* the store keeps the name, in the record and in the index */
+	stored(f, "users/erin/status", v, sizeof(v));
+	assert_string_equal(v, "inactive");
+	stored(f, "peers/erin", v, sizeof(v));
+	assert_non_null(strstr(v, "\"status\":\"inactive\""));
+	/* and both loads read it back into the enum */
+	assert_int_equal(evpn_users_load_quick(f->u), EVPN_OK);
+	assert_int_equal(U->get(f->u, "erin", &u), EVPN_OK);
 	assert_int_equal(u.status, EVPN_USER_INACTIVE);
 	assert_int_equal(evpn_users_load(f->u), EVPN_OK);
 	assert_int_equal(U->get(f->u, "erin", &u), EVPN_OK);
@@ -450,29 +478,10 @@ static void test_pool6_and_resident_form(void **state)
 	fx_free(f);
 }
 
-/* The value of a store key, "" when absent. */
-static void stored(struct fixture *f, const char *key, char *out, size_t len)
+/* 2.0: the status is an enum in struct evpn_user; its names are the wire
+ * format (JSON, store, evpnctl), and 0 is no status. */
+static void test_status_names(void **state)
 {
-	char *v = NULL;
-	size_t vl;
-
-	out[0] = '\0';
-	if (memstore_ops.get(f->ms, key, &v, &vl) == EVPN_OK) {
-		snprintf(out, len, "%.*s", (int)vl, v);
-		free(v);
-	}
-}
-
-/* 2.0: the status is an enum in struct evpn_user, but its name is what the
- * store keeps (the record and the index), as in 1.x; 0 is no status. */
-static void test_status_enum_and_names(void **state)
-{
-	struct fixture *f = fx_new("10.9.0.0/24");
-	struct evpn_user_created out;
-	struct evpn_users_error err;
-	struct evpn_user u;
-	char v[512];
-
 	assert_null(evpn_user_status_name((enum evpn_user_status)0));
 	assert_null(evpn_user_status_name((enum evpn_user_status)3));
 	assert_string_equal(evpn_user_status_name(EVPN_USER_ACTIVE), "active");
@@ -484,28 +493,6 @@ static void test_status_enum_and_names(void **state)
 	assert_int_equal(evpn_user_status_parse("Active"), 0);
 	assert_int_equal(evpn_user_status_parse(""), 0);
 	assert_int_equal(evpn_user_status_parse(NULL), 0);
-
-	assert_int_equal(create(f, "fay", NULL, 0, &out), EVPN_OK);
-	assert_int_equal(out.user.status, EVPN_USER_ACTIVE);
-	U->release(f->u, &out);
-	stored(f, "users/fay/status", v, sizeof(v));
-	assert_string_equal(v, "active");
-	stored(f, "peers/fay", v, sizeof(v));
-	assert_non_null(strstr(v, "\"status\":\"active\""));
-	assert_int_equal(U->set_status(f->u, "fay", false, &u, &err), EVPN_OK);
-	assert_int_equal(u.status, EVPN_USER_INACTIVE);
-	stored(f, "users/fay/status", v, sizeof(v));
-	assert_string_equal(v, "inactive");
-	stored(f, "peers/fay", v, sizeof(v));
-	assert_non_null(strstr(v, "\"status\":\"inactive\""));
-	/* both loads read the names back into the enum */
-	assert_int_equal(evpn_users_load_quick(f->u), EVPN_OK);
-	assert_int_equal(U->get(f->u, "fay", &u), EVPN_OK);
-	assert_int_equal(u.status, EVPN_USER_INACTIVE);
-	assert_int_equal(evpn_users_load(f->u), EVPN_OK);
-	assert_int_equal(U->get(f->u, "fay", &u), EVPN_OK);
-	assert_int_equal(u.status, EVPN_USER_INACTIVE);
-	fx_free(f);
 }
 
 static void key_pair(char b64[45], char claim[96])
@@ -1189,7 +1176,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_generated),
-		cmocka_unit_test(test_status_enum_and_names),
+		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_create_with_key_and_errors),
 		cmocka_unit_test(test_pool_exhaustion_and_reuse),
 		cmocka_unit_test(test_rollback_every_step),

@@ -102,12 +102,7 @@ YAML
 	ip netns exec $NS_S "$EVPND" run -c "$TMP/evpn.yaml" >"$TMP/evpnd.log" 2>&1 &
 	SRV_PID=$!
 	netns_track $SRV_PID
-	for _ in $(seq 50); do
-		grep -q "ready:" "$TMP/evpnd.log" && break
-		kill -0 $SRV_PID 2>/dev/null || break
-		sleep 0.1
-	done
-	grep -q "ready:" "$TMP/evpnd.log" ||
+	wait_log "$TMP/evpnd.log" "ready:" $SRV_PID ||
 		{ cat "$TMP/evpnd.log"; echo "FAIL: evpnd did not start"; exit 1; }
 }
 
