@@ -16,6 +16,9 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from checker import Checker  # noqa: E402  (this directory)
+
 SRC = os.environ.get("EVPN_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("EVPN_BUILD_DIR") or os.path.join(SRC, "build")
@@ -25,22 +28,6 @@ DEBIAN_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
                "/sbin", "/bin"]
 # In every debian:12-slim image already.
 BASE_PKGS = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}
-
-
-class Checker:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok   - " + what)
-        else:
-            self.failed += 1
-            print("FAIL - %s%s" % (what, ": %s" % (detail,) if detail != ""
-                                   else ""))
-        sys.stdout.flush()
-        return cond
 
 
 def instructions(path):
