@@ -10,7 +10,9 @@ import re
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from checker import Checker  # noqa: E402  (this directory)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from checker import Checker  # noqa: E402
 
 SKIP_KEYS = ("description", "error_message")
 REF = re.compile(r"(?<![\w.])(var|local|module|data)\.([A-Za-z_][\w-]*)"
@@ -474,8 +476,7 @@ def main():
                 and not i.get("cidr_blocks") for i in tsg.get("ingress", [])),
             "tasks accept traffic from the NLB only")
 
-    print("%d passed, %d failed" % (c.passed, c.failed))
-    sys.exit(1 if c.failed else 0)
+    c.finish()
 
 
 if __name__ == "__main__":

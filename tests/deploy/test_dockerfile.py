@@ -17,7 +17,9 @@ import sys
 import tempfile
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
-from checker import Checker  # noqa: E402  (this directory)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from checker import Checker  # noqa: E402
 
 SRC = os.environ.get("EVPN_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -245,8 +247,7 @@ def main():
             runs0)
     check_libs(c, pkgs)
     check_entrypoint(c)
-    print("%d passed, %d failed" % (c.passed, c.failed))
-    sys.exit(1 if c.failed else 0)
+    c.finish()
 
 
 def deb_package(path):
