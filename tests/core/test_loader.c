@@ -86,6 +86,7 @@ static void test_wrong_abi(void **state)
 {
 	char v[80];
 
+	/* the test plugins are built for the majors around 2 (CMakeLists) */
 	assert_int_equal(EVPN_ABI_MAJOR, 2);
 	snprintf(v, sizeof(v),
 		 "built for plugin ABI 1.1, this evpnd provides %d.%d",
