@@ -6,6 +6,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,46 @@ char *evpn_loader_path(const char *plugin_dir, enum evpn_kind kind,
 	return p;
 }
 
+/* "built for plugin ABI a.b, this evpnd provides c.d", and what to do. */
+static void abi_mismatch(char *err, size_t errlen, const char *path,
+			 unsigned major, unsigned minor)
+{
+	snprintf(err, errlen,
+		 "%s: built for plugin ABI %u.%u, this evpnd provides %d.%d: "
+		 "%s",
+		 path, major, minor, EVPN_ABI_MAJOR, EVPN_ABI_MINOR,
+		 major < EVPN_ABI_MAJOR
+			 ? "rebuild the plugin against this evpnd's headers "
+			   "(pkg-config evpn-plugin)"
+			 : "the plugin needs a newer evpnd");
+}
+
+/*
+ * A plugin that refused this host: ask it again as a host of each major
+ * up to ours + 1 would, with the largest minor, only to learn which ABI it
+ * was built for. The first three fields of the descriptor (size,
+ * abi_major, abi_minor) are the same in every major; nothing else of it is
+ * read. False when no major gets an answer.
+ */
+static bool probe_abi(evpn_plugin_entry_fn entry, unsigned *major,
+		      unsigned *minor)
+{
+	const struct evpn_plugin_desc *d;
+
+	for (unsigned m = 1; m <= EVPN_ABI_MAJOR + 1u; m++) {
+		d = entry((uint16_t)m, UINT16_MAX);
+		if (d &&
+		    d->size >= offsetof(struct evpn_plugin_desc, abi_minor) +
+				       sizeof(d->abi_minor) &&
+		    d->abi_major == m) {
+			*major = d->abi_major;
+			*minor = d->abi_minor;
+			return true;
+		}
+	}
+	return false;
+}
+
 int evpn_loader_open(const char *path, struct evpn_plugin_inst *pi,
 		     enum evpn_kind expect, char *err, size_t errlen)
 {
@@ -78,10 +119,15 @@ int evpn_loader_open(const char *path, struct evpn_plugin_inst *pi,
 	}
 	d = entry(EVPN_ABI_MAJOR, EVPN_ABI_MINOR);
 	if (!d) {
-		snprintf(err, errlen,
-			 "%s: the plugin refused host ABI %d.%d (built for "
-			 "another ABI major version?)",
-			 path, EVPN_ABI_MAJOR, EVPN_ABI_MINOR);
+		unsigned major, minor;
+
+		if (probe_abi(entry, &major, &minor))
+			abi_mismatch(err, errlen, path, major, minor);
+		else
+			snprintf(err, errlen,
+				 "%s: the plugin refused host ABI %d.%d (built "
+				 "for another ABI major version?)",
+				 path, EVPN_ABI_MAJOR, EVPN_ABI_MINOR);
 		goto fail;
 	}
 	if (d->size <
@@ -92,11 +138,7 @@ int evpn_loader_open(const char *path, struct evpn_plugin_inst *pi,
 		goto fail;
 	}
 	if (d->abi_major != EVPN_ABI_MAJOR || d->abi_minor > EVPN_ABI_MINOR) {
-		snprintf(err, errlen,
-			 "%s: built for plugin ABI %u.%u, this evpnd provides "
-			 "%d.%d",
-			 path, d->abi_major, d->abi_minor, EVPN_ABI_MAJOR,
-			 EVPN_ABI_MINOR);
+		abi_mismatch(err, errlen, path, d->abi_major, d->abi_minor);
 		goto fail;
 	}
 	if (d->build_sig != EVPN_BUILD_SIGNATURE) {

@@ -179,29 +179,31 @@ int users_store_failed(struct evpn_users_error *err, int rc)
 }
 
 static int set_status_stored(struct evpn_users *u, struct user_rec *rec,
-			     const char *st, const char *was,
+			     enum evpn_user_status st,
+			     enum evpn_user_status was,
 			     struct evpn_users_error *err)
 {
 	const char *id = rec->u.client_id;
 	struct user_rec copy = *rec;
 	struct user_slot *r;
-	bool active = strcmp(st, "active") == 0;
+	bool active = st == EVPN_USER_ACTIVE;
 	int rc;
 
-	rc = users_put(u, id, "status", st, 0);
+	rc = users_put(u, id, "status", evpn_user_status_name(st), 0);
 	if (rc != EVPN_OK)
 		return users_store_failed(err, rc);
-	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
+	copy.u.status = st;
 	rc = users_index_put(u, &copy);
 	if (rc != EVPN_OK) {
 		/* The caller is told it failed: put the old status back, so a
 		 * reload does not apply the change after all (best effort; a
 		 * full load makes index and status agree again). */
-		if (users_put(u, id, "status", was, 0) != EVPN_OK)
+		if (users_put(u, id, "status", evpn_user_status_name(was), 0) !=
+		    EVPN_OK)
 			evpn_warn(u->host,
 				  "user '%s': status is %s in the store but "
 				  "the change was reported as failed",
-				  id, st);
+				  id, evpn_user_status_name(st));
 		return users_store_failed(err, rc);
 	}
 	pthread_mutex_lock(&u->mu);
@@ -211,7 +213,7 @@ static int set_status_stored(struct evpn_users *u, struct user_rec *rec,
 		users_slot_unpack(u, r, &copy);
 	}
 	pthread_mutex_unlock(&u->mu);
-	snprintf(copy.u.status, sizeof(copy.u.status), "%s", st);
+	copy.u.status = st;
 	users_push_peer(u, &copy, false);
 	users_bump_generation(u);
 	*rec = copy;
@@ -223,22 +225,22 @@ static int u_set_status(void *self, const char *id, bool active,
 {
 	struct evpn_users *u = self;
 	struct user_rec copy;
-	const char *st = active ? "active" : "inactive";
-	char was[sizeof(copy.u.status)];
+	enum evpn_user_status st =
+		active ? EVPN_USER_ACTIVE : EVPN_USER_INACTIVE;
 	int rc;
 
 	rc = snapshot(u, id, &copy, err);
 	if (rc != EVPN_OK)
 		return rc;
-	memcpy(was, copy.u.status, sizeof(was));
 	users_change_begin(u, id);
-	rc = set_status_stored(u, &copy, st, was, err);
+	rc = set_status_stored(u, &copy, st, copy.u.status, err);
 	users_change_end(u, id);
 	if (rc != EVPN_OK)
 		return rc;
 	if (out)
 		*out = copy.u;
-	evpn_info(u->host, "user '%s' is now %s", id, st);
+	evpn_info(u->host, "user '%s' is now %s", id,
+		  evpn_user_status_name(st));
 	return EVPN_OK;
 }
 
@@ -264,7 +266,7 @@ int users_op_update(void *self, const char *id,
 {
 	struct evpn_users *u = self;
 	char allowed[EVPN_ALLOWED_IPS_MAX], old[EVPN_ALLOWED_IPS_MAX];
-	char was[sizeof(((struct evpn_user *)0)->status)];
+	enum evpn_user_status was;
 	bool set_quota = EVPN_HAS_FIELD(req, reset_usage) && req->set_quota;
 	bool reset = EVPN_HAS_FIELD(req, reset_usage) && req->reset_usage;
 	bool set_status = req->set_status, active = req->active;
@@ -293,7 +295,7 @@ int users_op_update(void *self, const char *id,
 	rc = snapshot(u, id, &copy, err);
 	if (rc != EVPN_OK)
 		return rc;
-	memcpy(was, copy.u.status, sizeof(was));
+	was = copy.u.status;
 	users_change_begin(u, id);
 	if (req->allowed_ips) {
 		rc = users_allowed_read(u, id, old);
@@ -334,7 +336,9 @@ int users_op_update(void *self, const char *id,
 		}
 	}
 	if (set_status) {
-		rc = set_status_stored(u, &copy, active ? "active" : "inactive",
+		rc = set_status_stored(u, &copy,
+				       active ? EVPN_USER_ACTIVE
+					      : EVPN_USER_INACTIVE,
 				       was, err);
 		if (rc != EVPN_OK && req->allowed_ips &&
 		    put_allowed(u, id, old) != EVPN_OK)
@@ -360,7 +364,8 @@ out:
 	if (out)
 		*out = copy.u;
 	evpn_info(u->host, "user '%s' updated%s%s%s%s%s%s", id,
-		  set_status ? ": now " : "", set_status ? copy.u.status : "",
+		  set_status ? ": now " : "",
+		  set_status ? evpn_user_status_name(copy.u.status) : "",
 		  req->allowed_ips ? " (allowed_ips changed)" : "",
 		  set_quota ? " (quota changed)" : "",
 		  set_rate ? " (rate limit changed)" : "",

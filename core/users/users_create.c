@@ -273,8 +273,9 @@ static int commit(struct create *c, struct evpn_users_error *err)
 {
 	int r;
 
-	snprintf(c->rec.u.status, sizeof(c->rec.u.status), "active");
-	r = users_put(c->u, c->rec.u.client_id, "status", "active", 0);
+	c->rec.u.status = EVPN_USER_ACTIVE;
+	r = users_put(c->u, c->rec.u.client_id, "status",
+		      evpn_user_status_name(EVPN_USER_ACTIVE), 0);
 	if (r == EVPN_OK)
 		r = users_index_put(c->u, &c->rec);
 	return r == EVPN_OK ? EVPN_OK : users_store_failed(err, r);

@@ -37,8 +37,8 @@ static char *rec_json(const struct user_rec *r)
 			       crypto_hash_sha256_BYTES);
 	o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "public_key",
 		      r->u.public_key, "address", r->u.address, "status",
-		      r->u.status, "created_at", r->u.created_at,
-		      "api_key_hash", hash);
+		      evpn_user_status_name(r->u.status), "created_at",
+		      r->u.created_at, "api_key_hash", hash);
 	if (!o)
 		return NULL;
 	if ((r->u.expires_at[0] &&
@@ -93,7 +93,7 @@ static bool parse_rec(const char *id, const char *value, size_t len,
 		      struct user_rec *r)
 {
 	json_t *o = json_loadb(value, len, 0, NULL);
-	char hash[65] = "";
+	char hash[65] = "", status[16] = "";
 	json_t *rate;
 	size_t bl;
 	bool ok;
@@ -108,7 +108,7 @@ static bool parse_rec(const char *id, const char *value, size_t len,
 		       sizeof(r->u.public_key), true) &&
 	     str_field(o, "address", r->u.address, sizeof(r->u.address),
 		       true) &&
-	     str_field(o, "status", r->u.status, sizeof(r->u.status), true) &&
+	     str_field(o, "status", status, sizeof(status), true) &&
 	     str_field(o, "created_at", r->u.created_at,
 		       sizeof(r->u.created_at), true) &&
 	     str_field(o, "expires_at", r->u.expires_at,
@@ -123,8 +123,8 @@ static bool parse_rec(const char *id, const char *value, size_t len,
 	json_decref(o);
 	if (!ok || !evpn_b64_key(r->u.public_key, r->pub))
 		return false;
-	if (strcmp(r->u.status, "active") != 0 &&
-	    strcmp(r->u.status, "inactive") != 0)
+	r->u.status = evpn_user_status_parse(status);
+	if (!r->u.status) /* neither "active" nor "inactive" */
 		return false;
 	r->has_hash =
 		hash[0] &&

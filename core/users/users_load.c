@@ -134,9 +134,10 @@ static bool build_rec(struct evpn_users *u, struct triple *t, size_t n,
 		const char *v = trim(t[i].value);
 
 		if (strcmp(t[i].leaf, "status") == 0) {
-			snprintf(r->u.status, sizeof(r->u.status), "%s",
-				 strcmp(v, "inactive") == 0 ? "inactive"
-							    : "active");
+			r->u.status =
+				evpn_user_status_parse(v) == EVPN_USER_INACTIVE
+					? EVPN_USER_INACTIVE
+					: EVPN_USER_ACTIVE;
 			has_status = true;
 		} else if (strcmp(t[i].leaf, "created-at") == 0) {
 			snprintf(r->u.created_at, sizeof(r->u.created_at), "%s",

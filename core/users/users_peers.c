@@ -71,7 +71,7 @@ static void fill_change(struct peer_change *pc, struct evpn_users *u,
 
 	pc->u = u;
 	pc->remove = remove;
-	pc->enabled = strcmp(r->u.status, "active") == 0;
+	pc->enabled = r->u.status == EVPN_USER_ACTIVE;
 	memcpy(pc->pub, r->pub, EVPN_KEY_LEN);
 	snprintf(pc->id, sizeof(pc->id), "%s", r->u.client_id);
 	pc->rate_bps = users_rate_of(u, r->has_rate, r->rate_bps);

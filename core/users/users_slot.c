@@ -25,7 +25,7 @@ void users_slot_pack(struct user_slot *s, const struct user_rec *r)
 	 * the pool (the pool marks it); anything else stays 0.0.0.0. */
 	if (!evpn_pool_parse(r->u.address, &s->addr4))
 		s->addr4 = 0;
-	s->active = strcmp(r->u.status, "active") == 0;
+	s->active = r->u.status == EVPN_USER_ACTIVE;
 	s->has_rate = r->has_rate;
 	s->rate_bps = r->has_rate ? r->rate_bps : 0;
 }
@@ -59,8 +59,7 @@ void users_slot_unpack(const struct evpn_users *u, const struct user_slot *s,
 
 	memset(r, 0, sizeof(*r));
 	memcpy(r->u.client_id, s->client_id, sizeof(s->client_id));
-	snprintf(r->u.status, sizeof(r->u.status), "%s",
-		 s->active ? "active" : "inactive");
+	r->u.status = s->active ? EVPN_USER_ACTIVE : EVPN_USER_INACTIVE;
 	evpn_rfc3339(s->created, r->u.created_at);
 	if (s->expires)
 		evpn_rfc3339(s->expires, r->u.expires_at);

@@ -28,8 +28,8 @@ struct evpn_pkt {
 	uint32_t cap;  /* writable bytes from data (callee may use for in-place
 			  work) */
 	uint32_t peer; /* transport's peer handle (ingress), 0 when unknown */
-	/* Reserved in ABI 1.0: senders set 0 and receivers ignore it (a later
-	 * minor may give it meaning, e.g. checksum-offload hints). */
+	/* Reserved since ABI 1.0: senders set 0 and receivers ignore it (a
+	 * later minor may give it meaning, e.g. checksum-offload hints). */
 	uint32_t flags;
 };
 

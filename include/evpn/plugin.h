@@ -9,23 +9,33 @@
  * work with that host (two-way negotiation: the major must be equal both
  * ways, and the plugin's minor must not exceed the host's).
  *
- * Versions. ABI 1.0 is every field declared in these headers today, and
- * every one of them is there: a 1.x host requires a 1.0 plugin's vtable to
- * be at least as large as the 1.0 struct, and a 1.x plugin may rely on
- * every 1.0 field of the host (struct evpn_host and the services).
+ * Versions. ABI 2.0 is every field declared in these headers today, and
+ * every one of them is there: a 2.x host requires a 2.0 plugin's vtable to
+ * be at least as large as the 2.0 struct, and a 2.x plugin may rely on
+ * every 2.0 field of the host (struct evpn_host and the services).
  *
  * Struct growth: the descriptor, the host and every vtable begin with
  * their own size. New fields are only ever appended, each with a minor
- * bump ("1.1: appended evpn_x_ops.y"). A host loads plugins of its minor or
+ * bump ("2.1: appended evpn_x_ops.y"). A host loads plugins of its minor or
  * older (never newer), so a plugin finds every field it was built with; the
- * host reads a field appended after 1.0 from a plugin's struct only after
+ * host reads a field appended after 2.0 from a plugin's struct only after
  * EVPN_HAS_FIELD says the plugin has it. A change that is not an append (a
  * field removed, moved or retyped) is a major bump, and a different major
- * is refused both ways.
+ * is refused both ways. The first three fields of struct evpn_plugin_desc
+ * (size, abi_major, abi_minor) never move, in any major, so that a host can
+ * name the version of a plugin it refuses.
  *
+ * History:
+ * 1.0: the first ABI.
  * 1.1: appended evpn_users_ops.update, allowed_ips, audit, audit_list,
  *      link_create, link_redeem, quota, create_more (with their new structs,
  *      each beginning with its size).
+ * 2.0: struct evpn_user's status is an enum evpn_user_status (it was the
+ *      name in a char[16]): a retyped field, hence the major. Every field
+ *      of these headers is part of 2.0, what 1.1 appended included, and
+ *      needs no EVPN_HAS_FIELD test. A 1.x plugin is refused: rebuild it
+ *      against these headers (reading evpn_user.status as the enum, and
+ *      evpn_user_status_name() for its name).
  */
 #ifndef EVPN_PLUGIN_H
 #define EVPN_PLUGIN_H
@@ -38,16 +48,16 @@
 extern "C" {
 #endif
 
-#define EVPN_ABI_MAJOR 1
-#define EVPN_ABI_MINOR 1
+#define EVPN_ABI_MAJOR 2
+#define EVPN_ABI_MINOR 0
 
 #define EVPN_PLUGIN_ENTRY_SYMBOL "evpn_plugin_entry"
 
 /*
  * EVPN_HAS_FIELD(p, field): true when the struct *p (a vtable, the host,
  * a descriptor: anything that begins with `uint32_t size`) was built with
- * `field`, i.e. the other side knows a field appended after 1.0. Fields of
- * 1.0 need no test.
+ * `field`, i.e. the other side knows a field appended after 2.0. Fields of
+ * 2.0 need no test.
  */
 #define EVPN_HAS_FIELD(p, field) \
 	((p)->size >= offsetof(__typeof__(*(p)), field) + sizeof((p)->field))

@@ -13,6 +13,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "plugin.h"
 #include "transport.h"
@@ -30,9 +31,40 @@ extern "C" {
 #define EVPN_ALLOWED_IPS_MAX 1024
 #define EVPN_ALLOWED_IPS_DEFAULT "0.0.0.0/0, ::/0"
 
+/* A user's state (2.0; 1.x had the name in a char[16]). 0 is no state, so
+ * a struct evpn_user that nobody filled in is caught, not read as either. */
+enum evpn_user_status {
+	EVPN_USER_ACTIVE = 1,	/* its peer is served */
+	EVPN_USER_INACTIVE = 2, /* disabled (by an operator or its quota) */
+};
+
+/* The status's name on the wire: the API's JSON, the store's records and
+ * evpnctl's output ("active", "inactive"). NULL for a value that is not a
+ * status, so a caller cannot print an unset one as if it were valid. */
+static inline const char *evpn_user_status_name(enum evpn_user_status s)
+{
+	switch (s) {
+	case EVPN_USER_ACTIVE: return "active";
+	case EVPN_USER_INACTIVE: return "inactive";
+	default: return NULL;
+	}
+}
+
+/* The reverse of evpn_user_status_name; 0 for anything else (NULL too). */
+static inline enum evpn_user_status evpn_user_status_parse(const char *name)
+{
+	if (!name)
+		return (enum evpn_user_status)0;
+	if (strcmp(name, "active") == 0)
+		return EVPN_USER_ACTIVE;
+	if (strcmp(name, "inactive") == 0)
+		return EVPN_USER_INACTIVE;
+	return (enum evpn_user_status)0;
+}
+
 struct evpn_user {
 	char client_id[EVPN_CLIENT_ID_MAX + 1];
-	char status[16];     /* "active" | "inactive" */
+	enum evpn_user_status status;
 	char created_at[32]; /* RFC 3339, UTC */
 	char expires_at[32]; /* "" when the user does not expire */
 	char address[64];    /* "10.77.0.2/32" */
@@ -46,8 +78,8 @@ struct evpn_user_create {
 	int64_t ttl_seconds;	/* 0: never expires */
 };
 
-/* 1.1: what create_more asks beyond struct evpn_user_create (which, like
- * every struct without a size, keeps its 1.0 layout). */
+/* What create_more asks beyond struct evpn_user_create (which, like every
+ * struct without a size, keeps its 2.0 layout until the next major). */
 struct evpn_user_create_more {
 	uint32_t size; /* sizeof: the fields the caller knows */
 	/* CIDRs separated by commas and/or spaces, or NULL: the default
@@ -81,7 +113,7 @@ struct evpn_link {
 	char expires_at[32];		     /* RFC 3339 */
 };
 
-/* 1.1: a change to a user (PATCH): only the fields set are applied. */
+/* A change to a user (PATCH): only the fields set are applied. */
 struct evpn_user_update {
 	uint32_t size; /* sizeof: the fields the caller knows */
 	bool set_status;
@@ -97,7 +129,7 @@ struct evpn_user_update {
 	uint64_t rate_limit_bps;
 };
 
-/* 1.1: a user's data quota and what is used of it. */
+/* A user's data quota and what is used of it. */
 struct evpn_user_quota {
 	uint32_t size;	      /* sizeof, set by the caller */
 	uint64_t quota_bytes; /* 0: no quota */
@@ -111,7 +143,7 @@ struct evpn_user_created {
 	char *config; /* wg-quick file (with the private key when generated) */
 };
 
-/* 1.1: what create_more answers beyond struct evpn_user_created. */
+/* What create_more answers beyond struct evpn_user_created. */
 struct evpn_user_created_more {
 	uint32_t size;				/* sizeof, set by the caller */
 	char allowed_ips[EVPN_ALLOWED_IPS_MAX]; /* normalised */
@@ -133,7 +165,7 @@ typedef int (*evpn_users_list_cb)(void *arg, const struct evpn_user *u);
 /* One change to record in the audit log (README "Audit log"). Every field
  * is text of ours, never a secret: no key, token or config goes here. */
 struct evpn_audit_event {
-	uint32_t size;	     /* sizeof: the fields the caller knows (1.1) */
+	uint32_t size;	     /* sizeof: the fields the caller knows */
 	const char *action;  /* "create", "patch", "delete", "expire", ... */
 	const char *actor;   /* "master", "user:alice", "system" */
 	const char *source;  /* the client's address, or NULL */
@@ -200,7 +232,8 @@ struct evpn_users_ops {
 	/* The master API key hash, for auth; EVPN_OK or an error. */
 	int (*master_key_hash)(void *self,
 			       uint8_t hash[EVPN_HASH_LEN]) EVPN_WUR;
-	/* --- 1.1 (EVPN_ABI_MINOR 1): split tunnels, audit log, links --- */
+	/* Split tunnels, the audit log, config links and quotas (appended
+	 * in 1.1; part of 2.0, so a 2.x users service has every one). */
 	/* Apply the fields of req that are set; EVPN_ERR_INVAL (bad
 	 * allowed_ips), EVPN_ERR_NOTFOUND, EVPN_ERR_UNAVAILABLE. */
 	int (*update)(void *self, const char *client_id,

@@ -151,12 +151,14 @@ static json_t *with_rate(json_t *j, const struct evpn_users_ops *users,
 }
 
 /* The user record, plus its split tunnel when `allowed` is given and live
- * peer state when `st` is. */
+ * peer state when `st` is. A status that is none (an unfilled record) has
+ * no name, and json_pack fails on it: NULL, a 500, never a wrong status. */
 static json_t *user_json(const struct evpn_user *u, const char *allowed,
 			 const struct evpn_peer_stats *st)
 {
 	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s}", "client_id",
-			      u->client_id, "status", u->status, "created_at",
+			      u->client_id, "status",
+			      evpn_user_status_name(u->status), "created_at",
 			      u->created_at, "address", u->address,
 			      "public_key", u->public_key);
 

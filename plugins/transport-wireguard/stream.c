@@ -518,7 +518,7 @@ static enum st_result authorize(struct wg_stream *st, const char *authz,
 		*reason = "a user's API key is required";
 		return ST_R_UNAUTHORIZED;
 	}
-	if (strcmp(u.status, "active")) {
+	if (u.status != EVPN_USER_ACTIVE) {
 		*status = 403;
 		*reason = "user is not active";
 		return ST_R_INACTIVE;

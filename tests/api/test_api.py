@@ -16,11 +16,16 @@ import shutil
 import signal
 import socket
 import struct
-import subprocess
 import sys
 import tempfile
 import threading
 import time
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from evpnd_http import (Evpnd, check, failures, missing_build,  # noqa: E402
+                        request, result)
 
 BUILD = os.environ.get("EVPN_BUILD_DIR", "")
 MASTER = "test-master-" + secrets.token_hex(16)
@@ -52,107 +57,30 @@ plugins:
       max_body: 64k
 """
 
-failures = []
 
+class Daemon(Evpnd):
+    """evpnd on CONFIG (read when made: tests/ssm/test_api_ssm.py swaps the
+    store line), up once /health answers."""
 
-def check(cond, what):
-    if cond:
-        print("ok   - " + what)
-    else:
-        print("FAIL - " + what)
-        failures.append(what)
-    return cond
-
-
-class Daemon:
     def __init__(self, tmp):
-        self.tmp = tmp
+        super().__init__(BUILD, tmp, MASTER)
         self.state = os.path.join(tmp, "state")
         self.cfg = os.path.join(tmp, "evpn.yaml")
         with open(self.cfg, "w") as f:
             f.write(CONFIG.format(plugins=os.path.join(BUILD, "plugins"),
                                   state=self.state, lockout=LOCKOUT))
-        self.proc = None
-        self.port = None
-        self.runs = 0
 
     def start(self):
-        self.runs += 1
-        self.log = os.path.join(self.tmp, "evpnd.%d.log" % self.runs)
-        env = dict(os.environ, EVPN_MASTER_KEY=MASTER)
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [os.path.join(BUILD, "evpnd"), "run", "-c", self.cfg],
-                stdout=out, stderr=subprocess.STDOUT, env=env)
-        deadline = time.time() + 30
-        pat = re.compile(rb"listening on http://127\.0\.0\.1:(\d+)")
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                break
-            with open(self.log, "rb") as f:
-                m = pat.search(f.read())
-            if m:
-                self.port = int(m.group(1))
-                try:
-                    st, _, _ = req("GET", "/health")
-                    if st in (200, 503):
-                        return
-                except OSError:
-                    pass
-            time.sleep(0.1)
-        self.dump()
-        raise SystemExit("evpnd did not come up")
-
-    def stop(self, sig=signal.SIGTERM):
-        if not self.proc or self.proc.poll() is not None:
-            return self.proc.returncode if self.proc else None
-        self.proc.send_signal(sig)
-        try:
-            return self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-            return None
-
-    def dump(self):
-        try:
-            with open(self.log, "rb") as f:
-                sys.stdout.write(f.read()[-6000:].decode(errors="replace"))
-        except OSError:
-            pass
+        super().start(self.cfg,
+                      ready=lambda: req("GET", "/health")[0] in (200, 503))
 
 
 D = None
 
 
-def req(method, path, body=None, token=None, ctype="application/json",
-        headers=None, source=None, chunked=False, timeout=20):
-    """One request; returns (status, headers dict lower-cased, body bytes)."""
-    conn = http.client.HTTPConnection(
-        "127.0.0.1", D.port, timeout=timeout,
-        source_address=(source, 0) if source else None)
-    h = dict(headers or {})
-    if token is not None:
-        h["Authorization"] = "Bearer " + token
-    if body is not None:
-        if not isinstance(body, (bytes, str)) and not chunked:
-            body = json.dumps(body)
-        if isinstance(body, str):
-            body = body.encode()
-        if ctype:
-            h["Content-Type"] = ctype
-    try:
-        if chunked:
-            h["Transfer-Encoding"] = "chunked"
-            conn.request(method, path, body=iter(body), headers=h,
-                         encode_chunked=True)
-        else:
-            conn.request(method, path, body=body, headers=h)
-        r = conn.getresponse()
-        data = r.read()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, data
-    finally:
-        conn.close()
+def req(*a, **kw):
+    """evpnd_http.request to D: (status, headers lower-cased, body bytes)."""
+    return request(D.port, *a, **kw)
 
 
 def jreq(*a, **kw):
@@ -1050,13 +978,7 @@ def t_no_secrets_logged(secrets_):
 
 def main():
     global D
-    if not BUILD:
-        print("EVPN_BUILD_DIR is not set")
-        return 1
-    need = [os.path.join(BUILD, "evpnd")] + [
-        os.path.join(BUILD, "plugins", p + ".so")
-        for p in ("store-file", "auth-bearer", "api-civetweb-rest")]
-    missing = [p for p in need if not os.path.exists(p)]
+    missing = missing_build(BUILD)
     if missing:
         print("missing build outputs: %s" % missing)
         return 1  # never a skip: these are ours to build
@@ -1100,8 +1022,7 @@ def main():
             print("---- evpnd log (tail) ----")
             D.dump()
         shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return result()
 
 
 if __name__ == "__main__":

@@ -17,13 +17,11 @@ own JavaScript logs no error, and that `console: false` turns the page off.
 Screenshots land in $EVPN_BUILD_DIR/tests/ for review.
 """
 import base64
-import http.client
 import json
 import os
 import re
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -31,6 +29,12 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from evpnd_http import (Evpnd, check, failures, missing_build,  # noqa: E402
+                        request, result)
 
 BUILD = os.environ.get("EVPN_BUILD_DIR", "")
 MASTER = "console-master-" + secrets.token_hex(16)
@@ -58,15 +62,6 @@ plugins:
     config: {{ listen: "127.0.0.1:0", console: {console} }}
 """
 
-failures = []
-
-
-def check(cond, what):
-    print(("ok   - " if cond else "FAIL - ") + what, flush=True)
-    if not cond:
-        failures.append(what)
-    return cond
-
 
 def need(what):
     """A missing prerequisite: skip (77), or fail in CI."""
@@ -76,63 +71,30 @@ def need(what):
 
 # ---------------------------------------------------------------- evpnd
 
-class Daemon:
+class Daemon(Evpnd):
     def __init__(self, tmp):
-        self.tmp = tmp
-        self.proc = None
-        self.port = None
-        self.runs = 0
+        super().__init__(BUILD, tmp, MASTER)
 
     def start(self, console="true"):
-        self.runs += 1
-        cfg = os.path.join(self.tmp, "evpn.%d.yaml" % self.runs)
+        cfg = os.path.join(self.tmp, "evpn.%d.yaml" % (self.runs + 1))
         with open(cfg, "w") as f:
             f.write(CONFIG.format(plugins=os.path.join(BUILD, "plugins"),
                                   state=os.path.join(self.tmp, "state"),
                                   maxf=MAX_FAILURES, console=console))
-        self.log = os.path.join(self.tmp, "evpnd.%d.log" % self.runs)
-        env = dict(os.environ, EVPN_MASTER_KEY=MASTER)
-        with open(self.log, "wb") as out:
-            self.proc = subprocess.Popen(
-                [os.path.join(BUILD, "evpnd"), "run", "-c", cfg],
-                stdout=out, stderr=subprocess.STDOUT, env=env)
-        pat = re.compile(rb"listening on http://127\.0\.0\.1:(\d+)")
-        deadline = time.time() + 30
-        while time.time() < deadline and self.proc.poll() is None:
-            with open(self.log, "rb") as f:
-                m = pat.search(f.read())
-            if m:
-                self.port = int(m.group(1))
-                return
-            time.sleep(0.1)
-        self.dump()
-        raise SystemExit("evpnd did not come up")
+        super().start(cfg)
 
     def stop(self):
         """SIGTERM; checks a clean exit and a log free of sanitizer
         reports (the test build runs evpnd under ASan/UBSan)."""
-        if not self.proc or self.proc.poll() is not None:
+        if not self.running():
             return
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            rc = self.proc.wait()
-        with open(self.log, "rb") as f:
-            log = f.read()
+        rc = super().stop()
+        log = self.read_log()
         check(rc == 0, "evpnd run %d exits 0 on SIGTERM (%s)" % (self.runs, rc))
         check(b"Sanitizer" not in log and b"runtime error" not in log,
               "evpnd run %d: no sanitizer report" % self.runs)
         check(MASTER.encode() not in log, "evpnd run %d: no key in the log"
               % self.runs)
-
-    def dump(self):
-        try:
-            with open(self.log, "rb") as f:
-                sys.stdout.write(f.read()[-4000:].decode(errors="replace"))
-        except OSError:
-            pass
 
 
 D = None
@@ -140,19 +102,7 @@ D = None
 
 def req(method, path, body=None, token=None):
     """One API request: (status, headers lower-cased, body bytes)."""
-    conn = http.client.HTTPConnection("127.0.0.1", D.port, timeout=20)
-    h = {}
-    if token is not None:
-        h["Authorization"] = "Bearer " + token
-    if body is not None:
-        body = json.dumps(body).encode()
-        h["Content-Type"] = "application/json"
-    try:
-        conn.request(method, path, body=body, headers=h)
-        r = conn.getresponse()
-        return r.status, {k.lower(): v for k, v in r.getheaders()}, r.read()
-    finally:
-        conn.close()
+    return request(D.port, method, path, body, token=token)
 
 
 def qr_text(png_bytes, tmp, name):
@@ -776,13 +726,7 @@ SHOTS = None
 
 def main():
     global D, W, URL
-    if not BUILD:
-        print("EVPN_BUILD_DIR is not set")
-        return 1
-    built = [os.path.join(BUILD, "evpnd")] + [
-        os.path.join(BUILD, "plugins", p + ".so")
-        for p in ("store-file", "auth-bearer", "api-civetweb-rest")]
-    missing = [p for p in built if not os.path.exists(p)]
+    missing = missing_build(BUILD)
     if missing:
         print("missing build outputs: %s" % missing)
         return 1
@@ -832,10 +776,9 @@ def main():
             W.close()
         D.stop()
         if failures:
-            D.dump()
+            D.dump(4000)
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d failure(s)" % len(failures))
-    return 1 if failures else 0
+    return result()
 
 
 if __name__ == "__main__":

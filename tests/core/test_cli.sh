@@ -95,8 +95,8 @@ plugins:
     use: file
     config: {file: {dor: x}, ssm: {}}
 ")"
-expect 1 "built for plugin ABI 2." "$EVPND" check-config -c "$(cfg bad8 "plugin_dir: $TP
-plugins: {store: {use: wrongabi}}
+expect 1 "store-abi1.so: built for plugin ABI 1.1, this evpnd provides 2.0: rebuild the plugin" "$EVPND" check-config -c "$(cfg bad8 "plugin_dir: $TP
+plugins: {store: {use: abi1}}
 ")"
 expect 1 "not an evpn plugin" "$EVPND" check-config -c "$(cfg bad9 "plugin_dir: $TP
 plugins: {store: {use: noentry}}

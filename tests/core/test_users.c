@@ -116,7 +116,7 @@ static void test_create_generated(void **state)
 
 	assert_int_equal(create(f, "alice", NULL, 0, &out), EVPN_OK);
 	assert_string_equal(out.user.client_id, "alice");
-	assert_string_equal(out.user.status, "active");
+	assert_int_equal(out.user.status, EVPN_USER_ACTIVE);
 	assert_string_equal(out.user.address, "10.9.0.2/32");
 	assert_string_equal(out.user.expires_at, "");
 	assert_int_equal(strlen(out.api_key), 64);
@@ -288,7 +288,7 @@ static void test_index(void **state)
 	assert_int_equal(evpn_users_load_quick(f->u), EVPN_OK);
 	assert_int_equal(U->count(f->u), 2);
 	assert_int_equal(U->get(f->u, "jay", &u), EVPN_OK);
-	assert_string_equal(u.status, "inactive");
+	assert_int_equal(u.status, EVPN_USER_INACTIVE);
 	/* a crash between status and the index: only a full load sees it,
 	 * and repairs the index */
 	assert_int_equal(memstore_ops.del(f->ms, "peers/ivy"), EVPN_OK);
@@ -309,6 +309,19 @@ static void test_index(void **state)
 	fx_free(f);
 }
 
+/* The value of a store key, "" when absent. */
+static void stored(struct fixture *f, const char *key, char *out, size_t len)
+{
+	char *v = NULL;
+	size_t vl;
+
+	out[0] = '\0';
+	if (memstore_ops.get(f->ms, key, &v, &vl) == EVPN_OK) {
+		snprintf(out, len, "%.*s", (int)vl, v);
+		free(v);
+	}
+}
+
 static void test_status_and_master(void **state)
 {
 	struct fixture *f = fx_new("10.9.0.0/24");
@@ -316,14 +329,29 @@ static void test_status_and_master(void **state)
 	struct evpn_users_error err;
 	struct evpn_user u;
 	uint8_t h[32];
+	char v[512];
 
 	assert_int_equal(create(f, "erin", NULL, 0, &out), EVPN_OK);
+	assert_int_equal(out.user.status, EVPN_USER_ACTIVE);
 	U->release(f->u, &out);
+	stored(f, "users/erin/status", v, sizeof(v));
+	assert_string_equal(v, "active");
+	stored(f, "peers/erin", v, sizeof(v));
+	assert_non_null(strstr(v, "\"status\":\"active\""));
 	assert_int_equal(U->set_status(f->u, "erin", false, &u, &err), EVPN_OK);
-	assert_string_equal(u.status, "inactive");
+	assert_int_equal(u.status, EVPN_USER_INACTIVE);
+	/* the store keeps the name, in the record and in the index */
+	stored(f, "users/erin/status", v, sizeof(v));
+	assert_string_equal(v, "inactive");
+	stored(f, "peers/erin", v, sizeof(v));
+	assert_non_null(strstr(v, "\"status\":\"inactive\""));
+	/* and both loads read it back into the enum */
+	assert_int_equal(evpn_users_load_quick(f->u), EVPN_OK);
+	assert_int_equal(U->get(f->u, "erin", &u), EVPN_OK);
+	assert_int_equal(u.status, EVPN_USER_INACTIVE);
 	assert_int_equal(evpn_users_load(f->u), EVPN_OK);
 	assert_int_equal(U->get(f->u, "erin", &u), EVPN_OK);
-	assert_string_equal(u.status, "inactive");
+	assert_int_equal(u.status, EVPN_USER_INACTIVE);
 	assert_int_equal(U->set_status(f->u, "nope", true, &u, &err),
 			 EVPN_ERR_NOTFOUND);
 	assert_int_equal(U->master_key_hash(f->u, h), EVPN_OK);
@@ -450,17 +478,21 @@ static void test_pool6_and_resident_form(void **state)
 	fx_free(f);
 }
 
-/* The value of a store key, "" when absent. */
-static void stored(struct fixture *f, const char *key, char *out, size_t len)
+/* 2.0: the status is an enum in struct evpn_user; its names are the wire
+ * format (JSON, store, evpnctl), and 0 is no status. */
+static void test_status_names(void **state)
 {
-	char *v = NULL;
-	size_t vl;
-
-	out[0] = '\0';
-	if (memstore_ops.get(f->ms, key, &v, &vl) == EVPN_OK) {
-		snprintf(out, len, "%.*s", (int)vl, v);
-		free(v);
-	}
+	assert_null(evpn_user_status_name((enum evpn_user_status)0));
+	assert_null(evpn_user_status_name((enum evpn_user_status)3));
+	assert_string_equal(evpn_user_status_name(EVPN_USER_ACTIVE), "active");
+	assert_string_equal(evpn_user_status_name(EVPN_USER_INACTIVE),
+			    "inactive");
+	assert_int_equal(evpn_user_status_parse("active"), EVPN_USER_ACTIVE);
+	assert_int_equal(evpn_user_status_parse("inactive"),
+			 EVPN_USER_INACTIVE);
+	assert_int_equal(evpn_user_status_parse("Active"), 0);
+	assert_int_equal(evpn_user_status_parse(""), 0);
+	assert_int_equal(evpn_user_status_parse(NULL), 0);
 }
 
 static void key_pair(char b64[45], char claim[96])
@@ -655,7 +687,7 @@ static void test_reload_keeps_local_changes(void **state)
 		assert_int_equal(U->get(f->u, "during", &u), EVPN_OK);
 		assert_int_equal(U->get(f->u, "early", &u), EVPN_ERR_NOTFOUND);
 		assert_int_equal(U->get(f->u, "flip", &u), EVPN_OK);
-		assert_string_equal(u.status, "inactive");
+		assert_int_equal(u.status, EVPN_USER_INACTIVE);
 		assert_int_equal(U->count(f->u), 2);
 		/* the store (and its index) agree */
 		assert_int_equal(memstore_count(f->ms, "peers/during"), 1);
@@ -787,7 +819,7 @@ static void test_allowed_ips(void **state)
 	up.allowed_ips = "0.0.0.0/0 ::/0";
 	struct evpn_user u;
 	assert_int_equal(U->update(f->u, "split", &up, &u, &err), EVPN_OK);
-	assert_string_equal(u.status, "inactive");
+	assert_int_equal(u.status, EVPN_USER_INACTIVE);
 	assert_int_equal(memstore_count(f->ms, "users/split/allowed-ips"), 0);
 	up.allowed_ips = "10.0.0.0/8";
 	up.set_status = false;
@@ -1102,7 +1134,7 @@ static void test_quota(void **state)
 	fake_counter = 1100;
 	users_quota_tick(f->u, 132.5);
 	assert_int_equal(U->get(f->u, "q", &u), EVPN_OK);
-	assert_string_equal(u.status, "inactive");
+	assert_int_equal(u.status, EVPN_USER_INACTIVE);
 	assert_int_equal(used_of(g->u, "q", reason), 1100);
 	assert_string_equal(reason, "quota");
 	assert_int_equal(U->audit_list(f->u, "", 1, audit_cb, &seen, next),
@@ -1115,7 +1147,7 @@ static void test_quota(void **state)
 	up.set_quota = true;
 	up.quota_bytes = 5000;
 	assert_int_equal(U->update(g->u, "q", &up, &u, &err), EVPN_OK);
-	assert_string_equal(u.status, "active");
+	assert_int_equal(u.status, EVPN_USER_ACTIVE);
 	assert_int_equal(used_of(f->u, "q", reason), 1100);
 	assert_string_equal(reason, "");
 	/* a reset counts from 0; a peer added again (counter back at 0)
@@ -1356,6 +1388,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_create_generated),
+		cmocka_unit_test(test_status_names),
 		cmocka_unit_test(test_create_with_key_and_errors),
 		cmocka_unit_test(test_pool_exhaustion_and_reuse),
 		cmocka_unit_test(test_rollback_every_step),

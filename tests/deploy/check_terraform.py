@@ -9,6 +9,11 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from checker import Checker  # noqa: E402
+
 SKIP_KEYS = ("description", "error_message")
 REF = re.compile(r"(?<![\w.])(var|local|module|data)\.([A-Za-z_][\w-]*)"
                  r"(?:\.([A-Za-z_][\w-]*))?")
@@ -22,21 +27,6 @@ TASK_KMS = {"kms:Decrypt", "kms:Encrypt"}
 SPEC_ENV = {"EVPN_STORE", "EVPN_EGRESS", "SSM_PREFIX", "AWS_REGION",
             "SSM_KMS_KEY_ID", "VPN_ENDPOINT", "WG_PORT", "API_HOST",
             "API_PORT", "EVPN_POOL", "EVPN_LOG_LEVEL", "EVPN_STREAM_LISTEN"}
-
-
-class Checker:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok   - " + what)
-        else:
-            self.failed += 1
-            print("FAIL - %s%s" % (what, ": %s" % (detail,) if detail != ""
-                                   else ""))
-        return cond
 
 
 def strings(node, key=None):
@@ -486,8 +476,7 @@ def main():
                 and not i.get("cidr_blocks") for i in tsg.get("ingress", [])),
             "tasks accept traffic from the NLB only")
 
-    print("%d passed, %d failed" % (c.passed, c.failed))
-    sys.exit(1 if c.failed else 0)
+    c.finish()
 
 
 if __name__ == "__main__":

@@ -16,6 +16,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from checker import Checker  # noqa: E402
+
 SRC = os.environ.get("EVPN_SOURCE_DIR") or os.path.abspath(
     os.path.join(os.path.dirname(__file__), "..", ".."))
 BUILD = os.environ.get("EVPN_BUILD_DIR") or os.path.join(SRC, "build")
@@ -25,22 +30,6 @@ DEBIAN_PATH = ["/usr/local/sbin", "/usr/local/bin", "/usr/sbin", "/usr/bin",
                "/sbin", "/bin"]
 # In every debian:12-slim image already.
 BASE_PKGS = {"libc6", "libgcc-s1", "libstdc++6", "zlib1g"}
-
-
-class Checker:
-    def __init__(self):
-        self.passed = self.failed = 0
-
-    def check(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok   - " + what)
-        else:
-            self.failed += 1
-            print("FAIL - %s%s" % (what, ": %s" % (detail,) if detail != ""
-                                   else ""))
-        sys.stdout.flush()
-        return cond
 
 
 def instructions(path):
@@ -258,8 +247,7 @@ def main():
             runs0)
     check_libs(c, pkgs)
     check_entrypoint(c)
-    print("%d passed, %d failed" % (c.passed, c.failed))
-    sys.exit(1 if c.failed else 0)
+    c.finish()
 
 
 def deb_package(path):

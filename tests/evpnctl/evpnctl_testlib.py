@@ -7,6 +7,11 @@ import subprocess
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "lib"))
+from checker import Checker  # noqa: E402,F401  (T.Checker for the tests)
+
 P = 2**255 - 19
 
 
@@ -86,28 +91,6 @@ def wait_port(port, timeout=10.0, proc=None):
 
 def mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
-
-
-class Checker:
-    """Counts checks; prints the 'N passed, N failed' closing line."""
-
-    def __init__(self):
-        self.passed = 0
-        self.failed = 0
-
-    def check(self, cond, what, detail=""):
-        if cond:
-            self.passed += 1
-            print("ok   - " + what)
-        else:
-            self.failed += 1
-            print("FAIL - " + what + (": " + str(detail) if detail else ""))
-        sys.stdout.flush()
-        return cond
-
-    def finish(self):
-        print("%d passed, %d failed" % (self.passed, self.failed))
-        sys.exit(1 if self.failed else 0)
 
 
 def run(args, env, timeout=60, **kw):

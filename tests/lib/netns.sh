@@ -74,6 +74,19 @@ netns_stop() {
 	netns_untrack "$1"
 }
 
+# wait_log FILE PATTERN PID [TENTHS]: wait until FILE has a line that
+# matches PATTERN (grep), at most TENTHS tenths of a second (50); gives up
+# early when PID has exited. Fails when PATTERN never came.
+wait_log() {
+	local _
+	for _ in $(seq "${4:-50}"); do
+		grep -q "$2" "$1" 2>/dev/null && return 0
+		kill -0 "$3" 2>/dev/null || break
+		sleep 0.1
+	done
+	grep -q "$2" "$1" 2>/dev/null
+}
+
 # wggo_spawn NS IFACE LOG: start `wireguard-go -f IFACE` in NS, output to
 # LOG, without waiting for it; sets WGGO_PID. See wggo_wait.
 wggo_spawn() {

@@ -11,6 +11,14 @@
 # sl_up                  the namespaces (skips when they cannot be made)
 # sl_evpnd               evpnd started (env SL_POOL6, SL_EGRESS_CONFIG,
 #                        SL_API_LISTEN), the TUN moved to the client
+# sl_www                 the files the hosts namespace serves, its DNS
+# sl_http_wait           until $HOST:8080 accepts
+# sl_download_check DESC the 50 MB download with its sha256 (a check)
+# sl_refused URL         refused at once; sl_refusals: what the
+#                        destination policy refuses (checks)
+# sl_dns_checks WHAT     DNS over UDP and TCP through slirp (checks)
+# sl_flow_limit          max_flows_per_peer 20 (a check)
+# sl_finish              the evpnd log and metrics on failure; exit
 # shellcheck shell=bash
 
 sl_init() { # TAG API_PORT
@@ -91,12 +99,7 @@ YAML
 		>"$TMP/evpnd.log" 2>&1 &
 	EVPND_PID=$!
 	netns_track $EVPND_PID
-	for _ in $(seq 100); do
-		grep -q "ready" "$TMP/evpnd.log" && break
-		kill -0 $EVPND_PID 2>/dev/null || break
-		sleep 0.1
-	done
-	if ! grep -q "ready" "$TMP/evpnd.log"; then
+	if ! wait_log "$TMP/evpnd.log" ready $EVPND_PID 100; then
 		cat "$TMP/evpnd.log"
 		echo "FAIL - evpnd did not start"
 		exit 1
@@ -105,6 +108,112 @@ YAML
 	inC ip addr add 10.77.0.2/16 dev $TUN
 	inC ip link set $TUN mtu 1420 txqueuelen 2000 up
 	inC ip route add default dev $TUN
+}
+
+# sl_www: $TMP/www with big.bin (50 MB) and small.txt for an HTTP server
+# on $HOST:8080 (the caller starts the one it needs), and a DNS server
+# answering www.evpn.test with $HOST.
+sl_www() {
+	mkdir -p "$TMP/www"
+	head -c 50M /dev/urandom >"$TMP/www/big.bin"
+	echo "hello from the hosts namespace" >"$TMP/www/small.txt"
+	netns_dnsmasq $NS_H $HOST www.evpn.test "$TMP"
+}
+
+sl_http_wait() {
+	for _ in $(seq 50); do
+		inH sh -c "exec 3<>/dev/tcp/$HOST/8080" 2>/dev/null && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# sl_download_check DESC: the client fetches big.bin; its sha256 matches.
+sl_download_check() {
+	local want got
+	want=$(sha256sum <"$TMP/www/big.bin" | cut -d' ' -f1)
+	inC curl -sS -m 120 -o "$TMP/got.bin" http://$HOST:8080/big.bin
+	got=$(sha256sum <"$TMP/got.bin" 2>/dev/null | cut -d' ' -f1)
+	check "$1, sha256 matches" test "$want" = "$got"
+}
+
+# sl_refused URL: the client's request to URL is refused at once (RST),
+# not a hang.
+sl_refused() { refused_fast $NS_C "$1" "$TMP/curl.err"; }
+
+# sl_refusals: the cloud metadata address, the API's own address and the
+# server namespace's loopback through the gateway address are refused.
+sl_refusals() {
+	check "cloud metadata 169.254.169.254 refused at once (TCP RST)" \
+		sl_refused http://169.254.169.254/latest/meta-data/
+	check "the API's own address refused at once" \
+		sl_refused http://$SRV:$API_PORT/health
+	check "127.0.0.1 via the gateway address refused at once" \
+		sl_refused http://10.77.0.1:18080/small.txt
+}
+
+# sl_dns_checks WHAT: www.evpn.test resolved over UDP and TCP by slirp's
+# forwarder at 10.77.0.1 (WHAT: how the check names it).
+sl_dns_checks() {
+	local a
+	a=$(inC dig +short +time=3 +tries=2 @10.77.0.1 www.evpn.test A)
+	check "DNS over UDP $1 ($a)" test "$a" = "$HOST"
+	a=$(inC dig +short +tcp +time=3 +tries=2 @10.77.0.1 www.evpn.test A)
+	check "DNS over TCP $1 ($a)" test "$a" = "$HOST"
+}
+
+# sl_flow_limit: one client address (10.77.2.1) holds 20 TCP connections
+# to $HOST:8080 (max_flows_per_peer: 20); the 21st is refused at once, and
+# the 20 still work.
+sl_flow_limit() {
+	local rc
+	inC ip addr add 10.77.2.1/16 dev $TUN
+	inC $PY - $HOST <<'PYEOF' >"$TMP/limit.log" 2>&1
+import socket, sys, time
+host = sys.argv[1]
+held = []
+for i in range(20):
+    s = socket.socket()
+    s.bind(("10.77.2.1", 0))
+    s.settimeout(5)
+    s.connect((host, 8080))
+    held.append(s)
+t0 = time.time()
+s = socket.socket()
+s.bind(("10.77.2.1", 0))
+s.settimeout(5)
+try:
+    s.connect((host, 8080))
+    print("21st connection accepted")
+    sys.exit(1)
+except ConnectionRefusedError:
+    print("21st refused after %.3f s" % (time.time() - t0))
+if time.time() - t0 > 2:
+    sys.exit(1)
+for h in held:
+    h.sendall(b"GET /small.txt HTTP/1.0\r\n\r\n")
+# each answer up to its end (HTTP/1.0: the server closes)
+ok = sum(b"hello from the hosts namespace" in h.makefile("rb").read()
+         for h in held)
+print("%d/20 held connections answered" % ok)
+sys.exit(0 if ok == 20 else 1)
+PYEOF
+	rc=$? # before the $(...) below, which sets $? again
+	check "max_flows_per_peer: a new flow refused at once, held ones work ($(tail -1 "$TMP/limit.log"))" \
+		test $rc = 0
+}
+
+# sl_finish: evpnd still running (a check); on any failure the tail of its
+# log and the egress metrics; exits with the result.
+sl_finish() {
+	check "evpnd still running" kill -0 $EVPND_PID
+	if [ $fail != 0 ]; then
+		echo "--- evpnd log (tail)"
+		tail -40 "$TMP/evpnd.log"
+		echo "--- metrics"
+		grep evpn_egress "$TMP/metrics"
+	fi
+	exit $fail
 }
 
 # sl_forty PREFIX "ADDR-SUFFIX" URL: 40 more client addresses (PREFIX1 ..

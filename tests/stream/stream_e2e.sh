@@ -15,81 +15,15 @@ set -u
 B=${EVPN_BUILD_DIR:?}
 S=${EVPN_SOURCE_DIR:?}
 . "$S/tests/lib/check.sh"
-[ "$(id -u)" = 0 ] || need "needs root (network namespaces, wg-quick)"
-need_cmds ip wg wg-quick wireguard-go curl python3 resolvconf nft stunnel4 \
-	tinyproxy openssl
-EVPNCTL=${EVPNCTL:-$B/evpnctl}
-need_built "$B/evpnd" "$EVPNCTL" "$B/plugins/transport-wireguard.so"
-EGRESS=raw-socket
-[ -f "$B/plugins/egress-slirp.so" ] && EGRESS=slirp
-
-id=$$
-NS_S=evse-s-$id NS_C=evse-c-$id NS_W=evse-w-$id
-NAME=se$((id % 100000)) # client_id and wg-quick interface name
-SRV=10.211.0.1
-T=$(mktemp -d)
-chmod 755 "$T"
-
-cleanup() {
-	set +e
-	if ip netns exec $NS_C ip link show "$NAME" >/dev/null 2>&1; then
-		C disconnect "$NAME" >/dev/null 2>&1
-	fi
-	[ -f "$T/client/$NAME.relay" ] && kill "$(cat "$T/client/$NAME.relay")" 2>/dev/null
-	wggo_adopt $NS_C "$NAME" "$(pgrep -f "wireguard-go $NAME\$" | head -1)"
-	netns_cleanup
-	rm -f "/var/run/wireguard/s$NAME.sock"
-	rm -rf "$T"
-}
-trap cleanup EXIT
-C() { ip netns exec $NS_C env EVPN_CLIENT_DIR="$T/client" \
-	WG_QUICK_USERSPACE_IMPLEMENTATION=wireguard-go "$EVPNCTL" "$@"; }
-
-netns_add $NS_S || need "cannot create network namespaces"
-netns_add $NS_C
-netns_add $NS_W
-netns_veth $NS_S ss$id $SRV/24 $NS_C sc$id 10.211.0.2/24
-netns_veth $NS_S sw$id 10.212.0.1/24 $NS_W sx$id 10.212.0.2/24
-ip -n $NS_S link set lo up
-netns_resolv $NS_C "nameserver 10.212.0.2"
-
-mkdir -p "$T/www"
-head -c 20000000 /dev/urandom >"$T/www/blob"
-want=$(sha256sum <"$T/www/blob" | cut -d' ' -f1)
-ip netns exec $NS_W python3 "$S/tests/lib/httpd.py" 10.212.0.2 8080 "$T/www" >"$T/web.log" 2>&1 &
-netns_track $!
-
-pool=10.213.0.0/24
-if [ "$EGRESS" = raw-socket ]; then
-	ip netns exec $NS_S sysctl -qw net.ipv4.ip_forward=1
-	ip -n $NS_W route add $pool via 10.212.0.1
-	egress_cfg="egress: {use: raw-socket, config: {device: tun$NAME, allow: [10.212.0.1/32]}}"
-else
-	egress_cfg="egress: {use: slirp, config: {allow: [10.212.0.1/32]}}"
-fi
-cat >"$T/evpn.yaml" <<YAML
-plugin_dir: $B/plugins
-master_key: \${EVPN_MASTER_KEY}
-network:
-  pool: $pool
-  endpoint: $SRV:51998
-  dns: [10.212.0.2]
-  mtu: 1420
-plugins:
-  transport:
-    use: wireguard
-    config:
-      listen: "$SRV:51998"
-      uapi_name: s$NAME
-      stream: {listen: "0.0.0.0:18444", path: /wg}
-  $egress_cfg
-  store: {use: file, config: {dir: $T/var}}
-  api: {use: civetweb-rest, config: {listen: "$SRV:8112"}}
-  auth: {use: bearer}
-YAML
-export EVPN_MASTER_KEY=stream-e2e-master-key-$id-0123456789
-ip netns exec $NS_S "$B/evpnd" run -c "$T/evpn.yaml" >"$T/evpnd.log" 2>&1 &
-netns_track $!
+# shellcheck source=SCRIPTDIR/../lib/e2e_ns.sh
+. "$S/tests/lib/e2e_ns.sh"
+e2e_init se 10.21 51998 8112 nft stunnel4 tinyproxy openssl
+e2e_up
+# the stream listener on every address: stunnel reaches it on loopback;
+# `allow` opens the server's web-side address, which the egress must
+# still refuse as the stream's front door
+E2E_ALLOW="[$NET2.1/32]" E2E_TRANSPORT=', stream: {listen: "0.0.0.0:18444", path: /wg}' \
+	e2e_evpnd
 
 # the TLS terminator: a test certificate for the server's address
 openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -111,18 +45,13 @@ cat >"$T/tinyproxy.conf" <<EOF2
 Port 3128
 Listen $SRV
 Timeout 600
-Allow 10.211.0.0/24
+Allow $NET1.0/24
 ConnectPort 443
 MaxClients 20
 EOF2
 ip netns exec $NS_S tinyproxy -d -c "$T/tinyproxy.conf" >"$T/tinyproxy.log" 2>&1 &
 netns_track $!
 
-for _ in $(seq 100); do
-	ip netns exec $NS_C curl -fs http://$SRV:8112/health >/dev/null 2>&1 && break
-	sleep 0.1
-done
-check "evpnd is up" ip netns exec $NS_C curl -fs -o /dev/null http://$SRV:8112/health
 for _ in $(seq 50); do
 	ip netns exec $NS_C curl -s --cacert "$T/tls.crt" -o /dev/null https://$SRV/ && break
 	sleep 0.1
@@ -130,7 +59,7 @@ done
 code=$(ip netns exec $NS_C curl -s --cacert "$T/tls.crt" -o /dev/null -w '%{http_code}' https://$SRV/wg)
 check "stunnel forwards TLS to the stream listener (plain GET -> 426)" test "$code" = 426
 
-C setup http://$SRV:8112 >/dev/null </dev/null
+C setup http://$SRV:$API_PORT >/dev/null </dev/null
 check "evpnctl create" C create "$NAME"
 check "the user's key is kept (NAME.key)" test -s "$T/client/$NAME.key"
 
@@ -139,15 +68,11 @@ ip netns exec $NS_C nft -f - <<NFT || exit 1
 table inet evse {
 	chain out {
 		type filter hook output priority 0;
-		ip daddr $SRV udp dport 51998 counter drop
+		ip daddr $SRV udp dport $WG_PORT counter drop
 	}
 }
 NFT
-snap() { ip -n $NS_C route show table all; ip -n $NS_C rule show; ip -n $NS_C addr show; }
-for _ in $(seq 50); do
-	ip -n $NS_C addr show | grep -q tentative || break
-	sleep 0.1
-done
+e2e_settle
 before=$(snap)
 
 out=$(C connect "$NAME" --cacert "$T/tls.crt" 2>&1)
@@ -158,15 +83,15 @@ check "it fell back to the stream" grep -q "(over https)" <<<"$out"
 check "a relay is running" kill -0 "$(cat "$T/client/$NAME.relay" 2>/dev/null)"
 check "the peer's endpoint is the local relay" sh -c \
 	"ip netns exec $NS_C wg show $NAME endpoints | grep -q '127.0.0.1:'"
-got=$(ip netns exec $NS_C curl -fsS --max-time 120 http://10.212.0.2:8080/blob | sha256sum | cut -d' ' -f1)
+got=$(ip netns exec $NS_C curl -fsS --max-time 120 http://$WEB:8080/blob | sha256sum | cut -d' ' -f1)
 check "20 MB download through the stream, sha256 right" test "$got" = "$want"
-up=$(ip netns exec $NS_C curl -fsS --max-time 120 -T "$T/www/blob" http://10.212.0.2:8080/up)
+up=$(ip netns exec $NS_C curl -fsS --max-time 120 -T "$T/www/blob" http://$WEB:8080/up)
 check "20 MB upload through the stream, sha256 right" test "$up" = "$want"
 # the stream listener is one of the server's front doors: the egress
 # refuses tunnel clients' packets to it (as to the API's port), even on
 # an address `allow` opens (10.212.0.1 here; the server's other address,
 # since its own subnet would bypass the tunnel).
-code=$(ip netns exec $NS_C curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://10.212.0.1:18444/wg)
+code=$(ip netns exec $NS_C curl -s --max-time 5 -o /dev/null -w '%{http_code}' http://$NET2.1:18444/wg)
 check "the stream port is not reachable through the tunnel (got $code)" test "$code" = 000
 check "UDP to the server was dropped (nft counter)" sh -c \
 	"ip netns exec $NS_C nft list table inet evse | grep -q 'packets [1-9]'"
@@ -185,9 +110,9 @@ out=$(C connect "$NAME" --over https --proxy http://$SRV:3128 --cacert "$T/tls.c
 rc=$?
 echo "$out"
 check "evpnctl connect --over https --proxy" test $rc = 0
-got=$(ip netns exec $NS_C curl -fsS --max-time 120 http://10.212.0.2:8080/blob | sha256sum | cut -d' ' -f1)
+got=$(ip netns exec $NS_C curl -fsS --max-time 120 http://$WEB:8080/blob | sha256sum | cut -d' ' -f1)
 check "20 MB download through the proxy and the stream, sha256 right" test "$got" = "$want"
-up=$(ip netns exec $NS_C curl -fsS --max-time 120 -T "$T/www/blob" http://10.212.0.2:8080/up)
+up=$(ip netns exec $NS_C curl -fsS --max-time 120 -T "$T/www/blob" http://$WEB:8080/up)
 check "20 MB upload through the proxy and the stream, sha256 right" test "$up" = "$want"
 check "tinyproxy carried it (CONNECT logged)" grep -q "CONNECT" "$T/tinyproxy.log"
 check "disconnect (proxy)" C disconnect "$NAME"
@@ -200,13 +125,13 @@ out=$(HTTPS_PROXY=http://$SRV:3128 C connect "$NAME" --over https --cacert "$T/t
 rc=$?
 echo "$out"
 check "connect with HTTPS_PROXY (no --proxy)" test $rc = 0
-check "a request through the tunnel" ip netns exec $NS_C curl -fsS --max-time 20 -o /dev/null http://10.212.0.2:8080/
+check "a request through the tunnel" ip netns exec $NS_C curl -fsS --max-time 20 -o /dev/null http://$WEB:8080/
 check "disconnect (HTTPS_PROXY)" C disconnect "$NAME"
 check "HTTPS_PROXY's proxy carried it" test "$(grep -c CONNECT "$T/tinyproxy.log")" -gt "$n0"
 sleep 0.5
 check "restored exactly after the HTTPS_PROXY run" test "$before" = "$(snap)"
 ip netns exec $NS_C nft flush chain inet evse out
-ip netns exec $NS_C nft add rule inet evse out ip daddr $SRV udp dport 51998 counter drop
+ip netns exec $NS_C nft add rule inet evse out ip daddr $SRV udp dport $WG_PORT counter drop
 
 # A wrong key: refused, nothing left behind.
 cp "$T/client/$NAME.key" "$T/good.key"
@@ -222,7 +147,7 @@ cp "$T/good.key" "$T/client/$NAME.key"
 
 # A deleted user's key: refused.
 code=$(ip netns exec $NS_C curl -s -o /dev/null -w '%{http_code}' -X DELETE \
-	-H "Authorization: Bearer $EVPN_MASTER_KEY" http://$SRV:8112/users/$NAME)
+	-H "Authorization: Bearer $EVPN_MASTER_KEY" http://$SRV:$API_PORT/users/$NAME)
 check "user deleted on the server" test "$code" = 204
 out=$(C connect "$NAME" --over https --cacert "$T/tls.crt" 2>&1)
 rc=$?

@@ -11,47 +11,16 @@
 set -u
 # shellcheck source=SCRIPTDIR/../lib/netns.sh
 . "$(dirname "$0")/../lib/netns.sh"
-
 B=${EVPN_BUILD_DIR:?}
-EVPND=${EVPND:-$B/evpnd}
-PLUGSRC=${EVPN_PLUGIN_SRC:-$B/plugins}
 HERE=$(cd "$(dirname "$0")" && pwd)
 . "$(dirname "$0")/../lib/check.sh"
+# shellcheck source=SCRIPTDIR/../lib/evpnd_ns.sh
+. "$(dirname "$0")/../lib/evpnd_ns.sh"
 
-[ "$(id -u)" = 0 ] || need "needs root (network namespaces)"
-need_cmds ip wg wireguard-go ping curl python3 nft
-[ -c /dev/net/tun ] || need "missing /dev/net/tun"
-need_built "$EVPND" "$PLUGSRC/transport-wireguard.so" "$PLUGSRC/store-file.so" \
-	"$PLUGSRC/api-civetweb-rest.so" "$PLUGSRC/auth-bearer.so" \
-	"$B/tests/plugins/egress-echo.so"
-
-id=$$
-NS_S=evst-s-$id
-NS_C=evst-c-$id
-WGC=evstc$((id % 100000))
-UAPI=evsts$((id % 100000))
-TMP=$(mktemp -d)
-KEY=0123456789abcdef0123456789abcdef$id
-API=http://127.0.0.1:18779
+evn_init st 192.168.79 18779 nft
 WS=ws://192.168.79.1:18443/wg
 RELAY="python3 $HERE/ws_relay.py"
 
-cleanup() {
-	netns_cleanup
-	rm -f /var/run/wireguard/$UAPI.sock
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-api() { # METHOD PATH [JSON]
-	ip netns exec $NS_S curl -sS -X "$1" -H "Authorization: Bearer $KEY" \
-		-H 'Content-Type: application/json' ${3:+-d "$3"} "$API$2"
-}
-json() { python3 -c "import json,sys; print(json.load(sys.stdin)$1)"; }
-cping() { ip netns exec $NS_C ping "$@" >/dev/null 2>&1; }
-metric() { # 'name{labels}' -> value (0 when absent)
-	api GET /metrics | awk -v m="$1" '$1 == m {print $2; f=1} END {if (!f) print 0}'
-}
 # start_relay KEY PORT LOG: a relay in the client namespace; waits for it
 start_relay() {
 	ip netns exec $NS_C $RELAY $WS --key "$1" --udp 127.0.0.1:$2 >"$3" 2>&1 &
@@ -75,69 +44,16 @@ raw() { # HEX: close code the server answers raw bytes with
 	ip netns exec $NS_C $RELAY $WS --key "$BKEY" --raw "$1"
 }
 
-umask 077
 ulimit -n 8192
-netns_add $NS_S || need "cannot create network namespaces"
-netns_add $NS_C || need "cannot create network namespaces"
-netns_veth $NS_S veth-s$id 192.168.79.1/24 $NS_C veth-c$id 192.168.79.2/24 || exit 1
-
-mkdir -p $TMP/plugins
-for p in transport-wireguard store-file api-civetweb-rest auth-bearer; do
-	ln -s "$PLUGSRC/$p.so" $TMP/plugins/
-done
-ln -s "$B/tests/plugins/egress-echo.so" $TMP/plugins/
-cat >$TMP/evpn.yaml <<YAML
-log_level: debug
-plugin_dir: plugins
-master_key: "$KEY"
-network:
-  pool: 10.78.0.0/16
-  endpoint: 192.168.79.1:51820
-  mtu: 1420
-plugins:
-  transport:
-    use: wireguard
-    config:
-      listen: "192.168.79.1:51820"
-      uapi_name: $UAPI
-      stream:
-        listen: "192.168.79.1:18443"
-        path: /wg
-        queue: 16k
-  egress:
-    use: echo
-  store:
-    use: file
-    config:
-      dir: $TMP/state
-  api:
-    use: civetweb-rest
-    config:
-      listen: "127.0.0.1:18779"
-  auth:
-    use: bearer
-YAML
-"$EVPND" keygen -c $TMP/evpn.yaml >$TMP/keygen.log 2>&1 || { cat $TMP/keygen.log; exit 1; }
-ip netns exec $NS_S "$EVPND" run -c $TMP/evpn.yaml >$TMP/evpnd.log 2>&1 &
-SRV_PID=$!
-netns_track $SRV_PID
-for _ in $(seq 50); do
-	grep -q "ready:" $TMP/evpnd.log && break
-	kill -0 $SRV_PID 2>/dev/null || break
-	sleep 0.1
-done
-grep -q "ready:" $TMP/evpnd.log || { cat $TMP/evpnd.log; echo "FAIL: evpnd did not start"; exit 1; }
+evn_up
+EVN_TRANSPORT='stream: {listen: "192.168.79.1:18443", path: /wg, queue: 16k}' \
+	evn_evpnd 10.78.0.0/16
 check "evpnd logs the stream listener" grep -q "stream listener on TCP port 18443" $TMP/evpnd.log
 
-wg genkey >$TMP/c.key
-CPUB=$(wg pubkey <$TMP/c.key)
-api POST /users "{\"client_id\":\"alice\",\"public_key\":\"$CPUB\"}" >$TMP/alice.json
+evn_user alice
+AKEY=$UKEY
 api POST /users '{"client_id":"bob"}' >$TMP/bob.json
-AKEY=$(json '["api_key"]' <$TMP/alice.json)
 BKEY=$(json '["api_key"]' <$TMP/bob.json)
-ADDR=$(json '["address"]' <$TMP/alice.json)
-json '["config"]' <$TMP/alice.json >$TMP/alice.conf
-SPUB=$(awk -F' = ' '/^PublicKey/ {print $2}' $TMP/alice.conf)
 check "API returned keys, an address and a config" test -n "$AKEY" -a -n "$BKEY" -a -n "$ADDR" -a -n "$SPUB"
 
 # UDP to the server is blocked: only the stream can carry the tunnel.
@@ -150,13 +66,8 @@ table inet evst {
 }
 NFT
 
-wggo_start $NS_C $WGC $TMP/wggo.log
-ip netns exec $NS_C wg set $WGC private-key $TMP/c.key \
-	peer "$SPUB" endpoint 192.168.79.1:51820 allowed-ips 10.78.0.0/16 || exit 1
-ip -n $NS_C addr add "$ADDR" dev $WGC
-ip -n $NS_C link set $WGC mtu 1420 up
-ip -n $NS_C route add 10.78.0.0/16 dev $WGC
-check "UDP blocked: no tunnel over UDP" sh -c "! ip netns exec $NS_C ping -c 2 -i 0.3 -W 1 10.78.0.1 >/dev/null 2>&1"
+evn_client 10.78.0.0/16
+check "UDP blocked: no tunnel over UDP" not cping -c 2 -i 0.3 -W 1 10.78.0.1
 check "nft dropped the client's UDP to the server" \
 	sh -c "ip netns exec $NS_C nft list table inet evst | grep -q 'packets [1-9]'"
 
@@ -166,11 +77,7 @@ ip netns exec $NS_C wg set $WGC peer "$SPUB" endpoint 127.0.0.1:51999
 
 # wireguard-go retries its handshake every 5 s; the one after the endpoint
 # change goes over the stream
-ok=1
-for _ in 1 2 3 4 5 6 7 8; do
-	cping -c 1 -W 2 10.78.0.1 && { ok=0; break; }
-done
-check "ping through the stream (UDP blocked)" test $ok = 0
+check "ping through the stream (UDP blocked)" cping_until 10.78.0.1
 check "three more pings through the stream" cping -c 3 -i 0.3 -W 3 10.78.0.1
 check "a bigger ping (1300 bytes) through the stream" cping -c 2 -s 1300 -W 3 10.78.0.1
 wg show $UAPI >$TMP/show.txt 2>&1

@@ -15,8 +15,7 @@
 
 #include "config_impl.h"
 #include "core.h"
-
-struct ck_memstore;
+#include "memstore.h"
 
 struct ck {
 	enum evpn_kind kind;
@@ -87,10 +86,5 @@ void ck_transport(struct ck *c);
 void ck_api(struct ck *c);
 /* create/start/stop/destroy twice, stop without start, stop twice. */
 void ck_lifecycle(struct ck *c);
-
-/* ---- the checker's memory store (memstore.c) ---- */
-extern const struct evpn_store_ops ck_memstore_ops;
-struct ck_memstore *ck_memstore_new(void);
-void ck_memstore_free(struct ck_memstore *m);
 
 #endif

@@ -209,7 +209,7 @@ int ck_users_up(struct ck *c)
 	bool created;
 	int rc;
 
-	c->ms = ck_memstore_new();
+	c->ms = ck_memstore_new(NULL);
 	if (!c->ms)
 		return EVPN_ERR_NOMEM;
 	stand_in(c, &c->store_inst, &ck_store_desc, c->ms);

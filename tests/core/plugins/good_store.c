@@ -9,6 +9,9 @@
 #ifndef TEST_ABI_MAJOR
 #define TEST_ABI_MAJOR EVPN_ABI_MAJOR
 #endif
+#ifndef TEST_ABI_MINOR
+#define TEST_ABI_MINOR EVPN_ABI_MINOR
+#endif
 #ifndef TEST_KIND
 #define TEST_KIND EVPN_KIND_STORE
 #endif
@@ -74,7 +77,7 @@ static void destroy(void *self)
 __attribute__((used)) static const struct evpn_plugin_desc desc = {
 	.size = sizeof(struct evpn_plugin_desc),
 	.abi_major = TEST_ABI_MAJOR,
-	.abi_minor = EVPN_ABI_MINOR,
+	.abi_minor = TEST_ABI_MINOR,
 	.build_sig = EVPN_BUILD_SIGNATURE,
 	.name = TEST_NAME,
 	.kind = TEST_KIND,
@@ -103,7 +106,20 @@ EVPN_EXPORT const struct evpn_plugin_desc *evpn_plugin_entry(uint16_t a,
 {
 	return NULL;
 }
-#elif TEST_ABI_MAJOR != EVPN_ABI_MAJOR
+#elif defined(TEST_ABI_HONEST)
+/* What EVPN_PLUGIN_DEFINE wrote in the headers of ABI TEST_ABI_MAJOR.
+ * TEST_ABI_MINOR: a plugin built for another ABI refuses this host, which
+ * must still say which ABI the plugin was built for. */
+EVPN_EXPORT const struct evpn_plugin_desc *evpn_plugin_entry(uint16_t a,
+							     uint16_t b);
+EVPN_EXPORT const struct evpn_plugin_desc *evpn_plugin_entry(uint16_t a,
+							     uint16_t b)
+{
+	if (a != TEST_ABI_MAJOR || b + 1u <= (unsigned)TEST_ABI_MINOR)
+		return NULL;
+	return &desc;
+}
+#elif TEST_ABI_MAJOR != EVPN_ABI_MAJOR || TEST_ABI_MINOR != EVPN_ABI_MINOR
 /* A plugin that (wrongly) accepts any host: the host must still refuse. */
 EVPN_EXPORT const struct evpn_plugin_desc *evpn_plugin_entry(uint16_t a,
 							     uint16_t b);
