@@ -56,6 +56,7 @@ struct evpn_core {
 	struct evpn_plugin_inst core_inst; /* host identity of core services */
 	struct evpn_network net;
 	char **dns;
+	uint64_t rate_limit; /* users.rate_limit, bits per second; 0: none */
 	struct evpn_users *users;
 	bool no_users;	     /* one-shot commands build their own */
 	const char *command; /* "run", "keygen", ... */

@@ -143,6 +143,7 @@ static int start_users(struct evpn_core *core, bool create_keys)
 			c->get_duration(uc, "quota_persist_interval", 30),
 		.audit_retention =
 			c->get_duration(uc, "audit_retention", 90.0 * 86400),
+		.rate_limit = core->rate_limit,
 	};
 	char pub[EVPN_KEY_B64_SIZE];
 	bool created;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "daemon.h"
+#include "evpn_rate.h"
 #include "log.h"
 #include "pool.h"
 
@@ -65,6 +66,11 @@ static const struct evpn_config_key users_schema[] = {
 	 .def = "30s",
 	 .desc = "how often the bytes counted against data quotas are written "
 		 "to the store (and at once when a quota is reached)"},
+	{.key = "rate_limit",
+	 .type = EVPN_CFG_STRING,
+	 .def = "",
+	 .desc = "the rate limit of users without one of their own, each "
+		 "way (e.g. 20mbit, 500kbit, 2MB/s); empty or 0: none"},
 	{.key = "audit_retention",
 	 .type = EVPN_CFG_DURATION,
 	 .def = "90d",
@@ -126,6 +132,24 @@ static enum evpn_kind kind_from_name(const char *s)
 		if (strcmp(s, evpn_kind_name((enum evpn_kind)k)) == 0)
 			return (enum evpn_kind)k;
 	return EVPN_KIND_NONE;
+}
+
+/* users.rate_limit, checked here so that a typo stops the start-up with
+ * the other configuration errors. */
+static int load_users(struct evpn_core *core, struct evpn_errors *errs)
+{
+	const struct evpn_config_ops *c = &evpn_config_ops_impl;
+	const struct evpn_config_node *uc = c->get(core->cfg->root, "users");
+	const char *rate = c->get_str(uc, "rate_limit", "");
+
+	core->rate_limit = 0;
+	if (!*rate || evpn_rate_parse(rate, &core->rate_limit) == 0)
+		return 0;
+	evpn_errors_add(errs, c->get(uc, "rate_limit"),
+			"users.rate_limit: '%s' must be a rate such as 20mbit, "
+			"500kbit, 1gbit or 2MB/s (8kbit-100gbit; 0: none)",
+			rate);
+	return -1;
 }
 
 static int load_network(struct evpn_core *core, struct evpn_errors *errs)
@@ -428,7 +452,7 @@ int evpn_daemon_load(struct evpn_core *core, const char *config_path,
 	r = load_config(core, config_path, errs);
 	if (r != EVPN_OK)
 		return r;
-	if (load_network(core, errs))
+	if (load_network(core, errs) || load_users(core, errs))
 		return EVPN_ERR_CONFIG;
 	r = resolve_plugin_dir(core);
 	if (r != EVPN_OK)

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "evpn_rate.h"
 #include "args.h"
 
 struct cmd_spec {
@@ -44,6 +45,7 @@ static const struct cmd_spec cmds[] = {
 	"  setup URL [KEY|-]          save the server URL and API key (the\n"  \
 	"                             key from EVPN_MASTER_KEY or stdin)\n"    \
 	"  create NAME [--ttl D] [--allowed-ips CIDRS] [--quota SIZE]\n"       \
+	"              [--rate-limit RATE]\n"                                  \
 	"                             create a user with a locally generated " \
 	"key pair\n"                                                           \
 	"  connect NAME [--over M]    wg-quick up NAME's config (root); "      \
@@ -105,6 +107,7 @@ static const char *const helps[] = {
 		"the configs would cross the network unencrypted.\n",
 	[EVPNCTL_CMD_CREATE] = "usage: evpnctl create NAME [--ttl D] "
 			       "[--allowed-ips CIDRS] [--quota SIZE]\n"
+			       "                      [--rate-limit RATE]\n"
 			       "\n"
 			       "Generates an X25519 key pair on this machine, "
 			       "creates user NAME\n"
@@ -134,6 +137,11 @@ static const char *const helps[] = {
 			       "  --quota SIZE   data quota (e.g. 10GB, "
 			       "500MiB): at it the user\n"
 			       "            becomes inactive\n"
+			       "  --rate-limit RATE   the user's speed, each "
+			       "way (e.g. 20mbit,\n"
+			       "            500kbit, 1gbit, 2MB/s); 0: none, "
+			       "even when the server\n"
+			       "            has a default (users.rate_limit)\n"
 			       "\n"
 			       "NAME: ^[a-z0-9][a-z0-9_.-]{0,62}$; at most 15 "
 			       "characters if it\n"
@@ -429,6 +437,27 @@ static int parse_option(struct evpnctl_args *a, const struct cmd_spec *spec,
 				    "bad --quota '%.30s': use a size such as "
 				    "10GB or 500MiB",
 				    a->quota);
+		return 0;
+	}
+	if (spec->ttl && a->cmd == EVPNCTL_CMD_CREATE &&
+	    !strncmp(opt, "--rate-limit", 12) &&
+	    (opt[12] == '\0' || opt[12] == '=')) {
+		uint64_t bps;
+
+		if (opt[12] == '=') {
+			a->rate_limit = opt + 13;
+		} else {
+			if (*i + 1 >= argc)
+				return fail(a, "option %s needs a value", opt);
+			a->rate_limit = argv[++*i];
+		}
+		/* the server's own parser: a typo is caught here */
+		if (evpn_rate_parse(a->rate_limit, &bps) != 0)
+			return fail(a,
+				    "bad --rate-limit '%.30s': use a rate such "
+				    "as 20mbit, 500kbit, 1gbit or 2MB/s "
+				    "(8kbit-100gbit; 0: none)",
+				    a->rate_limit);
 		return 0;
 	}
 	if (spec->stream) {

@@ -33,9 +33,10 @@ struct evpnctl_args {
 	/* create --allowed-ips: CIDRs (the server validates them) */
 	const char *allowed_ips;
 	const char *quota; /* create --quota: a size (the server judges it) */
-	bool qr;	   /* config --qr */
-	unsigned limit;	   /* audit --limit N (0: the default) */
-	bool invert;	   /* config --qr --invert */
+	const char *rate_limit; /* create --rate-limit: "20mbit" (checked) */
+	bool qr;		/* config --qr */
+	unsigned limit;		/* audit --limit N (0: the default) */
+	bool invert;		/* config --qr --invert */
 	/* connect: how the tunnel's datagrams travel */
 	enum evpnctl_over {
 		EVPNCTL_OVER_AUTO = 0, /* UDP; the stream when UDP fails */

@@ -18,7 +18,8 @@ struct created {
 };
 
 static char *request_body(const char *name, const char *pub, const char *ttl,
-			  const char *allowed_ips, const char *quota)
+			  const char *allowed_ips, const char *quota,
+			  const char *rate_limit)
 {
 	json_t *o =
 		json_pack("{s:s, s:s}", "client_id", name, "public_key", pub);
@@ -29,7 +30,9 @@ static char *request_body(const char *name, const char *pub, const char *ttl,
 	if ((ttl && json_object_set_new(o, "ttl", json_string(ttl))) ||
 	    (allowed_ips &&
 	     json_object_set_new(o, "allowed_ips", json_string(allowed_ips))) ||
-	    (quota && json_object_set_new(o, "quota", json_string(quota)))) {
+	    (quota && json_object_set_new(o, "quota", json_string(quota))) ||
+	    (rate_limit &&
+	     json_object_set_new(o, "rate_limit", json_string(rate_limit)))) {
 		json_decref(o);
 		return NULL;
 	}
@@ -171,7 +174,8 @@ int evpnctl_cmd_create(const struct evpnctl_args *a)
 		code = EVPNCTL_EXIT_LOCAL;
 		goto out;
 	}
-	body = request_body(a->name, pub, a->ttl, a->allowed_ips, a->quota);
+	body = request_body(a->name, pub, a->ttl, a->allowed_ips, a->quota,
+			    a->rate_limit);
 	if (!body) {
 		code = EVPNCTL_EXIT_LOCAL;
 		goto out;

@@ -17,6 +17,7 @@
 
 #include <sodium.h>
 
+#include "evpn_rate.h"
 #include "users_int.h"
 
 /* The vtable's digest size and the digest the service computes agree. */
@@ -269,11 +270,23 @@ int users_op_update(void *self, const char *id,
 	bool set_quota = EVPN_HAS_FIELD(req, reset_usage) && req->set_quota;
 	bool reset = EVPN_HAS_FIELD(req, reset_usage) && req->reset_usage;
 	bool set_status = req->set_status, active = req->active;
+	bool set_rate =
+		EVPN_HAS_FIELD(req, rate_limit_bps) && req->set_rate_limit;
+	uint64_t old_rate = EVPN_RATE_LIMIT_DEFAULT;
 	struct user_rec copy;
 	int rc;
 
 	if (!EVPN_HAS_FIELD(req, allowed_ips)) {
 		users_set_err(err, EVPN_ERR_INVAL, "update: bad request size");
+		return EVPN_ERR_INVAL;
+	}
+	if (set_rate && req->rate_limit_bps != EVPN_RATE_LIMIT_DEFAULT &&
+	    req->rate_limit_bps &&
+	    (req->rate_limit_bps < EVPN_RATE_MIN_BPS ||
+	     req->rate_limit_bps > EVPN_RATE_MAX_BPS)) {
+		users_set_err(err, EVPN_ERR_INVAL,
+			      "rate_limit must be 0 (none) or between 8kbit "
+			      "and 100gbit");
 		return EVPN_ERR_INVAL;
 	}
 	if (req->allowed_ips &&
@@ -292,6 +305,14 @@ int users_op_update(void *self, const char *id,
 			rc = users_store_failed(err, rc);
 			goto out;
 		}
+	}
+	if (set_rate) {
+		if (copy.has_rate)
+			old_rate = copy.rate_bps;
+		/* before the status: its index write then keeps the limit */
+		rc = users_rate_update(u, &copy, req->rate_limit_bps, err);
+		if (rc != EVPN_OK)
+			goto out;
 	}
 	if (set_quota || reset) {
 		struct evpn_user_quota q = {.size = sizeof(q)};
@@ -325,6 +346,12 @@ int users_op_update(void *self, const char *id,
 				  "user '%s': allowed-ips changed although the "
 				  "request failed",
 				  id);
+		if (rc != EVPN_OK && set_rate &&
+		    users_rate_update(u, &copy, old_rate, NULL) != EVPN_OK)
+			evpn_warn(u->host,
+				  "user '%s': rate-limit changed although the "
+				  "request failed",
+				  id);
 		/* the status is the operator's now, not the quota's */
 		if (rc == EVPN_OK && users_quota_clear_reason(u, id) != EVPN_OK)
 			evpn_warn(u->host, "user '%s': could not clear reason",
@@ -336,11 +363,12 @@ out:
 		return rc;
 	if (out)
 		*out = copy.u;
-	evpn_info(u->host, "user '%s' updated%s%s%s%s%s", id,
+	evpn_info(u->host, "user '%s' updated%s%s%s%s%s%s", id,
 		  set_status ? ": now " : "",
 		  set_status ? evpn_user_status_name(copy.u.status) : "",
 		  req->allowed_ips ? " (allowed_ips changed)" : "",
 		  set_quota ? " (quota changed)" : "",
+		  set_rate ? " (rate limit changed)" : "",
 		  reset ? " (usage reset)" : "");
 	return EVPN_OK;
 }
@@ -505,4 +533,5 @@ const struct evpn_users_ops evpn_users_ops_impl = {
 	.link_redeem = users_op_link_redeem,
 	.create_more = users_op_create_more,
 	.quota = users_op_quota,
+	.rate_limit = users_op_rate_limit,
 };

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "evpn_rate.h"
 #include "users_int.h"
 
 #define MAX_TTL (366LL * 86400)
@@ -93,6 +94,14 @@ static int check_request(struct create *c, const struct evpn_user_create *req,
 	}
 	if (users_allowed_check(c->allowed_in, c->allowed, err) != EVPN_OK)
 		return EVPN_ERR_INVAL;
+	if (c->rec.has_rate && c->rec.rate_bps &&
+	    (c->rec.rate_bps < EVPN_RATE_MIN_BPS ||
+	     c->rec.rate_bps > EVPN_RATE_MAX_BPS)) {
+		users_set_err(err, EVPN_ERR_INVAL,
+			      "rate_limit must be 0 (none) or between 8kbit "
+			      "and 100gbit");
+		return EVPN_ERR_INVAL;
+	}
 	if (c->link_ttl < 0 || c->link_ttl > EVPN_LINK_TTL_MAX) {
 		users_set_err(err, EVPN_ERR_INVAL,
 			      "a link's ttl must be between 1s and 7d");
@@ -345,6 +354,12 @@ int users_op_create_more(void *self, const struct evpn_user_create *req,
 		c.link_ttl = more->link_ttl_seconds;
 	if (more && EVPN_HAS_FIELD(more, quota_bytes))
 		c.quota = more->quota_bytes;
+	if (more && EVPN_HAS_FIELD(more, rate_limit_bps) &&
+	    more->set_rate_limit &&
+	    more->rate_limit_bps != EVPN_RATE_LIMIT_DEFAULT) {
+		c.rec.has_rate = true;
+		c.rec.rate_bps = more->rate_limit_bps;
+	}
 	if (c.link_ttl && !(out_more && EVPN_HAS_FIELD(out_more, link))) {
 		users_set_err(err, EVPN_ERR_INVAL,
 			      "a link needs somewhere to be answered");
@@ -365,6 +380,10 @@ int users_op_create_more(void *self, const struct evpn_user_create *req,
 		    EVPN_OK ||
 	    (c.quota &&
 	     (r = users_quota_write(c.u, c.rec.u.client_id, c.quota)) !=
+		     EVPN_OK &&
+	     (r = users_store_failed(err, r)) != EVPN_OK) ||
+	    (c.rec.has_rate &&
+	     (r = users_rate_write(c.u, c.rec.u.client_id, c.rec.rate_bps)) !=
 		     EVPN_OK &&
 	     (r = users_store_failed(err, r)) != EVPN_OK) ||
 	    (c.link_ttl > 0 &&

@@ -41,9 +41,12 @@ static char *rec_json(const struct user_rec *r)
 		      r->u.created_at, "api_key_hash", hash);
 	if (!o)
 		return NULL;
-	if (r->u.expires_at[0] &&
-	    json_object_set_new(o, "expires_at",
-				json_string(r->u.expires_at)) != 0) {
+	if ((r->u.expires_at[0] &&
+	     json_object_set_new(o, "expires_at",
+				 json_string(r->u.expires_at)) != 0) ||
+	    (r->has_rate &&
+	     json_object_set_new(o, "rate_limit",
+				 json_integer((json_int_t)r->rate_bps)) != 0)) {
 		json_decref(o);
 		return NULL;
 	}
@@ -91,6 +94,7 @@ static bool parse_rec(const char *id, const char *value, size_t len,
 {
 	json_t *o = json_loadb(value, len, 0, NULL);
 	char hash[65] = "", status[16] = "";
+	json_t *rate;
 	size_t bl;
 	bool ok;
 
@@ -110,6 +114,12 @@ static bool parse_rec(const char *id, const char *value, size_t len,
 	     str_field(o, "expires_at", r->u.expires_at,
 		       sizeof(r->u.expires_at), false) &&
 	     str_field(o, "api_key_hash", hash, sizeof(hash), false);
+	/* a limit of the user's own; absent: users.rate_limit's */
+	rate = json_object_get(o, "rate_limit");
+	if (json_is_integer(rate) && json_integer_value(rate) >= 0) {
+		r->has_rate = true;
+		r->rate_bps = (uint64_t)json_integer_value(rate);
+	}
 	json_decref(o);
 	if (!ok || !evpn_b64_key(r->u.public_key, r->pub))
 		return false;

@@ -19,7 +19,9 @@ struct user_rec {
 	uint8_t pub[EVPN_KEY_LEN];
 	uint8_t key_hash[crypto_hash_sha256_BYTES];
 	bool has_hash;
-	int64_t expires; /* unix seconds, 0 = never */
+	int64_t expires;   /* unix seconds, 0 = never */
+	bool has_rate;	   /* its own rate limit; else users.rate_limit's */
+	uint64_t rate_bps; /* with has_rate: bits per second, 0: none */
 };
 
 /*
@@ -38,6 +40,8 @@ struct user_slot {
 	uint32_t addr4;	 /* the user's /32, host order */
 	bool active;
 	bool has_hash;
+	bool has_rate;	   /* as in user_rec */
+	uint64_t rate_bps; /* bits per second */
 };
 
 /* A set of client_ids (users_touch.c). */
@@ -247,6 +251,18 @@ int users_op_quota(void *self, const char *id,
 void users_quota_tick(struct evpn_users *u, double mono_now);
 void users_quota_flush(struct evpn_users *u);
 void users_quota_free(struct evpn_users *u);
+/* users_rate.c: users/{id}/rate-limit (bits per second) */
+/* The limit a user's peer gets: its own, or users.rate_limit. */
+uint64_t users_rate_of(const struct evpn_users *u, bool has_rate,
+		       uint64_t rate_bps);
+/* Store the limit (EVPN_RATE_LIMIT_DEFAULT: remove the record). */
+int users_rate_write(struct evpn_users *u, const char *id,
+		     uint64_t bps) EVPN_WUR;
+/* PATCH: store, index, the resident copy, the live peer, the marker. */
+int users_rate_update(struct evpn_users *u, struct user_rec *rec, uint64_t bps,
+		      struct evpn_users_error *err) EVPN_WUR;
+int users_op_rate_limit(void *self, const char *id, uint64_t *bps,
+			bool *from_default) EVPN_WUR;
 /* users.c: what PATCH status does, for the service itself */
 int users_set_status_internal(struct evpn_users *u, const char *id, bool active,
 			      struct evpn_users_error *err) EVPN_WUR;

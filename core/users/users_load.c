@@ -157,6 +157,13 @@ static bool build_rec(struct evpn_users *u, struct triple *t, size_t n,
 		} else if (strcmp(t[i].leaf, "address") == 0) {
 			snprintf(r->u.address, sizeof(r->u.address), "%s", v);
 			has_addr = true;
+		} else if (strcmp(t[i].leaf, "rate-limit") == 0) {
+			char *end;
+			unsigned long long bps = strtoull(v, &end, 10);
+
+			/* unreadable: the default, as without the record */
+			r->has_rate = *v >= '0' && *v <= '9' && !*end;
+			r->rate_bps = r->has_rate ? bps : 0;
 		} else if (strcmp(t[i].leaf, "api-key-hash") == 0) {
 			size_t bl;
 

@@ -23,6 +23,7 @@ struct peer_change {
 	char id[EVPN_CLIENT_ID_MAX + 1];
 	struct evpn_cidr allowed[2]; /* the IPv4 /32, the IPv6 /128 if any */
 	uint32_t n_allowed;
+	uint64_t rate_bps; /* in force: its own or users.rate_limit */
 };
 
 static void apply_peer_change(void *arg)
@@ -48,6 +49,7 @@ static void apply_peer_change(void *arg)
 			.allowed_ips = pc->allowed,
 			.n_allowed_ips = pc->n_allowed,
 			.enabled = pc->enabled,
+			.rate_limit_bps = pc->rate_bps,
 		};
 
 		memcpy(pcfg.public_key, pc->pub, EVPN_KEY_LEN);
@@ -72,6 +74,7 @@ static void fill_change(struct peer_change *pc, struct evpn_users *u,
 	pc->enabled = r->u.status == EVPN_USER_ACTIVE;
 	memcpy(pc->pub, r->pub, EVPN_KEY_LEN);
 	snprintf(pc->id, sizeof(pc->id), "%s", r->u.client_id);
+	pc->rate_bps = users_rate_of(u, r->has_rate, r->rate_bps);
 	pc->n_allowed = 0;
 	for (int i = 0; i < 2; i++) {
 		const char *cidr = i ? r->u.address6 : r->u.address;
@@ -131,6 +134,7 @@ int evpn_users_attach_transport(struct evpn_users *u)
 		pcfg.allowed_ips = pc.allowed;
 		pcfg.n_allowed_ips = pc.n_allowed;
 		pcfg.enabled = pc.enabled;
+		pcfg.rate_limit_bps = pc.rate_bps;
 		r = t->peer_upsert(ref.self, &pcfg);
 	}
 	pthread_mutex_unlock(&u->mu);

@@ -20,6 +20,7 @@ struct evpn_users_opts {
 	double reconcile_interval;     /* full load + index repair; 0: off */
 	double audit_retention;	       /* seconds the audit log keeps entries */
 	double quota_persist_interval; /* seconds between usage writes */
+	uint64_t rate_limit;	       /* users.rate_limit, bits/s; 0: none */
 };
 
 /* host: the core's identity (logs, post, registry). */

@@ -26,6 +26,8 @@ void users_slot_pack(struct user_slot *s, const struct user_rec *r)
 	if (!evpn_pool_parse(r->u.address, &s->addr4))
 		s->addr4 = 0;
 	s->active = r->u.status == EVPN_USER_ACTIVE;
+	s->has_rate = r->has_rate;
+	s->rate_bps = r->has_rate ? r->rate_bps : 0;
 }
 
 /* The IPv6 address paired with the IPv4 one (host order); "" without
@@ -69,6 +71,8 @@ void users_slot_unpack(const struct evpn_users *u, const struct user_slot *s,
 	memcpy(r->key_hash, s->key_hash, sizeof(r->key_hash));
 	r->has_hash = s->has_hash;
 	r->expires = s->expires;
+	r->has_rate = s->has_rate;
+	r->rate_bps = s->rate_bps;
 }
 
 static void push_slot(struct evpn_users *u, const struct user_slot *s,
@@ -102,8 +106,14 @@ static void push_diff(struct evpn_users *u, const struct user_slot *old,
 
 			if (new_key)
 				push_slot(u, &old[i], true);
+			/* a limit changed on another instance applies here
+			 * at once */
 			if (new_key || old[i].active != cur[j].active ||
-			    old[i].addr4 != cur[j].addr4)
+			    old[i].addr4 != cur[j].addr4 ||
+			    users_rate_of(u, old[i].has_rate,
+					  old[i].rate_bps) !=
+				    users_rate_of(u, cur[j].has_rate,
+						  cur[j].rate_bps))
 				push_slot(u, &cur[j], false);
 			i++;
 			j++;

@@ -53,8 +53,9 @@ void users_delete_records(struct evpn_users *u, const char *id,
 			  const char *address, const uint8_t *pub)
 {
 	static const char *const leaves[] = {
-		"status", "expires-at",	  "allowed-ips", "quota",  "usage",
-		"reason", "api-key-hash", "public-key",	 "address"};
+		"status",     "expires-at", "allowed-ips", "quota",
+		"usage",      "reason",	    "rate-limit",  "api-key-hash",
+		"public-key", "address"};
 	char key[160];
 	int r;
 

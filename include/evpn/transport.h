@@ -46,6 +46,10 @@ struct evpn_peer_config {
 	bool enabled;		       /* false: keep but refuse handshakes */
 	uint16_t persistent_keepalive; /* seconds, 0 = off */
 	struct sockaddr_storage endpoint; /* ss_family 0 = unknown */
+	/* Appended: the peer's rate limit, bits per second, each way (what
+	 * it sends and what it is sent, counted as tunnelled IP bytes);
+	 * 0: none. Read only when EVPN_HAS_FIELD(cfg, rate_limit_bps). */
+	uint64_t rate_limit_bps;
 };
 
 struct evpn_peer_stats {

@@ -92,7 +92,15 @@ struct evpn_user_create_more {
 	/* > 0: a data quota, rx + tx bytes; the user becomes inactive with
 	 * reason "quota" when it is used up. 0: none. */
 	uint64_t quota_bytes;
+	/* Appended: with set_rate_limit, the user's own rate limit in bits
+	 * per second each way (0: none, whatever users.rate_limit says;
+	 * EVPN_RATE_LIMIT_DEFAULT: the default). Without: the default. */
+	bool set_rate_limit;
+	uint64_t rate_limit_bps;
 };
+
+/* A rate limit that follows users.rate_limit (the configured default). */
+#define EVPN_RATE_LIMIT_DEFAULT UINT64_MAX
 
 /* One-time config links: the token (hex of 32 random bytes) is shown once
  * and stored only as a hash. */
@@ -114,6 +122,11 @@ struct evpn_user_update {
 	bool set_quota;
 	uint64_t quota_bytes; /* with set_quota: the new quota, 0: none */
 	bool reset_usage;     /* count from 0 again */
+	/* Appended: with set_rate_limit, the new rate limit, bits per second
+	 * (0: none; EVPN_RATE_LIMIT_DEFAULT: back to users.rate_limit). The
+	 * live peer follows at once, other instances at their next sync. */
+	bool set_rate_limit;
+	uint64_t rate_limit_bps;
 };
 
 /* A user's data quota and what is used of it. */
@@ -265,6 +278,12 @@ struct evpn_users_ops {
 			   struct evpn_user_created *out,
 			   struct evpn_user_created_more *out_more,
 			   struct evpn_users_error *err) EVPN_WUR;
+	/* Appended: the rate limit in force for the user, bits per second
+	 * each way (0: none), and whether it is users.rate_limit's (the user
+	 * has none of its own). Resident: no store read.
+	 * EVPN_ERR_NOTFOUND. */
+	int (*rate_limit)(void *self, const char *client_id, uint64_t *bps,
+			  bool *from_default) EVPN_WUR;
 };
 
 #ifdef __cplusplus

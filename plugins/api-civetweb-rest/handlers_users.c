@@ -13,6 +13,7 @@
 #include <sodium.h>
 
 #include "api_internal.h"
+#include "evpn_rate.h"
 #include "errmap.h"
 #include "json_util.h"
 #include "qr_png.h"
@@ -130,6 +131,25 @@ quota_of(const struct evpn_users_ops *users, void *self, const char *id,
 	return users->quota(self, id, q) == EVPN_OK ? q : NULL;
 }
 
+/* The rate limit in force into the record: rate_limit (bits per second)
+ * when there is one, with rate_limit_default when it is users.rate_limit's
+ * rather than the user's own. Resident in the service: no store read.
+ * Returns j. */
+static json_t *with_rate(json_t *j, const struct evpn_users_ops *users,
+			 void *self, const char *id)
+{
+	uint64_t bps = 0;
+	bool dflt = false;
+
+	if (!j || !EVPN_HAS_FIELD(users, rate_limit) ||
+	    users->rate_limit(self, id, &bps, &dflt) != EVPN_OK || !bps)
+		return j;
+	json_object_set_new(j, "rate_limit", json_integer(clamp64(bps)));
+	if (dflt)
+		json_object_set_new(j, "rate_limit_default", json_true());
+	return j;
+}
+
 /* The user record, plus its split tunnel when `allowed` is given and live
  * peer state when `st` is. A status that is none (an unfilled record) has
  * no name, and json_pack fails on it: NULL, a 500, never a wrong status. */
@@ -178,10 +198,13 @@ static json_t *user_json(const struct evpn_user *u, const char *allowed,
  */
 static int send_created(struct api_req *r, const struct evpn_user_created *c,
 			const struct evpn_user_created_more *m, uint64_t quota,
-			const char *base)
+			const char *base, const struct evpn_users_ops *users,
+			void *self)
 {
 	struct evpn_user_quota q = {.size = sizeof(q), .quota_bytes = quota};
-	json_t *j = with_quota(user_json(&c->user, m->allowed_ips, NULL), &q);
+	json_t *j = with_rate(
+		with_quota(user_json(&c->user, m->allowed_ips, NULL), &q),
+		users, self, c->user.client_id);
 	char *head = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	const char *config = c->config ? c->config : "";
 	size_t hl, cap;
@@ -263,6 +286,16 @@ int api_users_create(struct api_req *r)
 			 req.link_ttl_seconds ? ", link" : "",
 			 req.has_allowed_ips ? ", allowed_ips " : "",
 			 req.has_allowed_ips ? req.allowed_ips : "");
+		if (req.has_rate_limit) {
+			size_t n = strlen(r->audit_detail);
+			char rate[32];
+
+			evpn_rate_format(req.rate_limit_bps, rate,
+					 sizeof(rate));
+			snprintf(r->audit_detail + n,
+				 sizeof(r->audit_detail) - n, ", rate_limit %s",
+				 rate);
+		}
 	}
 	if (rc)
 		return api_send_error(r, perr.status, perr.code, perr.message);
@@ -281,6 +314,8 @@ int api_users_create(struct api_req *r)
 	more.allowed_ips = req.has_allowed_ips ? req.allowed_ips : NULL;
 	more.link_ttl_seconds = req.link_ttl_seconds;
 	more.quota_bytes = req.quota_bytes;
+	more.set_rate_limit = req.has_rate_limit;
+	more.rate_limit_bps = req.rate_limit_bps;
 	memset(&out_more, 0, sizeof(out_more));
 	out_more.size = sizeof(out_more);
 	if (req.link_ttl_seconds && !api_base_url(r, base, sizeof(base)))
@@ -299,7 +334,8 @@ int api_users_create(struct api_req *r)
 	}
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
-	rc = send_created(r, &out, &out_more, req.quota_bytes, base);
+	rc = send_created(r, &out, &out_more, req.quota_bytes, base, users,
+			  self);
 	users->release(self, &out);
 	sodium_memzero(&out, sizeof(out));
 	sodium_memzero(&out_more.link, sizeof(out_more.link));
@@ -380,9 +416,11 @@ int api_users_get(struct api_req *r)
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(
 			r, rc, rc == EVPN_ERR_NOTFOUND ? "no such user" : NULL);
-	return api_send_json(r, 200,
-			     with_quota(user_json(&u, allowed, &st),
-					quota_of(users, self, id, &q)));
+	return api_send_json(
+		r, 200,
+		with_rate(with_quota(user_json(&u, allowed, &st),
+				     quota_of(users, self, id, &q)),
+			  users, self, id));
 }
 
 int api_users_config(struct api_req *r, bool png)
@@ -461,6 +499,16 @@ int api_users_patch(struct api_req *r)
 				 sizeof(r->audit_detail) - n, "%susage reset",
 				 n ? ", " : "");
 	}
+	if (!rc && req.has_rate_limit) {
+		size_t n = strlen(r->audit_detail);
+		char rate[32] = "default";
+
+		if (req.rate_limit_bps != EVPN_RATE_LIMIT_DEFAULT)
+			evpn_rate_format(req.rate_limit_bps, rate,
+					 sizeof(rate));
+		snprintf(r->audit_detail + n, sizeof(r->audit_detail) - n,
+			 "%srate_limit %s", n ? ", " : "", rate);
+	}
 	if (rc)
 		return api_send_error(r, perr.status, perr.code, perr.message);
 	users = api_users(r->api, &self);
@@ -476,18 +524,22 @@ int api_users_patch(struct api_req *r)
 	up.set_quota = req.has_quota;
 	up.quota_bytes = req.quota_bytes;
 	up.reset_usage = req.reset_usage;
+	up.set_rate_limit = req.has_rate_limit;
+	up.rate_limit_bps = req.rate_limit_bps;
 	rc = users->update(self, r->match.user, &up, &u, &uerr);
 	if (rc != EVPN_OK)
 		return api_send_evpn_error(r, rc, uerr.message);
 	return api_send_json(
 		r, 200,
-		with_quota(user_json(&u,
-				     users->allowed_ips(self, r->match.user,
-							allowed) == EVPN_OK
-					     ? allowed
-					     : NULL,
-				     NULL),
-			   quota_of(users, self, r->match.user, &q)));
+		with_rate(with_quota(user_json(&u,
+					       users->allowed_ips(
+						       self, r->match.user,
+						       allowed) == EVPN_OK
+						       ? allowed
+						       : NULL,
+					       NULL),
+				     quota_of(users, self, r->match.user, &q)),
+			  users, self, r->match.user));
 }
 
 int api_users_delete(struct api_req *r)

@@ -10,6 +10,9 @@
 #include <sodium.h>
 
 #include <evpn/transport.h>
+#include <evpn/users.h>
+
+#include "evpn_rate.h"
 
 #include "errmap.h"
 
@@ -240,6 +243,30 @@ static int parse_quota(json_t *v, uint64_t *out, struct api_err *err)
 	return fail(err, API_CODE_INVALID_FIELD, msg);
 }
 
+int api_parse_rate_limit(const json_t *v, uint64_t *bps, struct api_err *err)
+{
+	static const char msg[] =
+		"rate_limit must be a rate such as \"20mbit\", \"500kbit\", "
+		"\"1gbit\" or \"2MB/s\", or a number of bits per second "
+		"(8kbit to 100gbit; 0: none)";
+
+	*bps = 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		uint64_t x = (uint64_t)json_integer_value(v);
+
+		if (x == 0 ||
+		    (x >= EVPN_RATE_MIN_BPS && x <= EVPN_RATE_MAX_BPS)) {
+			*bps = x;
+			return 0;
+		}
+	} else if (json_is_string(v) &&
+		   strlen(json_string_value(v)) == json_string_length(v) &&
+		   evpn_rate_parse(json_string_value(v), bps) == 0) {
+		return 0;
+	}
+	return fail(err, API_CODE_INVALID_FIELD, msg);
+}
+
 /* allowed_ips: "10.0.0.0/8, ::/0" or ["10.0.0.0/8", "::/0"], joined with
  * ", " into out. The CIDRs are judged by the users service. */
 static int parse_allowed_ips(json_t *v, char out[API_ALLOWED_IPS_MAX],
@@ -309,8 +336,8 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 		     struct api_err *err)
 {
 	static const char *const allowed[] = {
-		"client_id", "public_key", "ttl", "allowed_ips",
-		"link",	     "quota",	   NULL};
+		"client_id", "public_key", "ttl",	 "allowed_ips",
+		"link",	     "quota",	   "rate_limit", NULL};
 	json_t *j, *v;
 	int rc = -1;
 
@@ -319,7 +346,8 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 	if (!j)
 		return -1;
 	if (check_keys(j, allowed,
-		       "client_id, public_key, ttl, allowed_ips, link, quota",
+		       "client_id, public_key, ttl, allowed_ips, link, quota, "
+		       "rate_limit",
 		       err))
 		goto out;
 
@@ -372,6 +400,12 @@ int api_parse_create(const char *body, size_t len, struct api_create_req *out,
 	v = json_object_get(j, "quota");
 	if (v && !json_is_null(v) && parse_quota(v, &out->quota_bytes, err))
 		goto out;
+	v = json_object_get(j, "rate_limit");
+	if (v && !json_is_null(v)) {
+		if (api_parse_rate_limit(v, &out->rate_limit_bps, err))
+			goto out;
+		out->has_rate_limit = true;
+	}
 	v = json_object_get(j, "link");
 	if (json_is_true(v)) {
 		out->link_ttl_seconds = API_LINK_TTL_DEFAULT;
@@ -396,8 +430,9 @@ out:
 int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 		    struct api_err *err)
 {
-	static const char *const allowed[] = {"status", "allowed_ips", "quota",
-					      "reset_usage", NULL};
+	static const char *const allowed[] = {"status",	    "allowed_ips",
+					      "quota",	    "reset_usage",
+					      "rate_limit", NULL};
 	json_t *j, *v;
 	const char *s;
 	int rc = -1;
@@ -406,7 +441,8 @@ int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 	j = load_object(body, len, err);
 	if (!j)
 		return -1;
-	if (check_keys(j, allowed, "status, allowed_ips, quota, reset_usage",
+	if (check_keys(j, allowed,
+		       "status, allowed_ips, quota, reset_usage, rate_limit",
 		       err))
 		goto out;
 	v = json_object_get(j, "status");
@@ -433,6 +469,14 @@ int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 			goto out;
 		out->has_quota = true;
 	}
+	v = json_object_get(j, "rate_limit");
+	if (v) {
+		if (json_is_null(v))
+			out->rate_limit_bps = EVPN_RATE_LIMIT_DEFAULT;
+		else if (api_parse_rate_limit(v, &out->rate_limit_bps, err))
+			goto out;
+		out->has_rate_limit = true;
+	}
 	v = json_object_get(j, "reset_usage");
 	if (v) {
 		if (!json_is_boolean(v)) {
@@ -443,10 +487,10 @@ int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 		out->reset_usage = json_is_true(v);
 	}
 	if (!out->has_status && !out->has_allowed_ips && !out->has_quota &&
-	    !out->reset_usage) {
+	    !out->reset_usage && !out->has_rate_limit) {
 		fail(err, API_CODE_INVALID_FIELD,
-		     "nothing to change: give status, allowed_ips, quota "
-		     "and/or reset_usage");
+		     "nothing to change: give status, allowed_ips, quota, "
+		     "reset_usage and/or rate_limit");
 		goto out;
 	}
 	rc = 0;

@@ -11,6 +11,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include <evpn/plugin.h>
 
 /* Longest ttl accepted: one year. A typo like "90000d" is refused rather
@@ -41,6 +43,9 @@ struct api_create_req {
 	bool has_allowed_ips;
 	int64_t link_ttl_seconds; /* "link": true (15m) or a duration; 0 */
 	uint64_t quota_bytes;	  /* "quota": "10GB" or bytes; 0: none */
+	bool has_rate_limit;	  /* "rate_limit": "20mbit" or bits/s; null: the
+				     default (users.rate_limit) */
+	uint64_t rate_limit_bps;  /* with has_rate_limit; 0: none */
 };
 
 /* PATCH /users/{id}: at least one field. */
@@ -48,9 +53,11 @@ struct api_patch_req {
 	bool has_status, active;
 	char allowed_ips[API_ALLOWED_IPS_MAX];
 	bool has_allowed_ips;
-	bool has_quota;	      /* "quota": a size, or null: none */
-	uint64_t quota_bytes; /* 0 with has_quota: remove the quota */
-	bool reset_usage;     /* "reset_usage": true */
+	bool has_quota;		 /* "quota": a size, or null: none */
+	uint64_t quota_bytes;	 /* 0 with has_quota: remove the quota */
+	bool reset_usage;	 /* "reset_usage": true */
+	bool has_rate_limit;	 /* "rate_limit": a rate, 0 (none) or null */
+	uint64_t rate_limit_bps; /* EVPN_RATE_LIMIT_DEFAULT for null */
 };
 
 /* The deepest nesting of objects and arrays a body may have. Our bodies are
@@ -66,6 +73,10 @@ int api_parse_ttl(const char *s, int64_t *seconds) EVPN_WUR;
  * (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024), e.g. "10GB".
  * > 0 and at most 1 EB. */
 int api_parse_size(const char *s, uint64_t *bytes) EVPN_WUR;
+/* "rate_limit": a rate string ("20mbit", "500kbit", "2MB/s", "0") or a
+ * number of bits per second; 0: none. 0 or -1 with *err filled. */
+int api_parse_rate_limit(const json_t *v, uint64_t *bps,
+			 struct api_err *err) EVPN_WUR;
 /* base64 (standard alphabet, padded) of a 32-byte key. */
 bool api_public_key_valid(const char *s);
 /* "application/json", optionally with parameters, case-insensitive. */

@@ -74,6 +74,7 @@ int wg_device_init(struct wg_device *d, const struct wg_device_ops *ops,
 	d->next_handle = 1;
 	wg_list_init(&d->peers);
 	wg_list_init(&d->timer_peers);
+	wg_list_init(&d->rate_peers);
 	wg_aip_init(&d->aip);
 
 	d->txq = calloc(WG_TXQ_LEN, sizeof(*d->txq));
@@ -94,6 +95,7 @@ int wg_device_init(struct wg_device *d, const struct wg_device_ops *ops,
 void wg_device_destroy(struct wg_device *d)
 {
 	wg_peer_remove_all(d);
+	wg_rate_pool_free(d);
 	wg_aip_free(&d->aip);
 	wg_peerlookup_free(d);
 	wg_ratelimiter_free(d);

@@ -72,6 +72,7 @@ static void peer_free(struct wg_device *d, struct wg_peer *p)
 	wg_peer_clear_keys(d, p);
 	wg_timers_disarm(d, p);
 	aips_clear(d, p);
+	wg_peer_rate_free(d, p);
 	wg_peer_hash_del(p);
 	wg_list_del(&p->peer_link);
 	d->n_peers--;
@@ -139,8 +140,10 @@ int wg_device_peer_upsert(struct wg_device *d,
 			wg_peer_clear_keys(d, p);
 	}
 	p->enabled = pc->enabled;
-	if (!p->enabled)
+	if (!p->enabled) {
 		wg_peer_clear_keys(d, p); /* stops at once */
+		wg_peer_rate_purge(d, p);
+	}
 	if (p->persistent_keepalive != pc->persistent_keepalive) {
 		p->persistent_keepalive = pc->persistent_keepalive;
 		p->t_persistent =
@@ -155,6 +158,11 @@ int wg_device_peer_upsert(struct wg_device *d,
 		wg_endpoint_set(&p->endpoint, &pc->endpoint);
 
 	rc = aips_set(d, p, pc);
+	if (rc == EVPN_OK)
+		rc = wg_peer_rate_set(d, p,
+				      EVPN_HAS_FIELD(pc, rate_limit_bps)
+					      ? pc->rate_limit_bps
+					      : 0);
 	if (rc != EVPN_OK && created)
 		peer_free(d, p);
 	return rc;

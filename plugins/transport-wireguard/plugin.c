@@ -55,6 +55,7 @@ struct wgp {
 	struct sockaddr_storage bound;
 	struct evpn_io *io;
 	struct evpn_timer *tick;
+	struct evpn_timer *rate_timer; /* releases rate-limited packets */
 	int uapi_fd;
 	struct evpn_io *uapi_io;
 	struct uapi_conn *conns[UAPI_MAX_CONN];
@@ -78,6 +79,7 @@ struct wgp {
 	struct evpn_metric *m_drops[WG_DROP__COUNT];
 	struct evpn_metric *m_events[WG_EV__COUNT];
 	struct evpn_metric *m_peers, *m_rx_bytes, *m_tx_bytes;
+	struct evpn_metric *m_rate[2]; /* rate-limited packets: rx, tx */
 
 	/* WireGuard over WebSocket (stream.c); NULL when off. */
 	struct wg_stream_cfg stream_cfg;
@@ -153,6 +155,8 @@ static void cb_drop(void *arg, enum wg_drop r)
 
 	if (w->m_drops[r])
 		w->host->metric_add(w->m_drops[r], 1);
+	if (r == WG_DROP_RATE_LIMIT_RX || r == WG_DROP_RATE_LIMIT_TX)
+		w->host->metric_add(w->m_rate[r == WG_DROP_RATE_LIMIT_TX], 1);
 }
 
 static void cb_event(void *arg, enum wg_event ev)
@@ -161,6 +165,41 @@ static void cb_event(void *arg, enum wg_event ev)
 
 	if (w->m_events[ev])
 		w->host->metric_add(w->m_events[ev], 1);
+}
+
+/* A packet a rate limit held back, released now: to the egress alone. */
+static void cb_deliver(void *arg, struct evpn_pkt *pkt)
+{
+	struct wgp *w = arg;
+	struct evpn_pkt_batch batch = {.pkts = pkt, .n = 1};
+
+	if (w->attached)
+		w->to_egress.deliver(w->to_egress.self, &batch);
+}
+
+/* Release the rate-limited packets that may go now, and wake up when the
+ * next one may. */
+static void rate_kick(struct wgp *w)
+{
+	double next, now;
+
+	if (!w->rate_timer || wg_list_empty(&w->dev.rate_peers))
+		return;
+	wg_device_rate_poll(&w->dev);
+	wg_device_flush(&w->dev);
+	next = wg_device_rate_next(&w->dev);
+	if (!next)
+		return;
+	now = w->host->now(w->host);
+	/* at least 100 us: a burst of wake-ups is no use to anyone */
+	w->host->timer_arm(w->rate_timer, next - now > 1e-4 ? next - now : 1e-4,
+			   0);
+}
+
+static void on_rate_timer(struct evpn_timer *t, void *arg)
+{
+	(void)t;
+	rate_kick(arg);
 }
 
 static bool cb_peer_ok(void *arg, const struct wg_peer *p,
@@ -373,6 +412,7 @@ static void on_udp(struct evpn_io *io, int fd, int revents, void *arg)
 			break;
 	}
 	w->host->metric_add(w->m_rx_bytes, bytes);
+	rate_kick(w);
 }
 
 /* Datagrams from streams take the UDP path's buffers (never in use at the
@@ -390,6 +430,7 @@ static void on_stream_rx_end(void *arg)
 	}
 	w->srx_n = 0;
 	wg_device_flush(&w->dev);
+	rate_kick(w);
 }
 
 static void on_stream_rx(void *arg, uint8_t *buf, size_t len, size_t cap,
@@ -414,6 +455,7 @@ static void on_tick(struct evpn_timer *t, void *arg)
 
 	wg_device_tick(&w->dev);
 	wg_device_flush(&w->dev);
+	rate_kick(w);
 	w->host->metric_set(w->m_peers, w->dev.n_peers);
 }
 
@@ -717,6 +759,7 @@ static int wgp_create(const struct evpn_host *host,
 	ops.drop = cb_drop;
 	ops.event = cb_event;
 	ops.peer_ok = cb_peer_ok;
+	ops.deliver = cb_deliver;
 	rc = wg_device_init(&w->dev, &ops, &dc);
 	if (rc != EVPN_OK)
 		goto fail_free;
@@ -747,6 +790,13 @@ static int wgp_create(const struct evpn_host *host,
 			host, EVPN_METRIC_COUNTER, "evpn_wg_handshakes_total",
 			"WireGuard handshake events", labels);
 	}
+	for (i = 0; i < 2; i++)
+		w->m_rate[i] = host->metric(
+			host, EVPN_METRIC_COUNTER,
+			"evpn_transport_rate_limited_packets_total",
+			"Tunnelled packets dropped by users' rate limits, by "
+			"direction (rx: sent by the user, tx: sent to it)",
+			i ? "direction=\"tx\"" : "direction=\"rx\"");
 	w->m_peers = host->metric(host, EVPN_METRIC_GAUGE, "evpn_wg_peers",
 				  "configured WireGuard peers", NULL);
 	w->m_rx_bytes = host->metric(host, EVPN_METRIC_COUNTER,
@@ -799,7 +849,8 @@ static int wgp_start(void *self)
 				: ((struct sockaddr_in *)&w->bound)->sin_port);
 	w->io = w->host->io_new(w->host, w->fd, EVPN_IO_READ, on_udp, w);
 	w->tick = w->host->timer_new(w->host, on_tick, w);
-	if (!w->io || !w->tick)
+	w->rate_timer = w->host->timer_new(w->host, on_rate_timer, w);
+	if (!w->io || !w->tick || !w->rate_timer)
 		goto fail;
 	w->host->timer_arm(w->tick, 0.1, 0.1);
 	if (wg_stream_start(w->host, &w->stream_cfg, on_stream_rx,
@@ -814,8 +865,11 @@ fail:
 		w->host->io_free(w->io);
 	if (w->tick)
 		w->host->timer_free(w->tick);
+	if (w->rate_timer)
+		w->host->timer_free(w->rate_timer);
 	w->io = NULL;
 	w->tick = NULL;
+	w->rate_timer = NULL;
 	close(w->fd);
 	w->fd = -1;
 	return EVPN_ERR_IO;
@@ -831,6 +885,9 @@ static void wgp_stop(void *self)
 	if (w->tick)
 		w->host->timer_free(w->tick);
 	w->tick = NULL;
+	if (w->rate_timer)
+		w->host->timer_free(w->rate_timer);
+	w->rate_timer = NULL;
 	if (w->io)
 		w->host->io_free(w->io);
 	w->io = NULL;
@@ -872,6 +929,7 @@ static void wgp_send(void *self, const struct evpn_pkt_batch *batch)
 	for (i = 0; i < batch->n; i++)
 		wg_device_tx(&w->dev, batch->pkts[i].data, batch->pkts[i].len);
 	wg_device_flush(&w->dev);
+	rate_kick(w);
 }
 
 static int wgp_set_private_key(void *self, const uint8_t key[EVPN_KEY_LEN])
@@ -886,7 +944,9 @@ static int wgp_peer_upsert(void *self, const struct evpn_peer_config *peer)
 	struct wgp *w = self;
 	int rc;
 
-	if (!peer || peer->size < sizeof(*peer))
+	/* callers built before rate_limit_bps was appended are welcome */
+	if (!peer ||
+	    peer->size < offsetof(struct evpn_peer_config, rate_limit_bps))
 		return EVPN_ERR_INVAL;
 	rc = wg_device_peer_upsert(&w->dev, peer);
 	if (rc == EVPN_OK && !peer->enabled)

@@ -231,6 +231,9 @@ static int rx_data(struct wg_device *d, uint8_t *buf, size_t len, size_t cap,
 		wg_device_count_drop(d, WG_DROP_ALLOWED_IPS);
 		return 0;
 	}
+	/* over its rate limit: queued for later (rate.c) or dropped */
+	if (!wg_peer_rate_ok(d, p, true, m->encrypted, iplen))
+		return 0;
 	out->data = m->encrypted;
 	out->len = (uint32_t)iplen;
 	out->cap = (uint32_t)((cap > len ? cap : len) - sizeof(*m));

@@ -239,8 +239,14 @@ void wg_device_tx(struct wg_device *d, const uint8_t *pkt, size_t len)
 {
 	struct wg_peer *p = tx_peer(d, pkt, &len);
 
-	if (!p)
-		return;
+	/* over its rate limit: queued for later (rate.c) or dropped */
+	if (p && wg_peer_rate_ok(d, p, false, pkt, len))
+		wg_tx_to_peer(d, p, pkt, len);
+}
+
+void wg_tx_to_peer(struct wg_device *d, struct wg_peer *p, const uint8_t *pkt,
+		   size_t len)
+{
 	if (!wg_keypair_usable_for_send(d, p->cur)) {
 		/* The server may be the one to re-handshake: packets queued
 		 * for an expired session wait for the new one. */

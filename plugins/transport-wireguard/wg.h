@@ -26,6 +26,7 @@
 #include <evpn/transport.h>
 
 #include "allowedips.h"
+#include "evpn_rate.h"
 #include "list.h"
 #include "messages.h"
 #include "replay.h"
@@ -58,7 +59,9 @@
 	X(STAGE_FULL, "stage_full")               \
 	X(NO_KEY, "no_private_key")               \
 	X(SEND_FAILED, "send_failed")             \
-	X(WRONG_SOURCE, "wrong_source")
+	X(WRONG_SOURCE, "wrong_source")           \
+	X(RATE_LIMIT_RX, "rate_limit_rx")         \
+	X(RATE_LIMIT_TX, "rate_limit_tx")
 
 enum wg_drop {
 #define X(e, s) WG_DROP_##e,
@@ -80,6 +83,13 @@ enum wg_event {
 #define WG_TXQ_LEN 64
 #define WG_STAGE_POOL 1024
 #define WG_MAX_STAGED 64
+/* Rate limits: a queue holds WG_RATEQ_SECONDS of the rate (at least
+ * WG_RATEQ_MIN_BYTES), at most WG_RATEQ_LEN packets; WG_RATE_POOL packets
+ * in all. */
+#define WG_RATEQ_SECONDS 0.1
+#define WG_RATEQ_MIN_BYTES (64 * 1024)
+#define WG_RATEQ_LEN 128
+#define WG_RATE_POOL 4096
 
 struct wg_peer;
 struct wg_device;
@@ -137,6 +147,24 @@ union wg_endpoint {
 	struct sockaddr_in6 in6;
 };
 
+/* Packets held back by a rate limit (rate.c). */
+struct wg_rateq {
+	struct wg_staged *head, *tail;
+	unsigned n;
+	size_t bytes;
+};
+
+/* A peer's rate limit: a bucket and a queue for what it sends (rx), the
+ * same for what it is sent (tx). Allocated only for peers with a limit. */
+struct wg_rate {
+	uint64_t bps;
+	size_t qmax; /* bytes a queue may hold */
+	struct evpn_tbf rx, tx;
+	struct wg_rateq qrx, qtx;
+	struct wg_list link; /* d->rate_peers while a queue holds packets */
+	struct wg_peer *peer;
+};
+
 /* The static-static DH is computed lazily (at the first handshake, or a
  * few per tick in the background), so loading many peers is cheap. */
 enum wg_ss_state { WG_SS_PENDING = 0, WG_SS_OK, WG_SS_BAD };
@@ -186,6 +214,8 @@ struct wg_peer {
 
 	struct wg_staged *staged_head, *staged_tail;
 	unsigned n_staged;
+
+	struct wg_rate *rate; /* NULL: no rate limit */
 };
 
 struct wg_txslot {
@@ -204,6 +234,10 @@ struct wg_device_ops {
 	void (*walltime)(void *arg, struct timespec *ts);
 	void (*drop)(void *arg, enum wg_drop reason); /* optional */
 	void (*event)(void *arg, enum wg_event ev);   /* optional */
+	/* A packet from peer `pkt->peer` that its rate limit held back and
+	 * releases now, outside wg_device_rx (optional: without it such
+	 * packets are lost). */
+	void (*deliver)(void *arg, struct evpn_pkt *pkt);
 	/* Optional: may a message authenticated as peer p come from this
 	 * address? False drops it (the stream listener binds a stream to
 	 * its user's peer). */
@@ -270,6 +304,10 @@ struct wg_device {
 	struct wg_staged *stage_pool;
 	struct wg_staged *stage_free;
 
+	struct wg_list rate_peers; /* peers with rate-limited packets queued */
+	struct wg_staged *rate_free; /* queue buffers, WG_RATE_POOL at most */
+	unsigned rate_nodes;
+
 	uint64_t drops[WG_DROP__COUNT];
 	uint64_t events[WG_EV__COUNT];
 };
@@ -325,6 +363,23 @@ void wg_peer_remove_all(struct wg_device *d);
 void wg_peer_clear_keys(struct wg_device *d, struct wg_peer *p);
 void wg_endpoint_set(union wg_endpoint *e, const struct sockaddr_storage *ss);
 
+/* ---- rate.c: per-peer rate limits ---- */
+/* Set, change (keeping what the buckets hold) or with 0 remove a limit. */
+int wg_peer_rate_set(struct wg_device *d, struct wg_peer *p,
+		     uint64_t bps) EVPN_WUR;
+/* Drop what the peer's queues hold (it is disabled). */
+void wg_peer_rate_purge(struct wg_device *d, struct wg_peer *p);
+void wg_peer_rate_free(struct wg_device *d, struct wg_peer *p);
+/* A packet in direction rx (from the peer) or tx (to it): true when it may
+ * go now; false when the limit queued a copy or dropped it (counted). */
+bool wg_peer_rate_ok(struct wg_device *d, struct wg_peer *p, bool rx,
+		     const uint8_t *pkt, size_t len);
+/* Release the queued packets the buckets allow now. */
+void wg_device_rate_poll(struct wg_device *d);
+/* When the next queued packet may go (the device's clock); 0: none. */
+double wg_device_rate_next(struct wg_device *d);
+void wg_rate_pool_free(struct wg_device *d);
+
 /* ---- receive.c ---- */
 /*
  * One received datagram. buf is writable with cap bytes. When it carries a
@@ -340,6 +395,9 @@ bool wg_keypair_usable_for_send(struct wg_device *d,
 				const struct wg_keypair *kp);
 /* One IP packet from the egress toward its peer. */
 void wg_device_tx(struct wg_device *d, const uint8_t *pkt, size_t len);
+/* The same for a packet whose peer is known and within its rate limit. */
+void wg_tx_to_peer(struct wg_device *d, struct wg_peer *p, const uint8_t *pkt,
+		   size_t len);
 /* Send a handshake initiation to the peer now (at most one per
  * REKEY_TIMEOUT); restarts the count of retransmissions. */
 void wg_device_initiate(struct wg_device *d, struct wg_peer *p);

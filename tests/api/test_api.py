@@ -744,6 +744,48 @@ def t_quota():
     check(st == 204, "quota user deleted")
 
 
+def t_rate_limit():
+    """Rate limits through the API (the traffic is raw_socket.rate_limit's):
+    in the 201 and the record in bits/s, changed and removed by PATCH, bad
+    rates refused with 400 and nothing created or changed."""
+    st, h, j = create("rate-a", rate_limit="20mbit")
+    check(st == 201 and j.get("rate_limit") == 20000000
+          and "rate_limit_default" not in j,
+          "POST with rate_limit 20mbit: 201, rate_limit in bits/s (%s)"
+          % (j or {}).get("rate_limit"))
+    st, h, j = jreq("GET", "/users/rate-a", token=MASTER)
+    check(st == 200 and j.get("rate_limit") == 20000000, "GET shows rate_limit")
+    for rate, bps in (("500kbit", 500000), ("2MB/s", 16000000),
+                      (1000000000, 1000000000), ("1.5mbit", 1500000)):
+        st, h, j = jreq("PATCH", "/users/rate-a", {"rate_limit": rate},
+                        token=MASTER)
+        check(st == 200 and j.get("rate_limit") == bps,
+              "PATCH rate_limit %r: 200, %d bit/s (%s)" % (rate, bps, j))
+    for bad in ("fast", "20mbits", "-1mbit", "1kbit", "1tbit", 5, -1, 1.5,
+                True, ["1mbit"], {"rate": 1}):
+        st, h, j = jreq("PATCH", "/users/rate-a", {"rate_limit": bad},
+                        token=MASTER)
+        check(is_error(st, h, j, 400, "invalid_field") and
+              "rate_limit must be" in j.get("error", ""),
+              "PATCH rate_limit %r: 400 saying what a rate is" % (bad,))
+        st, h, j = create("rate-bad", rate_limit=bad)
+        check(is_error(st, h, j, 400), "create with rate_limit %r: 400" % (bad,))
+    st, h, j = jreq("GET", "/users/rate-a", token=MASTER)
+    check(j.get("rate_limit") == 1500000, "refused PATCHes changed nothing")
+    st, h, j = jreq("GET", "/users/rate-bad", token=MASTER)
+    check(st == 404, "refused creates created nothing")
+    st, h, j = jreq("PATCH", "/users/rate-a", {"rate_limit": "0"}, token=MASTER)
+    check(st == 200 and "rate_limit" not in j, "PATCH rate_limit 0: none")
+    st, h, j = jreq("PATCH", "/users/rate-a", {"rate_limit": "3mbit"},
+                    token=MASTER)
+    st, h, j = jreq("PATCH", "/users/rate-a", {"rate_limit": None},
+                    token=MASTER)
+    check(st == 200 and "rate_limit" not in j,
+          "PATCH rate_limit null: the default (none configured here)")
+    st, h, data = req("DELETE", "/users/rate-a", token=MASTER)
+    check(st == 204, "rate user deleted")
+
+
 def t_audit():
     """A scripted session of 12 changes: every one in the audit log, in
     order, with actor, source and outcome, and no secret."""
@@ -953,6 +995,7 @@ def main():
         t_allowed_ips(bob)
         t_audit()
         t_quota()
+        t_rate_limit()
         t_links(alice)
         t_patch_delete(bob)
         keys = t_concurrent()

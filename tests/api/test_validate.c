@@ -10,6 +10,8 @@
 
 #include <cmocka.h>
 
+#include <evpn/users.h>
+
 #include "errmap.h"
 #include "json_util.h"
 #include "route.h"
@@ -293,6 +295,79 @@ static void test_size(void **state)
 	assert_int_equal(api_parse_size(NULL, &v), -1);
 }
 
+static void test_rate_limit(void **state)
+{
+	static const char *const bad[] = {
+		"{\"client_id\":\"a\",\"rate_limit\":\"fast\"}",
+		"{\"client_id\":\"a\",\"rate_limit\":\"20mbits\"}",
+		"{\"client_id\":\"a\",\"rate_limit\":\"-1mbit\"}",
+		"{\"client_id\":\"a\",\"rate_limit\":\"1kbit\"}",
+		"{\"client_id\":\"a\",\"rate_limit\":\"1tbit\"}",
+		"{\"client_id\":\"a\",\"rate_limit\":-5}",
+		"{\"client_id\":\"a\",\"rate_limit\":100}",
+		"{\"client_id\":\"a\",\"rate_limit\":1.5}",
+		"{\"client_id\":\"a\",\"rate_limit\":true}",
+		"{\"client_id\":\"a\",\"rate_limit\":[\"1mbit\"]}"};
+	struct api_create_req r;
+	struct api_patch_req p;
+	struct api_err e;
+	const char *b;
+
+	(void)state;
+	assert_int_equal(create("{\"client_id\":\"a\",\"rate_limit\":"
+				"\"20mbit\"}",
+				&r, &e),
+			 0);
+	assert_true(r.has_rate_limit);
+	assert_int_equal(r.rate_limit_bps, 20000000);
+	assert_int_equal(
+		create("{\"client_id\":\"a\",\"rate_limit\":\"2MB/s\"}", &r,
+		       &e),
+		0);
+	assert_int_equal(r.rate_limit_bps, 16000000);
+	assert_int_equal(
+		create("{\"client_id\":\"a\",\"rate_limit\":500000}", &r, &e),
+		0);
+	assert_int_equal(r.rate_limit_bps, 500000);
+	/* 0: none (not the default); null or absent: the default */
+	assert_int_equal(
+		create("{\"client_id\":\"a\",\"rate_limit\":\"0\"}", &r, &e),
+		0);
+	assert_true(r.has_rate_limit);
+	assert_int_equal(r.rate_limit_bps, 0);
+	assert_int_equal(
+		create("{\"client_id\":\"a\",\"rate_limit\":null}", &r, &e), 0);
+	assert_false(r.has_rate_limit);
+	assert_int_equal(create("{\"client_id\":\"a\"}", &r, &e), 0);
+	assert_false(r.has_rate_limit);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (create(bad[i], &r, &e) != -1)
+			fail_msg("accepted: %s", bad[i]);
+		assert_int_equal(e.status, 400);
+		assert_string_equal(e.code, API_CODE_INVALID_FIELD);
+		assert_non_null(strstr(e.message, "rate_limit must be"));
+	}
+	/* PATCH: a rate, 0, or null (back to the default) */
+	b = "{\"rate_limit\":\"1gbit\"}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_rate_limit);
+	assert_int_equal(p.rate_limit_bps, 1000000000);
+	b = "{\"rate_limit\":0}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_rate_limit);
+	assert_int_equal(p.rate_limit_bps, 0);
+	b = "{\"rate_limit\":null}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), 0);
+	assert_true(p.has_rate_limit);
+	assert_true(p.rate_limit_bps == EVPN_RATE_LIMIT_DEFAULT);
+	b = "{\"rate_limit\":\"20 mbit/s\"}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
+	assert_non_null(strstr(e.message, "rate_limit must be"));
+	b = "{\"ratelimit\":\"1mbit\"}";
+	assert_int_equal(api_parse_patch(b, strlen(b), &p, &e), -1);
+	assert_non_null(strstr(e.message, "rate_limit"));
+}
+
 static void test_patch(void **state)
 {
 	struct api_err e;
@@ -519,6 +594,7 @@ int main(void)
 		cmocka_unit_test(test_depth_scan),
 		cmocka_unit_test(test_create_too_deep),
 		cmocka_unit_test(test_patch),
+		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_size),
 		cmocka_unit_test(test_errmap),
 		cmocka_unit_test(test_routes),

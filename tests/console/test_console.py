@@ -358,7 +358,7 @@ def wg_pubkey(private_key):
     return p.stdout.decode().strip() if p.returncode == 0 else None
 
 
-def create_in_page(cid, ttl="", public_key="", quota="", ips=""):
+def create_in_page(cid, ttl="", public_key="", quota="", ips="", rate=""):
     W.js(SPY_JS)
     n = W.js("return window.__created.length")
     W.type("#c-id", cid)
@@ -366,6 +366,7 @@ def create_in_page(cid, ttl="", public_key="", quota="", ips=""):
     W.type("#c-pub", public_key)
     W.type("#c-quota", quota)
     W.type("#c-ips", ips)
+    W.type("#c-rate", rate)
     W.click("#create-form button[type=submit]")
     W.wait("window.__created.length > %d && document.getElementById("
            "'created-id').textContent === %s && %s" % (
@@ -437,8 +438,9 @@ def cell(cid, col):
 
 
 def t_limits():
-    """Quota and allowed IPs through the create form; the API judges them."""
-    c = create_in_page("capped", quota="1GB", ips="10.0.0.0/8")
+    """Quota, rate limit and allowed IPs through the create form; the API
+    judges them."""
+    c = create_in_page("capped", quota="1GB", ips="10.0.0.0/8", rate="20mbit")
     st, _, j = req("GET", "/users/capped", token=MASTER)
     j = json.loads(j)
     # the API's GB is 1000^3 (README "Data quotas": units of 1000 or 1024)
@@ -447,6 +449,8 @@ def t_limits():
           % {k: j.get(k) for k in ("quota", "used_bytes")})
     check(j.get("allowed_ips") == ["10.0.0.0/8"],
           "capped's allowed_ips is [10.0.0.0/8]: %r" % j.get("allowed_ips"))
+    check(j.get("rate_limit") == 20000000,
+          "capped's rate_limit is 20000000 bit/s: %r" % j.get("rate_limit"))
     st, _, cfg = req("GET", "/users/capped/config", token=MASTER)
     check(re.findall(r"(?m)^AllowedIPs = (.*)$", cfg.decode()) ==
           ["10.0.0.0/8"], "capped's config: AllowedIPs = 10.0.0.0/8")
@@ -462,6 +466,10 @@ def t_limits():
     check(q == "0 B of 1 GB", "capped's quota cell: %r" % q)
     check(cell("phone1", "quota") == "none", "phone1 has no quota: %r"
           % cell("phone1", "quota"))
+    check(cell("capped", "rate") == "20 Mbit/s", "capped's rate cell: %r"
+          % cell("capped", "rate"))
+    check(cell("phone1", "rate") == "none", "phone1 has no rate limit: %r"
+          % cell("phone1", "rate"))
     # bad input: the API's 400 in words, and nothing is made
     W.type("#c-id", "badnet")
     W.type("#c-quota", "")
@@ -479,6 +487,14 @@ def t_limits():
     W.wait("document.getElementById('msg').textContent.includes('quota')",
            "a bad quota shows the API's error")
     check("Rejected (400)" in msg(), "bad quota 400 in words: %r" % msg())
+    W.type("#c-quota", "")
+    W.type("#c-rate", "fast")
+    W.click("#create-form button[type=submit]")
+    W.wait("document.getElementById('msg').textContent.includes('rate_limit')",
+           "a bad rate limit shows the API's error")
+    check("Rejected (400)" in msg(), "bad rate limit 400 in words: %r" % msg())
+    st, _, _ = req("GET", "/users/badnet", token=MASTER)
+    check(st == 404, "no user made from a bad rate limit")
     # reset, not cleared by typing: an emptied required field is shown red
     W.js("document.getElementById('create-form').reset()")
 

@@ -119,6 +119,14 @@ expect 1 "network.pool6: 'fd00::/120' must be an IPv6 CIDR with room for every I
 network: {pool: 10.77.0.0/16, pool6: fd00::/120}
 plugins: {store: {use: file}}
 ")"
+expect 1 ":2:[0-9]+: users.rate_limit: '20 megabit' must be a rate such as 20mbit" "$EVPND" check-config -c "$(cfg badrate "plugin_dir: $PD
+users: {rate_limit: 20 megabit}
+plugins: {store: {use: file}}
+")"
+expect 0 "goodrate.yaml: OK" "$EVPND" check-config -c "$(cfg goodrate "plugin_dir: $PD
+users: {rate_limit: 20mbit}
+plugins: {store: {use: file}}
+")"
 expect 0 "good6.yaml: OK" "$EVPND" check-config -c "$(cfg good6 "plugin_dir: $PD
 network: {pool: 10.77.0.0/16, pool6: 'fd77::/64'}
 plugins: {store: {use: file}}

@@ -1172,6 +1172,218 @@ static void test_quota(void **state)
 	fx_free(f);
 }
 
+/* Rate limits: stored with the user and in its index record, resident,
+ * the default from users.rate_limit for users without one of their own,
+ * changed and removed by PATCH, seen by a second instance after its
+ * reload, refused out of range, gone with the user. */
+static uint64_t rate_of(struct evpn_users *u, const char *id, bool *dflt)
+{
+	uint64_t bps = 42;
+
+	assert_int_equal(U->rate_limit(u, id, &bps, dflt), EVPN_OK);
+	return bps;
+}
+
+static char *stored_value(struct memstore *ms, const char *key)
+{
+	static char buf[512];
+	char *v = NULL;
+	size_t len;
+
+	if (memstore_ops.get(ms, key, &v, &len) != EVPN_OK)
+		return NULL;
+	snprintf(buf, sizeof(buf), "%.*s", (int)len, v);
+	memstore_ops.free_value(ms, v, len);
+	return buf;
+}
+
+static void test_rate_limit(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_user_create req = {.client_id = "r"};
+	struct evpn_user_create_more more = {.size = sizeof(more),
+					     .set_rate_limit = true,
+					     .rate_limit_bps = 20000000};
+	struct evpn_user_update up = {.size = sizeof(up),
+				      .set_rate_limit = true};
+	struct evpn_users_error err = {0};
+	struct evpn_user_created out;
+	bool dflt;
+
+	(void)state;
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, NULL, &err),
+			 EVPN_OK);
+	U->release(f->u, &out);
+	req.client_id = "d";
+	assert_int_equal(U->create_more(f->u, &req, NULL, &out, NULL, &err),
+			 EVPN_OK);
+	U->release(f->u, &out);
+	assert_int_equal(rate_of(f->u, "r", &dflt), 20000000);
+	assert_false(dflt);
+	assert_string_equal(stored_value(f->ms, "users/r/rate-limit"),
+			    "20000000");
+	assert_non_null(strstr(stored_value(f->ms, "peers/r"),
+			       "\"rate_limit\":20000000"));
+	/* without one of its own: the default, none unless configured */
+	assert_int_equal(rate_of(f->u, "d", &dflt), 0);
+	assert_true(dflt);
+	assert_null(stored_value(f->ms, "users/d/rate-limit"));
+	f->u->opts.rate_limit = 5000000;
+	assert_int_equal(rate_of(f->u, "d", &dflt), 5000000);
+	assert_true(dflt);
+
+	/* a second instance loads it (in full, then from the index) */
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	assert_int_equal(rate_of(g->u, "r", &dflt), 20000000);
+	up.rate_limit_bps = 1000000;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(rate_of(f->u, "r", NULL), 1000000);
+	assert_int_equal(rate_of(g->u, "r", NULL), 20000000);
+	assert_int_equal(evpn_users_load_quick(g->u), EVPN_OK);
+	assert_int_equal(rate_of(g->u, "r", NULL), 1000000);
+	/* 0: none, even with a default */
+	up.rate_limit_bps = 0;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(rate_of(f->u, "r", &dflt), 0);
+	assert_false(dflt);
+	assert_string_equal(stored_value(f->ms, "users/r/rate-limit"), "0");
+	assert_int_equal(evpn_users_load(g->u), EVPN_OK);
+	assert_int_equal(rate_of(g->u, "r", &dflt), 0);
+	assert_false(dflt);
+	/* back to the default: the record goes */
+	up.rate_limit_bps = EVPN_RATE_LIMIT_DEFAULT;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(rate_of(f->u, "r", &dflt), 5000000);
+	assert_true(dflt);
+	assert_null(stored_value(f->ms, "users/r/rate-limit"));
+	assert_null(strstr(stored_value(f->ms, "peers/r"), "rate_limit"));
+	/* out of range: refused, nothing changed */
+	up.rate_limit_bps = 7999;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_ERR_INVAL);
+	assert_non_null(strstr(err.message, "rate_limit"));
+	assert_int_equal(rate_of(f->u, "r", &dflt), 5000000);
+	more.rate_limit_bps = 200000000000ULL;
+	req.client_id = "big";
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, NULL, &err),
+			 EVPN_ERR_INVAL);
+	assert_int_equal(memstore_count(f->ms, "users/big/"), 0);
+	/* a limit of its own goes with the user */
+	up.rate_limit_bps = 3000000;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(U->remove(f->u, "r", &err), EVPN_OK);
+	assert_int_equal(memstore_count(f->ms, "users/r/"), 0);
+	assert_int_equal(U->rate_limit(f->u, "r", NULL, NULL),
+			 EVPN_ERR_NOTFOUND);
+	fx_free(g);
+	fx_free(f);
+}
+
+/* The rate limit reaches the transport: with the peer when it is added,
+ * at once on a PATCH, and on another instance when its reload sees the
+ * change (the transport is played by the test). */
+struct fake_transport {
+	uint8_t pub[EVPN_KEY_LEN];
+	uint64_t rate;
+	bool has_field;
+	unsigned upserts;
+};
+
+static int ft_key(void *self, const uint8_t key[EVPN_KEY_LEN])
+{
+	(void)self;
+	(void)key;
+	return EVPN_OK;
+}
+
+static int ft_upsert(void *self, const struct evpn_peer_config *pc)
+{
+	struct fake_transport *t = self;
+
+	memcpy(t->pub, pc->public_key, EVPN_KEY_LEN);
+	t->has_field = EVPN_HAS_FIELD(pc, rate_limit_bps);
+	t->rate = t->has_field ? pc->rate_limit_bps : 0;
+	t->upserts++;
+	return EVPN_OK;
+}
+
+static const struct evpn_transport_ops ft_ops = {
+	.size = sizeof(ft_ops),
+	.set_private_key = ft_key,
+	.peer_upsert = ft_upsert,
+};
+static const struct evpn_plugin_desc ft_desc = {
+	.size = sizeof(ft_desc),
+	.name = "fake",
+	.kind = EVPN_KIND_TRANSPORT,
+	.vtable = &ft_ops,
+};
+
+static void attach_fake(struct fixture *f, struct evpn_plugin_inst *pi,
+			struct fake_transport *t)
+{
+	memset(pi, 0, sizeof(*pi));
+	memset(t, 0, sizeof(*t));
+	pi->desc = &ft_desc;
+	pi->self = t;
+	pi->created = true;
+	pi->kind = EVPN_KIND_TRANSPORT;
+	f->core.plugins[EVPN_KIND_TRANSPORT] = pi;
+	assert_int_equal(evpn_users_attach_transport(f->u), EVPN_OK);
+}
+
+static void test_rate_limit_peers(void **state)
+{
+	struct fixture *f = fx_new("10.9.0.0/24"), *g;
+	struct evpn_plugin_inst fi, gi;
+	struct fake_transport ft, gt;
+	struct evpn_user_create req = {.client_id = "r"};
+	struct evpn_user_create_more more = {.size = sizeof(more),
+					     .set_rate_limit = true,
+					     .rate_limit_bps = 20000000};
+	struct evpn_user_update up = {.size = sizeof(up),
+				      .set_rate_limit = true};
+	struct evpn_users_error err = {0};
+	struct evpn_user_created out;
+	unsigned n;
+
+	(void)state;
+	attach_fake(f, &fi, &ft);
+	assert_int_equal(U->create_more(f->u, &req, &more, &out, NULL, &err),
+			 EVPN_OK);
+	assert_true(ft.has_field);
+	assert_int_equal(ft.rate, 20000000);
+	U->release(f->u, &out);
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	attach_fake(g, &gi, &gt);
+	assert_int_equal(gt.rate, 20000000); /* handed over with the peer */
+	/* PATCH: this instance's peer at once */
+	n = ft.upserts;
+	up.rate_limit_bps = 1000000;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(ft.upserts, n + 1);
+	assert_int_equal(ft.rate, 1000000);
+	/* the other instance: at its reload (the sync) */
+	assert_int_equal(gt.rate, 20000000);
+	n = gt.upserts;
+	assert_int_equal(evpn_users_load_quick(g->u), EVPN_OK);
+	assert_int_equal(gt.upserts, n + 1);
+	assert_int_equal(gt.rate, 1000000);
+	/* a reload that changes nothing pushes nothing */
+	assert_int_equal(evpn_users_load_quick(g->u), EVPN_OK);
+	assert_int_equal(gt.upserts, n + 1);
+	/* back to the default (configured on both) */
+	f->u->opts.rate_limit = g->u->opts.rate_limit = 5000000;
+	up.rate_limit_bps = EVPN_RATE_LIMIT_DEFAULT;
+	assert_int_equal(U->update(f->u, "r", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(ft.rate, 5000000);
+	assert_int_equal(evpn_users_load(g->u), EVPN_OK);
+	assert_int_equal(gt.rate, 5000000);
+	f->core.plugins[EVPN_KIND_TRANSPORT] = NULL;
+	g->core.plugins[EVPN_KIND_TRANSPORT] = NULL;
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1194,6 +1406,8 @@ int main(void)
 		cmocka_unit_test(test_audit),
 		cmocka_unit_test(test_links),
 		cmocka_unit_test(test_quota),
+		cmocka_unit_test(test_rate_limit),
+		cmocka_unit_test(test_rate_limit_peers),
 	};
 
 	if (sodium_init() < 0)

@@ -59,6 +59,17 @@ static void test_create(void **state)
 	assert_string_equal(a.quota, "5MiB");
 	assert_int_equal(PARSE(&a, "create", "q", "--quota", "lots"), -1);
 	assert_int_equal(PARSE(&a, "link", "q", "--quota", "1GB"), -1);
+	assert_null(a.rate_limit);
+	assert_int_equal(PARSE(&a, "create", "r", "--rate-limit", "20mbit"), 0);
+	assert_string_equal(a.rate_limit, "20mbit");
+	assert_int_equal(PARSE(&a, "create", "r", "--rate-limit=2MB/s"), 0);
+	assert_string_equal(a.rate_limit, "2MB/s");
+	assert_int_equal(PARSE(&a, "create", "r", "--rate-limit", "0"), 0);
+	assert_int_equal(PARSE(&a, "create", "r", "--rate-limit", "fast"), -1);
+	assert_non_null(strstr(a.error, "bad --rate-limit 'fast'"));
+	assert_int_equal(PARSE(&a, "create", "r", "--rate-limit", "1kbit"), -1);
+	assert_int_equal(PARSE(&a, "create", "r", "--rate-limit"), -1);
+	assert_int_equal(PARSE(&a, "link", "r", "--rate-limit", "1mbit"), -1);
 	assert_int_equal(PARSE(&a, "create", "alice", "--allowed-ips",
 			       "10.0.0.0/8, fd00::/8"),
 			 0);

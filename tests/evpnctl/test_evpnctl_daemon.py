@@ -143,6 +143,16 @@ def checks(c, url, tmp):
     c.check(rec.get("quota") == 10000000000, "the quota reached the server", rec)
     r = ev("create", "capped2", "--quota", "10TiBB")
     c.check(r.returncode == 2, "a size the server refuses: exit 2", r.stderr)
+    r = ev("create", "slow", "--rate-limit", "20mbit")
+    c.check(r.returncode == 0, "create --rate-limit 20mbit", r.stderr)
+    rec = json.loads(api(url, "/users/slow", MASTER))
+    c.check(rec.get("rate_limit") == 20000000,
+            "the rate limit reached the server (bits/s)", rec)
+    r = ev("create", "slow2", "--rate-limit", "20 furlongs")
+    c.check(r.returncode != 0 and "bad --rate-limit" in r.stderr,
+            "a bad rate is refused before any request", r.stderr)
+    r = ev("delete", "slow")
+    c.check(r.returncode == 0, "delete slow", r.stderr)
     r = ev("delete", "capped")
     c.check(r.returncode == 0, "delete capped", r.stderr)
     r = ev("delete", "split")

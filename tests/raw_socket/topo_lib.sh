@@ -13,7 +13,9 @@
 # The caller sets B (build dir), TMP (scratch dir), and may set TOPO_POOL,
 # TOPO_API_PORT before calling topo_up, and TOPO_API_LISTEN (the API's
 # address, default 127.0.0.1) and TOPO_EGRESS_ALLOW (the egress's `allow`
-# list, comma-separated) before topo_evpnd. Namespaces, wireguard-go and
+# list, comma-separated) and TOPO_USERS_RATE (users.rate_limit) before
+# topo_evpnd, and TOPO_USER_JSON (more fields of POST /users, e.g.
+# '"rate_limit":"20mbit"') before topo_client. Namespaces, wireguard-go and
 # background processes are registered with tests/lib/netns.sh (callers
 # hand theirs to netns_track, start wireguard-go with wggo_start), and
 # topo_down stops them in its safe order.
@@ -134,6 +136,8 @@ network:
   endpoint: $S_IP:$WG_PORT
   dns: [10.77.0.1]
   mtu: 1420
+${TOPO_USERS_RATE:+users:
+  rate_limit: \"$TOPO_USERS_RATE\"}
 plugins:
   transport:
     use: wireguard
@@ -193,7 +197,7 @@ topo_client() {
 	local name=$1 ifc=$2 ep NS_C=${3:-$NS_C}
 	wg genkey >"$TMP/$name.key"
 	C_PUB=$(wg pubkey <"$TMP/$name.key")
-	api POST /users "{\"client_id\":\"$name\",\"public_key\":\"$C_PUB\"}" \
+	api POST /users "{\"client_id\":\"$name\",\"public_key\":\"$C_PUB\"${TOPO_USER_JSON:+,$TOPO_USER_JSON}}" \
 		>"$TMP/$name.json" || return 1
 	C_ADDR=$(json '["address"]' <"$TMP/$name.json") || { cat "$TMP/$name.json"; return 1; }
 	json '["config"]' <"$TMP/$name.json" >"$TMP/$name.conf" || return 1

@@ -125,6 +125,31 @@ api "$API_B" GET /users/a4 >/dev/null
 assert_eq "B shows the quota and usage" \
 	"$($PY -c "import json; j=json.load(open('$TMP/body')); print(j.get('quota'), j.get('used_bytes'))")" "5000000 0"
 assert_eq "reset on B" "$(api "$API_B" PATCH /users/a4 '{"reset_usage":true}')" 200
+# a rate limit is resident (the transport needs it with the peer): set on
+# A, B has it after its next sync, and so would B's live peer
+st=$(api "$API_A" PATCH /users/a5 '{"rate_limit":"20mbit"}')
+assert_eq "rate limit set on A" "$st" 200
+rate_records() {
+	curl -sf "$URL/_test/dump" | $PY -c '
+import json, sys
+print(sum(1 for n in json.load(sys.stdin) if n == "/two/users/a5/rate-limit"))'
+}
+assert_eq "stored in SSM as users/a5/rate-limit" "$(rate_records)" 1
+rate_on() { # rate_on API WANT: a5's rate_limit there once it is WANT
+	local r
+	for _ in $(seq 100); do
+		api "$1" GET /users/a5 >/dev/null
+		r=$($PY -c "import json; print(json.load(open('$TMP/body')).get('rate_limit'))")
+		[ "$r" = "$2" ] && break
+		sleep 0.1
+	done
+	echo "$r"
+}
+assert_eq "B serves it after its sync" "$(rate_on "$API_B" 20000000)" 20000000
+st=$(api "$API_B" PATCH /users/a5 '{"rate_limit":null}')
+assert_eq "removed on B" "$st" 200
+assert_eq "A follows" "$(rate_on "$API_A" None)" None
+assert_eq "no rate-limit record left in SSM" "$(rate_records)" 0
 
 # the audit log is one log: B lists A's changes, newest first
 api "$API_B" GET "/audit?limit=500" >/dev/null

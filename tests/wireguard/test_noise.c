@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <math.h>
 
 #include <arpa/inet.h>
 
@@ -44,8 +45,17 @@ struct node {
 	uint8_t rx[8][WG_BUF_SIZE];
 	uint32_t rx_len[8];
 	uint32_t rx_peer[8];
+	unsigned released; /* packets a rate limit held back, then let go */
 };
 static struct node nodes[2];
+
+static void fake_deliver(void *arg, struct evpn_pkt *pkt)
+{
+	struct node *n = arg;
+
+	assert_true(pkt->len == 1400 && pkt->peer != 0);
+	n->released++;
+}
 
 static double fake_now(void *arg)
 {
@@ -178,7 +188,8 @@ static void setup_pair(const uint8_t *psk0, const uint8_t *psk1,
 		struct wg_device_ops ops = {.arg = &nodes[i],
 					    .flush = fake_flush,
 					    .now = fake_now,
-					    .walltime = fake_wall};
+					    .walltime = fake_wall,
+					    .deliver = fake_deliver};
 
 		memset(&nodes[i], 0, sizeof(nodes[i]));
 		nodes[i].num = i;
@@ -627,6 +638,128 @@ static void test_roaming(void **state)
 	teardown_pair();
 }
 
+/* Packets (1400 bytes of IP each) sent one way at one moment that arrive. */
+static unsigned burst_through(bool to_server, unsigned n)
+{
+	struct node *dst = &nodes[to_server ? 1 : 0];
+	unsigned got = 0;
+
+	for (unsigned i = 0; i < n; i++) {
+		dst->n_rx = 0;
+		if (to_server)
+			client_send("10.0.0.2", 1380);
+		else
+			server_send(1380);
+		pump();
+		got += dst->n_rx;
+	}
+	return got;
+}
+
+static void set_server_rate(uint64_t bps, uint32_t size)
+{
+	struct evpn_cidr c1 = cidr4("10.0.0.2", 32);
+	struct evpn_peer_config pc = {.size = size,
+				      .id = "client",
+				      .allowed_ips = &c1,
+				      .n_allowed_ips = 1,
+				      .enabled = true};
+
+	memcpy(pc.public_key, nodes[0].pub, 32);
+	pc.rate_limit_bps = bps;
+	assert_int_equal(wg_device_peer_upsert(&nodes[1].dev, &pc), 0);
+}
+
+/* Run the server's rate-limit queues at the fake clock's now. */
+static void rate_poll(void)
+{
+	wg_device_rate_poll(&nodes[1].dev);
+	wg_device_flush(&nodes[1].dev);
+	pump();
+}
+
+static void test_rate_limit(void **state)
+{
+	struct wg_device *srv = &nodes[1].dev;
+	unsigned got, rel;
+
+	setup_pair(NULL, NULL, false);
+	assert_int_equal(burst_through(true, 1), 1); /* handshake done */
+	/* 1 mbit/s: a bucket of 64 KiB (46 packets of 1400 bytes) passes at
+	 * once, a queue of 64 KiB holds 46 more, the rest is dropped and
+	 * counted; each way */
+	set_server_rate(1000000, sizeof(struct evpn_peer_config));
+	got = burst_through(true, 100);
+	assert_int_equal(got, 65536 / 1400);
+	assert_int_equal(server_peer()->rate->qrx.n, 65536 / 1400);
+	assert_int_equal(srv->drops[WG_DROP_RATE_LIMIT_RX], 100 - 2 * got);
+	/* the queue lets go as the bucket refills: the next packet fits in
+	 * 1400 - 1136 left over = 264 bytes, 2.1 ms at 1 mbit/s */
+	assert_true(fabs(wg_device_rate_next(srv) - (now_s + 264 / 125000.0)) <
+		    1e-9);
+	rate_poll();
+	assert_int_equal(nodes[1].released, 0);
+	now_s += 0.1; /* 12,500 bytes earned: 9 packets */
+	rate_poll();
+	assert_int_equal(nodes[1].released, (1136 + 12500) / 1400);
+	now_s += 10; /* a bucket's worth at most: the other 37 */
+	rate_poll();
+	assert_int_equal(nodes[1].released, 65536 / 1400);
+	assert_int_equal(server_peer()->rate->qrx.n, 0);
+	assert_true(wg_device_rate_next(srv) == 0);
+	/* what the peer is sent: the same, released onto the wire */
+	got = burst_through(false, 100);
+	assert_int_equal(got, 65536 / 1400);
+	assert_int_equal(srv->drops[WG_DROP_RATE_LIMIT_TX], 100 - 2 * got);
+	got = 0;
+	while (server_peer()->rate->qtx.n) {
+		nodes[0].n_rx = 0;
+		now_s += 0.08; /* 10,000 bytes: 7 or 8 packets */
+		rate_poll();
+		assert_true(nodes[0].n_rx >= 1 && nodes[0].n_rx <= 8);
+		got += nodes[0].n_rx;
+	}
+	assert_int_equal(got, 65536 / 1400);
+	assert_int_equal(srv->drops[WG_DROP_RATE_LIMIT_TX], 100 - 2 * 46);
+	/* changed in place (a PATCH): the new rate applies at once, without
+	 * a fresh burst */
+	now_s += 10;
+	assert_int_equal(burst_through(true, 60), 46);
+	set_server_rate(10000000, sizeof(struct evpn_peer_config));
+	rel = nodes[1].released;
+	now_s += 0.01; /* 12,500 bytes at 10 mbit/s: 8 packets + 1136 */
+	rate_poll();
+	assert_int_equal(nodes[1].released - rel, (1136 + 12500) / 1400);
+	/* removed: what is queued is dropped, everything else passes */
+	set_server_rate(0, sizeof(struct evpn_peer_config));
+	assert_null(server_peer()->rate);
+	assert_true(wg_device_rate_next(srv) == 0);
+	assert_int_equal(burst_through(true, 100), 100);
+	assert_int_equal(burst_through(false, 100), 100);
+	/* a caller that predates the field sets no limit */
+	set_server_rate(1000000,
+			offsetof(struct evpn_peer_config, rate_limit_bps));
+	assert_null(server_peer()->rate);
+	assert_int_equal(burst_through(true, 100), 100);
+	/* a disabled peer's queues are emptied */
+	set_server_rate(1000000, sizeof(struct evpn_peer_config));
+	burst_through(true, 60);
+	assert_int_equal(server_peer()->rate->qrx.n, 60 - 46);
+	{
+		struct evpn_cidr c1 = cidr4("10.0.0.2", 32);
+		struct evpn_peer_config pc = {.size = sizeof(pc),
+					      .allowed_ips = &c1,
+					      .n_allowed_ips = 1,
+					      .rate_limit_bps = 1000000};
+
+		memcpy(pc.public_key, nodes[0].pub, 32);
+		assert_int_equal(wg_device_peer_upsert(srv, &pc), 0);
+	}
+	assert_int_equal(server_peer()->rate->qrx.n, 0);
+	assert_true(wg_device_rate_next(srv) == 0);
+	teardown_pair();
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -641,6 +774,7 @@ int main(void)
 		cmocka_unit_test(test_retransmit_gives_up),
 		cmocka_unit_test(test_persistent_keepalive),
 		cmocka_unit_test(test_roaming),
+		cmocka_unit_test(test_rate_limit),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

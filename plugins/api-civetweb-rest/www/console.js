@@ -116,6 +116,17 @@
     return fmtBytes(u.used_bytes || 0) + " of " + fmtSize(u.quota);
   }
 
+  // "20 Mbit/s" (the API's bits per second, SI units), "(default)" when it
+  // is the server's users.rate_limit; "none" without a limit.
+  function fmtRate(u) {
+    if (typeof u.rate_limit !== "number") return "none";
+    let n = u.rate_limit, unit = "bit/s";
+    for (const [m, s] of [[1e9, "Gbit/s"], [1e6, "Mbit/s"], [1e3, "kbit/s"]]) {
+      if (n >= m) { n /= m; unit = s; break; }
+    }
+    return +n.toFixed(3) + " " + unit + (u.rate_limit_default ? " (default)" : "");
+  }
+
   // "inactive (quota)" when the server gave a reason.
   const fmtStatus = (u) => u.status + (u.reason ? " (" + u.reason + ")" : "");
 
@@ -247,6 +258,7 @@
     ["status", "Status"], ["address", "Address"], ["created", "Created"],
     ["expires", "Expires"], ["handshake", "Last handshake"],
     ["rx", "Received"], ["tx", "Sent"], ["quota", "Quota"],
+    ["rate", "Rate limit"],
   ];
 
   function button(text, cls, onClick) {
@@ -299,6 +311,7 @@
     set("rx", fmtBytes(u.rx_bytes));
     set("tx", fmtBytes(u.tx_bytes));
     set("quota", fmtQuota(u), typeof u.quota === "number" ? u.used_bytes + " of " + u.quota + " bytes" : "");
+    set("rate", fmtRate(u), typeof u.rate_limit === "number" ? u.rate_limit + " bit/s" : "");
     tr.classList.toggle("inactive", u.status !== "active");
     const t = tr.querySelector(".toggle");
     t.textContent = u.status === "active" ? "Disable" : "Enable";
@@ -398,6 +411,7 @@
     if (f.public_key.value.trim()) body.public_key = f.public_key.value.trim();
     // Sent as typed: the API parses and checks them and says what is wrong.
     if (f.quota.value.trim()) body.quota = f.quota.value.trim();
+    if (f.rate_limit.value.trim()) body.rate_limit = f.rate_limit.value.trim();
     if (f.allowed_ips.value.trim()) body.allowed_ips = f.allowed_ips.value.trim();
     if (f.link.checked) body.link = true;
     try {
@@ -445,6 +459,7 @@
     add("Received", fmtBytes(u.rx_bytes));
     add("Sent", fmtBytes(u.tx_bytes));
     if (typeof u.quota === "number") add("Quota", fmtQuota(u));
+    add("Rate limit", fmtRate(u));
     if (withConfig) {
       const text = await api("GET", "/users/" + encodeURIComponent(id) + "/config", { as: "text" });
       await showConfig("self", id, text);
