@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "daemon.h"
-#include "evpn_rate.h"
+#include "rate.h"
 #include "log.h"
 #include "pool.h"
 
@@ -143,7 +143,7 @@ static int load_users(struct evpn_core *core, struct evpn_errors *errs)
 	const char *rate = c->get_str(uc, "rate_limit", "");
 
 	core->rate_limit = 0;
-	if (!*rate || evpn_rate_parse(rate, &core->rate_limit) == 0)
+	if (!*rate || rate_parse(rate, &core->rate_limit) == 0)
 		return 0;
 	evpn_errors_add(errs, c->get(uc, "rate_limit"),
 			"users.rate_limit: '%s' must be a rate such as 20mbit, "

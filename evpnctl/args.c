@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "evpn_rate.h"
+#include "rate.h"
 #include "args.h"
 
 struct cmd_spec {
@@ -452,7 +452,7 @@ static int parse_option(struct evpnctl_args *a, const struct cmd_spec *spec,
 			a->rate_limit = argv[++*i];
 		}
 		/* the server's own parser: a typo is caught here */
-		if (evpn_rate_parse(a->rate_limit, &bps) != 0)
+		if (rate_parse(a->rate_limit, &bps) != 0)
 			return fail(a,
 				    "bad --rate-limit '%.30s': use a rate such "
 				    "as 20mbit, 500kbit, 1gbit or 2MB/s "

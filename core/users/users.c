@@ -17,7 +17,7 @@
 
 #include <sodium.h>
 
-#include "evpn_rate.h"
+#include "rate.h"
 #include "users_int.h"
 
 /* The vtable's digest size and the digest the service computes agree. */
@@ -282,8 +282,8 @@ int users_op_update(void *self, const char *id,
 	}
 	if (set_rate && req->rate_limit_bps != EVPN_RATE_LIMIT_DEFAULT &&
 	    req->rate_limit_bps &&
-	    (req->rate_limit_bps < EVPN_RATE_MIN_BPS ||
-	     req->rate_limit_bps > EVPN_RATE_MAX_BPS)) {
+	    (req->rate_limit_bps < RATE_MIN_BPS ||
+	     req->rate_limit_bps > RATE_MAX_BPS)) {
 		users_set_err(err, EVPN_ERR_INVAL,
 			      "rate_limit must be 0 (none) or between 8kbit "
 			      "and 100gbit");

@@ -13,7 +13,7 @@
 
 #include <sodium.h>
 
-#include "evpn_rate.h"
+#include "rate.h"
 #include "users_int.h"
 
 #define MAX_TTL (366LL * 86400)
@@ -95,8 +95,8 @@ static int check_request(struct create *c, const struct evpn_user_create *req,
 	if (users_allowed_check(c->allowed_in, c->allowed, err) != EVPN_OK)
 		return EVPN_ERR_INVAL;
 	if (c->rec.has_rate && c->rec.rate_bps &&
-	    (c->rec.rate_bps < EVPN_RATE_MIN_BPS ||
-	     c->rec.rate_bps > EVPN_RATE_MAX_BPS)) {
+	    (c->rec.rate_bps < RATE_MIN_BPS ||
+	     c->rec.rate_bps > RATE_MAX_BPS)) {
 		users_set_err(err, EVPN_ERR_INVAL,
 			      "rate_limit must be 0 (none) or between 8kbit "
 			      "and 100gbit");

@@ -13,7 +13,7 @@
 #include <sodium.h>
 
 #include "api_internal.h"
-#include "evpn_rate.h"
+#include "rate.h"
 #include "errmap.h"
 #include "json_util.h"
 #include "qr_png.h"
@@ -290,8 +290,7 @@ int api_users_create(struct api_req *r)
 			size_t n = strlen(r->audit_detail);
 			char rate[32];
 
-			evpn_rate_format(req.rate_limit_bps, rate,
-					 sizeof(rate));
+			rate_format(req.rate_limit_bps, rate, sizeof(rate));
 			snprintf(r->audit_detail + n,
 				 sizeof(r->audit_detail) - n, ", rate_limit %s",
 				 rate);
@@ -504,8 +503,7 @@ int api_users_patch(struct api_req *r)
 		char rate[32] = "default";
 
 		if (req.rate_limit_bps != EVPN_RATE_LIMIT_DEFAULT)
-			evpn_rate_format(req.rate_limit_bps, rate,
-					 sizeof(rate));
+			rate_format(req.rate_limit_bps, rate, sizeof(rate));
 		snprintf(r->audit_detail + n, sizeof(r->audit_detail) - n,
 			 "%srate_limit %s", n ? ", " : "", rate);
 	}

@@ -12,7 +12,7 @@
 #include <evpn/transport.h>
 #include <evpn/users.h>
 
-#include "evpn_rate.h"
+#include "rate.h"
 
 #include "errmap.h"
 
@@ -254,14 +254,13 @@ int api_parse_rate_limit(const json_t *v, uint64_t *bps, struct api_err *err)
 	if (json_is_integer(v) && json_integer_value(v) >= 0) {
 		uint64_t x = (uint64_t)json_integer_value(v);
 
-		if (x == 0 ||
-		    (x >= EVPN_RATE_MIN_BPS && x <= EVPN_RATE_MAX_BPS)) {
+		if (x == 0 || (x >= RATE_MIN_BPS && x <= RATE_MAX_BPS)) {
 			*bps = x;
 			return 0;
 		}
 	} else if (json_is_string(v) &&
 		   strlen(json_string_value(v)) == json_string_length(v) &&
-		   evpn_rate_parse(json_string_value(v), bps) == 0) {
+		   rate_parse(json_string_value(v), bps) == 0) {
 		return 0;
 	}
 	return fail(err, API_CODE_INVALID_FIELD, msg);

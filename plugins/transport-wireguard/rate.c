@@ -96,8 +96,8 @@ int wg_peer_rate_set(struct wg_device *d, struct wg_peer *p, uint64_t bps)
 	p->rate->qmax = (size_t)((double)bps / 8 * WG_RATEQ_SECONDS);
 	if (p->rate->qmax < WG_RATEQ_MIN_BYTES)
 		p->rate->qmax = WG_RATEQ_MIN_BYTES;
-	evpn_tbf_set(&p->rate->rx, bps, now);
-	evpn_tbf_set(&p->rate->tx, bps, now);
+	tbf_set(&p->rate->rx, bps, now);
+	tbf_set(&p->rate->tx, bps, now);
 	return EVPN_OK;
 }
 
@@ -121,7 +121,7 @@ bool wg_peer_rate_ok(struct wg_device *d, struct wg_peer *p, bool rx,
 		return true;
 	q = rx ? &r->qrx : &r->qtx;
 	/* in order: nothing overtakes what is already waiting */
-	if (!q->n && evpn_tbf_take(rx ? &r->rx : &r->tx, len, wg_device_now(d)))
+	if (!q->n && tbf_take(rx ? &r->rx : &r->tx, len, wg_device_now(d)))
 		return true;
 	s = q->n < WG_RATEQ_LEN && q->bytes + len <= r->qmax &&
 			    len <= sizeof(s->data)
@@ -151,10 +151,10 @@ bool wg_peer_rate_ok(struct wg_device *d, struct wg_peer *p, bool rx,
 static void q_run(struct wg_device *d, struct wg_peer *p, bool rx, double now)
 {
 	struct wg_rateq *q = rx ? &p->rate->qrx : &p->rate->qtx;
-	struct evpn_tbf *b = rx ? &p->rate->rx : &p->rate->tx;
+	struct tbf *b = rx ? &p->rate->rx : &p->rate->tx;
 	struct wg_staged *s;
 
-	while ((s = q->head) && evpn_tbf_take(b, s->len, now)) {
+	while ((s = q->head) && tbf_take(b, s->len, now)) {
 		q->head = s->next;
 		if (!q->head)
 			q->tail = NULL;
@@ -207,12 +207,12 @@ double wg_device_rate_next(struct wg_device *d)
 		double t;
 
 		if (r->qrx.head) {
-			t = evpn_tbf_when(&r->rx, r->qrx.head->len);
+			t = tbf_when(&r->rx, r->qrx.head->len);
 			if (!next || t < next)
 				next = t;
 		}
 		if (r->qtx.head) {
-			t = evpn_tbf_when(&r->tx, r->qtx.head->len);
+			t = tbf_when(&r->tx, r->qtx.head->len);
 			if (!next || t < next)
 				next = t;
 		}

@@ -26,7 +26,7 @@
 #include <evpn/transport.h>
 
 #include "allowedips.h"
-#include "evpn_rate.h"
+#include "rate.h"
 #include "list.h"
 #include "messages.h"
 #include "replay.h"
@@ -159,7 +159,7 @@ struct wg_rateq {
 struct wg_rate {
 	uint64_t bps;
 	size_t qmax; /* bytes a queue may hold */
-	struct evpn_tbf rx, tx;
+	struct tbf rx, tx;
 	struct wg_rateq qrx, qtx;
 	struct wg_list link; /* d->rate_peers while a queue holds packets */
 	struct wg_peer *peer;

@@ -5,7 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "evpn_rate.h"
+#include "rate.h"
 
 static const struct {
 	const char *unit;
@@ -26,7 +26,7 @@ static const struct {
 	{"gb/s", 8ULL * 1000 * 1000 * 1000},
 };
 
-int evpn_rate_parse(const char *s, uint64_t *bps)
+int rate_parse(const char *s, uint64_t *bps)
 {
 	uint64_t whole = 0, frac = 0, scale = 1;
 	const char *p = s;
@@ -40,7 +40,7 @@ int evpn_rate_parse(const char *s, uint64_t *bps)
 		return -1;
 	for (; isdigit((unsigned char)*p); p++) {
 		whole = whole * 10 + (uint64_t)(*p - '0');
-		if (whole > EVPN_RATE_MAX_BPS)
+		if (whole > RATE_MAX_BPS)
 			return -1;
 	}
 	if (*p == '.') {
@@ -63,7 +63,7 @@ int evpn_rate_parse(const char *s, uint64_t *bps)
 		if (strcasecmp(p, units[i].unit) != 0)
 			continue;
 		/* whole <= 1e11 and m <= 8e9 could overflow: check first */
-		if (whole && m > EVPN_RATE_MAX_BPS / whole)
+		if (whole && m > RATE_MAX_BPS / whole)
 			return -1;
 		v = whole * m;
 		/* frac < scale <= 1e9 and m <= 8e9: the product fits */
@@ -72,7 +72,7 @@ int evpn_rate_parse(const char *s, uint64_t *bps)
 				return -1; /* finer than one bit per second */
 			v += frac * m / scale;
 		}
-		if (v != 0 && (v < EVPN_RATE_MIN_BPS || v > EVPN_RATE_MAX_BPS))
+		if (v != 0 && (v < RATE_MIN_BPS || v > RATE_MAX_BPS))
 			return -1;
 		*bps = v;
 		return 0;
@@ -80,7 +80,7 @@ int evpn_rate_parse(const char *s, uint64_t *bps)
 	return -1;
 }
 
-void evpn_rate_format(uint64_t bps, char *out, size_t outlen)
+void rate_format(uint64_t bps, char *out, size_t outlen)
 {
 	static const struct {
 		const char *unit;
