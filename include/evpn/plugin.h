@@ -35,7 +35,9 @@
  *      of these headers is part of 2.0, what 1.1 appended included, and
  *      needs no EVPN_HAS_FIELD test. A 1.x plugin is refused: rebuild it
  *      against these headers (reading evpn_user.status as the enum, and
- *      evpn_user_status_name() for its name).
+ *      evpn_user_status_name() for its name). Also new in 2.0: per-user
+ *      rate limits (evpn_peer_config.rate_limit_bps, evpn_users_ops.rate_limit,
+ *      the rate fields of evpn_user_create_more and evpn_user_update).
  */
 #ifndef EVPN_PLUGIN_H
 #define EVPN_PLUGIN_H
