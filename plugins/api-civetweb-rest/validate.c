@@ -433,7 +433,6 @@ int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 					      "quota",	    "reset_usage",
 					      "rate_limit", NULL};
 	json_t *j, *v;
-	const char *s;
 	int rc = -1;
 
 	memset(out, 0, sizeof(*out));
@@ -446,15 +445,16 @@ int api_parse_patch(const char *body, size_t len, struct api_patch_req *out,
 		goto out;
 	v = json_object_get(j, "status");
 	if (v) {
-		s = json_string_value(v);
-		if (!s ||
-		    (strcmp(s, "active") != 0 && strcmp(s, "inactive") != 0)) {
+		enum evpn_user_status st =
+			evpn_user_status_parse(json_string_value(v));
+
+		if (!st) {
 			fail(err, API_CODE_INVALID_FIELD,
 			     "status must be \"active\" or \"inactive\"");
 			goto out;
 		}
 		out->has_status = true;
-		out->active = strcmp(s, "active") == 0;
+		out->active = st == EVPN_USER_ACTIVE;
 	}
 	v = json_object_get(j, "allowed_ips");
 	if (v) {
