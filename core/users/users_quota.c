@@ -200,7 +200,7 @@ int users_op_quota(void *self, const char *id, struct evpn_user_quota *out)
 	if (r != EVPN_OK)
 		return r;
 	out->quota_bytes = x.quota;
-	memcpy(out->reason, x.reason, sizeof(out->reason));
+	snprintf(out->reason, sizeof(out->reason), "%s", x.reason);
 	out->used_bytes = 0;
 	/* Usage grows on every instance without moving the change marker,
 	 * and the quota sets and clears the reason: with a quota both are
