@@ -4,6 +4,7 @@
 #define EVPN_CORE_CORE_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 #include <ev.h>
@@ -34,10 +35,14 @@ struct post_item;
 
 /* listeners.c: the local listeners to protect (evpn_host.listener_add) */
 struct evpn_listeners {
-	pthread_mutex_t mu;
+	pthread_mutex_t
+		mu; /* guards v, cap; n and generation change under it */
 	struct evpn_listener *v;
-	size_t n, cap;
-	uint64_t generation;
+	size_t cap;
+	/* Atomic: the egress asks for the generation on every packet batch,
+	 * and reads both without the mutex (evpn_listeners_get with max 0). */
+	_Atomic size_t n;
+	_Atomic uint64_t generation;
 	bool ready;
 };
 void evpn_listeners_init(struct evpn_listeners *l);

@@ -9,7 +9,9 @@
  *
  * Plugins declare from their own threads and egresses read from the loop,
  * so a mutex guards the list; the generation lets a reader copy the list
- * only after it changed.
+ * only after it changed. The egress asks for the generation before every
+ * packet batch: that question is two atomic loads, and the mutex is taken
+ * only to copy a list that changed.
  */
 #include <netinet/in.h>
 #include <stdlib.h>
@@ -20,8 +22,9 @@ void evpn_listeners_init(struct evpn_listeners *l)
 {
 	pthread_mutex_init(&l->mu, NULL);
 	l->v = NULL;
-	l->n = l->cap = 0;
-	l->generation = 1;
+	l->cap = 0;
+	atomic_init(&l->n, 0);
+	atomic_init(&l->generation, 1);
 	l->ready = true;
 }
 
@@ -31,7 +34,8 @@ void evpn_listeners_free(struct evpn_listeners *l)
 		return;
 	free(l->v);
 	l->v = NULL;
-	l->n = l->cap = 0;
+	l->cap = 0;
+	atomic_store(&l->n, 0);
 	pthread_mutex_destroy(&l->mu);
 	l->ready = false;
 }
@@ -39,16 +43,18 @@ void evpn_listeners_free(struct evpn_listeners *l)
 int evpn_listeners_add(struct evpn_listeners *l, int proto, uint16_t port)
 {
 	int r = EVPN_OK;
+	size_t n;
 
 	if (!port || (proto != IPPROTO_TCP && proto != IPPROTO_UDP))
 		return EVPN_ERR_INVAL;
 	if (!l->ready)
 		return EVPN_ERR_UNAVAILABLE;
 	pthread_mutex_lock(&l->mu);
-	for (size_t i = 0; i < l->n; i++)
+	n = atomic_load_explicit(&l->n, memory_order_relaxed);
+	for (size_t i = 0; i < n; i++)
 		if (l->v[i].proto == proto && l->v[i].port == port)
 			goto out;
-	if (l->n == l->cap) {
+	if (n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 4;
 		struct evpn_listener *v = realloc(l->v, cap * sizeof(*v));
 
@@ -59,8 +65,10 @@ int evpn_listeners_add(struct evpn_listeners *l, int proto, uint16_t port)
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n++] = (struct evpn_listener){.proto = proto, .port = port};
-	l->generation++;
+	l->v[n] = (struct evpn_listener){.proto = proto, .port = port};
+	atomic_store_explicit(&l->n, n + 1, memory_order_relaxed);
+	/* release: a reader that sees the new generation sees the new n */
+	atomic_fetch_add_explicit(&l->generation, 1, memory_order_release);
 out:
 	pthread_mutex_unlock(&l->mu);
 	return r;
@@ -76,12 +84,23 @@ size_t evpn_listeners_get(struct evpn_listeners *l, struct evpn_listener *out,
 			*generation = 0;
 		return 0;
 	}
+	if (!out || max == 0) {
+		/* the generation and the count only: no list to copy */
+		uint64_t g = atomic_load_explicit(&l->generation,
+						  memory_order_acquire);
+
+		n = atomic_load_explicit(&l->n, memory_order_relaxed);
+		if (generation)
+			*generation = g;
+		return n;
+	}
 	pthread_mutex_lock(&l->mu);
-	n = l->n;
+	n = atomic_load_explicit(&l->n, memory_order_relaxed);
 	for (size_t i = 0; i < n && i < max; i++)
 		out[i] = l->v[i];
 	if (generation)
-		*generation = l->generation;
+		*generation = atomic_load_explicit(&l->generation,
+						   memory_order_relaxed);
 	pthread_mutex_unlock(&l->mu);
 	return n;
 }

@@ -250,10 +250,13 @@ static int put_allowed(struct evpn_users *u, const char *id, const char *v)
 	char key[160];
 	int rc;
 
-	if (strcmp(v, EVPN_ALLOWED_IPS_DEFAULT) != 0)
-		return users_put(u, id, "allowed-ips", v, 0);
-	snprintf(key, sizeof(key), "users/%s/allowed-ips", id);
-	rc = u->st->del(u->sts, key);
+	if (strcmp(v, EVPN_ALLOWED_IPS_DEFAULT) != 0) {
+		rc = users_put(u, id, "allowed-ips", v, 0);
+	} else {
+		snprintf(key, sizeof(key), "users/%s/allowed-ips", id);
+		rc = u->st->del(u->sts, key);
+	}
+	users_cache_invalidate(u);
 	return rc == EVPN_ERR_NOTFOUND ? EVPN_OK : rc;
 }
 

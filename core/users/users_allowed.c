@@ -3,9 +3,10 @@
  * Split tunnels: the CIDRs a user's config routes through the VPN
  * (AllowedIPs of its [Peer]). Kept in users/{id}/allowed-ips only when set;
  * absent means EVPN_ALLOWED_IPS_DEFAULT. Not resident: the value is read
- * from the store when a config or a record is asked for, so a change made
- * on one instance is what every instance serves next, and 100,000 users
- * with the default cost no memory.
+ * from the store when a config is asked for, so a change made on one
+ * instance is what every instance serves next, and 100,000 users with the
+ * default cost no memory. A record (GET /users/{id}) shows it as last read
+ * within users.sync_interval (users_cache.c).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -163,12 +164,19 @@ int users_op_allowed_ips(void *self, const char *id,
 			 char out[EVPN_ALLOWED_IPS_MAX])
 {
 	struct evpn_users *u = self;
+	struct users_extras x;
 	bool known;
+	int r;
 
 	pthread_mutex_lock(&u->mu);
 	known = users_find_locked(u, id) != NULL;
 	pthread_mutex_unlock(&u->mu);
 	if (!known)
 		return EVPN_ERR_NOTFOUND;
-	return users_allowed_read(u, id, out);
+	/* GET /users/{id}: as last read, fresh within users.sync_interval
+	 * (users_cache.c); a config is rendered from a fresh read */
+	r = users_extras_get(u, id, &x);
+	if (r == EVPN_OK)
+		memcpy(out, x.allowed, EVPN_ALLOWED_IPS_MAX);
+	return r;
 }

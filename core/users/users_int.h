@@ -4,6 +4,7 @@
 #define EVPN_CORE_USERS_INT_H
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <sodium.h>
@@ -52,6 +53,17 @@ struct users_ids {
 };
 
 struct quota_ent; /* users_quota.c */
+
+/* users_cache.c: a user's allowed-ips, quota and reason as GET /users/{id}
+ * last read them from the store. */
+struct users_cache_ent;
+struct users_cache {
+	pthread_mutex_t mu;	   /* guards e */
+	struct users_cache_ent *e; /* USERS_CACHE_SLOTS, made at first use */
+	/* bumped after every local write of those records and every load;
+	 * an entry filled under an older value is not used */
+	atomic_uint_fast64_t gen;
+};
 
 struct evpn_users {
 	const struct evpn_host *host;
@@ -102,6 +114,8 @@ struct evpn_users {
 	pthread_t thread;
 	bool thread_running, thread_stop, reload_requested;
 	pthread_cond_t cond;
+
+	struct users_cache cache; /* users_cache.c */
 
 	struct evpn_metric *m_created, *m_deleted, *m_expired, *m_users;
 	struct evpn_metric *m_quota_reached;
@@ -239,12 +253,30 @@ int users_op_link_redeem(void *self, const char *token, char **config,
 			 struct evpn_users_error *err) EVPN_WUR;
 void users_links_sweep(struct evpn_users *u, double mono_now);
 
+/* users_cache.c */
+struct users_extras {
+	char allowed[EVPN_ALLOWED_IPS_MAX]; /* normalised */
+	uint64_t quota;			    /* bytes, 0: none */
+	char reason[16];
+};
+void users_cache_init(struct evpn_users *u);
+void users_cache_free(struct evpn_users *u);
+/* After a local write of a user's allowed-ips, quota or reason (and after
+ * it only: a read that began before must not be kept). */
+void users_cache_invalidate(struct evpn_users *u);
+/* A known user's allowed-ips, quota and reason: cached, else read. */
+int users_extras_get(struct evpn_users *u, const char *id,
+		     struct users_extras *out) EVPN_WUR;
+
 /* users_quota.c: users/{id}/quota|usage|reason, quotas/{id} */
 int users_quota_write(struct evpn_users *u, const char *id,
 		      uint64_t quota) EVPN_WUR;
 int users_quota_reset(struct evpn_users *u, const char *id) EVPN_WUR;
 int users_quota_reason(struct evpn_users *u, const char *id,
 		       char out[16]) EVPN_WUR;
+/* users/{id}/quota, 0 when absent */
+int users_quota_read_limit(struct evpn_users *u, const char *id,
+			   uint64_t *quota) EVPN_WUR;
 int users_quota_clear_reason(struct evpn_users *u, const char *id) EVPN_WUR;
 int users_op_quota(void *self, const char *id,
 		   struct evpn_user_quota *out) EVPN_WUR;

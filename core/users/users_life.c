@@ -174,6 +174,7 @@ struct evpn_users *evpn_users_new(const struct evpn_host *host,
 	pthread_mutex_init(&u->load_mu, NULL);
 	pthread_mutex_init(&u->quota_mu, NULL);
 	pthread_cond_init(&u->cond, NULL);
+	users_cache_init(u);
 	u->m_created =
 		host->metric(host, EVPN_METRIC_COUNTER,
 			     "evpn_users_created_total", "Users created", NULL);
@@ -215,6 +216,7 @@ void evpn_users_free(struct evpn_users *u)
 	evpn_pool_free(&u->pool);
 	users_touch_free(u);
 	users_quota_free(u);
+	users_cache_free(u);
 	pthread_mutex_destroy(&u->quota_mu);
 	pthread_mutex_destroy(&u->load_mu);
 	pthread_mutex_destroy(&u->mu);

@@ -79,6 +79,12 @@ static int get_u64(struct evpn_users *u, const char *id, const char *leaf,
 	return EVPN_OK;
 }
 
+int users_quota_read_limit(struct evpn_users *u, const char *id,
+			   uint64_t *quota)
+{
+	return get_u64(u, id, "quota", quota);
+}
+
 static int put_u64(struct evpn_users *u, const char *id, const char *leaf,
 		   uint64_t v)
 {
@@ -116,6 +122,7 @@ int users_quota_write(struct evpn_users *u, const char *id, uint64_t quota)
 			r = del_key(u, key);
 		}
 	}
+	users_cache_invalidate(u);
 	pthread_mutex_lock(&u->quota_mu);
 	u->quota_refresh_at = 0; /* look again at the next tick */
 	pthread_mutex_unlock(&u->quota_mu);
@@ -135,6 +142,7 @@ int users_quota_reset(struct evpn_users *u, const char *id)
 		}
 	r = put_u64(u, id, "usage", 0);
 	pthread_mutex_unlock(&u->quota_mu);
+	users_cache_invalidate(u);
 	return r;
 }
 
@@ -159,14 +167,18 @@ int users_quota_reason(struct evpn_users *u, const char *id, char out[16])
 int users_quota_clear_reason(struct evpn_users *u, const char *id)
 {
 	char key[160];
+	int r;
 
 	snprintf(key, sizeof(key), "users/%s/reason", id);
-	return del_key(u, key);
+	r = del_key(u, key);
+	users_cache_invalidate(u);
+	return r;
 }
 
 int users_op_quota(void *self, const char *id, struct evpn_user_quota *out)
 {
 	struct evpn_users *u = self;
+	struct users_extras x;
 	uint64_t pending = 0;
 	bool known;
 	int r;
@@ -183,11 +195,21 @@ int users_op_quota(void *self, const char *id, struct evpn_user_quota *out)
 	pthread_mutex_unlock(&u->quota_mu);
 	if (!known)
 		return EVPN_ERR_NOTFOUND;
-	r = get_u64(u, id, "quota", &out->quota_bytes);
-	if (r == EVPN_OK)
+	/* the quota and reason as last read (users_cache.c) */
+	r = users_extras_get(u, id, &x);
+	if (r != EVPN_OK)
+		return r;
+	out->quota_bytes = x.quota;
+	snprintf(out->reason, sizeof(out->reason), "%s", x.reason);
+	out->used_bytes = 0;
+	/* Usage grows on every instance without moving the change marker,
+	 * and the quota sets and clears the reason: with a quota both are
+	 * read each time. Without one, usage means nothing. */
+	if (x.quota) {
 		r = get_u64(u, id, "usage", &out->used_bytes);
-	if (r == EVPN_OK)
-		r = users_quota_reason(u, id, out->reason);
+		if (r == EVPN_OK)
+			r = users_quota_reason(u, id, out->reason);
+	}
 	out->used_bytes += pending;
 	return r;
 }

@@ -145,4 +145,6 @@ void users_install_locked(struct evpn_users *u, struct user_slot *slots,
 	free(u->recs);
 	u->recs = slots;
 	u->n = u->cap = n;
+	/* a load: what other instances changed is read again */
+	users_cache_invalidate(u);
 }

@@ -63,6 +63,8 @@ void users_write_generation(struct evpn_users *u)
  */
 void users_bump_generation(struct evpn_users *u)
 {
+	/* this instance's GETs see the change at once (users_cache.c) */
+	users_cache_invalidate(u);
 	pthread_mutex_lock(&u->mu);
 	if (u->thread_running && !u->thread_stop) {
 		u->gen_dirty = true;

@@ -194,8 +194,9 @@ struct evpn_host {
 	int (*listener_add)(const struct evpn_host *h, int proto,
 			    uint16_t port) EVPN_WUR;
 	/* Copies up to `max` declared listeners into `out` (NULL with max 0
-	 * to count) and returns how many there are. `*generation` (may be
-	 * NULL) changes whenever one is added: re-read only then. */
+	 * to count, lock-free: fine per packet batch) and returns how many
+	 * there are. `*generation` (may be NULL) changes whenever one is
+	 * added: re-read only then. */
 	size_t (*listeners)(const struct evpn_host *h,
 			    struct evpn_listener *out, size_t max,
 			    uint64_t *generation);

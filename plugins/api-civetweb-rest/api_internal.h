@@ -2,8 +2,8 @@
 /*
  * api:civetweb-rest internals shared by its files. Not a public header.
  *
- * Threading: civetweb workers hand each request to api_handle_request() on a
- * thread of its own (bigstack.h) and wait for it.
+ * Threading: civetweb workers run api_handle_request() on a large stack of
+ * its own (bigstack.h), on the worker's thread.
  * From there we touch only the users service and the auth plugin (both
  * thread-safe) and host functions marked [any thread]; the few fields of
  * struct api read there are written before mg_start() and not after.

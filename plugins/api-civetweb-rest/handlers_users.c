@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * /users routes. Handlers run on request threads (bigstack.h) and reach the
- * rest of evpn only through the (thread-safe) users service.
+ * /users routes. Handlers run on civetweb's workers, on a large stack
+ * (bigstack.h), and reach the rest of evpn only through the (thread-safe)
+ * users service.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>

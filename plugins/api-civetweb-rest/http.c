@@ -9,6 +9,7 @@
 #include <jansson.h>
 
 #include "api_internal.h"
+#include "bigstack.h"
 #include "errmap.h"
 #include "validate.h"
 
@@ -124,6 +125,18 @@ int api_read_body(struct api_req *r, char **body, size_t *len)
 
 	*body = NULL;
 	*len = 0;
+	/* Bodies are parsed (jansson recurses): never on a worker's own
+	 * 100 KiB stack. server.c runs every request on a large one; this
+	 * keeps a future shortcut from silently bringing the crash back. */
+	if (!api_stack_active()) {
+		evpn_error(r->api->host,
+			   "%s %s: request body read off the "
+			   "handler stack: refused",
+			   r->ri->request_method,
+			   api_route_log_path(r->ri->local_uri));
+		return api_send_error(r, 500, API_CODE_INTERNAL,
+				      "request not run on a handler stack");
+	}
 	snprintf(msg, sizeof(msg), "request body is larger than %llu bytes",
 		 (unsigned long long)max);
 	/* Refuse by the announced length before reading anything. */

@@ -91,21 +91,22 @@ static void handler_job_run(void *arg)
 	j->status = api_handle_request(j->a, j->conn);
 }
 
-/* On a civetweb worker (100 KiB stack): the request is handled on a thread
- * with API_HANDLER_STACK while this worker waits, so nothing a handler
- * calls (jansson, a store's curl and TLS) can overflow the worker. */
+/* On a civetweb worker (100 KiB stack): every request is handled on an
+ * API_HANDLER_STACK stack that this worker switches to (bigstack.h), so
+ * nothing a handler calls (jansson, a store's curl and TLS) can overflow
+ * the worker, and no thread is made or waited for. */
 static int on_begin_request(struct mg_connection *conn)
 {
 	struct handler_job j = {
 		.a = mg_get_user_data(mg_get_context(conn)),
 		.conn = conn,
 	};
-	int rc = api_run_with_stack(API_HANDLER_STACK, handler_job_run, &j);
+	int rc = api_stack_run(handler_job_run, &j);
 	struct api_req r = {.api = j.a, .conn = conn};
 
 	if (rc == 0)
 		return j.status;
-	evpn_warn(j.a->host, "cannot start a request thread: %s", strerror(rc));
+	evpn_warn(j.a->host, "cannot map a request stack: %s", strerror(rc));
 	j.status = api_send_error(&r, 503, API_CODE_UNAVAILABLE, "server busy");
 	api_metrics_count(j.a, j.status);
 	return j.status;
@@ -296,6 +297,7 @@ static void api_stop(void *self)
 	mg_stop(a->ctx);
 	a->ctx = NULL;
 	mg_exit_library();
+	api_stack_release();
 	evpn_info(a->host, "stopped");
 }
 

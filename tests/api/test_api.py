@@ -314,6 +314,43 @@ def t_deep_json():
     alive("100,000 levels")
     st, h, j = jreq("GET", "/users/deep17", token=MASTER)
     check(is_error(st, h, j, 404), "nothing created by nested bodies")
+    t_deep_json_every_route()
+
+
+# Every route that takes a body, with a well-formed body nested too deep and
+# one nested exactly to the limit. A body is only ever read on the handler's
+# large stack (http.c answers 500 "not run on a handler stack" otherwise),
+# so each answer here is the body check's own 400: refused before parsing
+# when too deep, parsed and then refused on its field at the limit.
+BODY_ROUTES = (
+    ("POST", "/users", '{"client_id":"deepr","x":'),
+    ("PATCH", "/users/alice", '{"allowed_ips":'),
+    ("POST", "/users/alice/links", '{"ttl":'),
+)
+
+
+def t_deep_json_every_route():
+    st, _, before = jreq("GET", "/users/alice", token=MASTER)
+    check(st == 200, "alice readable before the deep bodies")
+    for method, path, lead in BODY_ROUTES:
+        for depth in (17, 600, 2048):
+            body = lead + "[" * (depth - 1) + "]" * (depth - 1) + "}"
+            st, h, j = jreq(method, path, body, token=MASTER)
+            check(is_error(st, h, j, 400, "invalid_json") and
+                  "nested" in j["error"],
+                  "%s %s nested %d deep: 400 invalid_json (%s %s)" % (
+                      method, path, depth, st, j))
+        body = lead + "[" * 15 + "]" * 15 + "}"
+        st, h, j = jreq(method, path, body, token=MASTER)
+        check(is_error(st, h, j, 400) and j["code"] != "invalid_json",
+              "%s %s nested 16 deep: parsed, its field refused (%s %s)" % (
+                  method, path, st, j))
+        alive("deep bodies on %s %s" % (method, path))
+    st, _, after = jreq("GET", "/users/alice", token=MASTER)
+    check(st == 200 and after == before,
+          "alice unchanged by the deep bodies")
+    st, h, j = jreq("GET", "/users/deepr", token=MASTER)
+    check(is_error(st, h, j, 404), "no user created by the deep bodies")
 
 
 SLOW_CONNS = 1000

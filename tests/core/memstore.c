@@ -15,6 +15,7 @@ struct memstore {
 	struct entry *e;
 	size_t n, cap;
 	long fail_after;
+	size_t gets; /* get calls, for tests of what is read */
 	char hook_prefix[64];
 	void (*hook)(void *);
 	void *hook_arg;
@@ -72,6 +73,7 @@ static int ms_get(void *self, const char *key, char **value, size_t *len)
 	int r = EVPN_OK;
 
 	pthread_mutex_lock(&m->mu);
+	m->gets++;
 	if (down(m, 0)) {
 		r = EVPN_ERR_UNAVAILABLE;
 	} else if (!(e = find(m, key))) {
@@ -178,6 +180,16 @@ static int ms_list(void *self, const char *prefix, evpn_store_list_cb cb,
 	if (hook)
 		hook(hook_arg);
 	return r;
+}
+
+size_t memstore_gets(struct memstore *m)
+{
+	size_t n;
+
+	pthread_mutex_lock(&m->mu);
+	n = m->gets;
+	pthread_mutex_unlock(&m->mu);
+	return n;
 }
 
 size_t memstore_count(struct memstore *m, const char *prefix)

@@ -74,6 +74,26 @@ a1=$(api "$PA" GET /users/d2 >/dev/null; python3 -c 'import json,sys; print(json
 a2=$(api "$PB" GET /users/d1 >/dev/null; python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["address"])' "$T/body" 2>/dev/null)
 [ -n "$a1" ] && [ -n "$a2" ] && [ "$a1" != "$a2" ] && ok "concurrent creates on both: $a1, $a2, each seen by the other" ||
 	bad "concurrent creates: '$a1' '$a2'"
+# a record's split tunnel and quota are kept per instance after a GET
+# (not resident; a change of them moves no change marker): the instance
+# that changes them shows them at once, the other within the sync interval
+api "$PB" GET /users/d1 >/dev/null
+extras() { python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); print(j.get("allowed_ips"), j.get("quota"))' "$T/body" 2>/dev/null; }
+want="['10.0.0.0/8'] 5000000"
+[ "$(api "$PA" PATCH /users/d1 '{"allowed_ips":"10.0.0.0/8","quota":"5MB"}')" = 200 ] &&
+	ok "split tunnel and quota set on A" || bad "PATCH on A: $(cat "$T/body")"
+api "$PA" GET /users/d1 >/dev/null
+[ "$(extras)" = "$want" ] && ok "A shows them at once" || bad "A shows $(extras)"
+t0=$(date +%s.%N) got=""
+for _ in $(seq 50); do
+	api "$PB" GET /users/d1 >/dev/null
+	got=$(extras)
+	[ "$got" = "$want" ] && break
+	sleep 0.1
+done
+dt=$(echo "$(date +%s.%N) - $t0" | bc)
+[ "$got" = "$want" ] && [ "$(echo "$dt < 3" | bc)" = 1 ] &&
+	ok "B shows them after ${dt}s (sync interval 1 s)" || bad "B shows '$got' after ${dt}s"
 # one public key, one user, across instances: the key is claimed in the
 # store, so B refuses A's user's key even before B has loaded that user
 K=$(python3 -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')

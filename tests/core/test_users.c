@@ -39,13 +39,16 @@ struct fixture {
 	bool shared; /* ms belongs to another fixture */
 };
 
-static const char *fx_pool6; /* network.pool6 of the next fx_new */
+static const char *fx_pool6;	/* network.pool6 of the next fx_new */
+static double fx_sync_interval; /* users.sync_interval of the next fx_new */
 
 /* An instance on a store: a new one, or (ms != NULL) another instance's. */
 static struct fixture *fx_new_on(const char *pool, struct memstore *ms)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct evpn_users_opts opts = {.master_key = NULL, .partial_grace = 30};
+	struct evpn_users_opts opts = {.master_key = NULL,
+				       .partial_grace = 30,
+				       .sync_interval = fx_sync_interval};
 	char pub[45];
 	bool created;
 
@@ -1384,6 +1387,99 @@ static void test_rate_limit_peers(void **state)
 	fx_free(f);
 }
 
+/* GET /users/{id}'s split tunnel, quota and reason: read from the store
+ * once, then served without store reads; a change through the same
+ * instance shows at once, one through another instance sharing the store
+ * within users.sync_interval; with a quota, usage and reason are read on
+ * every call (they change with traffic, on every instance). */
+static double mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void test_cached_extras(void **state)
+{
+	struct evpn_user_create req = {.client_id = "c"};
+	struct evpn_user_update up = {.size = sizeof(up)};
+	struct evpn_user_quota q = {.size = sizeof(q)};
+	struct evpn_users_error err = {0};
+	char allowed[EVPN_ALLOWED_IPS_MAX];
+	struct evpn_user_created out;
+	struct fixture *f, *g;
+	double t0, seen = -1;
+	size_t gets;
+
+	(void)state;
+	fx_sync_interval = 0.3;
+	f = fx_new("10.9.0.0/24");
+	assert_int_equal(U->create(f->u, &req, &out, &err), EVPN_OK);
+	U->release(f->u, &out);
+	g = fx_new_on("10.9.0.0/24", f->ms);
+	fx_sync_interval = 0;
+	for (int i = 0; i < 2; i++) {
+		struct fixture *x = i ? g : f;
+
+		assert_int_equal(U->allowed_ips(x->u, "c", allowed), EVPN_OK);
+		assert_string_equal(allowed, EVPN_ALLOWED_IPS_DEFAULT);
+		assert_int_equal(U->quota(x->u, "c", &q), EVPN_OK);
+		assert_true(q.quota_bytes == 0 && q.reason[0] == '\0');
+	}
+	/* read once: the next GETs cost no store read */
+	gets = memstore_gets(f->ms);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(U->allowed_ips(g->u, "c", allowed), EVPN_OK);
+		assert_int_equal(U->quota(g->u, "c", &q), EVPN_OK);
+		assert_int_equal(U->allowed_ips(f->u, "c", allowed), EVPN_OK);
+	}
+	assert_int_equal(memstore_gets(f->ms), gets);
+	assert_int_equal(U->allowed_ips(f->u, "nobody", allowed),
+			 EVPN_ERR_NOTFOUND);
+
+	/* a change through f: on f at once */
+	up.allowed_ips = "10.0.0.0/8";
+	up.set_quota = true;
+	up.quota_bytes = 1000;
+	assert_int_equal(U->update(f->u, "c", &up, NULL, &err), EVPN_OK);
+	assert_int_equal(U->allowed_ips(f->u, "c", allowed), EVPN_OK);
+	assert_string_equal(allowed, "10.0.0.0/8");
+	assert_int_equal(U->quota(f->u, "c", &q), EVPN_OK);
+	assert_int_equal(q.quota_bytes, 1000);
+	/* on g within sync_interval (0.3 s; the margin is for slow runs) */
+	t0 = mono();
+	while (seen < 0 && mono() - t0 < 2) {
+		assert_int_equal(U->allowed_ips(g->u, "c", allowed), EVPN_OK);
+		assert_int_equal(U->quota(g->u, "c", &q), EVPN_OK);
+		if (strcmp(allowed, "10.0.0.0/8") == 0 && q.quota_bytes == 1000)
+			seen = mono() - t0;
+		else
+			usleep(10 * 1000);
+	}
+	assert_true(seen >= 0 && seen <= 0.3 + 0.2);
+
+	/* with a quota, usage and reason come from the store every time */
+	assert_int_equal(memstore_put_raw(f->ms, "users/c/usage", "700"),
+			 EVPN_OK);
+	assert_int_equal(memstore_put_raw(f->ms, "users/c/reason", "quota"),
+			 EVPN_OK);
+	gets = memstore_gets(f->ms);
+	assert_int_equal(U->quota(g->u, "c", &q), EVPN_OK);
+	assert_int_equal(memstore_gets(f->ms), gets + 2);
+	assert_int_equal(q.used_bytes, 700);
+	assert_string_equal(q.reason, "quota");
+	assert_int_equal(U->allowed_ips(g->u, "c", allowed), EVPN_OK);
+	assert_int_equal(memstore_gets(f->ms), gets + 2);
+
+	/* deleted on f: not found on f at once, whatever was cached */
+	assert_int_equal(U->remove(f->u, "c", &err), EVPN_OK);
+	assert_int_equal(U->allowed_ips(f->u, "c", allowed), EVPN_ERR_NOTFOUND);
+	assert_int_equal(U->quota(f->u, "c", &q), EVPN_ERR_NOTFOUND);
+	fx_free(g);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1408,6 +1504,7 @@ int main(void)
 		cmocka_unit_test(test_quota),
 		cmocka_unit_test(test_rate_limit),
 		cmocka_unit_test(test_rate_limit_peers),
+		cmocka_unit_test(test_cached_extras),
 	};
 
 	if (sodium_init() < 0)
