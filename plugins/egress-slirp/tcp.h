@@ -118,7 +118,10 @@
 #define SLE_TCP_PACE_SS 2.0	 /* pacing gain in slow start */
 #define SLE_TCP_PACE_CA 1.25	 /* ... in congestion avoidance */
 #define SLE_TCP_PACE_BURST 0.002 /* s of sending a burst may hold */
-#define SLE_TCP_OOO_MAX 1024	 /* out-of-order segments kept per connection */
+/* out-of-order segments kept per connection: a window's worth (8 MiB of
+ * full segments), so one burst lost early in a window of megabytes costs
+ * the client the burst only, not everything after the first 1,024 */
+#define SLE_TCP_OOO_MAX 8192
 #define SLE_TCP_SNDQ_MAX (4u << 20) /* client data the socket has not taken */
 #define SLE_TCP_INFLIGHT_MAX (8u << 20) /* toward a client, unacknowledged */
 #define SLE_TCP_HDR_MAX (40 + 60)
@@ -278,9 +281,14 @@ struct sle_tcp_conn {
 	uint8_t rcv_wscale;		/* ours, 0 without scaling */
 	bool cli_fin;			/* client's FIN taken (SHUT_WR done) */
 	struct sle_ooo *ooo;		/* out-of-order data, by sequence */
+	struct sle_ooo *ooo_tail;	/* its last segment (appends: O(1)) */
 	uint32_t ooo_bytes;
 	uint16_t ooo_n;
-	uint32_t ooo_last;    /* sequence of the latest one kept */
+	uint32_t ooo_last; /* sequence of the latest one kept */
+	/* the ranges kept, merged (the SACK blocks we report without walking
+	 * the list); lossy once more than SLE_SACK_MAX ranges were kept */
+	struct sle_sack_board ooo_ranges;
+	bool ooo_ranges_lossy;
 	bool want_wupd;	      /* window was short: update on space */
 	bool ack_due;	      /* on the ACK list */
 	bool ack_pending;     /* an ACK must go out */

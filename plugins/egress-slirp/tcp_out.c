@@ -78,7 +78,13 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 	struct sle_sack_blk all[SLE_SACK_MAX];
 	uint8_t n = 0, first = 0;
 
-	for (q = c->ooo; c->sack_ok && q; q = q->next) {
+	if (c->sack_ok && !c->ooo_ranges_lossy) {
+		/* kept merged as segments arrive: no walk of the list */
+		sle_sack_trim(&c->ooo_ranges, c->rcv_nxt);
+		n = c->ooo_ranges.n;
+		memcpy(all, c->ooo_ranges.b, n * sizeof(all[0]));
+	}
+	for (q = c->ooo; c->sack_ok && c->ooo_ranges_lossy && q; q = q->next) {
 		if (n && all[n - 1].e == q->seq) {
 			all[n - 1].e = q->seq + q->len;
 			continue;

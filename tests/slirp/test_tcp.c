@@ -704,6 +704,43 @@ static void test_sack_blocks_out(void **st)
 	assert_int_equal(c->rcv_nxt, 1901);
 }
 
+/* A long run after one hole (a burst lost on the way while the client's
+ * window is megabytes): every segment within the window is kept and
+ * reported, not only the first SLE_TCP_OOO_MAX of old (1,024), so the
+ * client resends the hole and nothing else. */
+static void test_ooo_long_run(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint8_t d[100];
+	struct sle_tcp_seg s;
+	uint32_t k, n = 2000; /* 200,000 bytes within the 256 KiB window */
+
+	memset(d, 'c', sizeof(d));
+	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	sle_tcp_flush(&T); /* the window edge is advertised */
+	for (k = 0; k < n; k++) {
+		F->nout = 0; /* only the latest duplicate ACK is looked at */
+		client(c, 1201 + 100 * k, c->iss + 1, SLE_TCP_ACK, 1000, d, 100,
+		       NULL);
+	}
+	assert_int_equal(c->ooo_n, n);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1101);
+	assert_int_equal(s.opt.nsack, 1);
+	assert_int_equal(s.opt.sack[0].s, 1201);
+	assert_int_equal(s.opt.sack[0].e, 1201 + 100 * n);
+	/* the hole filled: all of it written, in order */
+	F->nout = 0;
+	client(c, 1101, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	assert_int_equal(F->wq_len, 200 + 100 * n);
+	assert_null(c->ooo);
+	assert_int_equal(c->rcv_nxt, 1201 + 100 * n);
+	sle_tcp_flush(&T);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1201 + 100 * n);
+	assert_int_equal(s.opt.nsack, 0);
+}
+
 /* A segment whose addresses are not the connection's (the flow table
  * keys IPv6 clients by their pool offset only) is not the connection's:
  * the sender gets a RST, the connection is untouched. */
@@ -768,6 +805,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_foreign_segment, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_out, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_long_run, setup,
 						teardown),
 	};
 
