@@ -202,20 +202,71 @@ void sle_rtt_init(struct sle_rtt *r);
 void sle_rtt_sample(struct sle_rtt *r, double rtt);
 void sle_rtt_backoff(struct sle_rtt *r);
 
-/* RFC 5681 / 6582 congestion window (bytes). */
+/* Congestion window (bytes): slow start and recovery per RFC 5681 /
+ * 6582, growth and reduction per CUBIC (RFC 9438), tcp_cubic.c. */
+#define SLE_CUBIC_BETA 0.7 /* RFC 9438 4.6: multiplicative decrease */
+#define SLE_CUBIC_C 0.4	   /* RFC 9438 5: segments / s^3 */
 struct sle_cc {
 	uint32_t cwnd, ssthresh, mss;
 	uint32_t recover; /* snd_max when recovery began */
 	bool recovering;
 	uint8_t dupacks;
+	/* CUBIC's state, in segments and seconds (RFC 9438 4.1) */
+	bool epoch;	   /* a congestion avoidance stage began at t_epoch */
+	double t_epoch, k; /* K: when W_cubic is back at w_max */
+	double w_max;	   /* window before the last reduction, 0: none */
+	double w_est;	   /* Reno-friendly estimate (4.3) */
 };
 void sle_cc_init(struct sle_cc *c, uint32_t mss);
-/* acked new bytes (not in recovery) */
-void sle_cc_acked(struct sle_cc *c, uint32_t acked);
+/* acked new bytes (not in recovery) at time now, smoothed RTT srtt */
+void sle_cc_acked(struct sle_cc *c, uint32_t acked, double now, double srtt);
 /* loss detected by 3 dup ACKs, flight in bytes */
 void sle_cc_fast(struct sle_cc *c, uint32_t flight, uint32_t snd_max);
 /* retransmission timeout */
 void sle_cc_timeout(struct sle_cc *c, uint32_t flight);
+
+/* BBR (tcp_bbr.c): a sender that sets its rate and window from a model
+ * of the path (the bottleneck's delivery rate and the round trip without
+ * queue), not from losses. The relay's default congestion control. */
+#define SLE_BBR_MARKS 32 /* send marks per connection (rate samples) */
+enum { SLE_BBR_STARTUP, SLE_BBR_DRAIN, SLE_BBR_PROBE_BW, SLE_BBR_PROBE_RTT };
+struct sle_bbr_mark { /* the state when the data up to end was sent */
+	uint32_t end;
+	bool app_limited;
+	uint64_t delivered;
+	double delivered_t, first_sent_t, sent_t;
+};
+struct sle_bbr {
+	uint8_t mode, cycle, full_cnt;
+	bool filled;
+	double bw;	     /* bytes/s: the max of bw_round[] */
+	double bw_round[10]; /* the best sample of each of the last rounds */
+	uint64_t round, next_round_delivered, delivered, app_limited_until;
+	double delivered_t, first_sent_t;
+	double min_rtt, min_rtt_t; /* s; 0: none yet */
+	double full_bw, cycle_t, probe_rtt_done_t;
+	double pacing_gain, cwnd_gain;
+	uint32_t prior_cwnd;
+	uint8_t mhead, mn;
+	struct sle_bbr_mark m[SLE_BBR_MARKS];
+};
+void sle_bbr_init(struct sle_bbr *b);
+/* New data sent up to end at now; pipe: bytes in flight before it,
+ * cwnd: the window (marks are spaced by a fraction of it). */
+void sle_bbr_sent(struct sle_bbr *b, uint32_t end, uint32_t pipe, uint32_t cwnd,
+		  double now);
+/* The sender had window left but no data: samples until what is in
+ * flight now is delivered do not lower the estimate. */
+void sle_bbr_app_limited(struct sle_bbr *b, uint32_t pipe);
+/* An ACK: newly bytes newly delivered (acknowledged or SACKed), high the
+ * highest byte delivered, pipe in flight after it. Sets c->cwnd. */
+void sle_bbr_ack(struct sle_bbr *b, struct sle_cc *c, uint32_t newly,
+		 uint32_t high, uint32_t pipe, double now);
+/* A retransmission timeout: one segment, regrown from the model. */
+void sle_bbr_timeout(struct sle_bbr *b, struct sle_cc *c);
+/* Pacing rate, bytes/s (srtt: before the first sample). */
+double sle_bbr_pacing_rate(const struct sle_bbr *b, const struct sle_cc *c,
+			   double srtt);
 
 /* ------------------------------------------------------- the relay */
 
@@ -304,6 +355,9 @@ struct sle_tcp_conn {
 	uint32_t eof_seq;
 	bool fin_acked;
 	struct sle_cc cc;
+	bool use_bbr; /* BBR sets cc.cwnd, not CUBIC */
+	struct sle_bbr bbr;
+	uint64_t delivered_seen; /* acked + SACKed bytes, highest seen */
 	struct sle_sack_board sack;
 	uint32_t rtx_next;    /* in recovery: resent up to here */
 	double rtx_t;	      /* ... since when (lost retransmissions) */
@@ -330,6 +384,7 @@ struct sle_tcp {
 	uint64_t charged;
 	const uint64_t *base; /* also taken from the budget (flow table) */
 	uint32_t isn_key;     /* secret for initial sequence numbers */
+	bool bbr;	      /* new connections use BBR (else CUBIC) */
 	uint32_t turn_left;   /* data segments left in this loop turn */
 	uint8_t *scratch;     /* SLE_TCP_PEEK_SEGS * mss + headers */
 	uint32_t scratch_cap;
