@@ -247,6 +247,12 @@ struct sle_bbr {
 	double full_bw, cycle_t, probe_rtt_done_t;
 	double pacing_gain, cwnd_gain;
 	uint32_t prior_cwnd;
+	/* ACK aggregation (Linux's extra_acked): bytes delivered in this
+	 * epoch beyond bw x its time; the max of two 5-round windows */
+	double ack_epoch_t;
+	uint64_t ack_epoch_acked;
+	uint32_t extra_acked[2];
+	uint8_t extra_idx, extra_rounds;
 	uint8_t mhead, mn;
 	struct sle_bbr_mark m[SLE_BBR_MARKS];
 };

@@ -28,7 +28,11 @@
  *    1.25, 0.75, 1 x6 (one RTprop each), PROBE_RTT (cwnd 4 segments
  *    for 200 ms) when RTprop was not refreshed for 10 s.
  *  - cwnd = cwnd_gain x BDP + 3 segments (cwnd_gain 2 in PROBE_BW),
- *    approached by what each ACK delivered.
+ *    approached by what each ACK delivered, plus (once the pipe is
+ *    full) what ACKs that come in bunches delivered beyond BtlBw x the
+ *    time (Linux's extra_acked, at most 100 ms of BtlBw): a wireguard-go
+ *    client acknowledges in batches, and at a round trip of a
+ *    millisecond 2 BDP would not cover one batch.
  * Loss recovery stays with tcp_out.c (SACK holes resent, RTO); a loss
  * does not change the model. After an RTO the window restarts from one
  * segment and grows back by what is delivered.
@@ -166,9 +170,48 @@ static void modes(struct sle_bbr *b, struct sle_cc *c, uint32_t pipe,
 	}
 }
 
+/* Linux's bbr_update_ack_aggregation */
+static void ack_aggregation(struct sle_bbr *b, const struct sle_cc *c,
+			    uint32_t newly, bool round_start, double now)
+{
+	double expected = b->bw * (now - b->ack_epoch_t);
+	double extra;
+
+	if (!newly || !b->bw)
+		return;
+	if (round_start && ++b->extra_rounds >= 5) {
+		b->extra_rounds = 0;
+		b->extra_idx ^= 1;
+		b->extra_acked[b->extra_idx] = 0;
+	}
+	/* the ACKs caught up with the rate (or a megabyte): a new epoch */
+	if ((double)b->ack_epoch_acked <= expected ||
+	    b->ack_epoch_acked + newly >= (1u << 20)) {
+		b->ack_epoch_acked = 0;
+		b->ack_epoch_t = now;
+		expected = 0;
+	}
+	b->ack_epoch_acked += newly;
+	extra = (double)b->ack_epoch_acked - expected;
+	if (extra > c->cwnd)
+		extra = c->cwnd;
+	if (extra > b->extra_acked[b->extra_idx])
+		b->extra_acked[b->extra_idx] = (uint32_t)extra;
+}
+
 static void set_cwnd(struct sle_bbr *b, struct sle_cc *c, uint32_t newly)
 {
 	uint64_t target = (uint64_t)(b->cwnd_gain * bdp(b)) + 3u * c->mss;
+
+	if (b->filled) {
+		uint32_t agg = b->extra_acked[0] > b->extra_acked[1]
+				       ? b->extra_acked[0]
+				       : b->extra_acked[1];
+
+		if (agg > b->bw * 0.1)
+			agg = (uint32_t)(b->bw * 0.1);
+		target += agg;
+	}
 	uint64_t w = c->cwnd;
 	uint64_t min = (uint64_t)MIN_CWND_SEGS * c->mss;
 
@@ -235,6 +278,7 @@ void sle_bbr_ack(struct sle_bbr *b, struct sle_cc *c, uint32_t newly,
 				     (double)(b->delivered - m.delivered) / iv,
 				     m.app_limited);
 	}
+	ack_aggregation(b, c, newly, round_start, now);
 	if (b->min_rtt > 0)
 		modes(b, c, pipe, round_start, m.app_limited, expired, now);
 	set_cwnd(b, c, newly);

@@ -798,6 +798,7 @@ static struct {
 	double adue[SIM_N];
 	uint32_t ahead, an, seq, una, k;
 	double tokens, served;
+	double agg; /* s: ACKs come in bunches this far apart (0: not) */
 } S;
 
 static void bbr_sim(struct sle_bbr *b, struct sle_cc *c, double *now,
@@ -828,6 +829,8 @@ static void bbr_sim(struct sle_bbr *b, struct sle_cc *c, double *now,
 		}
 		if (!S.qn && S.served > 1000)
 			S.served = 1000; /* an idle link saves nothing up */
+		if (S.agg && fmod(*now, S.agg) > 0.0005 - 1e-9)
+			continue; /* the ACKs wait for the next bunch */
 		while (S.an && S.adue[S.ahead] <= *now + 1e-9) {
 			bool lost = loss_every && ++S.k % loss_every == 0;
 
@@ -885,6 +888,30 @@ static void test_bbr_loss_blind(void **st)
 	assert_int_equal(b.mode, SLE_BBR_PROBE_BW);
 	assert_true(b.bw > rate * 0.9);
 	assert_true(c.cwnd > 2 * rate * rtt * 0.9);
+}
+
+/* ACKs that come in bunches (a client that acknowledges every 4 ms, at a
+ * 1 ms round trip): the window covers the bunches too (Linux's
+ * extra_acked). Without that, 2 BDP + 3 segments is less than one bunch:
+ * the rate samples, the estimate and the window shrink each other down
+ * to a few segments (measured: 4 % of the path; with it: 60 %, the rest
+ * is PROBE_BW's 1 ms probes blurred by the 4 ms bunches). */
+static void test_bbr_ack_aggregation(void **st)
+{
+	struct sle_bbr b;
+	struct sle_cc c;
+	double now = 100, rate = 50e6; /* 400 Mbit/s */
+	uint32_t una0;
+
+	memset(&S, 0, sizeof(S));
+	S.agg = 0.004;
+	sle_cc_init(&c, 1000);
+	sle_bbr_init(&b);
+	bbr_sim(&b, &c, &now, 2.0, rate, 0.001, 0);
+	una0 = S.una;
+	bbr_sim(&b, &c, &now, 1.0, rate, 0.001, 0);
+	assert_true(S.una - una0 > 0.5 * rate);
+	assert_true(c.cwnd > 2 * b.bw * 0.001 + b.bw * 0.003);
 }
 
 /* No round trip as short as RTprop for 10 s: PROBE_RTT, the window down
@@ -997,6 +1024,7 @@ int main(void)
 		cmocka_unit_test(test_bbr_model),
 		cmocka_unit_test(test_bbr_loss_blind),
 		cmocka_unit_test(test_bbr_probe_rtt),
+		cmocka_unit_test(test_bbr_ack_aggregation),
 		cmocka_unit_test_setup_teardown(test_iss_late_clock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connect_refused, setup,
