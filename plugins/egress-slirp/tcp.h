@@ -161,6 +161,10 @@ void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e);
 /* Forget what lies below una. */
 void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
 uint32_t sle_sack_bytes(const struct sle_sack_board *sb);
+/* RFC 6675 4 (IsLost): bytes in holes at or after from (>= una) and
+ * before end that have at least thresh bytes SACKed above them. */
+uint32_t sle_sack_lost(const struct sle_sack_board *sb, uint32_t una,
+		       uint32_t from, uint32_t end, uint32_t thresh);
 /* The first hole at or after from that lies below the highest SACKed
  * byte: [*hs, *he). False when there is none. */
 bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from, uint32_t *hs,

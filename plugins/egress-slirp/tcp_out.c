@@ -223,10 +223,22 @@ static void pace_wait(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t have)
 void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
 	while (c->state == SLE_TCP_ESTABLISHED) {
-		/* SACKed bytes have left the network (RFC 6675 "pipe") */
+		/* SACKed bytes have left the network, and so have holes
+		 * with DupThresh segments SACKed above them that were not
+		 * resent yet (RFC 6675 "pipe"): after a burst lost at the
+		 * client's socket new data keeps flowing while the holes
+		 * are repaired */
 		uint32_t sacked = sle_sack_bytes(&c->sack);
 		uint32_t flight = c->snd_nxt - c->snd_una;
-		uint32_t pipe = flight > sacked ? flight - sacked : 0;
+		uint32_t gone =
+			sacked +
+			(c->sack.n && !c->rto_recovering
+				 ? sle_sack_lost(&c->sack, c->snd_una,
+						 c->cc.recovering ? c->rtx_next
+								  : c->snd_una,
+						 c->snd_nxt, 3u * c->mss)
+				 : 0);
+		uint32_t pipe = flight > gone ? flight - gone : 0;
 		uint32_t wnd = min32(min32(c->snd_wnd, c->cc.cwnd),
 				     SLE_TCP_INFLIGHT_MAX);
 		uint32_t room = wnd > pipe ? wnd - pipe : 0, want, off;

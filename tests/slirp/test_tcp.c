@@ -150,6 +150,26 @@ static void test_sack_board(void **st)
 	assert_int_equal(b.b[0].s, 10);
 }
 
+/* RFC 6675 IsLost: a hole with at least DupThresh segments' worth SACKed
+ * above it is lost, no longer in the pipe (unless resent: from). */
+static void test_sack_lost(void **st)
+{
+	struct sle_sack_board b = {0};
+
+	/* una 0; SACKed 100-200, 300-400 (mss 50, thresh 150 bytes) */
+	sle_sack_add(&b, 100, 200);
+	sle_sack_add(&b, 300, 400);
+	/* holes 0-100 (200 SACKed above: lost), 200-300 (100: not) */
+	assert_int_equal(sle_sack_lost(&b, 0, 0, 1000, 150), 100);
+	sle_sack_add(&b, 500, 560);
+	/* now 200-300 has 160 above: lost too; 400-500 (60): not */
+	assert_int_equal(sle_sack_lost(&b, 0, 0, 1000, 150), 200);
+	/* resent below 250: only 250-300 still counts as gone */
+	assert_int_equal(sle_sack_lost(&b, 0, 250, 1000, 150), 50);
+	/* nothing beyond what was sent (go-back after a timeout) */
+	assert_int_equal(sle_sack_lost(&b, 0, 0, 50, 150), 50);
+}
+
 static void test_rtt(void **st)
 {
 	struct sle_rtt r;
@@ -974,6 +994,34 @@ static void test_bbr_relay(void **st)
 	assert_int_equal(c->bbr.delivered, 9 * 1380);
 }
 
+/* Three segments lost, seven SACKed above them: the lost ones leave the
+ * pipe (RFC 6675), so new data fills the whole window while they are
+ * resent, instead of the window less three segments. */
+static void test_pipe_without_lost(void **st)
+{
+	struct sle_tcp_conn *c;
+	struct sle_tcp_opts o = {.wscale = -1, .nsack = 1};
+	uint32_t una, fresh = 0;
+
+	T.bbr = true; /* the window is not cut by the loss */
+	c = handshake(65535);
+	una = c->iss + 1;
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	F->nout = 0;
+	F->now += 0.05;
+	o.sack[0].s = una + 3 * 1380;
+	o.sack[0].e = una + 10 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+	/* cwnd 17 segments (10 + 7 delivered) */
+	assert_int_equal(c->cc.cwnd, 17 * 1380);
+	for (int i = 0; i < F->nout; i++)
+		fresh += out(i).seq >= una + 10 * 1380;
+	/* the two holes resent are in the pipe again, the third is not */
+	assert_int_equal(fresh, 15); /* 14 with the lost ones in the pipe */
+}
+
 /* A segment whose addresses are not the connection's (the flow table
  * keys IPv6 clients by their pool offset only) is not the connection's:
  * the sender gets a RST, the connection is untouched. */
@@ -1018,6 +1066,7 @@ int main(void)
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_window_and_seq),
 		cmocka_unit_test(test_sack_board),
+		cmocka_unit_test(test_sack_lost),
 		cmocka_unit_test(test_rtt),
 		cmocka_unit_test(test_cc),
 		cmocka_unit_test(test_cubic_growth),
@@ -1047,6 +1096,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_ooo_long_run, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bbr_relay, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_without_lost, setup,
 						teardown),
 	};
 
