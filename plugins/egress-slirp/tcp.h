@@ -36,9 +36,10 @@
  *  - Client -> host. A segment that starts at rcv_nxt is handed to the
  *    socket side; rcv_nxt advances by what it accepted, and only that is
  *    acknowledged (the rest is resent by the client). Segments after a
- *    hole are kept (within the window, at most SLE_TCP_OOO_MAX) and
- *    answered at once with a duplicate ACK that carries SACK blocks of
- *    what is kept (when the client is SACK-permitted), so the client
+ *    hole are kept (within the window, at most SLE_TCP_OOO_MAX: a window
+ *    of full segments, appended in O(1)) and answered at once with a
+ *    duplicate ACK that carries SACK blocks of what is kept (merged as
+ *    it arrives, when the client is SACK-permitted), so the client
  *    resends only the holes; they are written once the hole is filled.
  *    The window we advertise is the free
  *    room of the queue toward the socket, never shrinking the right edge
@@ -56,13 +57,18 @@
  *    Loss recovery toward the client: RTO per RFC 6298 (SRTT/RTTVAR,
  *    1 s initial, 200 ms floor, doubling backoff, Karn's rule), fast
  *    retransmit on the third duplicate ACK and NewReno partial-ACK
- *    recovery (RFC 6582); congestion window per RFC 5681 (initial 10
- *    segments). With SACK (RFC 2018) the client's blocks are kept in a
- *    small scoreboard: loss is detected by 3 duplicate ACKs or 3 segments
- *    SACKed beyond snd_una, and each ACK in recovery resends up to
- *    SLE_TCP_RTX_PER_ACK segments of the holes below the highest SACKed
- *    byte (after RFC 6675); the data in flight counts SACKed bytes as
- *    gone. Without SACK, NewReno: one hole per round trip.
+ *    recovery (RFC 6582). With SACK (RFC 2018) the client's blocks are
+ *    kept in a small scoreboard: loss is detected by 3 duplicate ACKs or
+ *    3 segments SACKed beyond snd_una, and each ACK in recovery resends
+ *    up to SLE_TCP_RTX_PER_ACK segments of the holes below the highest
+ *    SACKed byte (after RFC 6675); the pipe counts neither SACKed bytes
+ *    nor holes with 3 segments SACKed above them that were not resent
+ *    (RFC 6675 IsLost). Without SACK, NewReno: one hole per round trip.
+ *    The window (tcp_bbr.c, tcp_cubic.c): BBR by default (rate and
+ *    window from the measured delivery rate and round trip, loss does
+ *    not shrink them: what a client behind WireGuard mostly loses is
+ *    bursts at its own UDP socket, not the path's queue), or CUBIC
+ *    (RFC 9438) with `tcp_cc: cubic`; initial window 10 segments.
  *
  *  - Close. FIN both ways as above (half-close works both ways). A client
  *    RST closes the socket with SO_LINGER 0 (the host gets a RST); a host
@@ -71,7 +77,8 @@
  *    TIME_WAIT here; the host socket keeps the kernel's).
  *
  *  - Back-pressure. Segments toward the client are paced: each connection
- *    sends at most cwnd/SRTT times a gain (2 in slow start, 1.25 after),
+ *    sends at most BBR's pacing rate (gain x the delivery rate), or with
+ *    CUBIC cwnd/SRTT times a gain (2 in slow start, 1.25 after),
  *    in bursts of SLE_TCP_PACE_BURST of sending, so a window opening by
  *    megabytes does not leave as one burst that a queue on the way
  *    (the client's UDP socket, a router) drops. They leave through the
