@@ -373,6 +373,12 @@ static void resend(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
 	}
 	if (n > 0)
 		send_data(t, c, seq, t->scratch, (uint32_t)n, true);
+	/* the head resent: the timer runs from now (as Linux does), or a
+	 * hole lost twice at 100 ms (resent again after 1.25 SRTT, known
+	 * 2.25 SRTT after the first resend) outlasts a 200 ms RTO, and the
+	 * timeout sends everything not SACKed again from one segment */
+	if (n > 0 && seq == c->snd_una)
+		sle_tcp_arm(t, c);
 }
 
 /* In recovery: resend the next holes (SACK), or the segment at snd_una

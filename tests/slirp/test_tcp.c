@@ -1022,6 +1022,28 @@ static void test_pipe_without_lost(void **st)
 	assert_int_equal(fresh, 15); /* 14 with the lost ones in the pipe */
 }
 
+/* Resending the segment at snd_una restarts the retransmission timer (as
+ * Linux does): at a 100 ms round trip a hole resent once more after 1.25
+ * SRTT is acknowledged 2.25 SRTT after the first resend, past an RTO of
+ * 200 ms, and a timeout then sends everything again from one segment. */
+static void test_rto_rearmed_by_head_resend(void **st)
+{
+	struct sle_tcp_conn *c = handshake(65535);
+	struct sle_tcp_opts o = {.wscale = -1, .nsack = 1};
+	uint32_t una = c->iss + 1;
+
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	F->now += 0.05;
+	F->timer = -2;
+	o.sack[0].s = una + 1380;
+	o.sack[0].e = una + 5 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+	assert_true(c->cc.recovering);
+	assert_int_equal(out(0).seq, una); /* the head resent */
+	assert_true(F->timer == c->rtt.rto);
+}
+
 /* A segment whose addresses are not the connection's (the flow table
  * keys IPv6 clients by their pool offset only) is not the connection's:
  * the sender gets a RST, the connection is untouched. */
@@ -1099,6 +1121,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pipe_without_lost, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_rto_rearmed_by_head_resend,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
