@@ -158,8 +158,11 @@ struct sle_tcp_opts {
 };
 
 /* What the client reported it holds beyond snd_una (RFC 2018 blocks,
- * merged, sorted by sequence; the oldest give way when full). */
-#define SLE_SACK_MAX 16
+ * merged, sorted by sequence; the highest give way when full). 128: at
+ * 20 % loss in bursts a window of thousands of segments has hundreds of
+ * holes, and 16 blocks left the higher ones unknown (measured at 20 ms:
+ * 170 -> 174-243 Mbit/s down). */
+#define SLE_SACK_MAX 128
 struct sle_sack_board {
 	struct sle_sack_blk b[SLE_SACK_MAX];
 	uint8_t n;
