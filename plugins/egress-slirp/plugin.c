@@ -31,6 +31,12 @@ static const struct evpn_config_key sle_schema[] = {
 	 .desc = "who terminates client TCP: \"slirp\" (libslirp, no window "
 		 "scaling) or \"relay\" (the egress's own relay onto host "
 		 "sockets: window scaling, SACK-permitted, MSS from the MTU)"},
+	{.key = "tcp_cc",
+	 .type = EVPN_CFG_STRING,
+	 .def = "bbr",
+	 .desc = "congestion control of the relay toward clients: \"bbr\" "
+		 "(paced by the measured delivery rate; loss at the client's "
+		 "UDP socket does not slow it) or \"cubic\" (RFC 9438)"},
 	{.key = "allow_loopback",
 	 .type = EVPN_CFG_BOOL,
 	 .def = "false",
@@ -198,6 +204,14 @@ static int sle_create(const struct evpn_host *host,
 		} else if (strcmp(tm, "slirp") != 0) {
 			evpn_error(host, "tcp: '%s' is neither slirp nor relay",
 				   tm);
+			goto fail;
+		}
+		tm = c->get_str(cfg, "tcp_cc", "bbr");
+		if (!strcmp(tm, "bbr")) {
+			s->tcp_bbr = true;
+		} else if (strcmp(tm, "cubic") != 0) {
+			evpn_error(host,
+				   "tcp_cc: '%s' is neither bbr nor cubic", tm);
 			goto fail;
 		}
 	}

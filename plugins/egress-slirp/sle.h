@@ -77,6 +77,7 @@ struct sle {
 
 	/* `tcp: relay` (tcp.h): client TCP through our relay, not slirp */
 	bool tcp_relay;
+	bool tcp_bbr; /* `tcp_cc: bbr` (else cubic) */
 	struct sle_tcp *tcp;
 	int tcp_ep;
 	struct evpn_io *tcp_io;

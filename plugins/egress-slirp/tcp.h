@@ -36,9 +36,10 @@
  *  - Client -> host. A segment that starts at rcv_nxt is handed to the
  *    socket side; rcv_nxt advances by what it accepted, and only that is
  *    acknowledged (the rest is resent by the client). Segments after a
- *    hole are kept (within the window, at most SLE_TCP_OOO_MAX) and
- *    answered at once with a duplicate ACK that carries SACK blocks of
- *    what is kept (when the client is SACK-permitted), so the client
+ *    hole are kept (within the window, at most SLE_TCP_OOO_MAX: a window
+ *    of full segments, appended in O(1)) and answered at once with a
+ *    duplicate ACK that carries SACK blocks of what is kept (merged as
+ *    it arrives, when the client is SACK-permitted), so the client
  *    resends only the holes; they are written once the hole is filled.
  *    The window we advertise is the free
  *    room of the queue toward the socket, never shrinking the right edge
@@ -56,13 +57,18 @@
  *    Loss recovery toward the client: RTO per RFC 6298 (SRTT/RTTVAR,
  *    1 s initial, 200 ms floor, doubling backoff, Karn's rule), fast
  *    retransmit on the third duplicate ACK and NewReno partial-ACK
- *    recovery (RFC 6582); congestion window per RFC 5681 (initial 10
- *    segments). With SACK (RFC 2018) the client's blocks are kept in a
- *    small scoreboard: loss is detected by 3 duplicate ACKs or 3 segments
- *    SACKed beyond snd_una, and each ACK in recovery resends up to
- *    SLE_TCP_RTX_PER_ACK segments of the holes below the highest SACKed
- *    byte (after RFC 6675); the data in flight counts SACKed bytes as
- *    gone. Without SACK, NewReno: one hole per round trip.
+ *    recovery (RFC 6582). With SACK (RFC 2018) the client's blocks are
+ *    kept in a small scoreboard: loss is detected by 3 duplicate ACKs or
+ *    3 segments SACKed beyond snd_una, and each ACK in recovery resends
+ *    up to SLE_TCP_RTX_PER_ACK segments of the holes below the highest
+ *    SACKed byte (after RFC 6675); the pipe counts neither SACKed bytes
+ *    nor holes with 3 segments SACKed above them that were not resent
+ *    (RFC 6675 IsLost). Without SACK, NewReno: one hole per round trip.
+ *    The window (tcp_bbr.c, tcp_cubic.c): BBR by default (rate and
+ *    window from the measured delivery rate and round trip, loss does
+ *    not shrink them: what a client behind WireGuard mostly loses is
+ *    bursts at its own UDP socket, not the path's queue), or CUBIC
+ *    (RFC 9438) with `tcp_cc: cubic`; initial window 10 segments.
  *
  *  - Close. FIN both ways as above (half-close works both ways). A client
  *    RST closes the socket with SO_LINGER 0 (the host gets a RST); a host
@@ -71,7 +77,8 @@
  *    TIME_WAIT here; the host socket keeps the kernel's).
  *
  *  - Back-pressure. Segments toward the client are paced: each connection
- *    sends at most cwnd/SRTT times a gain (2 in slow start, 1.25 after),
+ *    sends at most BBR's pacing rate (gain x the delivery rate), or with
+ *    CUBIC cwnd/SRTT times a gain (2 in slow start, 1.25 after),
  *    in bursts of SLE_TCP_PACE_BURST of sending, so a window opening by
  *    megabytes does not leave as one burst that a queue on the way
  *    (the client's UDP socket, a router) drops. They leave through the
@@ -118,7 +125,10 @@
 #define SLE_TCP_PACE_SS 2.0	 /* pacing gain in slow start */
 #define SLE_TCP_PACE_CA 1.25	 /* ... in congestion avoidance */
 #define SLE_TCP_PACE_BURST 0.002 /* s of sending a burst may hold */
-#define SLE_TCP_OOO_MAX 1024	 /* out-of-order segments kept per connection */
+/* out-of-order segments kept per connection: a window's worth (8 MiB of
+ * full segments), so one burst lost early in a window of megabytes costs
+ * the client the burst only, not everything after the first 1,024 */
+#define SLE_TCP_OOO_MAX 8192
 #define SLE_TCP_SNDQ_MAX (4u << 20) /* client data the socket has not taken */
 #define SLE_TCP_INFLIGHT_MAX (8u << 20) /* toward a client, unacknowledged */
 #define SLE_TCP_HDR_MAX (40 + 60)
@@ -148,8 +158,11 @@ struct sle_tcp_opts {
 };
 
 /* What the client reported it holds beyond snd_una (RFC 2018 blocks,
- * merged, sorted by sequence; the oldest give way when full). */
-#define SLE_SACK_MAX 16
+ * merged, sorted by sequence; the highest give way when full). 128: at
+ * 20 % loss in bursts a window of thousands of segments has hundreds of
+ * holes, and 16 blocks left the higher ones unknown (measured at 20 ms:
+ * 170 -> 174-243 Mbit/s down). */
+#define SLE_SACK_MAX 128
 struct sle_sack_board {
 	struct sle_sack_blk b[SLE_SACK_MAX];
 	uint8_t n;
@@ -158,6 +171,10 @@ void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e);
 /* Forget what lies below una. */
 void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
 uint32_t sle_sack_bytes(const struct sle_sack_board *sb);
+/* RFC 6675 4 (IsLost): bytes in holes at or after from (>= una) and
+ * before end that have at least thresh bytes SACKed above them. */
+uint32_t sle_sack_lost(const struct sle_sack_board *sb, uint32_t una,
+		       uint32_t from, uint32_t end, uint32_t thresh);
 /* The first hole at or after from that lies below the highest SACKed
  * byte: [*hs, *he). False when there is none. */
 bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from, uint32_t *hs,
@@ -199,20 +216,77 @@ void sle_rtt_init(struct sle_rtt *r);
 void sle_rtt_sample(struct sle_rtt *r, double rtt);
 void sle_rtt_backoff(struct sle_rtt *r);
 
-/* RFC 5681 / 6582 congestion window (bytes). */
+/* Congestion window (bytes): slow start and recovery per RFC 5681 /
+ * 6582, growth and reduction per CUBIC (RFC 9438), tcp_cubic.c. */
+#define SLE_CUBIC_BETA 0.7 /* RFC 9438 4.6: multiplicative decrease */
+#define SLE_CUBIC_C 0.4	   /* RFC 9438 5: segments / s^3 */
 struct sle_cc {
 	uint32_t cwnd, ssthresh, mss;
 	uint32_t recover; /* snd_max when recovery began */
 	bool recovering;
 	uint8_t dupacks;
+	/* CUBIC's state, in segments and seconds (RFC 9438 4.1) */
+	bool epoch;	   /* a congestion avoidance stage began at t_epoch */
+	double t_epoch, k; /* K: when W_cubic is back at w_max */
+	double w_max;	   /* window before the last reduction, 0: none */
+	double w_est;	   /* Reno-friendly estimate (4.3) */
 };
 void sle_cc_init(struct sle_cc *c, uint32_t mss);
-/* acked new bytes (not in recovery) */
-void sle_cc_acked(struct sle_cc *c, uint32_t acked);
+/* acked new bytes (not in recovery) at time now, smoothed RTT srtt */
+void sle_cc_acked(struct sle_cc *c, uint32_t acked, double now, double srtt);
 /* loss detected by 3 dup ACKs, flight in bytes */
 void sle_cc_fast(struct sle_cc *c, uint32_t flight, uint32_t snd_max);
 /* retransmission timeout */
 void sle_cc_timeout(struct sle_cc *c, uint32_t flight);
+
+/* BBR (tcp_bbr.c): a sender that sets its rate and window from a model
+ * of the path (the bottleneck's delivery rate and the round trip without
+ * queue), not from losses. The relay's default congestion control. */
+#define SLE_BBR_MARKS 32 /* send marks per connection (rate samples) */
+enum { SLE_BBR_STARTUP, SLE_BBR_DRAIN, SLE_BBR_PROBE_BW, SLE_BBR_PROBE_RTT };
+struct sle_bbr_mark { /* the state when the data up to end was sent */
+	uint32_t end;
+	bool app_limited;
+	uint64_t delivered;
+	double delivered_t, first_sent_t, sent_t;
+};
+struct sle_bbr {
+	uint8_t mode, cycle, full_cnt;
+	bool filled;
+	double bw;	     /* bytes/s: the max of bw_round[] */
+	double bw_round[10]; /* the best sample of each of the last rounds */
+	uint64_t round, next_round_delivered, delivered, app_limited_until;
+	double delivered_t, first_sent_t;
+	double min_rtt, min_rtt_t; /* s; 0: none yet */
+	double full_bw, cycle_t, probe_rtt_done_t;
+	double pacing_gain, cwnd_gain;
+	uint32_t prior_cwnd;
+	/* ACK aggregation (Linux's extra_acked): bytes delivered in this
+	 * epoch beyond bw x its time; the max of two 5-round windows */
+	double ack_epoch_t;
+	uint64_t ack_epoch_acked;
+	uint32_t extra_acked[2];
+	uint8_t extra_idx, extra_rounds;
+	uint8_t mhead, mn;
+	struct sle_bbr_mark m[SLE_BBR_MARKS];
+};
+void sle_bbr_init(struct sle_bbr *b);
+/* New data sent up to end at now; pipe: bytes in flight before it,
+ * cwnd: the window (marks are spaced by a fraction of it). */
+void sle_bbr_sent(struct sle_bbr *b, uint32_t end, uint32_t pipe, uint32_t cwnd,
+		  double now);
+/* The sender had window left but no data: samples until what is in
+ * flight now is delivered do not lower the estimate. */
+void sle_bbr_app_limited(struct sle_bbr *b, uint32_t pipe);
+/* An ACK: newly bytes newly delivered (acknowledged or SACKed), high the
+ * highest byte delivered, pipe in flight after it. Sets c->cwnd. */
+void sle_bbr_ack(struct sle_bbr *b, struct sle_cc *c, uint32_t newly,
+		 uint32_t high, uint32_t pipe, double now);
+/* A retransmission timeout: one segment, regrown from the model. */
+void sle_bbr_timeout(struct sle_bbr *b, struct sle_cc *c);
+/* Pacing rate, bytes/s (srtt: before the first sample). */
+double sle_bbr_pacing_rate(const struct sle_bbr *b, const struct sle_cc *c,
+			   double srtt);
 
 /* ------------------------------------------------------- the relay */
 
@@ -278,9 +352,14 @@ struct sle_tcp_conn {
 	uint8_t rcv_wscale;		/* ours, 0 without scaling */
 	bool cli_fin;			/* client's FIN taken (SHUT_WR done) */
 	struct sle_ooo *ooo;		/* out-of-order data, by sequence */
+	struct sle_ooo *ooo_tail;	/* its last segment (appends: O(1)) */
 	uint32_t ooo_bytes;
 	uint16_t ooo_n;
-	uint32_t ooo_last;    /* sequence of the latest one kept */
+	uint32_t ooo_last; /* sequence of the latest one kept */
+	/* the ranges kept, merged (the SACK blocks we report without walking
+	 * the list); lossy once more than SLE_SACK_MAX ranges were kept */
+	struct sle_sack_board ooo_ranges;
+	bool ooo_ranges_lossy;
 	bool want_wupd;	      /* window was short: update on space */
 	bool ack_due;	      /* on the ACK list */
 	bool ack_pending;     /* an ACK must go out */
@@ -296,6 +375,9 @@ struct sle_tcp_conn {
 	uint32_t eof_seq;
 	bool fin_acked;
 	struct sle_cc cc;
+	bool use_bbr; /* BBR sets cc.cwnd, not CUBIC */
+	struct sle_bbr bbr;
+	uint64_t delivered_seen; /* acked + SACKed bytes, highest seen */
 	struct sle_sack_board sack;
 	uint32_t rtx_next;    /* in recovery: resent up to here */
 	double rtx_t;	      /* ... since when (lost retransmissions) */
@@ -322,6 +404,7 @@ struct sle_tcp {
 	uint64_t charged;
 	const uint64_t *base; /* also taken from the budget (flow table) */
 	uint32_t isn_key;     /* secret for initial sequence numbers */
+	bool bbr;	      /* new connections use BBR (else CUBIC) */
 	uint32_t turn_left;   /* data segments left in this loop turn */
 	uint8_t *scratch;     /* SLE_TCP_PEEK_SEGS * mss + headers */
 	uint32_t scratch_cap;

@@ -145,6 +145,9 @@ struct sle_tcp_conn *sle_tcp_open(struct sle_tcp *t, const uint8_t *ip,
 	c->iss = make_iss(t, c);
 	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
 	sle_cc_init(&c->cc, c->mss);
+	c->use_bbr = t->bbr;
+	if (c->use_bbr)
+		sle_bbr_init(&c->bbr);
 	sle_rtt_init(&c->rtt);
 	c->state = SLE_TCP_CONNECTING;
 	r = t->env.connect(t->env.arg, c);
@@ -271,7 +274,9 @@ void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c)
 	if (flight) {
 		/* go back to the first unacknowledged byte, one segment */
 		/* a second timeout of the same data halves no further */
-		if (!c->rto_recovering)
+		if (c->use_bbr)
+			sle_bbr_timeout(&c->bbr, &c->cc);
+		else if (!c->rto_recovering)
 			sle_cc_timeout(&c->cc, flight);
 		else
 			c->cc.cwnd = c->cc.mss;

@@ -2,8 +2,8 @@
 /*
  * Client -> host: the segments of a client connection. In-order data is
  * written to the host socket and acknowledged as far as the socket took
- * it; out-of-order data is dropped with a duplicate ACK (the client
- * retransmits; no reorder queue). The handshake, RST and FIN handling.
+ * it; out-of-order data is kept (within the window) and reported with
+ * SACK blocks in a duplicate ACK. The handshake, RST and FIN handling.
  * See tcp.h.
  */
 #include <errno.h>
@@ -20,8 +20,11 @@ void sle_tcp_ooo_free(struct sle_tcp_conn *c)
 		c->ooo = q->next;
 		free(q);
 	}
+	c->ooo_tail = NULL;
 	c->ooo_bytes = 0;
 	c->ooo_n = 0;
+	c->ooo_ranges.n = 0;
+	c->ooo_ranges_lossy = false;
 }
 
 /* Keep a segment that lies after a hole (sorted; overlaps with what is
@@ -36,6 +39,10 @@ static void ooo_keep(struct sle_tcp_conn *c, uint32_t seq, const uint8_t *p,
 		return;
 	if (sle_seq_lt(c->rcv_adv, end)) /* beyond the window: cut */
 		end = c->rcv_adv;
+	/* the usual case, a run after a hole: after the last one kept
+	 * (walking from the head each time made a run of n cost n^2) */
+	if (c->ooo_tail && sle_seq_le(c->ooo_tail->seq + c->ooo_tail->len, seq))
+		pp = &c->ooo_tail->next;
 	while (*pp && sle_seq_le((*pp)->seq + (*pp)->len, seq))
 		pp = &(*pp)->next;
 	if (*pp && sle_seq_le((*pp)->seq, seq)) {
@@ -61,8 +68,13 @@ static void ooo_keep(struct sle_tcp_conn *c, uint32_t seq, const uint8_t *p,
 	memcpy(q->data, p, len);
 	q->next = *pp;
 	*pp = q;
+	if (!q->next)
+		c->ooo_tail = q;
 	c->ooo_bytes += len;
 	c->ooo_n++;
+	if (c->ooo_ranges.n == SLE_SACK_MAX)
+		c->ooo_ranges_lossy = true; /* a range may be left out */
+	sle_sack_add(&c->ooo_ranges, seq, end);
 }
 
 /* Write in-order bytes; false when the socket side took less (or
@@ -93,9 +105,17 @@ static void ooo_drain(struct sle_tcp *t, struct sle_tcp_conn *c)
 		    !deliver(t, c, q->data + skip, q->len - skip))
 			return; /* socket full (the rest waits) or dead */
 		c->ooo = q->next;
+		if (c->ooo_tail == q)
+			c->ooo_tail = NULL;
 		c->ooo_bytes -= q->len;
 		c->ooo_n--;
 		free(q);
+	}
+	if (!c->ooo) {
+		c->ooo_ranges.n = 0;
+		c->ooo_ranges_lossy = false;
+	} else {
+		sle_sack_trim(&c->ooo_ranges, c->rcv_nxt);
 	}
 }
 

@@ -78,7 +78,13 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 	struct sle_sack_blk all[SLE_SACK_MAX];
 	uint8_t n = 0, first = 0;
 
-	for (q = c->ooo; c->sack_ok && q; q = q->next) {
+	if (c->sack_ok && !c->ooo_ranges_lossy) {
+		/* kept merged as segments arrive: no walk of the list */
+		sle_sack_trim(&c->ooo_ranges, c->rcv_nxt);
+		n = c->ooo_ranges.n;
+		memcpy(all, c->ooo_ranges.b, n * sizeof(all[0]));
+	}
+	for (q = c->ooo; c->sack_ok && c->ooo_ranges_lossy && q; q = q->next) {
 		if (n && all[n - 1].e == q->seq) {
 			all[n - 1].e = q->seq + q->len;
 			continue;
@@ -177,15 +183,23 @@ static void send_fin(struct sle_tcp *t, struct sle_tcp_conn *c)
 		sle_tcp_arm(t, c);
 }
 
+/* bytes/s: BBR's own rate, or cwnd per SRTT times the gain */
+static double pace_rate(const struct sle_tcp_conn *c)
+{
+	if (c->use_bbr)
+		return sle_bbr_pacing_rate(&c->bbr, &c->cc, c->rtt.srtt);
+	return (double)c->cc.cwnd / c->rtt.srtt *
+	       (c->cc.cwnd < c->cc.ssthresh ? SLE_TCP_PACE_SS
+					    : SLE_TCP_PACE_CA);
+}
+
 uint32_t sle_tcp_pace_room(struct sle_tcp_conn *c, double now)
 {
 	double rate, cap;
 
 	if (!c->rtt.have || c->rtt.srtt <= 0)
 		return UINT32_MAX;
-	rate = (double)c->cc.cwnd / c->rtt.srtt *
-	       (c->cc.cwnd < c->cc.ssthresh ? SLE_TCP_PACE_SS
-					    : SLE_TCP_PACE_CA);
+	rate = pace_rate(c);
 	cap = rate * SLE_TCP_PACE_BURST;
 	if (cap < 16.0 * c->mss)
 		cap = 16.0 * c->mss;
@@ -200,9 +214,7 @@ uint32_t sle_tcp_pace_room(struct sle_tcp_conn *c, double now)
 /* Paced out: when the next segment may go. */
 static void pace_wait(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t have)
 {
-	double rate = (double)c->cc.cwnd / c->rtt.srtt *
-		      (c->cc.cwnd < c->cc.ssthresh ? SLE_TCP_PACE_SS
-						   : SLE_TCP_PACE_CA);
+	double rate = pace_rate(c);
 	double after = ((double)c->mss - have) / rate;
 
 	t->env.wupd_timer(t->env.arg, c, after > 0.0005 ? after : 0.0005);
@@ -211,10 +223,22 @@ static void pace_wait(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t have)
 void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
 	while (c->state == SLE_TCP_ESTABLISHED) {
-		/* SACKed bytes have left the network (RFC 6675 "pipe") */
+		/* SACKed bytes have left the network, and so have holes
+		 * with DupThresh segments SACKed above them that were not
+		 * resent yet (RFC 6675 "pipe"): after a burst lost at the
+		 * client's socket new data keeps flowing while the holes
+		 * are repaired */
 		uint32_t sacked = sle_sack_bytes(&c->sack);
 		uint32_t flight = c->snd_nxt - c->snd_una;
-		uint32_t pipe = flight > sacked ? flight - sacked : 0;
+		uint32_t gone =
+			sacked +
+			(c->sack.n && !c->rto_recovering
+				 ? sle_sack_lost(&c->sack, c->snd_una,
+						 c->cc.recovering ? c->rtx_next
+								  : c->snd_una,
+						 c->snd_nxt, 3u * c->mss)
+				 : 0);
+		uint32_t pipe = flight > gone ? flight - gone : 0;
 		uint32_t wnd = min32(min32(c->snd_wnd, c->cc.cwnd),
 				     SLE_TCP_INFLIGHT_MAX);
 		uint32_t room = wnd > pipe ? wnd - pipe : 0, want, off;
@@ -284,8 +308,13 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 			want = t->turn_left;
 		want = min32(want * c->mss, room);
 		n = t->env.peek(t->env.arg, c, flight, t->scratch, want);
-		if (n == -EAGAIN)
+		if (n == -EAGAIN) {
+			/* window left, no data: the rate measured now says
+			 * little about the path */
+			if (c->use_bbr)
+				sle_bbr_app_limited(&c->bbr, pipe);
 			break;
+		}
 		if (n < 0) {
 			sle_tcp_kill(t, c, true, true);
 			return;
@@ -309,6 +338,9 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 		}
 		if (sle_seq_lt(c->snd_max, c->snd_nxt))
 			c->snd_max = c->snd_nxt;
+		if (fresh && c->use_bbr)
+			sle_bbr_sent(&c->bbr, c->snd_nxt, pipe, c->cc.cwnd,
+				     t->env.now(t->env.arg));
 		if (fresh && !c->timing) {
 			c->timing = true;
 			c->rtt_seq = c->snd_nxt;
@@ -316,8 +348,12 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 		}
 		if (!flight)
 			sle_tcp_arm(t, c);
-		if ((uint32_t)n < want)
+		if ((uint32_t)n < want) {
+			if (c->use_bbr)
+				sle_bbr_app_limited(&c->bbr,
+						    pipe + (uint32_t)n);
 			break; /* the socket has nothing more for now */
+		}
 	}
 	sle_tcp_update_watch(t, c);
 }
@@ -337,6 +373,12 @@ static void resend(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
 	}
 	if (n > 0)
 		send_data(t, c, seq, t->scratch, (uint32_t)n, true);
+	/* the head resent: the timer runs from now (as Linux does), or a
+	 * hole lost twice at 100 ms (resent again after 1.25 SRTT, known
+	 * 2.25 SRTT after the first resend) outlasts a 200 ms RTO, and the
+	 * timeout sends everything not SACKed again from one segment */
+	if (n > 0 && seq == c->snd_una)
+		sle_tcp_arm(t, c);
 }
 
 /* In recovery: resend the next holes (SACK), or the segment at snd_una
@@ -386,12 +428,37 @@ static void enter_recovery(struct sle_tcp *t, struct sle_tcp_conn *c)
 	if (c->rto_recovering)
 		return;
 	c->rtx_t = t->env.now(t->env.arg);
-	sle_cc_fast(&c->cc, flight, c->snd_max);
-	if (c->sack_ok) /* the scoreboard's pipe replaces inflation */
-		c->cc.cwnd = c->cc.ssthresh;
+	if (c->use_bbr) { /* the model, not the loss, sets the window */
+		c->cc.recover = c->snd_max;
+		c->cc.recovering = true;
+	} else {
+		sle_cc_fast(&c->cc, flight, c->snd_max);
+		if (c->sack_ok) /* the scoreboard's pipe replaces inflation */
+			c->cc.cwnd = c->cc.ssthresh;
+	}
 	c->rtx_next = c->snd_una;
 	t->fast_retransmits++;
 	repair(t, c, true);
+}
+
+/* What this ACK delivered, for BBR's model: bytes acknowledged or SACKed
+ * beyond the most seen before (SACK blocks forgotten at the end of a
+ * recovery come back as acknowledged bytes, not counted twice). */
+static void bbr_ack(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t ack)
+{
+	uint32_t sacked = sle_sack_bytes(&c->sack);
+	uint64_t now_d = (uint64_t)(c->snd_una - c->iss - 1) + sacked;
+	uint32_t newly = 0, high = ack, flight = c->snd_nxt - c->snd_una;
+
+	if (now_d > c->delivered_seen) {
+		newly = (uint32_t)(now_d - c->delivered_seen);
+		c->delivered_seen = now_d;
+	}
+	if (c->sack.n && sle_seq_lt(high, c->sack.b[c->sack.n - 1].e))
+		high = c->sack.b[c->sack.n - 1].e;
+	sle_bbr_ack(&c->bbr, &c->cc, newly, high,
+		    flight > sacked ? flight - sacked : 0,
+		    t->env.now(t->env.arg));
 }
 
 void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
@@ -444,13 +511,14 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		c->cc.dupacks = 0;
 		if (c->cc.recovering) {
 			if (sle_seq_le(c->cc.recover, s->ack)) {
-				c->cc.cwnd = c->cc.ssthresh;
+				if (!c->use_bbr)
+					c->cc.cwnd = c->cc.ssthresh;
 				c->cc.recovering = false;
 				c->sack.n = 0;
 			} else {
 				/* partial ACK: the next hole (RFC 6582) */
 				c->rtx_t = t->env.now(t->env.arg);
-				if (!c->sack_ok)
+				if (!c->sack_ok && !c->use_bbr)
 					c->cc.cwnd = c->cc.cwnd > acked
 							     ? c->cc.cwnd -
 								       acked +
@@ -461,11 +529,14 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 					return;
 			}
 		} else {
-			sle_cc_acked(&c->cc, acked);
+			if (!c->use_bbr)
+				sle_cc_acked(&c->cc, acked,
+					     t->env.now(t->env.arg),
+					     c->rtt.have ? c->rtt.srtt : 0);
 			/* a window-limited flow does not grow cwnd past the
 			 * client's window (RFC 7661's idea): a cwnd far above
 			 * what is ever in flight would unpace the sending */
-			if (c->cc.cwnd > c->snd_wnd &&
+			if (!c->use_bbr && c->cc.cwnd > c->snd_wnd &&
 			    c->snd_wnd > SLE_TCP_INIT_CWND * c->cc.mss)
 				c->cc.cwnd = c->snd_wnd;
 			if (sle_sack_bytes(&c->sack) >= 3u * c->cc.mss) {
@@ -483,7 +554,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		if (c->cc.recovering) {
 			double now = t->env.now(t->env.arg);
 
-			if (!c->sack_ok)
+			if (!c->sack_ok && !c->use_bbr)
 				c->cc.cwnd += c->cc.mss;
 			/* holes resent a round trip ago and still not
 			 * acknowledged while SACKs keep coming: lost again,
@@ -505,6 +576,8 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 	} else {
 		c->snd_wnd = wnd;
 	}
+	if (c->use_bbr)
+		bbr_ack(t, c, s->ack);
 	sle_tcp_push(t, c);
 }
 

@@ -79,3 +79,27 @@ bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from, uint32_t *hs,
 	}
 	return false;
 }
+
+uint32_t sle_sack_lost(const struct sle_sack_board *sb, uint32_t una,
+		       uint32_t from, uint32_t end, uint32_t thresh)
+{
+	uint32_t above = sle_sack_bytes(sb), lost = 0, hs = una;
+
+	if (sle_seq_lt(from, una))
+		from = una;
+	/* the hole before block i is [hs, b[i].s); above it lies block i
+	 * and everything after */
+	for (uint8_t i = 0; i < sb->n && above >= thresh; i++) {
+		uint32_t s = hs, e = sb->b[i].s;
+
+		if (sle_seq_lt(s, from))
+			s = from;
+		if (sle_seq_lt(end, e))
+			e = end;
+		if (sle_seq_lt(s, e))
+			lost += e - s;
+		above -= sb->b[i].e - sb->b[i].s;
+		hs = sb->b[i].e;
+	}
+	return lost;
+}

@@ -470,6 +470,7 @@ int sle_tcp_start(struct sle *s)
 	if (sle_tcp_init(s->tcp, &env, s->mtu, s->flows.budget) < 0)
 		goto fail;
 	s->tcp->base = &s->flows.mem;
+	s->tcp->bbr = s->tcp_bbr;
 	/* RFC 6528's secret: a clock would make sequence numbers guessable */
 	if (getrandom(&s->tcp->isn_key, sizeof(s->tcp->isn_key), 0) !=
 	    (ssize_t)sizeof(s->tcp->isn_key)) {
@@ -484,8 +485,9 @@ int sle_tcp_start(struct sle *s)
 		s->host->io_new(s->host, s->tcp_ep, EVPN_IO_READ, on_epoll, s);
 	if (!s->tcp_io)
 		goto fail;
-	evpn_info(s->host, "TCP relay: MSS %u (IPv6 %u), window scale %d",
-		  s->tcp->mss4, s->tcp->mss6, SLE_TCP_WSCALE);
+	evpn_info(s->host, "TCP relay: MSS %u (IPv6 %u), window scale %d, %s",
+		  s->tcp->mss4, s->tcp->mss6, SLE_TCP_WSCALE,
+		  s->tcp_bbr ? "BBR" : "CUBIC");
 	return EVPN_OK;
 fail:
 	sle_tcp_stop(s);

@@ -3,6 +3,7 @@
  * scaling, sequence arithmetic, the RTO estimator, the congestion window,
  * and the state machine driven against a fake host socket. */
 #include <errno.h>
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -149,6 +150,42 @@ static void test_sack_board(void **st)
 	assert_int_equal(b.b[0].s, 10);
 }
 
+/* RFC 6675 IsLost: a hole with at least DupThresh segments' worth SACKed
+ * above it is lost, no longer in the pipe (unless resent: from). */
+static void test_sack_lost(void **st)
+{
+	struct sle_sack_board b = {0};
+
+	/* una 0; SACKed 100-200, 300-400 (mss 50, thresh 150 bytes) */
+	sle_sack_add(&b, 100, 200);
+	sle_sack_add(&b, 300, 400);
+	/* holes 0-100 (200 SACKed above: lost), 200-300 (100: not) */
+	assert_int_equal(sle_sack_lost(&b, 0, 0, 1000, 150), 100);
+	sle_sack_add(&b, 500, 560);
+	/* now 200-300 has 160 above: lost too; 400-500 (60): not */
+	assert_int_equal(sle_sack_lost(&b, 0, 0, 1000, 150), 200);
+	/* resent below 250: only 250-300 still counts as gone */
+	assert_int_equal(sle_sack_lost(&b, 0, 250, 1000, 150), 50);
+	/* nothing beyond what was sent (go-back after a timeout) */
+	assert_int_equal(sle_sack_lost(&b, 0, 0, 50, 150), 50);
+}
+
+/* At 20 % loss in bursts a window of thousands of segments has hundreds
+ * of holes: the scoreboard keeps 128 blocks (16 left the higher holes
+ * unknown until the lower ones were repaired). */
+static void test_sack_board_size(void **st)
+{
+	struct sle_sack_board b = {0};
+	uint32_t hs, he;
+
+	for (uint32_t i = 0; i < 100; i++)
+		sle_sack_add(&b, 1000 + i * 20, 1010 + i * 20);
+	assert_int_equal(b.n, 100);
+	assert_int_equal(sle_sack_bytes(&b), 1000);
+	assert_true(sle_sack_hole(&b, 1000 + 98 * 20, &hs, &he));
+	assert_int_equal(hs, 1000 + 98 * 20 + 10);
+}
+
 static void test_rtt(void **st)
 {
 	struct sle_rtt r;
@@ -178,20 +215,62 @@ static void test_cc(void **st)
 
 	sle_cc_init(&c, 1000);
 	assert_int_equal(c.cwnd, 10000);
-	sle_cc_acked(&c, 5000); /* slow start */
+	sle_cc_acked(&c, 5000, 1.0, 0.05); /* slow start */
 	assert_int_equal(c.cwnd, 15000);
+	/* a congestion event: ssthresh = cwnd x beta_cubic (RFC 9438 4.6),
+	 * the window it happened at remembered as W_max */
 	sle_cc_fast(&c, 20000, 12345);
-	assert_int_equal(c.ssthresh, 10000);
-	assert_int_equal(c.cwnd, 13000);
+	assert_int_equal(c.ssthresh, 10500);
+	assert_int_equal(c.cwnd, 13500); /* + 3 MSS without SACK */
+	assert_true(c.w_max > 14.99 && c.w_max < 15.01);
 	assert_true(c.recovering);
 	assert_int_equal(c.recover, 12345);
+	/* another one below W_max: fast convergence (RFC 9438 4.7) */
 	c.recovering = false;
-	c.cwnd = c.ssthresh;
-	sle_cc_acked(&c, 1000); /* congestion avoidance: mss*mss/cwnd */
-	assert_int_equal(c.cwnd, 10100);
-	sle_cc_timeout(&c, 3000);
+	c.cwnd = 12000;
+	sle_cc_fast(&c, 20000, 12345);
+	assert_true(c.w_max > 12 * 0.85 - 0.01 && c.w_max < 12 * 0.85 + 0.01);
+	assert_int_equal(c.ssthresh, 8400);
+	sle_cc_timeout(&c, 2000);
 	assert_int_equal(c.cwnd, 1000);
 	assert_int_equal(c.ssthresh, 2000); /* at least 2 segments */
+}
+
+/* RFC 9438 4.2: after a loss at W_max segments, congestion avoidance
+ * follows W_cubic(t) = C (t - K)^3 + W_max with K = cbrt(W_max (1 -
+ * beta) / C): back at W_max after K seconds whatever the RTT, where Reno
+ * (one segment per RTT) would take (1 - beta) W_max round trips. */
+static void test_cubic_growth(void **st)
+{
+	const double rtt = 0.05, mss = 1000, wmax = 1000; /* segments */
+	const double k = cbrt(wmax * (1 - 0.7) / 0.4);	  /* 9.09 s */
+	struct sle_cc c;
+	double now = 10, t;
+
+	sle_cc_init(&c, (uint32_t)mss);
+	c.cwnd = (uint32_t)(wmax * mss);
+	c.ssthresh = c.cwnd / 2; /* in congestion avoidance */
+	sle_cc_fast(&c, c.cwnd, 0);
+	assert_int_equal(c.ssthresh, (uint32_t)(0.7 * wmax * mss));
+	/* recovery over: cwnd = ssthresh, a new epoch at the next ACK */
+	c.recovering = false;
+	c.cwnd = c.ssthresh;
+	/* a window acknowledged per round trip, one segment per ACK */
+	for (t = 0; t < k + 1e-9; t += rtt) {
+		uint32_t n = c.cwnd / c.mss;
+
+		for (uint32_t i = 0; i < n; i++)
+			sle_cc_acked(&c, c.mss, now + t + rtt * i / n, rtt);
+		if (t > 1 - 1e-9 && t < 1 + rtt - 1e-9) {
+			double w = 0.4 * pow(t + rtt - k, 3) + wmax; /* 788 */
+
+			/* Reno would be at 720 */
+			assert_true(c.cwnd / mss > w * 0.97);
+			assert_true(c.cwnd / mss < w * 1.03);
+		}
+	}
+	assert_true(c.cwnd / mss > wmax * 0.97);
+	assert_true(c.cwnd / mss < wmax * 1.03);
 }
 
 /* ------------------------------------------------- a fake host socket */
@@ -704,6 +783,283 @@ static void test_sack_blocks_out(void **st)
 	assert_int_equal(c->rcv_nxt, 1901);
 }
 
+/* A long run after one hole (a burst lost on the way while the client's
+ * window is megabytes): every segment within the window is kept and
+ * reported, not only the first SLE_TCP_OOO_MAX of old (1,024), so the
+ * client resends the hole and nothing else. */
+static void test_ooo_long_run(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint8_t d[100];
+	struct sle_tcp_seg s;
+	uint32_t k, n = 2000; /* 200,000 bytes within the 256 KiB window */
+
+	memset(d, 'c', sizeof(d));
+	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	sle_tcp_flush(&T); /* the window edge is advertised */
+	for (k = 0; k < n; k++) {
+		F->nout = 0; /* only the latest duplicate ACK is looked at */
+		client(c, 1201 + 100 * k, c->iss + 1, SLE_TCP_ACK, 1000, d, 100,
+		       NULL);
+	}
+	assert_int_equal(c->ooo_n, n);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1101);
+	assert_int_equal(s.opt.nsack, 1);
+	assert_int_equal(s.opt.sack[0].s, 1201);
+	assert_int_equal(s.opt.sack[0].e, 1201 + 100 * n);
+	/* the hole filled: all of it written, in order */
+	F->nout = 0;
+	client(c, 1101, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
+	assert_int_equal(F->wq_len, 200 + 100 * n);
+	assert_null(c->ooo);
+	assert_int_equal(c->rcv_nxt, 1201 + 100 * n);
+	sle_tcp_flush(&T);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1201 + 100 * n);
+	assert_int_equal(s.opt.nsack, 0);
+}
+
+/* BBR against a simulated path: a bottleneck of rate bytes/s with a
+ * queue in front of it (unbounded), rtt of propagation; the sender sends
+ * 1000-byte segments as its pacing rate and window allow, the bottleneck
+ * serves them in order, each is acknowledged rtt after it was served
+ * (nothing delivered for every loss_every-th, 0: none). Ends with the
+ * queue and the path as they are (static: across calls). */
+#define SIM_N 65536
+static struct {
+	uint32_t end[SIM_N]; /* queued at the bottleneck */
+	uint32_t qhead, qn;
+	uint32_t aend[SIM_N]; /* served, acknowledged at adue */
+	double adue[SIM_N];
+	uint32_t ahead, an, seq, una, k;
+	double tokens, served;
+	double agg; /* s: ACKs come in bunches this far apart (0: not) */
+} S;
+
+static void bbr_sim(struct sle_bbr *b, struct sle_cc *c, double *now,
+		    double secs, double rate, double rtt, int loss_every)
+{
+	if (!S.seq)
+		S.seq = S.una = 1;
+	for (double t = 0; t < secs; t += 0.0005) {
+		*now += 0.0005;
+		S.tokens += sle_bbr_pacing_rate(b, c, rtt) * 0.0005;
+		if (S.tokens > 16000)
+			S.tokens = 16000;
+		while (S.tokens >= 1000 && S.seq - S.una + 1000 <= c->cwnd &&
+		       S.qn < SIM_N) {
+			sle_bbr_sent(b, S.seq + 1000, S.seq - S.una, c->cwnd,
+				     *now);
+			S.seq += 1000;
+			S.end[(S.qhead + S.qn++) % SIM_N] = S.seq;
+			S.tokens -= 1000;
+		}
+		S.served += rate * 0.0005;
+		while (S.served >= 1000 && S.qn && S.an < SIM_N) {
+			S.aend[(S.ahead + S.an) % SIM_N] = S.end[S.qhead];
+			S.adue[(S.ahead + S.an++) % SIM_N] = *now + rtt;
+			S.qhead = (S.qhead + 1) % SIM_N;
+			S.qn--;
+			S.served -= 1000;
+		}
+		if (!S.qn && S.served > 1000)
+			S.served = 1000; /* an idle link saves nothing up */
+		if (S.agg && fmod(*now, S.agg) > 0.0005 - 1e-9)
+			continue; /* the ACKs wait for the next bunch */
+		while (S.an && S.adue[S.ahead] <= *now + 1e-9) {
+			bool lost = loss_every && ++S.k % loss_every == 0;
+
+			S.una = S.aend[S.ahead];
+			S.ahead = (S.ahead + 1) % SIM_N;
+			S.an--;
+			sle_bbr_ack(b, c, lost ? 0 : 1000, S.una, S.seq - S.una,
+				    *now);
+		}
+	}
+}
+
+/* BBR: the bottleneck rate and the round trip are measured; STARTUP ends
+ * when the rate stops growing, and in PROBE_BW the window is 2 BDP (+ 3
+ * segments) with the pacing gain cycling over 1.25 / 0.75 / 1. */
+static void test_bbr_model(void **st)
+{
+	struct sle_bbr b;
+	struct sle_cc c;
+	double now = 100, rate = 10e6, rtt = 0.05; /* 80 Mbit/s, 50 ms */
+	bool hi = false, lo = false;
+
+	memset(&S, 0, sizeof(S));
+	sle_cc_init(&c, 1000);
+	sle_bbr_init(&b);
+	bbr_sim(&b, &c, &now, 2.0, rate, rtt, 0);
+	assert_true(b.filled);
+	assert_int_equal(b.mode, SLE_BBR_PROBE_BW);
+	assert_true(b.bw > rate * 0.95 && b.bw < rate * 1.05);
+	assert_true(b.min_rtt > rtt - 0.002 && b.min_rtt < rtt + 0.002);
+	assert_true(c.cwnd > 2 * rate * rtt * 0.95 + 3000);
+	assert_true(c.cwnd < 2 * rate * rtt * 1.05 + 3000);
+	for (int i = 0; i < 20; i++) {
+		bbr_sim(&b, &c, &now, 0.05, rate, rtt, 0);
+		hi |= b.pacing_gain > 1.2;
+		lo |= b.pacing_gain < 0.8;
+	}
+	assert_true(hi && lo);
+	assert_true(sle_bbr_pacing_rate(&b, &c, rtt) >= 0.75 * rate * 0.95);
+}
+
+/* Loss that is not the path's (here every 30th ACK delivers nothing, 3 %)
+ * leaves the rate and the window where the path put them; a loss-based
+ * window (CUBIC) gives away 30 % at each such event. */
+static void test_bbr_loss_blind(void **st)
+{
+	struct sle_bbr b;
+	struct sle_cc c;
+	double now = 100, rate = 10e6, rtt = 0.05;
+
+	memset(&S, 0, sizeof(S));
+	sle_cc_init(&c, 1000);
+	sle_bbr_init(&b);
+	bbr_sim(&b, &c, &now, 3.0, rate, rtt, 30);
+	assert_int_equal(b.mode, SLE_BBR_PROBE_BW);
+	assert_true(b.bw > rate * 0.9);
+	assert_true(c.cwnd > 2 * rate * rtt * 0.9);
+}
+
+/* ACKs that come in bunches (a client that acknowledges every 4 ms, at a
+ * 1 ms round trip): the window covers the bunches too (Linux's
+ * extra_acked). Without that, 2 BDP + 3 segments is less than one bunch:
+ * the rate samples, the estimate and the window shrink each other down
+ * to a few segments (measured: 4 % of the path; with it: 60 %, the rest
+ * is PROBE_BW's 1 ms probes blurred by the 4 ms bunches). */
+static void test_bbr_ack_aggregation(void **st)
+{
+	struct sle_bbr b;
+	struct sle_cc c;
+	double now = 100, rate = 50e6; /* 400 Mbit/s */
+	uint32_t una0;
+
+	memset(&S, 0, sizeof(S));
+	S.agg = 0.004;
+	sle_cc_init(&c, 1000);
+	sle_bbr_init(&b);
+	bbr_sim(&b, &c, &now, 2.0, rate, 0.001, 0);
+	una0 = S.una;
+	bbr_sim(&b, &c, &now, 1.0, rate, 0.001, 0);
+	assert_true(S.una - una0 > 0.5 * rate);
+	assert_true(c.cwnd > 2 * b.bw * 0.001 + b.bw * 0.003);
+}
+
+/* No round trip as short as RTprop for 10 s: PROBE_RTT, the window down
+ * to 4 segments for 200 ms, then back to PROBE_BW with the old window. */
+static void test_bbr_probe_rtt(void **st)
+{
+	struct sle_bbr b;
+	struct sle_cc c;
+	double now = 100, rate = 10e6, t0;
+	uint32_t before;
+
+	memset(&S, 0, sizeof(S));
+	sle_cc_init(&c, 1000);
+	sle_bbr_init(&b);
+	bbr_sim(&b, &c, &now, 2.0, rate, 0.05, 0);
+	before = c.cwnd;
+	t0 = b.min_rtt_t;
+	/* the path's delay grows to 60 ms: no sample refreshes RTprop */
+	while (b.mode != SLE_BBR_PROBE_RTT && now < t0 + 12)
+		bbr_sim(&b, &c, &now, 0.01, rate, 0.06, 0);
+	assert_int_equal(b.mode, SLE_BBR_PROBE_RTT);
+	assert_true(now > t0 + 10 && now < t0 + 10.2);
+	assert_int_equal(c.cwnd, 4000);
+	/* 200 ms at 4 segments once the flight got there, then back */
+	bbr_sim(&b, &c, &now, 0.15, rate, 0.06, 0);
+	assert_int_equal(b.mode, SLE_BBR_PROBE_RTT);
+	bbr_sim(&b, &c, &now, 0.5, rate, 0.06, 0);
+	assert_int_equal(b.mode, SLE_BBR_PROBE_BW);
+	assert_true(b.min_rtt > 0.059 && b.min_rtt < 0.061);
+	assert_true(c.cwnd >= before * 0.9);
+}
+
+/* The relay with BBR: a loss does not cut the window (CUBIC's would be
+ * 0.7 x), and the segments go out paced at the model's rate. */
+static void test_bbr_relay(void **st)
+{
+	struct sle_tcp_conn *c;
+	struct sle_tcp_opts o = {.wscale = -1, .nsack = 1};
+	uint32_t una, cwnd;
+
+	T.bbr = true;
+	c = handshake(65535);
+	assert_true(c->use_bbr);
+	una = c->iss + 1;
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	/* segment 0 lost, 1..9 SACKed: recovery, the hole resent */
+	F->nout = 0;
+	F->now += 0.05;
+	cwnd = c->cc.cwnd;
+	o.sack[0].s = una + 1380;
+	o.sack[0].e = una + 10 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+	assert_true(c->cc.recovering);
+	assert_true(F->nout >= 1);
+	assert_int_equal(out(0).seq, una);
+	/* 9 segments delivered: the window grew by them (STARTUP), not cut */
+	assert_true(c->cc.cwnd >= cwnd);
+	assert_int_equal(c->bbr.delivered, 9 * 1380);
+}
+
+/* Three segments lost, seven SACKed above them: the lost ones leave the
+ * pipe (RFC 6675), so new data fills the whole window while they are
+ * resent, instead of the window less three segments. */
+static void test_pipe_without_lost(void **st)
+{
+	struct sle_tcp_conn *c;
+	struct sle_tcp_opts o = {.wscale = -1, .nsack = 1};
+	uint32_t una, fresh = 0;
+
+	T.bbr = true; /* the window is not cut by the loss */
+	c = handshake(65535);
+	una = c->iss + 1;
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	F->nout = 0;
+	F->now += 0.05;
+	o.sack[0].s = una + 3 * 1380;
+	o.sack[0].e = una + 10 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+	/* cwnd 17 segments (10 + 7 delivered) */
+	assert_int_equal(c->cc.cwnd, 17 * 1380);
+	for (int i = 0; i < F->nout; i++)
+		fresh += out(i).seq >= una + 10 * 1380;
+	/* the two holes resent are in the pipe again, the third is not */
+	assert_int_equal(fresh, 15); /* 14 with the lost ones in the pipe */
+}
+
+/* Resending the segment at snd_una restarts the retransmission timer (as
+ * Linux does): at a 100 ms round trip a hole resent once more after 1.25
+ * SRTT is acknowledged 2.25 SRTT after the first resend, past an RTO of
+ * 200 ms, and a timeout then sends everything again from one segment. */
+static void test_rto_rearmed_by_head_resend(void **st)
+{
+	struct sle_tcp_conn *c = handshake(65535);
+	struct sle_tcp_opts o = {.wscale = -1, .nsack = 1};
+	uint32_t una = c->iss + 1;
+
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	F->now += 0.05;
+	F->timer = -2;
+	o.sack[0].s = una + 1380;
+	o.sack[0].e = una + 5 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+	assert_true(c->cc.recovering);
+	assert_int_equal(out(0).seq, una); /* the head resent */
+	assert_true(F->timer == c->rtt.rto);
+}
+
 /* A segment whose addresses are not the connection's (the flow table
  * keys IPv6 clients by their pool offset only) is not the connection's:
  * the sender gets a RST, the connection is untouched. */
@@ -748,8 +1104,15 @@ int main(void)
 		cmocka_unit_test(test_segments),
 		cmocka_unit_test(test_window_and_seq),
 		cmocka_unit_test(test_sack_board),
+		cmocka_unit_test(test_sack_lost),
+		cmocka_unit_test(test_sack_board_size),
 		cmocka_unit_test(test_rtt),
 		cmocka_unit_test(test_cc),
+		cmocka_unit_test(test_cubic_growth),
+		cmocka_unit_test(test_bbr_model),
+		cmocka_unit_test(test_bbr_loss_blind),
+		cmocka_unit_test(test_bbr_probe_rtt),
+		cmocka_unit_test(test_bbr_ack_aggregation),
 		cmocka_unit_test_setup_teardown(test_iss_late_clock, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_connect_refused, setup,
@@ -769,6 +1132,14 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_out, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_ooo_long_run, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_bbr_relay, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_pipe_without_lost, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rto_rearmed_by_head_resend,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
