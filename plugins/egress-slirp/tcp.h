@@ -55,15 +55,21 @@
  *    our FIN. Sockets are watched edge-triggered (one epoll set of the
  *    relay): new bytes are an event; more is read at each ACK.
  *    Loss recovery toward the client: RTO per RFC 6298 (SRTT/RTTVAR,
- *    1 s initial, 200 ms floor, doubling backoff, Karn's rule), fast
- *    retransmit on the third duplicate ACK and NewReno partial-ACK
- *    recovery (RFC 6582). With SACK (RFC 2018) the client's blocks are
- *    kept in a small scoreboard: loss is detected by 3 duplicate ACKs or
- *    3 segments SACKed beyond snd_una, and each ACK in recovery resends
- *    up to SLE_TCP_RTX_PER_ACK segments of the holes below the highest
- *    SACKed byte (after RFC 6675); the pipe counts neither SACKed bytes
- *    nor holes with 3 segments SACKed above them that were not resent
- *    (RFC 6675 IsLost). Without SACK, NewReno: one hole per round trip.
+ *    1 s initial, 200 ms floor, doubling backoff, Karn's rule). Every
+ *    data segment in flight is logged with the time it was last sent
+ *    (tcp_rack.c), and RACK (RFC 8985) declares a segment lost once one
+ *    sent after it was delivered (acknowledged or SACKed, RFC 2018) and
+ *    a round trip plus a reordering window (a quarter of the smallest
+ *    round trip; none in recovery while the client showed no
+ *    reordering) has passed since it went out; the reorder timer
+ *    catches the rest. A lost retransmission is thus found one round
+ *    trip after it was sent, and only it is sent again. Lost segments
+ *    are resent before new data, paced like it, within the window less
+ *    the pipe (RFC 6675: what is in flight, less what was SACKed or
+ *    declared lost); the first resend of a recovery goes at once.
+ *    Without SACK information, the third duplicate ACK and each partial
+ *    ACK declare the segment at snd_una lost (RFC 5681, NewReno RFC
+ *    6582). A timeout declares everything not SACKed lost.
  *    The window (tcp_bbr.c, tcp_cubic.c): BBR by default (rate and
  *    window from the measured delivery rate and round trip, loss does
  *    not shrink them: what a client behind WireGuard mostly loses is
@@ -118,10 +124,9 @@
 #define SLE_TCP_RTO_INIT 1.0
 #define SLE_TCP_RTO_MIN 0.2
 #define SLE_TCP_RTO_MAX 60.0
-#define SLE_TCP_MAX_RETRIES 10 /* RTOs in a row before a reset */
-#define SLE_TCP_TURN_SEGS 256  /* data segments per loop turn */
-#define SLE_TCP_PEEK_SEGS 64   /* segments per peek */
-#define SLE_TCP_RTX_PER_ACK 2
+#define SLE_TCP_MAX_RETRIES 10	 /* RTOs in a row before a reset */
+#define SLE_TCP_TURN_SEGS 256	 /* data segments per loop turn */
+#define SLE_TCP_PEEK_SEGS 64	 /* segments per peek */
 #define SLE_TCP_PACE_SS 2.0	 /* pacing gain in slow start */
 #define SLE_TCP_PACE_CA 1.25	 /* ... in congestion avoidance */
 #define SLE_TCP_PACE_BURST 0.002 /* s of sending a burst may hold */
@@ -171,14 +176,71 @@ void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e);
 /* Forget what lies below una. */
 void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
 uint32_t sle_sack_bytes(const struct sle_sack_board *sb);
-/* RFC 6675 4 (IsLost): bytes in holes at or after from (>= una) and
- * before end that have at least thresh bytes SACKed above them. */
-uint32_t sle_sack_lost(const struct sle_sack_board *sb, uint32_t una,
-		       uint32_t from, uint32_t end, uint32_t thresh);
-/* The first hole at or after from that lies below the highest SACKed
- * byte: [*hs, *he). False when there is none. */
-bool sle_sack_hole(const struct sle_sack_board *sb, uint32_t from, uint32_t *hs,
-		   uint32_t *he);
+/* The transmit log (tcp_rack.c): each data segment in flight toward the
+ * client, in sequence order, with when it was last sent; RACK (RFC 8985)
+ * declares a segment lost once one sent after it was delivered and a
+ * round trip plus a reordering window has passed. At most SLE_TXLOG_MAX
+ * segments (a full window of full-size segments; a connection with a tiny
+ * MSS sends less at a time rather than logging more). */
+#define SLE_TXLOG_MAX 8192
+#define SLE_TX_SACKED 1u
+#define SLE_TX_RETRANS 2u /* resent at least once */
+#define SLE_TX_LOST 4u	  /* declared lost, not resent since */
+struct sle_txseg {
+	double t; /* last sent */
+	uint32_t seq;
+	uint16_t len;
+	uint8_t flags;
+};
+struct sle_txref { /* a segment as it was sent at t */
+	double t;
+	uint32_t seq;
+};
+struct sle_txq {
+	struct sle_txref *r;
+	uint32_t cap, head, n;
+};
+struct sle_txlog {
+	struct sle_txseg *s; /* ring of cap (a power of two) */
+	uint32_t cap, head, n;
+	uint32_t scan;	     /* first original send RACK has not settled */
+	struct sle_txq rtx;  /* retransmissions, in the order sent */
+	struct sle_txq lost; /* declared lost, to resend, oldest first */
+	uint32_t sacked, sacked_n, lost_bytes;
+	/* RACK (RFC 8985 6.1): the most recently sent delivered segment */
+	double rack_t, rack_rtt, min_rtt;
+	uint32_t rack_end, fack; /* fack: highest end delivered */
+	bool fack_set, reord;
+};
+void sle_txlog_free(struct sle_txlog *l);
+/* Segments that may still be logged. */
+uint32_t sle_txlog_room(const struct sle_txlog *l);
+/* New data [seq, seq + len) sent at now: 0, or -1 when it cannot be
+ * logged (full, out of memory, not contiguous); then do not send it. */
+int sle_txlog_sent(struct sle_txlog *l, uint32_t seq, uint32_t len, double now)
+	__attribute__((warn_unused_result));
+/* The segment holding seq, or NULL. */
+struct sle_txseg *sle_txlog_find(const struct sle_txlog *l, uint32_t seq);
+/* A cumulative ACK: segments below una leave the log (delivered). */
+void sle_txlog_ack(struct sle_txlog *l, uint32_t una, double now);
+/* A SACK block [s, e): segments wholly inside it and not inside a block
+ * of known (the scoreboard before this ACK) are delivered. */
+void sle_txlog_sack(struct sle_txlog *l, const struct sle_sack_board *known,
+		    uint32_t s, uint32_t e, double now);
+/* Declare e lost (queued for resending). */
+void sle_txlog_mark_lost(struct sle_txlog *l, struct sle_txseg *e);
+/* A retransmission timeout: every segment not SACKed (or every one,
+ * when the client's SACKs are no longer trusted) is lost. */
+void sle_txlog_lose_all(struct sle_txlog *l, bool forget_sacks);
+/* The next lost segment to resend (the oldest declared), or NULL. */
+struct sle_txseg *sle_txlog_next_lost(struct sle_txlog *l);
+/* e resent at now. */
+void sle_txlog_resent(struct sle_txlog *l, struct sle_txseg *e, double now);
+/* RACK's loss detection (RFC 8985 6.2 step 5): the number of segments
+ * newly declared lost; *wait: seconds until another may be (the reorder
+ * timer), or < 0 when none waits. */
+uint32_t sle_rack_detect(struct sle_txlog *l, bool recovering, double srtt,
+			 double now, double *wait);
 
 /* The TCP header of a parsed packet (pi from sle_pkt_parse, proto TCP,
  * first fragment): window field, payload, options. False when the header
@@ -379,8 +441,9 @@ struct sle_tcp_conn {
 	struct sle_bbr bbr;
 	uint64_t delivered_seen; /* acked + SACKed bytes, highest seen */
 	struct sle_sack_board sack;
-	uint32_t rtx_next;    /* in recovery: resent up to here */
-	double rtx_t;	      /* ... since when (lost retransmissions) */
+	struct sle_txlog tx;  /* segments in flight, RACK */
+	double rec_t;	      /* when this recovery began */
+	bool rtx_now;	      /* resend the next lost one whatever the pipe */
 	uint32_t rto_recover; /* no fast recovery below this after an RTO */
 	bool rto_recovering;
 	struct sle_rtt rtt;
@@ -462,5 +525,7 @@ void sle_tcp_kill(struct sle_tcp *t, struct sle_tcp_conn *c, bool rst_client,
 void sle_tcp_update_watch(struct sle_tcp *t, struct sle_tcp_conn *c);
 uint32_t sle_tcp_rcv_wnd(struct sle_tcp *t, struct sle_tcp_conn *c);
 void sle_tcp_arm(struct sle_tcp *t, struct sle_tcp_conn *c);
+/* RACK's loss detection now, its reorder timer, recovery on a loss */
+void sle_tcp_rack(struct sle_tcp *t, struct sle_tcp_conn *c);
 
 #endif /* SLE_TCP_H */

@@ -186,6 +186,7 @@ void sle_tcp_kill(struct sle_tcp *t, struct sle_tcp_conn *c, bool rst_client,
 	t->charged -= c->charged;
 	c->charged = 0;
 	sle_tcp_ooo_free(c);
+	sle_txlog_free(&c->tx);
 	t->env.release(t->env.arg, c, rst_host);
 	c->state = SLE_TCP_DEAD;
 	c->grave_next = t->grave;
@@ -241,6 +242,7 @@ void sle_tcp_wupd(struct sle_tcp *t, struct sle_tcp_conn *c)
 
 	if (c->state != SLE_TCP_ESTABLISHED)
 		return;
+	sle_tcp_rack(t, c); /* the reorder timer */
 	sle_tcp_push(t, c); /* paced segments due */
 	if (c->state != SLE_TCP_ESTABLISHED || !c->want_wupd)
 		return;
@@ -272,7 +274,7 @@ void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c)
 		return;
 	}
 	if (flight) {
-		/* go back to the first unacknowledged byte, one segment */
+		/* everything not SACKed is lost, resent from one segment */
 		/* a second timeout of the same data halves no further */
 		if (c->use_bbr)
 			sle_bbr_timeout(&c->bbr, &c->cc);
@@ -282,12 +284,19 @@ void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c)
 			c->cc.cwnd = c->cc.mss;
 		c->rto_recovering = true;
 		c->rto_recover = c->snd_max;
-		c->snd_nxt = c->snd_una;
+		c->cc.recovering = false;
+		c->cc.dupacks = 0;
 		/* the scoreboard stays: what the client SACKed is skipped
 		 * (a client that reneged gets it at the next timeout) */
 		if (c->retries > 1)
 			c->sack.n = 0;
-		t->retransmits++;
+		sle_txlog_lose_all(&c->tx, c->retries > 1);
+		if (c->eof && c->snd_una == c->eof_seq) {
+			/* only the FIN is missing */
+			t->retransmits++;
+			sle_tcp_send_flags(t, c, c->eof_seq,
+					   SLE_TCP_FIN | SLE_TCP_ACK, NULL);
+		}
 	} else if (c->persist) {
 		/* zero window probe: one byte beyond the window */
 		ssize_t n = t->env.peek(t->env.arg, c, 0, t->scratch, 1);

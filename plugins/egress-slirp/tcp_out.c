@@ -220,31 +220,73 @@ static void pace_wait(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t have)
 	t->env.wupd_timer(t->env.arg, c, after > 0.0005 ? after : 0.0005);
 }
 
+/* Resend the lost segment e. False when the connection died. */
+static bool resend(struct sle_tcp *t, struct sle_tcp_conn *c,
+		   struct sle_txseg *e)
+{
+	uint32_t seq = e->seq;
+	ssize_t n;
+
+	t->retransmits++;
+	c->timing = false; /* Karn */
+	n = t->env.peek(t->env.arg, c, seq - c->snd_una, t->scratch, e->len);
+	if (n < 0 && n != -EAGAIN) {
+		sle_tcp_kill(t, c, true, true);
+		return false;
+	}
+	sle_txlog_resent(&c->tx, e, t->env.now(t->env.arg));
+	if (n > 0)
+		send_data(t, c, seq, t->scratch, (uint32_t)n, true);
+	/* the head resent: the timer runs from now (as Linux does), or a
+	 * hole lost twice at 100 ms (found one round trip after its first
+	 * resend) outlasts a 200 ms RTO, and the timeout sends everything
+	 * not SACKed again from one segment */
+	if (n > 0 && seq == c->snd_una)
+		sle_tcp_arm(t, c);
+	return true;
+}
+
 void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
 	while (c->state == SLE_TCP_ESTABLISHED) {
-		/* SACKed bytes have left the network, and so have holes
-		 * with DupThresh segments SACKed above them that were not
-		 * resent yet (RFC 6675 "pipe"): after a burst lost at the
-		 * client's socket new data keeps flowing while the holes
-		 * are repaired */
-		uint32_t sacked = sle_sack_bytes(&c->sack);
+		/* RFC 6675's pipe, with RACK's verdicts: SACKed segments and
+		 * those declared lost (not resent yet) have left the
+		 * network, so after a burst lost at the client's socket new
+		 * data keeps flowing while the holes are repaired */
 		uint32_t flight = c->snd_nxt - c->snd_una;
-		uint32_t gone =
-			sacked +
-			(c->sack.n && !c->rto_recovering
-				 ? sle_sack_lost(&c->sack, c->snd_una,
-						 c->cc.recovering ? c->rtx_next
-								  : c->snd_una,
-						 c->snd_nxt, 3u * c->mss)
-				 : 0);
+		uint32_t gone = c->tx.sacked + c->tx.lost_bytes;
 		uint32_t pipe = flight > gone ? flight - gone : 0;
 		uint32_t wnd = min32(min32(c->snd_wnd, c->cc.cwnd),
 				     SLE_TCP_INFLIGHT_MAX);
 		uint32_t room = wnd > pipe ? wnd - pipe : 0, want, off;
-		bool fresh = c->snd_nxt == c->snd_max;
+		struct sle_txseg *lost = sle_txlog_next_lost(&c->tx);
+		double now = t->env.now(t->env.arg);
 		ssize_t n;
 
+		if (lost) {
+			/* repairs before new data, paced like it */
+			uint32_t pr;
+
+			/* the first resend of a recovery goes at once (RFC
+			 * 6675 step 4.2, RFC 6582 on a partial ACK) */
+			if (room < lost->len && pipe && !c->rtx_now)
+				break;
+			if (!t->turn_left) {
+				starve(t, c);
+				break;
+			}
+			pr = sle_tcp_pace_room(c, now);
+			if (pr < lost->len) {
+				pace_wait(t, c, pr);
+				break;
+			}
+			c->pace_tokens -= lost->len;
+			c->rtx_now = false;
+			t->turn_left--;
+			if (!resend(t, c, lost))
+				return;
+			continue;
+		}
 		if (c->eof && c->snd_nxt == c->eof_seq) {
 			send_fin(t, c);
 			break;
@@ -258,21 +300,6 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 		else
 			room = 0;
 		room = data_end_room(c, room);
-		/* after a timeout (go-back): what the client SACKed is not
-		 * sent again; send up to the next SACKed block */
-		if (c->sack.n && sle_seq_lt(c->snd_nxt, c->snd_max)) {
-			uint32_t hs, he;
-
-			if (!sle_sack_hole(&c->sack, c->snd_nxt, &hs, &he)) {
-				c->snd_nxt = c->snd_max; /* all SACKed */
-				continue;
-			}
-			if (hs != c->snd_nxt) {
-				c->snd_nxt = hs;
-				continue;
-			}
-			room = min32(room, he - hs);
-		}
 		/* sender silly-window avoidance: no runt while data flies */
 		if (!room || (room < c->mss && flight)) {
 			if (!c->snd_wnd && !flight && !c->persist) {
@@ -288,12 +315,11 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 		/* the memory budget: no new data while the windows and the
 		 * data in flight of all connections fill it (retransmissions
 		 * and a connection with nothing in flight still go) */
-		if (t->budget && flight && fresh &&
+		if (t->budget && flight &&
 		    t->charged + (t->base ? *t->base : 0) >= t->budget)
 			break;
 		{
-			uint32_t pr =
-				sle_tcp_pace_room(c, t->env.now(t->env.arg));
+			uint32_t pr = sle_tcp_pace_room(c, now);
 
 			if (pr < c->mss && pr < room) {
 				pace_wait(t, c, pr);
@@ -306,6 +332,11 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 			want = SLE_TCP_PEEK_SEGS;
 		if (want > t->turn_left)
 			want = t->turn_left;
+		/* every segment in flight is logged (tiny MSS: fewer) */
+		if (want > sle_txlog_room(&c->tx))
+			want = sle_txlog_room(&c->tx);
+		if (!want)
+			break;
 		want = min32(want * c->mss, room);
 		n = t->env.peek(t->env.arg, c, flight, t->scratch, want);
 		if (n == -EAGAIN) {
@@ -325,10 +356,11 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 			continue;
 		}
 		c->persist = false;
-		c->pace_tokens -= (double)n;
 		for (off = 0; off < (uint32_t)n;) {
 			uint32_t len = min32(c->mss, (uint32_t)n - off);
 
+			if (sle_txlog_sent(&c->tx, c->snd_nxt, len, now) < 0)
+				break; /* out of memory: the rest waits */
 			send_data(t, c, c->snd_nxt, t->scratch + off, len,
 				  off + len == (uint32_t)n);
 			c->snd_nxt += len;
@@ -336,98 +368,38 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 			if (t->turn_left)
 				t->turn_left--;
 		}
+		if (!off)
+			break;
+		c->pace_tokens -= (double)off;
 		if (sle_seq_lt(c->snd_max, c->snd_nxt))
 			c->snd_max = c->snd_nxt;
-		if (fresh && c->use_bbr)
+		if (c->use_bbr)
 			sle_bbr_sent(&c->bbr, c->snd_nxt, pipe, c->cc.cwnd,
-				     t->env.now(t->env.arg));
-		if (fresh && !c->timing) {
+				     now);
+		if (!c->timing) {
 			c->timing = true;
 			c->rtt_seq = c->snd_nxt;
-			c->rtt_t0 = t->env.now(t->env.arg);
+			c->rtt_t0 = now;
 		}
 		if (!flight)
 			sle_tcp_arm(t, c);
-		if ((uint32_t)n < want) {
+		if (off < want) {
 			if (c->use_bbr)
-				sle_bbr_app_limited(&c->bbr,
-						    pipe + (uint32_t)n);
+				sle_bbr_app_limited(&c->bbr, pipe + off);
 			break; /* the socket has nothing more for now */
 		}
 	}
 	sle_tcp_update_watch(t, c);
 }
 
-/* Resend len bytes (at most one segment) at seq. */
-static void resend(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t seq,
-		   uint32_t len)
-{
-	ssize_t n;
-
-	t->retransmits++;
-	c->timing = false; /* Karn */
-	n = t->env.peek(t->env.arg, c, seq - c->snd_una, t->scratch, len);
-	if (n < 0 && n != -EAGAIN) {
-		sle_tcp_kill(t, c, true, true);
-		return;
-	}
-	if (n > 0)
-		send_data(t, c, seq, t->scratch, (uint32_t)n, true);
-	/* the head resent: the timer runs from now (as Linux does), or a
-	 * hole lost twice at 100 ms (resent again after 1.25 SRTT, known
-	 * 2.25 SRTT after the first resend) outlasts a 200 ms RTO, and the
-	 * timeout sends everything not SACKed again from one segment */
-	if (n > 0 && seq == c->snd_una)
-		sle_tcp_arm(t, c);
-}
-
-/* In recovery: resend the next holes (SACK), or the segment at snd_una
- * once per ACK that advanced or began recovery (NewReno). */
-static void repair(struct sle_tcp *t, struct sle_tcp_conn *c, bool una_hole)
-{
-	uint32_t end = c->eof ? c->eof_seq : c->snd_max, hs, he;
-	int sent = 0;
-
-	while (sent < SLE_TCP_RTX_PER_ACK && c->state != SLE_TCP_DEAD) {
-		uint32_t from = sle_seq_lt(c->rtx_next, c->snd_una)
-					? c->snd_una
-					: c->rtx_next;
-		uint32_t len;
-
-		if (!sle_sack_hole(&c->sack, from, &hs, &he))
-			break;
-		if (!sle_seq_lt(hs, end))
-			break;
-		len = min32(min32(c->mss, he - hs), end - hs);
-		resend(t, c, hs, len);
-		c->rtx_next = hs + len;
-		sent++;
-	}
-	/* the segment at snd_una, unless this recovery resent it already */
-	if (sent || !una_hole || c->state == SLE_TCP_DEAD ||
-	    sle_seq_lt(c->snd_una, c->rtx_next))
-		return;
-	if (sle_seq_lt(c->snd_una, end)) {
-		uint32_t len = min32(c->mss, end - c->snd_una);
-
-		resend(t, c, c->snd_una, len);
-		if (sle_seq_lt(c->rtx_next, c->snd_una + len))
-			c->rtx_next = c->snd_una + len;
-	} else if (c->eof && sle_seq_lt(c->eof_seq, c->snd_max)) {
-		t->retransmits++;
-		sle_tcp_send_flags(t, c, c->eof_seq, SLE_TCP_FIN | SLE_TCP_ACK,
-				   NULL);
-	}
-}
-
 static void enter_recovery(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
 	uint32_t flight = c->snd_max - c->snd_una;
 
-	/* after a timeout, its go-back repairs first (RFC 6582 4.1) */
+	/* after a timeout, its repairs come first (RFC 6582 4.1) */
 	if (c->rto_recovering)
 		return;
-	c->rtx_t = t->env.now(t->env.arg);
+	c->rec_t = t->env.now(t->env.arg);
 	if (c->use_bbr) { /* the model, not the loss, sets the window */
 		c->cc.recover = c->snd_max;
 		c->cc.recovering = true;
@@ -436,14 +408,38 @@ static void enter_recovery(struct sle_tcp *t, struct sle_tcp_conn *c)
 		if (c->sack_ok) /* the scoreboard's pipe replaces inflation */
 			c->cc.cwnd = c->cc.ssthresh;
 	}
-	c->rtx_next = c->snd_una;
+	c->rtx_now = true;
 	t->fast_retransmits++;
-	repair(t, c, true);
+}
+
+void sle_tcp_rack(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	double wait;
+
+	sle_rack_detect(&c->tx, c->cc.recovering, c->rtt.have ? c->rtt.srtt : 0,
+			t->env.now(t->env.arg), &wait);
+	if (wait >= 0) /* the reorder timer */
+		t->env.wupd_timer(t->env.arg, c, wait > 0.0002 ? wait : 0.0002);
+	if (c->tx.lost_bytes && !c->cc.recovering)
+		enter_recovery(t, c);
+}
+
+/* No SACK information: the segment at snd_una is lost (the third
+ * duplicate ACK, RFC 5681; a partial ACK, RFC 6582), unless this
+ * recovery resent it already. */
+static void head_lost(struct sle_tcp_conn *c)
+{
+	struct sle_txseg *e = sle_txlog_find(&c->tx, c->snd_una);
+
+	if (e && !((e->flags & SLE_TX_RETRANS) && c->cc.recovering &&
+		   e->t >= c->rec_t)) {
+		sle_txlog_mark_lost(&c->tx, e);
+		c->rtx_now = true;
+	}
 }
 
 /* What this ACK delivered, for BBR's model: bytes acknowledged or SACKed
- * beyond the most seen before (SACK blocks forgotten at the end of a
- * recovery come back as acknowledged bytes, not counted twice). */
+ * beyond the most seen before. */
 static void bbr_ack(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t ack)
 {
 	uint32_t sacked = sle_sack_bytes(&c->sack);
@@ -466,6 +462,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 {
 	uint32_t wnd = (uint32_t)s->wnd << c->snd_wscale;
 	uint32_t flight = c->snd_max - c->snd_una;
+	double now = t->env.now(t->env.arg);
 	bool sacked_more = false;
 
 	if (sle_seq_lt(c->snd_max, s->ack)) {
@@ -480,6 +477,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		 * D-SACK below the ACK is ignored) */
 		if (sle_seq_lt(s->ack, b->s) && sle_seq_lt(b->s, b->e) &&
 		    sle_seq_le(b->e, c->snd_max)) {
+			sle_txlog_sack(&c->tx, &c->sack, b->s, b->e, now);
 			sle_sack_add(&c->sack, b->s, b->e);
 			sacked_more = true;
 		}
@@ -495,6 +493,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		if (data)
 			t->env.discard(t->env.arg, c, data);
 		c->snd_una = s->ack;
+		sle_txlog_ack(&c->tx, c->snd_una, now);
 		sle_sack_trim(&c->sack, c->snd_una);
 		if (c->rto_recovering && sle_seq_le(c->rto_recover, c->snd_una))
 			c->rto_recovering = false;
@@ -502,8 +501,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 			c->snd_nxt = c->snd_una;
 		c->retries = 0;
 		if (c->timing && sle_seq_le(c->rtt_seq, s->ack)) {
-			sle_rtt_sample(&c->rtt,
-				       t->env.now(t->env.arg) - c->rtt_t0);
+			sle_rtt_sample(&c->rtt, now - c->rtt_t0);
 			c->timing = false;
 		}
 		c->snd_wnd = wnd;
@@ -514,24 +512,19 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 				if (!c->use_bbr)
 					c->cc.cwnd = c->cc.ssthresh;
 				c->cc.recovering = false;
-				c->sack.n = 0;
-			} else {
-				/* partial ACK: the next hole (RFC 6582) */
-				c->rtx_t = t->env.now(t->env.arg);
+			} else if (!c->sack.n) {
+				/* partial ACK (RFC 6582) */
 				if (!c->sack_ok && !c->use_bbr)
 					c->cc.cwnd = c->cc.cwnd > acked
 							     ? c->cc.cwnd -
 								       acked +
 								       c->cc.mss
 							     : c->cc.mss;
-				repair(t, c, true);
-				if (c->state == SLE_TCP_DEAD)
-					return;
+				head_lost(c);
 			}
 		} else {
 			if (!c->use_bbr)
-				sle_cc_acked(&c->cc, acked,
-					     t->env.now(t->env.arg),
+				sle_cc_acked(&c->cc, acked, now,
 					     c->rtt.have ? c->rtt.srtt : 0);
 			/* a window-limited flow does not grow cwnd past the
 			 * client's window (RFC 7661's idea): a cwnd far above
@@ -539,11 +532,6 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 			if (!c->use_bbr && c->cc.cwnd > c->snd_wnd &&
 			    c->snd_wnd > SLE_TCP_INIT_CWND * c->cc.mss)
 				c->cc.cwnd = c->snd_wnd;
-			if (sle_sack_bytes(&c->sack) >= 3u * c->cc.mss) {
-				enter_recovery(t, c);
-				if (c->state == SLE_TCP_DEAD)
-					return;
-			}
 		}
 		sle_tcp_arm(t, c);
 	} else if (s->ack == c->snd_una && !s->len &&
@@ -551,31 +539,22 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		   (wnd == c->snd_wnd || sacked_more)) {
 		c->snd_wnd = wnd;
 		c->cc.dupacks++;
-		if (c->cc.recovering) {
-			double now = t->env.now(t->env.arg);
-
-			if (!c->sack_ok && !c->use_bbr)
-				c->cc.cwnd += c->cc.mss;
-			/* holes resent a round trip ago and still not
-			 * acknowledged while SACKs keep coming: lost again,
-			 * resend them (instead of waiting for the RTO) */
-			if (c->sack_ok &&
-			    now - c->rtx_t > c->rtt.srtt * 1.25 + 0.005) {
-				c->rtx_next = c->snd_una;
-				c->rtx_t = now;
-				repair(t, c, true);
-			} else {
-				repair(t, c, false);
-			}
-		} else if (c->cc.dupacks >= 3 ||
-			   sle_sack_bytes(&c->sack) >= 3u * c->cc.mss) {
-			enter_recovery(t, c);
+		if (c->cc.recovering && !c->sack_ok && !c->use_bbr)
+			c->cc.cwnd += c->cc.mss;
+		if (c->cc.dupacks == 3 && !c->sack.n) {
+			head_lost(c);
+		} else if (c->cc.dupacks == 3 && c->eof &&
+			   c->snd_una == c->eof_seq &&
+			   sle_seq_lt(c->eof_seq, c->snd_max)) {
+			/* only the FIN is missing */
+			t->retransmits++;
+			sle_tcp_send_flags(t, c, c->eof_seq,
+					   SLE_TCP_FIN | SLE_TCP_ACK, NULL);
 		}
-		if (c->state == SLE_TCP_DEAD)
-			return;
 	} else {
 		c->snd_wnd = wnd;
 	}
+	sle_tcp_rack(t, c);
 	if (c->use_bbr)
 		bbr_ack(t, c, s->ack);
 	sle_tcp_push(t, c);
