@@ -25,6 +25,8 @@
 #include "policy.h"
 #include "tcp.h"
 
+struct sle_tsock;
+
 #define SLE_BATCH 64
 
 struct sle_timer;
@@ -82,6 +84,9 @@ struct sle {
 	int tcp_ep;
 	struct evpn_io *tcp_io;
 	bool tcp_more; /* senders wait for the next loop turn */
+	/* connections with client data queued for their socket: written at
+	 * the end of the batch, one send() for many segments (tcp_sock.c) */
+	struct sle_tsock *tcp_dirty;
 	uint64_t tcp_seen[5];
 	struct evpn_metric *m_tcp_retx, *m_tcp_ooo, *m_tcp_rst, *m_tcp_cfail;
 	struct evpn_metric *m_tcp_rto;

@@ -191,10 +191,11 @@ struct sle_txseg {
 	uint32_t seq;
 	uint16_t len;
 	uint8_t flags;
+	uint8_t gen; /* times sent, wrapping */
 };
-struct sle_txref { /* a segment as it was sent at t */
-	double t;
+struct sle_txref { /* a segment as it was when sent the gen-th time */
 	uint32_t seq;
+	uint8_t gen;
 };
 struct sle_txq {
 	struct sle_txref *r;
@@ -215,6 +216,8 @@ struct sle_txlog {
 void sle_txlog_free(struct sle_txlog *l);
 /* Segments that may still be logged. */
 uint32_t sle_txlog_room(const struct sle_txlog *l);
+/* Bytes of memory the log holds (charged to the memory budget). */
+size_t sle_txlog_mem(const struct sle_txlog *l);
 /* New data [seq, seq + len) sent at now: 0, or -1 when it cannot be
  * logged (full, out of memory, not contiguous); then do not send it. */
 int sle_txlog_sent(struct sle_txlog *l, uint32_t seq, uint32_t len, double now)

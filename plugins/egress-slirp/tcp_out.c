@@ -20,7 +20,9 @@ uint32_t sle_tcp_rcv_wnd(struct sle_tcp *t, struct sle_tcp_conn *c)
 	uint32_t cap = c->rcv_wscale ? SLE_TCP_WND_MAX : 65535;
 	uint32_t w = c->cli_fin ? 0 : t->env.sndspace(t->env.arg, c);
 	uint32_t flight = c->snd_nxt - c->snd_una;
-	uint64_t charge;
+	/* the bytes in flight toward the client are held in our queue, and
+	 * their transmit log beside them */
+	uint64_t held = (uint64_t)flight + sle_txlog_mem(&c->tx), charge;
 
 	if (w > cap)
 		w = cap;
@@ -29,14 +31,14 @@ uint32_t sle_tcp_rcv_wnd(struct sle_tcp *t, struct sle_tcp_conn *c)
 			t->charged - c->charged + (t->base ? *t->base : 0);
 		uint64_t avail = t->budget > used ? t->budget - used : 0;
 
-		avail = avail > flight ? avail - flight : 0;
+		avail = avail > held ? avail - held : 0;
 		if (w > avail)
 			w = (uint32_t)avail;
 	}
 	/* never move the right edge back (RFC 9293 3.8.6) */
 	if (sle_seq_lt(c->rcv_nxt + w, c->rcv_adv))
 		w = c->rcv_adv - c->rcv_nxt;
-	charge = (uint64_t)w + flight;
+	charge = (uint64_t)w + held;
 	t->charged = t->charged - c->charged + charge;
 	c->charged = charge;
 	return w;

@@ -13,8 +13,10 @@
  * original sends (the log itself, in sequence order, with a cursor that
  * only moves forward) and the retransmissions (a queue of references,
  * appended at each resend; a reference whose segment was resent again
- * or delivered since is stale and skipped). Each ACK thus costs time in
- * proportion to what it changed, not to the number of segments in flight.
+ * or delivered since is stale and skipped: each segment counts its
+ * sends, each reference names the send it was made for). Each ACK thus costs
+ * time in proportion to what it changed, not to the number of segments in
+ * flight.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,12 @@ void sle_txlog_free(struct sle_txlog *l)
 uint32_t sle_txlog_room(const struct sle_txlog *l)
 {
 	return SLE_TXLOG_MAX - l->n;
+}
+
+size_t sle_txlog_mem(const struct sle_txlog *l)
+{
+	return l->cap * sizeof(*l->s) +
+	       (l->rtx.cap + l->lost.cap) * sizeof(struct sle_txref);
 }
 
 /* Double the ring (capacities are powers of two), unwrapping it. */
@@ -105,6 +113,7 @@ int sle_txlog_sent(struct sle_txlog *l, uint32_t seq, uint32_t len, double now)
 	e->seq = seq;
 	e->len = (uint16_t)len;
 	e->flags = 0;
+	e->gen = 0;
 	e->t = now;
 	return 0;
 }
@@ -116,7 +125,7 @@ static bool ref_live(const struct sle_txlog *l, const struct sle_txref *r,
 {
 	const struct sle_txseg *e = sle_txlog_find(l, r->seq);
 
-	return e && e->seq == r->seq && e->t == r->t &&
+	return e && e->seq == r->seq && e->gen == r->gen &&
 	       !(e->flags & SLE_TX_SACKED) && (e->flags & SLE_TX_LOST) == need;
 }
 
@@ -280,7 +289,7 @@ void sle_txlog_sack(struct sle_txlog *l, const struct sle_sack_board *known,
 
 void sle_txlog_mark_lost(struct sle_txlog *l, struct sle_txseg *e)
 {
-	struct sle_txref r = {.t = e->t, .seq = e->seq};
+	struct sle_txref r = {.seq = e->seq, .gen = e->gen};
 
 	if (e->flags & (SLE_TX_SACKED | SLE_TX_LOST))
 		return;
@@ -319,14 +328,17 @@ struct sle_txseg *sle_txlog_next_lost(struct sle_txlog *l)
 
 void sle_txlog_resent(struct sle_txlog *l, struct sle_txseg *e, double now)
 {
-	struct sle_txref r = {.t = now, .seq = e->seq};
 	const struct sle_txref *f = q_front(&l->lost);
+	struct sle_txref r;
 
 	if (f && f->seq == e->seq)
 		q_pop(&l->lost);
 	unlose(l, e);
 	e->flags |= SLE_TX_RETRANS;
 	e->t = now;
+	e->gen++;
+	r.seq = e->seq;
+	r.gen = e->gen;
 	q_push(l, &l->rtx, &r, 0);
 }
 

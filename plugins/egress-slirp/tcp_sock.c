@@ -31,6 +31,8 @@ struct sle_tsock {
 	uint8_t *wb;
 	uint32_t wcap, whead, wlen;
 	bool shut_pending, shut_done;
+	bool dirty; /* on s->tcp_dirty */
+	struct sle_tsock *dirty_next;
 	bool tick_armed;
 	double tick_due;
 };
@@ -182,30 +184,58 @@ static int flush_w(struct sle_tsock *k)
 	return 0;
 }
 
+/* Client data for the socket is queued and written once at the end of
+ * the batch (sle_tcp_done): one send() for a batch of segments instead
+ * of one per segment. What the queue took counts as taken (and is
+ * acknowledged); a socket error then resets both sides. */
 static ssize_t env_write(void *arg, struct sle_tcp_conn *c, const uint8_t *p,
 			 size_t n)
 {
+	struct sle *s = arg;
 	struct sle_tsock *k = ts(c);
-	size_t took = 0, take;
+	size_t take = n;
 
-	if (!k->wlen) {
-		ssize_t r = send(k->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
-
-		if (r < 0 && errno != EWOULDBLOCK && errno != EINTR)
-			return -errno;
-		if (r > 0)
-			took = (size_t)r;
-	}
-	take = n - took;
 	if (take > SLE_TCP_SNDQ_MAX - k->wlen)
 		take = SLE_TCP_SNDQ_MAX - k->wlen;
-	if (take && room(&k->wb, &k->wcap, &k->whead, k->wlen,
-			 k->wlen + (uint32_t)take)) {
-		memcpy(k->wb + k->whead + k->wlen, p + took, take);
-		k->wlen += (uint32_t)take;
-		took += take;
+	if (!take)
+		return -EAGAIN;
+	if (!room(&k->wb, &k->wcap, &k->whead, k->wlen,
+		  k->wlen + (uint32_t)take)) {
+		/* no memory for the queue: straight to the socket */
+		ssize_t r;
+
+		if (k->wlen)
+			return -EAGAIN;
+		r = send(k->fd, p, n, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (r < 0)
+			return errno == EWOULDBLOCK || errno == EINTR ? -EAGAIN
+								      : -errno;
+		return r;
 	}
-	return took ? (ssize_t)took : -EAGAIN;
+	memcpy(k->wb + k->whead + k->wlen, p, take);
+	k->wlen += (uint32_t)take;
+	if (!k->dirty) {
+		k->dirty = true;
+		k->dirty_next = s->tcp_dirty;
+		s->tcp_dirty = k;
+	}
+	return (ssize_t)take;
+}
+
+/* The end of a batch: queued client data into the sockets. */
+static void write_dirty(struct sle *s)
+{
+	while (s->tcp_dirty) {
+		struct sle_tsock *k = s->tcp_dirty;
+		int err;
+
+		s->tcp_dirty = k->dirty_next;
+		k->dirty = false;
+		err = flush_w(k);
+		/* a full socket: the rest at its next write edge */
+		if (err)
+			sle_tcp_sock_event(s->tcp, k->c, false, false, err);
+	}
 }
 
 static ssize_t env_peek(void *arg, struct sle_tcp_conn *c, uint32_t off,
@@ -314,6 +344,13 @@ static void env_release(void *arg, struct sle_tcp_conn *c, bool rst)
 	struct sle_tsock *k = ts(c);
 
 	if (k) {
+		if (k->dirty) {
+			struct sle_tsock **pp = &s->tcp_dirty;
+
+			while (*pp != k)
+				pp = &(*pp)->dirty_next;
+			*pp = k->dirty_next;
+		}
 		if (rst) {
 			struct linger lg = {.l_onoff = 1, .l_linger = 0};
 
@@ -364,6 +401,7 @@ static void sync_metrics(struct sle *s)
 
 void sle_tcp_done(struct sle *s)
 {
+	write_dirty(s);
 	sle_tcp_flush(s->tcp);
 	sync_metrics(s);
 	sle_flush(s);

@@ -1146,9 +1146,9 @@ static void test_pipe_without_lost(void **st)
 }
 
 /* Resending the segment at snd_una restarts the retransmission timer (as
- * Linux does): at a 100 ms round trip a hole resent once more after 1.25
- * SRTT is acknowledged 2.25 SRTT after the first resend, past an RTO of
- * 200 ms, and a timeout then sends everything again from one segment. */
+ * Linux does): at a 100 ms round trip a hole lost again is found one
+ * round trip after its resend and acknowledged two after it, past an RTO
+ * of 200 ms, and a timeout then sends everything again from one segment. */
 static void test_rto_rearmed_by_head_resend(void **st)
 {
 	struct sle_tcp_conn *c = handshake(65535);
@@ -1165,6 +1165,55 @@ static void test_rto_rearmed_by_head_resend(void **st)
 	assert_true(c->cc.recovering);
 	assert_int_equal(out(0).seq, una); /* the head resent */
 	assert_true(F->timer == c->rtt.rto);
+}
+
+/* The relay resends a hole once per round trip, not at every ACK: SACKs
+ * of segments sent before the resend say nothing of it; one sent after
+ * it, delivered while the hole is still missing, makes it lost again. */
+static void test_rack_relay(void **st)
+{
+	struct sle_tcp_conn *c;
+	struct sle_tcp_opts o = {.wscale = -1, .nsack = 1};
+	uint32_t una, first;
+
+	T.bbr = true;
+	c = handshake(65535); /* SRTT 50 ms */
+	una = c->iss + 1;
+	F->rq_len = 200000;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	/* segment 0 lost, 1..9 SACKed one by one a round trip later */
+	F->now += 0.05;
+	for (uint32_t i = 1; i < 10; i++) {
+		o.sack[0].s = una + 1380;
+		o.sack[0].e = una + (i + 1) * 1380;
+		F->nout = 0;
+		client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+		F->now += 0.0005;
+	}
+	/* resent once, not once per ACK */
+	assert_int_equal(T.retransmits, 1);
+	first = c->snd_nxt; /* new data went out after the resend */
+	assert_true(first > una + 10 * 1380);
+	/* the new data SACKed within the round trip of the resend: the
+	 * resend is not judged lost yet (reorder timer instead) */
+	F->now += 0.01;
+	o.sack[0].e = una + 12 * 1380;
+	client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+	assert_int_equal(T.retransmits, 1);
+	/* a round trip after the resend, data sent after it is delivered
+	 * and the hole is still missing: lost again, resent once more */
+	F->now += 0.05;
+	o.sack[0].e = first;
+	client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+	assert_int_equal(T.retransmits, 2);
+	client(c, 1001, una, SLE_TCP_ACK, 65535, NULL, 0, &o);
+	assert_int_equal(T.retransmits, 2);
+	/* the hole arrives: everything acknowledged up to what was SACKed */
+	client(c, 1001, first, SLE_TCP_ACK, 65535, NULL, 0, NULL);
+	assert_int_equal(c->snd_una, first);
+	assert_int_equal(c->tx.lost_bytes, 0);
+	assert_int_equal(c->tx.sacked, 0);
 }
 
 /* A segment whose addresses are not the connection's (the flow table
@@ -1246,6 +1295,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_bbr_relay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_pipe_without_lost, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_rack_relay, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rto_rearmed_by_head_resend,
 						setup, teardown),
