@@ -138,6 +138,10 @@
 #define SLE_TCP_INFLIGHT_MAX (8u << 20) /* toward a client, unacknowledged */
 #define SLE_TCP_HDR_MAX (40 + 60)
 #define SLE_TCP_WUPD_DELAY 0.005 /* s between window re-checks */
+/* a tail loss probe waits this much beyond 2 SRTT for one segment in
+ * flight (the client may delay its ACK), 2 ms for more (RFC 8985 7.2) */
+#define SLE_TCP_PTO_DELACK 0.2
+#define SLE_TCP_PTO_SLACK 0.002
 
 /* ---------------------------------------------------------- pure parts */
 
@@ -235,6 +239,8 @@ void sle_txlog_mark_lost(struct sle_txlog *l, struct sle_txseg *e);
 /* A retransmission timeout: every segment not SACKed (or every one,
  * when the client's SACKs are no longer trusted) is lost. */
 void sle_txlog_lose_all(struct sle_txlog *l, bool forget_sacks);
+/* The last segment in flight, or NULL. */
+struct sle_txseg *sle_txlog_last(const struct sle_txlog *l);
 /* The next lost segment to resend (the oldest declared), or NULL. */
 struct sle_txseg *sle_txlog_next_lost(struct sle_txlog *l);
 /* e resent at now. */
@@ -457,6 +463,8 @@ struct sle_tcp_conn {
 	bool rd, wr; /* watch interest as last set */
 	bool starved;
 	bool persist; /* data waits for a zero window: probe on timeout */
+	bool pto;     /* the timer is a tail loss probe's, not the RTO */
+	bool tlp_out; /* a probe is out, nothing delivered since */
 	double pace_tokens, pace_t; /* bytes, and when they were counted */
 
 	uint64_t charged; /* memory-budget charge, bytes */
@@ -477,7 +485,7 @@ struct sle_tcp {
 	struct sle_tcp_conn *acks, *starve, *starve_tail, *grave;
 	/* counters */
 	uint64_t n_conns, retransmits, fast_retransmits, timeouts, ooo_drops,
-		resets_to_client, connect_failed;
+		resets_to_client, connect_failed, tail_probes;
 };
 
 int sle_tcp_init(struct sle_tcp *t, const struct sle_tcp_env *env, unsigned mtu,
@@ -530,5 +538,9 @@ uint32_t sle_tcp_rcv_wnd(struct sle_tcp *t, struct sle_tcp_conn *c);
 void sle_tcp_arm(struct sle_tcp *t, struct sle_tcp_conn *c);
 /* RACK's loss detection now, its reorder timer, recovery on a loss */
 void sle_tcp_rack(struct sle_tcp *t, struct sle_tcp_conn *c);
+/* The probe timeout fired: the last segment again (RFC 8985 7.3), so
+ * that a loss at the tail of a flight is reported by SACK and repaired
+ * by RACK instead of waiting for the RTO. */
+void sle_tcp_tail_probe(struct sle_tcp *t, struct sle_tcp_conn *c);
 
 #endif /* SLE_TCP_H */

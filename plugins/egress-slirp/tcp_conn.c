@@ -260,6 +260,10 @@ void sle_tcp_timeout(struct sle_tcp *t, struct sle_tcp_conn *c)
 
 	if (c->state == SLE_TCP_DEAD || c->state == SLE_TCP_CONNECTING)
 		return;
+	if (c->pto) {
+		sle_tcp_tail_probe(t, c);
+		return;
+	}
 	if (++c->retries > SLE_TCP_MAX_RETRIES) {
 		sle_tcp_kill(t, c, true, true);
 		return;

@@ -153,11 +153,26 @@ static uint32_t data_end_room(const struct sle_tcp_conn *c, uint32_t room)
 
 void sle_tcp_arm(struct sle_tcp *t, struct sle_tcp_conn *c)
 {
-	if (c->state == SLE_TCP_SYN_RCVD || c->snd_nxt != c->snd_una ||
-	    c->persist)
-		t->env.timer(t->env.arg, c, c->rtt.rto);
-	else
+	double after = c->rtt.rto, pto;
+
+	c->pto = false;
+	if (c->state != SLE_TCP_SYN_RCVD && c->snd_nxt == c->snd_una &&
+	    !c->persist) {
 		t->env.timer(t->env.arg, c, -1);
+		return;
+	}
+	/* RFC 8985 7.2: a tail loss probe two round trips after the last
+	 * ACK, when SACK can tell what it finds and no recovery is on */
+	if (c->state == SLE_TCP_ESTABLISHED && c->sack_ok && c->rtt.have &&
+	    c->tx.n && !c->tlp_out && !c->cc.recovering && !c->rto_recovering) {
+		pto = 2 * c->rtt.srtt +
+		      (c->tx.n == 1 ? SLE_TCP_PTO_DELACK : SLE_TCP_PTO_SLACK);
+		if (pto < after) {
+			after = pto;
+			c->pto = true;
+		}
+	}
+	t->env.timer(t->env.arg, c, after);
 }
 
 static void starve(struct sle_tcp *t, struct sle_tcp_conn *c)
@@ -246,6 +261,20 @@ static bool resend(struct sle_tcp *t, struct sle_tcp_conn *c,
 	if (n > 0 && seq == c->snd_una)
 		sle_tcp_arm(t, c);
 	return true;
+}
+
+void sle_tcp_tail_probe(struct sle_tcp *t, struct sle_tcp_conn *c)
+{
+	struct sle_txseg *e = sle_txlog_last(&c->tx);
+
+	c->pto = false;
+	c->tlp_out = true;
+	if (e) {
+		t->tail_probes++;
+		if (!resend(t, c, e))
+			return;
+	}
+	sle_tcp_arm(t, c); /* the RTO now */
 }
 
 void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
@@ -482,6 +511,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 			sle_txlog_sack(&c->tx, &c->sack, b->s, b->e, now);
 			sle_sack_add(&c->sack, b->s, b->e);
 			sacked_more = true;
+			c->tlp_out = false;
 		}
 	}
 	if (sle_seq_lt(c->snd_una, s->ack)) {
@@ -495,6 +525,7 @@ void sle_tcp_on_ack(struct sle_tcp *t, struct sle_tcp_conn *c,
 		if (data)
 			t->env.discard(t->env.arg, c, data);
 		c->snd_una = s->ack;
+		c->tlp_out = false;
 		sle_txlog_ack(&c->tx, c->snd_una, now);
 		sle_sack_trim(&c->sack, c->snd_una);
 		if (c->rto_recovering && sle_seq_le(c->rto_recover, c->snd_una))

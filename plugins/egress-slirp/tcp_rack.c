@@ -314,6 +314,11 @@ void sle_txlog_lose_all(struct sle_txlog *l, bool forget_sacks)
 	}
 }
 
+struct sle_txseg *sle_txlog_last(const struct sle_txlog *l)
+{
+	return l->n ? at(l, l->n - 1) : NULL;
+}
+
 struct sle_txseg *sle_txlog_next_lost(struct sle_txlog *l)
 {
 	const struct sle_txref *r;

@@ -397,6 +397,8 @@ static void sync_metrics(struct sle *s)
 	s->tcp_seen[3] = t->connect_failed;
 	h->metric_add(s->m_tcp_rto, t->timeouts - s->tcp_seen[4]);
 	s->tcp_seen[4] = t->timeouts;
+	h->metric_add(s->m_tcp_tlp, t->tail_probes - s->tcp_seen[5]);
+	s->tcp_seen[5] = t->tail_probes;
 }
 
 void sle_tcp_done(struct sle *s)

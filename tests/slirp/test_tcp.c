@@ -1216,6 +1216,46 @@ static void test_rack_relay(void **st)
 	assert_int_equal(c->tx.sacked, 0);
 }
 
+/* A loss at the tail of a flight: no later segment is delivered to show
+ * it, so two round trips after the last ACK the probe timer sends the
+ * last segment again (RFC 8985 7), well before the RTO; then the RTO. */
+static void test_tail_probe(void **st)
+{
+	struct sle_tcp_conn *c = handshake(65535);
+	uint32_t una = c->iss + 1;
+	double pto;
+
+	F->rq_len = 10 * 1380; /* nothing after these */
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	assert_int_equal(F->nout, 10);
+	F->now += 0.05;
+	client(c, 1001, una + 8 * 1380, SLE_TCP_ACK, 65535, NULL, 0, NULL);
+	pto = F->timer;
+	assert_true(c->pto);
+	assert_true(pto < c->rtt.rto);
+	assert_true(fabs(pto - (2 * c->rtt.srtt + SLE_TCP_PTO_SLACK)) < 1e-9);
+	F->nout = 0;
+	F->now += pto;
+	sle_tcp_timeout(&T, c);
+	assert_int_equal(F->nout, 1);
+	assert_int_equal(out(0).seq, una + 9 * 1380);
+	assert_int_equal(T.tail_probes, 1);
+	assert_int_equal(T.timeouts, 0);
+	assert_false(c->pto);
+	assert_true(F->timer == c->rtt.rto); /* one probe, then the RTO */
+	/* its SACK shows segment 8 missing: RACK resends it at once */
+	F->nout = 0;
+	F->now += 0.05;
+	client(c, 1001, una + 8 * 1380, SLE_TCP_ACK, 65535, NULL, 0,
+	       &(struct sle_tcp_opts){
+		       .wscale = -1,
+		       .nsack = 1,
+		       .sack = {{una + 9 * 1380, una + 10 * 1380}}});
+	assert_int_equal(F->nout, 1);
+	assert_int_equal(out(0).seq, una + 8 * 1380);
+	assert_int_equal(T.timeouts, 0);
+}
+
 /* A segment whose addresses are not the connection's (the flow table
  * keys IPv6 clients by their pool offset only) is not the connection's:
  * the sender gets a RST, the connection is untouched. */
@@ -1297,6 +1337,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_pipe_without_lost, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rack_relay, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_tail_probe, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_rto_rearmed_by_head_resend,
 						setup, teardown),
