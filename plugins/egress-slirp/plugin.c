@@ -27,10 +27,11 @@ static const struct evpn_config_key sle_schema[] = {
 	SLE_POLICY_KEYS,
 	{.key = "tcp",
 	 .type = EVPN_CFG_STRING,
-	 .def = "slirp",
-	 .desc = "who terminates client TCP: \"slirp\" (libslirp, no window "
-		 "scaling) or \"relay\" (the egress's own relay onto host "
-		 "sockets: window scaling, SACK-permitted, MSS from the MTU)"},
+	 .def = "relay",
+	 .desc = "who terminates client TCP: \"relay\" (the egress's own "
+		 "relay onto host sockets: window scaling, SACK, RACK-TLP, "
+		 "BBR or CUBIC, MSS from the MTU) or \"slirp\" (libslirp, no "
+		 "window scaling: one flow is held to 64 KiB per round trip)"},
 	{.key = "tcp_cc",
 	 .type = EVPN_CFG_STRING,
 	 .def = "bbr",
@@ -200,7 +201,7 @@ static int sle_create(const struct evpn_host *host,
 	s->mtu = net->mtu ? net->mtu : 1420;
 	s->tcp_ep = -1;
 	{
-		const char *tm = c->get_str(cfg, "tcp", "slirp");
+		const char *tm = c->get_str(cfg, "tcp", "relay");
 
 		if (!strcmp(tm, "relay")) {
 			s->tcp_relay = true;

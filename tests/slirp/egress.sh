@@ -43,7 +43,10 @@ ip netns exec $NS_S $PY -m http.server --bind 127.0.0.1 --directory "$TMP/www" 1
 netns_track $!
 
 # ------------------------------------------------------------ evpnd
-SL_EGRESS_CONFIG="{ max_flows_per_peer: 20 }" SL_API_LISTEN=0.0.0.0 sl_evpnd
+# `tcp: slirp`: client TCP through libslirp itself (its ARP table, ACK
+# merging, flow limits); the default TCP relay has its own tests
+# (tcprelay.sh, tcprelay_wan.sh, ../unpriv/wg_slirp.sh)
+SL_EGRESS_CONFIG="{ tcp: slirp, max_flows_per_peer: 20 }" SL_API_LISTEN=0.0.0.0 sl_evpnd
 
 # Without the inherited descriptor, nobody cannot open the root-only node
 # (or, where a host made it world-usable, cannot attach to the busy TUN):

@@ -47,7 +47,9 @@ netns_track $!
 netns_dnsmasq $NS_H $HOST6 www6.evpn.test "$TMP"
 
 # ------------------------------------------------------------ evpnd
-SL_POOL6=fd77::/64 sl_evpnd
+# `tcp: slirp`: IPv6 TCP through libslirp itself (the default TCP relay's
+# IPv6 is checked in tcprelay.sh)
+SL_POOL6=fd77::/64 SL_EGRESS_CONFIG="{ tcp: slirp }" sl_evpnd
 inC ip addr add fd77::2/64 dev $TUN nodad
 inC ip -6 route add default dev $TUN
 for _ in $(seq 50); do
