@@ -114,6 +114,9 @@ static void make_metrics(struct sle *s)
 	s->m_tcp_tlp = h->metric(h, EVPN_METRIC_COUNTER,
 				 "evpn_egress_tcp_tail_probes_total",
 				 "TCP relay: tail loss probes sent", NULL);
+	s->m_tcp_dup = h->metric(
+		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_duplicates_total",
+		"TCP relay: client segments with data already received", NULL);
 	s->m_tcp_ooo = h->metric(
 		h, EVPN_METRIC_COUNTER, "evpn_egress_tcp_out_of_order_total",
 		"TCP relay: client segments that arrived after a hole", NULL);

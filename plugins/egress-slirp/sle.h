@@ -87,9 +87,9 @@ struct sle {
 	/* connections with client data queued for their socket: written at
 	 * the end of the batch, one send() for many segments (tcp_sock.c) */
 	struct sle_tsock *tcp_dirty;
-	uint64_t tcp_seen[6];
+	uint64_t tcp_seen[7];
 	struct evpn_metric *m_tcp_retx, *m_tcp_ooo, *m_tcp_rst, *m_tcp_cfail;
-	struct evpn_metric *m_tcp_rto, *m_tcp_tlp;
+	struct evpn_metric *m_tcp_rto, *m_tcp_tlp, *m_tcp_dup;
 };
 
 /* stack.c */

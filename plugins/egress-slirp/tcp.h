@@ -431,9 +431,14 @@ struct sle_tcp_conn {
 	 * the list); lossy once more than SLE_SACK_MAX ranges were kept */
 	struct sle_sack_board ooo_ranges;
 	bool ooo_ranges_lossy;
-	bool want_wupd;	      /* window was short: update on space */
-	bool ack_due;	      /* on the ACK list */
-	bool ack_pending;     /* an ACK must go out */
+	bool want_wupd;	  /* window was short: update on space */
+	bool ack_due;	  /* on the ACK list */
+	bool ack_pending; /* an ACK must go out */
+	/* RFC 2883: a segment that carried data already received, reported
+	 * as the first SACK block of the next ACK (so the client's loss
+	 * recovery learns its retransmission was spurious) */
+	bool dsack_set;
+	struct sle_sack_blk dsack;
 	uint32_t rcv_wnd_max; /* largest window advertised */
 
 	/* host -> client */
@@ -485,7 +490,7 @@ struct sle_tcp {
 	struct sle_tcp_conn *acks, *starve, *starve_tail, *grave;
 	/* counters */
 	uint64_t n_conns, retransmits, fast_retransmits, timeouts, ooo_drops,
-		resets_to_client, connect_failed, tail_probes;
+		resets_to_client, connect_failed, tail_probes, duplicates;
 };
 
 int sle_tcp_init(struct sle_tcp *t, const struct sle_tcp_env *env, unsigned mtu,

@@ -141,8 +141,19 @@ static void data_in(struct sle_tcp *t, struct sle_tcp_conn *c,
 		return;
 	}
 	skip = c->rcv_nxt - s->seq;
+	if (skip && len) {
+		/* data received before: said at once, as a D-SACK block */
+		c->dsack.s = s->seq;
+		c->dsack.e = s->seq + (skip < len ? skip : len);
+		c->dsack_set = true;
+		t->duplicates++;
+	}
 	if (skip > len || (skip == len && !fin)) {
-		sle_tcp_queue_ack(t, c); /* all old: a retransmission */
+		/* all old: a retransmission */
+		if (c->dsack_set)
+			sle_tcp_send_ack(t, c);
+		else
+			sle_tcp_queue_ack(t, c);
 		return;
 	}
 	p += skip;

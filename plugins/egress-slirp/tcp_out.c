@@ -101,6 +101,9 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 		if (sle_seq_le(all[i].s, c->ooo_last) &&
 		    sle_seq_lt(c->ooo_last, all[i].e))
 			first = i;
+	if (c->dsack_set && c->sack_ok) /* RFC 2883: the duplicate first */
+		o.sack[o.nsack++] = c->dsack;
+	c->dsack_set = false;
 	if (n)
 		o.sack[o.nsack++] = all[first];
 	for (uint8_t i = 0; i < n && o.nsack < 3; i++)

@@ -399,6 +399,8 @@ static void sync_metrics(struct sle *s)
 	s->tcp_seen[4] = t->timeouts;
 	h->metric_add(s->m_tcp_tlp, t->tail_probes - s->tcp_seen[5]);
 	s->tcp_seen[5] = t->tail_probes;
+	h->metric_add(s->m_tcp_dup, t->duplicates - s->tcp_seen[6]);
+	s->tcp_seen[6] = t->duplicates;
 }
 
 void sle_tcp_done(struct sle *s)

@@ -655,7 +655,10 @@ static void test_upload(void **st)
 	sle_tcp_flush(&T);
 	s = out(F->nout - 1);
 	assert_int_equal(s.ack, 1001 + 3 * 1380);
-	assert_int_equal(s.opt.nsack, 0);
+	/* the 100 bytes sent again are named as a duplicate (RFC 2883) */
+	assert_int_equal(s.opt.nsack, 1);
+	assert_int_equal(s.opt.sack[0].s, 1001 + 1380);
+	assert_int_equal(s.opt.sack[0].e, 1001 + 1380 + 100);
 	/* FIN: shutdown(SHUT_WR), acknowledged */
 	F->nout = 0;
 	client(c, 1001 + 3 * 1380, c->iss + 1, SLE_TCP_ACK | SLE_TCP_FIN, 1000,
@@ -1256,6 +1259,46 @@ static void test_tail_probe(void **st)
 	assert_int_equal(T.timeouts, 0);
 }
 
+/* RFC 2883: data the client sends again that was already received is
+ * acknowledged at once, with a D-SACK block naming it first, so the
+ * client's loss recovery learns the retransmission was spurious. */
+static void test_dsack(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint8_t d[1380];
+	struct sle_tcp_seg s;
+
+	memset(d, 'b', sizeof(d));
+	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d), NULL);
+	sle_tcp_flush(&T);
+	F->nout = 0;
+	/* the same segment again: nothing written twice, an ACK at once */
+	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d), NULL);
+	assert_int_equal(F->wq_len, sizeof(d));
+	assert_int_equal(F->nout, 1);
+	s = out(0);
+	assert_int_equal(s.ack, 1001 + 1380);
+	assert_int_equal(s.opt.nsack, 1);
+	assert_int_equal(s.opt.sack[0].s, 1001);
+	assert_int_equal(s.opt.sack[0].e, 1001 + 1380);
+	assert_int_equal(T.duplicates, 1);
+	/* half old, half new: the old half reported, the new half taken */
+	F->nout = 0;
+	client(c, 1001 + 690, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d),
+	       NULL);
+	assert_int_equal(F->wq_len, 1380 + 690);
+	sle_tcp_flush(&T);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1001 + 1380 + 690);
+	assert_int_equal(s.opt.sack[0].s, 1001 + 690);
+	assert_int_equal(s.opt.sack[0].e, 1001 + 1380);
+	/* reported once: the next ACK has no D-SACK */
+	F->nout = 0;
+	client(c, 1001 + 2070, c->iss + 1, SLE_TCP_ACK, 1000, d, 10, NULL);
+	sle_tcp_flush(&T);
+	assert_int_equal(out(F->nout - 1).opt.nsack, 0);
+}
+
 /* A segment whose addresses are not the connection's (the flow table
  * keys IPv6 clients by their pool offset only) is not the connection's:
  * the sender gets a RST, the connection is untouched. */
@@ -1340,6 +1383,7 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_tail_probe, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_dsack, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rto_rearmed_by_head_resend,
 						setup, teardown),
 	};
