@@ -129,36 +129,52 @@ static bool ref_live(const struct sle_txlog *l, const struct sle_txref *r,
 	       !(e->flags & SLE_TX_SACKED) && (e->flags & SLE_TX_LOST) == need;
 }
 
-/* Append; a full queue first drops its stale references (at most one
- * reference per segment is live, so SLE_TXLOG_MAX always suffices). */
+/* Room for one more reference; a full queue first drops its stale ones
+ * (at most one reference per segment is live, so SLE_TXLOG_MAX always
+ * suffices). False only without memory (the RTO still finds what is
+ * forgotten then: it queues every segment not SACKed again). */
+static bool q_room(struct sle_txlog *l, struct sle_txq *q, uint8_t need)
+{
+	uint32_t cap = q->cap ? q->cap * 2 : 64, k = 0;
+	struct sle_txref *nr;
+
+	if (q->n < q->cap)
+		return true;
+	if (cap > SLE_TXLOG_MAX)
+		cap = SLE_TXLOG_MAX;
+	nr = malloc(cap * sizeof(*nr));
+	if (!nr)
+		return false;
+	for (uint32_t i = 0; i < q->n; i++) {
+		const struct sle_txref *o = &q->r[(q->head + i) & (q->cap - 1)];
+
+		if (q->cap < cap || ref_live(l, o, need))
+			nr[k++] = *o;
+	}
+	free(q->r);
+	q->r = nr;
+	q->cap = cap;
+	q->head = 0;
+	q->n = k;
+	return q->n < q->cap;
+}
+
 static void q_push(struct sle_txlog *l, struct sle_txq *q,
 		   const struct sle_txref *r, uint8_t need)
 {
-	if (q->n == q->cap) {
-		uint32_t cap = q->cap ? q->cap * 2 : 64, k = 0;
-		struct sle_txref *nr;
+	if (q_room(l, q, need))
+		q->r[(q->head + q->n++) & (q->cap - 1)] = *r;
+}
 
-		if (cap > SLE_TXLOG_MAX)
-			cap = SLE_TXLOG_MAX;
-		nr = malloc(cap * sizeof(*nr));
-		if (!nr)
-			return; /* the RTO still finds what this forgets */
-		for (uint32_t i = 0; i < q->n; i++) {
-			const struct sle_txref *o =
-				&q->r[(q->head + i) & (q->cap - 1)];
-
-			if (q->cap < cap || ref_live(l, o, need))
-				nr[k++] = *o;
-		}
-		free(q->r);
-		q->r = nr;
-		q->cap = cap;
-		q->head = 0;
-		q->n = k;
-		if (q->n == q->cap)
-			return;
-	}
-	q->r[(q->head + q->n++) & (q->cap - 1)] = *r;
+/* The same at the front: the first segment in flight goes first. */
+static void q_push_front(struct sle_txlog *l, struct sle_txq *q,
+			 const struct sle_txref *r, uint8_t need)
+{
+	if (!q_room(l, q, need))
+		return;
+	q->head = (q->head - 1) & (q->cap - 1);
+	q->r[q->head] = *r;
+	q->n++;
 }
 
 static const struct sle_txref *q_front(const struct sle_txq *q)
@@ -231,12 +247,23 @@ void sle_txlog_ack(struct sle_txlog *l, uint32_t una, double now)
 			/* partly acknowledged: what is left stays in flight */
 			uint16_t cut = (uint16_t)(una - e->seq);
 
+			struct sle_txref r;
+
 			if (e->flags & SLE_TX_SACKED)
 				l->sacked -= cut;
 			if (e->flags & SLE_TX_LOST)
 				l->lost_bytes -= cut;
 			e->seq = una;
 			e->len = (uint16_t)(e->len - cut);
+			/* its references named the old start: renew them, or
+			 * a lost segment would never be resent */
+			r.seq = una;
+			r.gen = e->gen;
+			if (e->flags & SLE_TX_LOST)
+				q_push_front(l, &l->lost, &r, SLE_TX_LOST);
+			else if ((e->flags & SLE_TX_RETRANS) &&
+				 !(e->flags & SLE_TX_SACKED))
+				q_push(l, &l->rtx, &r, 0);
 		}
 		break;
 	}
@@ -310,6 +337,9 @@ void sle_txlog_lose_all(struct sle_txlog *l, bool forget_sacks)
 			l->sacked -= e->len;
 			l->sacked_n--;
 		}
+		/* queued anew: one already lost lost its place in the queue
+		 * just emptied (and would never be resent) */
+		unlose(l, e);
 		sle_txlog_mark_lost(l, e);
 	}
 }

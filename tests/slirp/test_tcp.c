@@ -215,6 +215,39 @@ static void test_rack(void **st)
 	sle_txlog_free(&l);
 }
 
+/* Every segment declared lost stays findable until it is resent: after a
+ * timeout empties and refills the lost queue (one declared lost before
+ * it was once skipped, and the download stalled at its tail until the
+ * connection was reset), and after an ACK that ends inside it. */
+static void test_lost_stays_queued(void **st)
+{
+	struct sle_txlog l = {0};
+	struct sle_txseg *e;
+
+	for (uint32_t i = 0; i < 4; i++)
+		assert_int_equal(sle_txlog_sent(&l, i * 100, 100, 1.0), 0);
+	sle_txlog_mark_lost(&l, sle_txlog_find(&l, 200));
+	sle_txlog_lose_all(&l, false);
+	assert_int_equal(l.lost_bytes, 400);
+	for (uint32_t i = 0; i < 4; i++) {
+		e = sle_txlog_next_lost(&l);
+		assert_non_null(e);
+		assert_int_equal(e->seq, i * 100);
+		sle_txlog_resent(&l, e, 2.0);
+	}
+	assert_null(sle_txlog_next_lost(&l));
+	assert_int_equal(l.lost_bytes, 0);
+	/* lost, then acknowledged halfway: the rest is still resent */
+	sle_txlog_lose_all(&l, false);
+	sle_txlog_ack(&l, 150, 3.0);
+	e = sle_txlog_next_lost(&l);
+	assert_non_null(e);
+	assert_int_equal(e->seq, 150);
+	assert_int_equal(e->len, 50);
+	assert_int_equal(l.lost_bytes, 250);
+	sle_txlog_free(&l);
+}
+
 /* A retransmission acknowledged sooner than any round trip seen was the
  * original's ACK: it says nothing of when the resend arrived (RFC 8985
  * 6.2 step 2). Reordering seen (an original delivered below the highest
@@ -1346,6 +1379,7 @@ int main(void)
 		cmocka_unit_test(test_rack),
 		cmocka_unit_test(test_rack_ambiguous_and_reorder),
 		cmocka_unit_test(test_txlog_limits),
+		cmocka_unit_test(test_lost_stays_queued),
 		cmocka_unit_test(test_sack_board_size),
 		cmocka_unit_test(test_rtt),
 		cmocka_unit_test(test_cc),
