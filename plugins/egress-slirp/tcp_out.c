@@ -288,8 +288,14 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 		 * network, so after a burst lost at the client's socket new
 		 * data keeps flowing while the holes are repaired */
 		uint32_t flight = c->snd_nxt - c->snd_una;
+		/* data only: a FIN out is no segment of the log (counted,
+		 * it kept a one-segment window after a timeout at the end
+		 * of a download from ever resending: a stall) */
+		uint32_t data = c->eof && sle_seq_lt(c->eof_seq, c->snd_nxt)
+					? c->eof_seq - c->snd_una
+					: flight;
 		uint32_t gone = c->tx.sacked + c->tx.lost_bytes;
-		uint32_t pipe = flight > gone ? flight - gone : 0;
+		uint32_t pipe = data > gone ? data - gone : 0;
 		uint32_t wnd = min32(min32(c->snd_wnd, c->cc.cwnd),
 				     SLE_TCP_INFLIGHT_MAX);
 		uint32_t room = wnd > pipe ? wnd - pipe : 0, want, off;

@@ -1292,6 +1292,42 @@ static void test_tail_probe(void **st)
 	assert_int_equal(T.timeouts, 0);
 }
 
+/* A timeout at the end of a download, its FIN already out: the window
+ * of one segment still resends the first lost one (the FIN, counted in
+ * the pipe, once left it one byte short: the transfer stalled at its
+ * tail until the client gave up). */
+static void test_timeout_after_fin(void **st)
+{
+	struct sle_tcp_conn *c;
+	uint32_t una;
+
+	T.bbr = true;
+	c = handshake(65535);
+	una = c->iss + 1;
+	F->rq_len = 3 * 1380;
+	F->eof = true;
+	sle_tcp_sock_event(&T, c, true, false, 0);
+	sle_tcp_sock_event(&T, c, true, false, 0); /* the EOF */
+	assert_int_equal(F->nout, 4);		   /* 3 segments and the FIN */
+	assert_int_equal(out(3).flags & SLE_TCP_FIN, SLE_TCP_FIN);
+	F->now += c->rtt.rto;
+	sle_tcp_timeout(&T, c); /* nothing came back: the tail probe */
+	assert_int_equal(T.tail_probes, 1);
+	F->nout = 0;
+	F->now += c->rtt.rto;
+	sle_tcp_timeout(&T, c); /* still nothing: the RTO */
+	assert_int_equal(T.timeouts, 1);
+	assert_int_equal(F->nout, 1);
+	assert_int_equal(out(0).seq, una);
+	assert_int_equal(out(0).len, 1380);
+	/* acknowledged: the next one goes */
+	F->nout = 0;
+	F->now += 0.05;
+	client(c, 1001, una + 1380, SLE_TCP_ACK, 65535, NULL, 0, NULL);
+	assert_true(F->nout >= 1);
+	assert_int_equal(out(0).seq, una + 1380);
+}
+
 /* RFC 2883: data the client sends again that was already received is
  * acknowledged at once, with a D-SACK block naming it first, so the
  * client's loss recovery learns the retransmission was spurious. */
@@ -1418,6 +1454,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tail_probe, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_dsack, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_timeout_after_fin, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(test_rto_rearmed_by_head_resend,
 						setup, teardown),
 	};
