@@ -179,7 +179,6 @@ struct sle_sack_board {
 void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e);
 /* Forget what lies below una. */
 void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
-uint32_t sle_sack_bytes(const struct sle_sack_board *sb);
 /* The transmit log (tcp_rack.c): each data segment in flight toward the
  * client, in sequence order, with when it was last sent; RACK (RFC 8985)
  * declares a segment lost once one sent after it was delivered and a
@@ -241,6 +240,10 @@ void sle_txlog_mark_lost(struct sle_txlog *l, struct sle_txseg *e);
 void sle_txlog_lose_all(struct sle_txlog *l, bool forget_sacks);
 /* The last segment in flight, or NULL. */
 struct sle_txseg *sle_txlog_last(const struct sle_txlog *l);
+/* Data in flight above una: to the end of the last segment logged.
+ * Every data segment sent is logged, and nothing else is (a SYN or FIN
+ * is not), so no caller has to subtract them. */
+uint32_t sle_txlog_flight(const struct sle_txlog *l, uint32_t una);
 /* The next lost segment to resend (the oldest declared), or NULL. */
 struct sle_txseg *sle_txlog_next_lost(struct sle_txlog *l);
 /* e resent at now. */

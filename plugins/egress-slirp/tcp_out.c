@@ -287,13 +287,11 @@ void sle_tcp_push(struct sle_tcp *t, struct sle_tcp_conn *c)
 		 * those declared lost (not resent yet) have left the
 		 * network, so after a burst lost at the client's socket new
 		 * data keeps flowing while the holes are repaired */
+		/* data only, from the log: a FIN out counted as a byte in
+		 * flight once kept a one-segment window after a timeout at
+		 * the end of a download from ever resending (a stall) */
 		uint32_t flight = c->snd_nxt - c->snd_una;
-		/* data only: a FIN out is no segment of the log (counted,
-		 * it kept a one-segment window after a timeout at the end
-		 * of a download from ever resending: a stall) */
-		uint32_t data = c->eof && sle_seq_lt(c->eof_seq, c->snd_nxt)
-					? c->eof_seq - c->snd_una
-					: flight;
+		uint32_t data = sle_txlog_flight(&c->tx, c->snd_una);
 		uint32_t gone = c->tx.sacked + c->tx.lost_bytes;
 		uint32_t pipe = data > gone ? data - gone : 0;
 		uint32_t wnd = min32(min32(c->snd_wnd, c->cc.cwnd),
@@ -479,10 +477,11 @@ static void head_lost(struct sle_tcp_conn *c)
 }
 
 /* What this ACK delivered, for BBR's model: bytes acknowledged or SACKed
- * beyond the most seen before. */
+ * beyond the most seen before. SACKed bytes are the log's count (kept
+ * per ACK), not a sum over the scoreboard. */
 static void bbr_ack(struct sle_tcp *t, struct sle_tcp_conn *c, uint32_t ack)
 {
-	uint32_t sacked = sle_sack_bytes(&c->sack);
+	uint32_t sacked = c->tx.sacked;
 	uint64_t now_d = (uint64_t)(c->snd_una - c->iss - 1) + sacked;
 	uint32_t newly = 0, high = ack, flight = c->snd_nxt - c->snd_una;
 

@@ -349,6 +349,14 @@ struct sle_txseg *sle_txlog_last(const struct sle_txlog *l)
 	return l->n ? at(l, l->n - 1) : NULL;
 }
 
+uint32_t sle_txlog_flight(const struct sle_txlog *l, uint32_t una)
+{
+	const struct sle_txseg *e = sle_txlog_last(l);
+	uint32_t end = e ? e->seq + e->len : una;
+
+	return sle_seq_lt(una, end) ? end - una : 0;
+}
+
 struct sle_txseg *sle_txlog_next_lost(struct sle_txlog *l)
 {
 	const struct sle_txref *r;

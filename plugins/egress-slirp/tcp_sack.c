@@ -55,12 +55,3 @@ void sle_sack_trim(struct sle_sack_board *sb, uint32_t una)
 	if (sb->n && sle_seq_lt(sb->b[0].s, una))
 		sb->b[0].s = una;
 }
-
-uint32_t sle_sack_bytes(const struct sle_sack_board *sb)
-{
-	uint32_t n = 0;
-
-	for (uint8_t i = 0; i < sb->n; i++)
-		n += sb->b[i].e - sb->b[i].s;
-	return n;
-}

@@ -113,7 +113,7 @@ static void test_sack_board(void **st)
 	sle_sack_add(&b, 500, 600);
 	assert_int_equal(b.n, 3);
 	assert_int_equal(b.b[0].s, 100);
-	assert_int_equal(sle_sack_bytes(&b), 300);
+	assert_int_equal(b.b[2].e, 600);
 	/* touching and overlapping blocks merge */
 	sle_sack_add(&b, 200, 300);
 	assert_int_equal(b.n, 2);
@@ -132,7 +132,8 @@ static void test_sack_board(void **st)
 	sle_sack_add(&b, 0xfffffff0u, 0x10);
 	sle_sack_trim(&b, 0);
 	assert_int_equal(b.b[0].s, 0);
-	assert_int_equal(sle_sack_bytes(&b), 0x10);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(b.b[0].e, 0x10);
 	/* full: the highest gives way to lower ones */
 	memset(&b, 0, sizeof(b));
 	for (uint32_t i = 0; i < SLE_SACK_MAX; i++)
@@ -154,9 +155,11 @@ static void test_rack(void **st)
 	struct sle_txseg *e;
 	double wait;
 
+	assert_int_equal(sle_txlog_flight(&l, 1000), 0);
 	for (uint32_t i = 0; i < 10; i++)
 		assert_int_equal(
 			sle_txlog_sent(&l, 1000 + i * 100, 100, i * 0.001), 0);
+	assert_int_equal(sle_txlog_flight(&l, 1000), 1000);
 	/* new data continues the stream */
 	assert_int_equal(sle_txlog_sent(&l, 5000, 100, 0.01), -1);
 	/* nothing delivered: nothing to judge by */
@@ -212,6 +215,8 @@ static void test_rack(void **st)
 	e = sle_txlog_find(&l, 1550);
 	assert_int_equal(e->seq, 1550);
 	assert_int_equal(e->len, 50);
+	/* in flight: to the end of the last segment, SACKed or lost alike */
+	assert_int_equal(sle_txlog_flight(&l, 1550), 2100 - 1550);
 	sle_txlog_free(&l);
 }
 
@@ -316,7 +321,7 @@ static void test_sack_board_size(void **st)
 	for (uint32_t i = 0; i < 100; i++)
 		sle_sack_add(&b, 1000 + i * 20, 1010 + i * 20);
 	assert_int_equal(b.n, 100);
-	assert_int_equal(sle_sack_bytes(&b), 1000);
+	assert_int_equal(b.b[0].e, 1010);
 	assert_int_equal(b.b[99].s, 1000 + 99 * 20);
 }
 
