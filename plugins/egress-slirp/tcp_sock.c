@@ -27,6 +27,9 @@ struct sle_tsock {
 	uint8_t *rb;
 	uint32_t rcap, rhead, rlen;
 	bool reof;
+	/* recv() said EAGAIN: none again until the next EPOLLIN edge (an
+	 * upload called it, in vain, for every batch of client segments) */
+	bool rdry;
 	/* client -> host: taken from the client, not yet in the socket */
 	uint8_t *wb;
 	uint32_t wcap, whead, wlen;
@@ -244,7 +247,7 @@ static ssize_t env_peek(void *arg, struct sle_tcp_conn *c, uint32_t off,
 	struct sle_tsock *k = ts(c);
 	uint32_t need = off + (uint32_t)n;
 
-	while (k->rlen < need && !k->reof) {
+	while (k->rlen < need && !k->reof && !k->rdry) {
 		ssize_t r;
 
 		if (!room(&k->rb, &k->rcap, &k->rhead, k->rlen, need))
@@ -255,7 +258,10 @@ static ssize_t env_peek(void *arg, struct sle_tcp_conn *c, uint32_t off,
 			k->rlen += (uint32_t)r;
 		} else if (r == 0) {
 			k->reof = true;
-		} else if (errno == EWOULDBLOCK || errno == EINTR) {
+		} else if (errno == EWOULDBLOCK) {
+			k->rdry = true;
+			break;
+		} else if (errno == EINTR) {
 			break;
 		} else {
 			return -errno;
@@ -427,6 +433,8 @@ static void on_epoll(struct evpn_io *w, int fd, int revents, void *arg)
 			if (k->c->owner)
 				((struct sle_flow *)k->c->owner)->last =
 					s->host->now(s->host);
+			if (e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))
+				k->rdry = false;
 			if (k->c->state == SLE_TCP_CONNECTING &&
 			    (e & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
 				socklen_t l = sizeof(err);
