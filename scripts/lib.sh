@@ -21,6 +21,9 @@ EVPN_TEST_PKGS=(python3 python3-botocore awscli iproute2
 	iputils-ping iperf3 wrk dnsmasq-base dnsutils procps psmisc util-linux
 	nodejs:node npm:npm jq netcat-openbsd tcpdump zbar-tools bc binutils
 	coreutils findutils chromium chromium-driver nftables stunnel4 tinyproxy)
+# The benchmarks' references and clients (scripts/bench-egress, bench-tunnel).
+EVPN_BENCH_PKGS=(iperf3 slirp4netns wireguard-go wireguard-tools iproute2
+	util-linux curl python3 build-essential)
 
 # evpn_install_pkgs PKG...: apt-get install whatever is missing (needs root).
 evpn_install_pkgs() {
