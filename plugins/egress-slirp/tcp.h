@@ -172,11 +172,14 @@ struct sle_tcp_opts {
  * holes, and 16 blocks left the higher ones unknown (measured at 20 ms:
  * 170 -> 174-243 Mbit/s down). */
 #define SLE_SACK_MAX 128
+#define SLE_SACK_RECENT 4 /* blocks an ACK carries (no timestamps: 4 fit) */
 struct sle_sack_board {
 	struct sle_sack_blk b[SLE_SACK_MAX];
 	uint8_t n;
 };
 void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e);
+/* The index of the block that holds seq, or -1. */
+int sle_sack_find(const struct sle_sack_board *sb, uint32_t seq);
 /* Forget what lies below una. */
 void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
 /* The transmit log (tcp_rack.c): each data segment in flight toward the
@@ -429,7 +432,12 @@ struct sle_tcp_conn {
 	struct sle_ooo *ooo_tail;	/* its last segment (appends: O(1)) */
 	uint32_t ooo_bytes;
 	uint16_t ooo_n;
-	uint32_t ooo_last; /* sequence of the latest one kept */
+	/* a segment of each of the blocks that changed last, the latest
+	 * first: the order our SACK blocks go out in (RFC 2018 4), so a
+	 * block is repeated in the ACKs after the one that reported it and
+	 * an ACK lost on the way costs the client nothing */
+	uint32_t sack_recent[SLE_SACK_RECENT];
+	uint8_t sack_nrecent;
 	/* the ranges kept, merged (the SACK blocks we report without walking
 	 * the list); lossy once more than SLE_SACK_MAX ranges were kept */
 	struct sle_sack_board ooo_ranges;

@@ -75,10 +75,16 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 	struct sle_tcp_opts o = {.wscale = -1};
 	const struct sle_ooo *q;
 
-	/* SACK blocks of what is kept beyond the hole, merged; the block of
-	 * the latest segment first, then the lowest others (RFC 2018 4) */
+	/* SACK blocks of what is kept beyond the hole, merged: the blocks
+	 * that changed last first, the latest one's first of all (RFC 2018
+	 * 4: a block is repeated in the next ACKs, so a lost ACK costs the
+	 * client nothing and, with many holes, no block it was told of
+	 * drops out of the reports while newer data arrives above it -
+	 * reporting the lowest blocks instead made the client resend
+	 * segments held here), then the lowest others */
 	struct sle_sack_blk all[SLE_SACK_MAX];
-	uint8_t n = 0, first = 0;
+	bool used[SLE_SACK_MAX] = {false};
+	uint8_t n = 0;
 
 	if (c->sack_ok && !c->ooo_ranges_lossy) {
 		/* kept merged as segments arrive: no walk of the list */
@@ -97,17 +103,21 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 		all[n].e = q->seq + q->len;
 		n++;
 	}
-	for (uint8_t i = 0; i < n; i++)
-		if (sle_seq_le(all[i].s, c->ooo_last) &&
-		    sle_seq_lt(c->ooo_last, all[i].e))
-			first = i;
 	if (c->dsack_set && c->sack_ok) /* RFC 2883: the duplicate first */
 		o.sack[o.nsack++] = c->dsack;
 	c->dsack_set = false;
-	if (n)
-		o.sack[o.nsack++] = all[first];
-	for (uint8_t i = 0; i < n && o.nsack < 3; i++)
-		if (i != first)
+	for (uint8_t k = 0; k < c->sack_nrecent && o.nsack < SLE_SACK_RECENT;
+	     k++)
+		for (uint8_t i = 0; i < n; i++)
+			if (!used[i] &&
+			    sle_seq_le(all[i].s, c->sack_recent[k]) &&
+			    sle_seq_lt(c->sack_recent[k], all[i].e)) {
+				used[i] = true;
+				o.sack[o.nsack++] = all[i];
+				break;
+			}
+	for (uint8_t i = 0; i < n && o.nsack < SLE_SACK_RECENT; i++)
+		if (!used[i])
 			o.sack[o.nsack++] = all[i];
 	sle_tcp_send_flags(t, c, c->snd_nxt, SLE_TCP_ACK, o.nsack ? &o : NULL);
 	/* the client has little window left: tell it when the socket

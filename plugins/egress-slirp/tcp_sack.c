@@ -44,6 +44,14 @@ void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e)
 	sb->n++;
 }
 
+int sle_sack_find(const struct sle_sack_board *sb, uint32_t seq)
+{
+	for (uint8_t i = 0; i < sb->n; i++)
+		if (sle_seq_le(sb->b[i].s, seq) && sle_seq_lt(seq, sb->b[i].e))
+			return i;
+	return -1;
+}
+
 void sle_sack_trim(struct sle_sack_board *sb, uint32_t una)
 {
 	uint8_t i = 0;

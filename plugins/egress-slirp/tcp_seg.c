@@ -133,7 +133,7 @@ size_t sle_tcp_build(uint8_t *out, int family, const uint8_t *src,
 		if (opt->sack_ok)
 			o[ol++] = 1, o[ol++] = 1, o[ol++] = 4, o[ol++] = 2;
 		if (opt->nsack) {
-			uint8_t k = opt->nsack > 3 ? 3 : opt->nsack;
+			uint8_t k = opt->nsack > 4 ? 4 : opt->nsack;
 
 			o[ol++] = 1, o[ol++] = 1, o[ol++] = 5;
 			o[ol++] = (uint8_t)(2 + 8 * k);

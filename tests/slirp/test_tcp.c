@@ -662,11 +662,14 @@ static void test_upload(void **st)
 	assert_int_equal(s.ack, 1001 + 1380);
 	/* the window is the socket's free space, scaled by 7 */
 	assert_int_equal(s.wnd, (256 * 1024 - 1380) >> 7);
-	/* out of order: kept, a duplicate ACK at once with its SACK block */
+	/* out of order: kept, a duplicate ACK with its SACK block at the end
+	 * of the batch (the client is SACK-permitted) */
 	F->nout = 0;
 	client(c, 1001 + 2 * 1380, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d),
 	       NULL);
 	assert_int_equal(F->wq_len, sizeof(d));
+	assert_int_equal(F->nout, 0);
+	sle_tcp_flush(&T);
 	assert_int_equal(F->nout, 1);
 	s = out(0);
 	assert_int_equal(s.ack, 1001 + 1380);
@@ -893,7 +896,8 @@ static void test_client_rst_and_budget(void **st)
 }
 
 /* Four ranges kept after holes: the duplicate ACK reports the latest
- * segment's block first, then the lowest others (RFC 2018). */
+ * segment's block first, then the others that changed last (RFC 2018 4),
+ * four in all (no timestamps). */
 static void test_sack_blocks_out(void **st)
 {
 	struct sle_tcp_conn *c = handshake(1000);
@@ -905,13 +909,18 @@ static void test_sack_blocks_out(void **st)
 	for (uint32_t k = 1; k <= 4; k++)
 		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d,
 		       sizeof(d), NULL);
-	s = out(F->nout - 1);
+	/* one ACK for the batch, not one per segment */
+	assert_int_equal(F->nout, 0);
+	sle_tcp_flush(&T);
+	assert_int_equal(F->nout, 1);
+	s = out(0);
 	assert_int_equal(s.ack, 1001);
-	assert_int_equal(s.opt.nsack, 3);
+	assert_int_equal(s.opt.nsack, 4);
 	assert_int_equal(s.opt.sack[0].s, 1001 + 800); /* the latest */
 	assert_int_equal(s.opt.sack[0].e, 1001 + 900);
-	assert_int_equal(s.opt.sack[1].s, 1001 + 200);
+	assert_int_equal(s.opt.sack[1].s, 1001 + 600);
 	assert_int_equal(s.opt.sack[2].s, 1001 + 400);
+	assert_int_equal(s.opt.sack[3].s, 1001 + 200);
 	/* the hole filled: everything kept is written, in order */
 	F->nout = 0;
 	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
@@ -923,6 +932,88 @@ static void test_sack_blocks_out(void **st)
 	assert_int_equal(F->wq_len, 900);
 	assert_null(c->ooo);
 	assert_int_equal(c->rcv_nxt, 1901);
+}
+
+/* Blocks in the order they changed (RFC 2018 4): a block the client was
+ * told of is repeated after newer holes open above it, so ACKs lost on
+ * the way cost nothing. Reporting the lowest blocks instead let a middle
+ * block drop out of every ACK, and the client resent data held here. */
+static void test_sack_blocks_recent(void **st)
+{
+	struct sle_tcp_conn *c = handshake(1000);
+	uint8_t d[100];
+	struct sle_tcp_seg s;
+
+	memset(d, 'r', sizeof(d));
+	/* six blocks after holes, sent in order: 1201, 1401, ... 2201 */
+	for (uint32_t k = 1; k <= 6; k++)
+		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d,
+		       sizeof(d), NULL);
+	/* more data into the second-lowest block (a part of its hole that
+	 * arrived late): it goes first, then the latest others */
+	client(c, 1501, c->iss + 1, SLE_TCP_ACK, 1000, d, 50, NULL);
+	sle_tcp_flush(&T);
+	s = out(F->nout - 1);
+	assert_int_equal(s.ack, 1001);
+	assert_int_equal(s.opt.nsack, 4);
+	assert_int_equal(s.opt.sack[0].s, 1401);
+	assert_int_equal(s.opt.sack[0].e, 1551);
+	assert_int_equal(s.opt.sack[1].s, 2201);
+	assert_int_equal(s.opt.sack[2].s, 2001);
+	assert_int_equal(s.opt.sack[3].s, 1801);
+	/* a block merged with its neighbour is reported once, first */
+	F->nout = 0;
+	client(c, 2101, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d), NULL);
+	sle_tcp_flush(&T);
+	s = out(0);
+	assert_int_equal(s.opt.nsack, 4);
+	assert_int_equal(s.opt.sack[0].s, 2001);
+	assert_int_equal(s.opt.sack[0].e, 2301);
+	assert_int_equal(s.opt.sack[1].s, 1401);
+	assert_int_equal(s.opt.sack[2].s, 1801);
+	assert_int_equal(s.opt.sack[3].s, 1201);
+	/* the hole below filled: blocks below the ACK are gone from the
+	 * reports, the rest keep their order */
+	F->nout = 0;
+	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, 200, NULL);
+	sle_tcp_flush(&T);
+	s = out(0);
+	assert_int_equal(s.ack, 1301);
+	assert_int_equal(s.opt.nsack, 4);
+	assert_int_equal(s.opt.sack[0].s, 2001);
+	assert_int_equal(s.opt.sack[1].s, 1401);
+	assert_int_equal(s.opt.sack[2].s, 1801);
+	assert_int_equal(s.opt.sack[3].s, 1601);
+}
+
+/* A client that did not offer SACK counts duplicate ACKs for its fast
+ * retransmit: each segment after a hole gets its own, at once. */
+static void test_dupacks_without_sack(void **st)
+{
+	struct sle_tcp_opts o = {.mss = 1460, .wscale = 8};
+	struct sle_tcp_conn *c;
+	struct sle_tcp_seg s;
+	uint8_t d[100];
+
+	memset(d, 'n', sizeof(d));
+	client(NULL, 1000, 0, SLE_TCP_SYN, 65535, NULL, 0, &o);
+	c = F->conn;
+	assert_non_null(c);
+	sle_tcp_sock_event(&T, c, false, true, 0);
+	s = out(0);
+	assert_false(s.opt.sack_ok);
+	client(c, 1001, s.seq + 1, SLE_TCP_ACK, 1000, NULL, 0, NULL);
+	assert_int_equal(c->state, SLE_TCP_ESTABLISHED);
+	F->nout = 0;
+	for (uint32_t k = 1; k <= 3; k++)
+		client(c, 1001 + 100 * k, c->iss + 1, SLE_TCP_ACK, 1000, d,
+		       sizeof(d), NULL);
+	assert_int_equal(F->nout, 3);
+	for (int i = 0; i < 3; i++) {
+		s = out(i);
+		assert_int_equal(s.ack, 1001);
+		assert_int_equal(s.opt.nsack, 0);
+	}
 }
 
 /* A long run after one hole (a burst lost on the way while the client's
@@ -943,6 +1034,7 @@ static void test_ooo_long_run(void **st)
 		F->nout = 0; /* only the latest duplicate ACK is looked at */
 		client(c, 1201 + 100 * k, c->iss + 1, SLE_TCP_ACK, 1000, d, 100,
 		       NULL);
+		sle_tcp_flush(&T);
 	}
 	assert_int_equal(c->ooo_n, n);
 	s = out(F->nout - 1);
@@ -1448,6 +1540,10 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(test_sack_blocks_out, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(test_sack_blocks_recent, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(test_dupacks_without_sack,
+						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_ooo_long_run, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(test_bbr_relay, setup,
