@@ -941,14 +941,14 @@ static void test_sack_blocks_out(void **st)
 static void test_sack_blocks_recent(void **st)
 {
 	struct sle_tcp_conn *c = handshake(1000);
-	uint8_t d[100];
+	uint8_t d[200];
 	struct sle_tcp_seg s;
 
 	memset(d, 'r', sizeof(d));
 	/* six blocks after holes, sent in order: 1201, 1401, ... 2201 */
 	for (uint32_t k = 1; k <= 6; k++)
-		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d,
-		       sizeof(d), NULL);
+		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d, 100,
+		       NULL);
 	/* more data into the second-lowest block (a part of its hole that
 	 * arrived late): it goes first, then the latest others */
 	client(c, 1501, c->iss + 1, SLE_TCP_ACK, 1000, d, 50, NULL);
@@ -963,7 +963,7 @@ static void test_sack_blocks_recent(void **st)
 	assert_int_equal(s.opt.sack[3].s, 1801);
 	/* a block merged with its neighbour is reported once, first */
 	F->nout = 0;
-	client(c, 2101, c->iss + 1, SLE_TCP_ACK, 1000, d, sizeof(d), NULL);
+	client(c, 2101, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
 	sle_tcp_flush(&T);
 	s = out(0);
 	assert_int_equal(s.opt.nsack, 4);
