@@ -37,10 +37,13 @@
  *    socket side; rcv_nxt advances by what it accepted, and only that is
  *    acknowledged (the rest is resent by the client). Segments after a
  *    hole are kept (within the window, at most SLE_TCP_OOO_MAX: a window
- *    of full segments, appended in O(1)) and answered at once with a
- *    duplicate ACK that carries SACK blocks of what is kept (merged as
- *    it arrives, when the client is SACK-permitted), so the client
- *    resends only the holes; they are written once the hole is filled.
+ *    of full segments, appended in O(1)) and answered with a duplicate
+ *    ACK that carries SACK blocks of what is kept (merged as it
+ *    arrives), so the client resends only the holes; they are written
+ *    once the hole is filled. A SACK-permitted client gets one such ACK
+ *    per batch of its packets, with up to four blocks in the order they
+ *    changed (the latest first: a block is repeated after newer holes
+ *    open above it); one without SACK a duplicate ACK per segment.
  *    The window we advertise is the free
  *    room of the queue toward the socket, never shrinking the right edge
  *    already advertised, cut by the memory budget. When the client is
