@@ -895,6 +895,17 @@ static void test_client_rst_and_budget(void **st)
 	assert_int_equal(F->nout, SLE_TCP_TURN_SEGS);
 }
 
+/* n segments of 100 bytes, each after a hole of 100: 1201, 1401, ... */
+static void keep_after_holes(struct sle_tcp_conn *c, uint32_t n)
+{
+	uint8_t d[100];
+
+	memset(d, 'k', sizeof(d));
+	for (uint32_t k = 1; k <= n; k++)
+		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d,
+		       sizeof(d), NULL);
+}
+
 /* Four ranges kept after holes: the duplicate ACK reports the latest
  * segment's block first, then the others that changed last (RFC 2018 4),
  * four in all (no timestamps). */
@@ -905,10 +916,7 @@ static void test_sack_blocks_out(void **st)
 	struct sle_tcp_seg s;
 
 	memset(d, 'b', sizeof(d));
-	/* kept: 1201, 1401, 1601, then 1801 last */
-	for (uint32_t k = 1; k <= 4; k++)
-		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d,
-		       sizeof(d), NULL);
+	keep_after_holes(c, 4); /* kept: 1201, 1401, 1601, then 1801 last */
 	/* one ACK for the batch, not one per segment */
 	assert_int_equal(F->nout, 0);
 	sle_tcp_flush(&T);
@@ -934,6 +942,30 @@ static void test_sack_blocks_out(void **st)
 	assert_int_equal(c->rcv_nxt, 1901);
 }
 
+/* A batch of one client segment of len bytes at seq: the ACK it gets. */
+static struct sle_tcp_seg batch_ack(struct sle_tcp_conn *c, uint32_t seq,
+				    uint32_t len)
+{
+	uint8_t d[200];
+
+	assert_true(len <= sizeof(d));
+	memset(d, 'r', sizeof(d));
+	F->nout = 0;
+	client(c, seq, c->iss + 1, SLE_TCP_ACK, 1000, d, len, NULL);
+	sle_tcp_flush(&T);
+	assert_int_equal(F->nout, 1);
+	return out(0);
+}
+
+/* The SACK blocks of s start at starts[0..n-1], in that order. */
+static void assert_block_starts(const struct sle_tcp_seg *s, uint8_t n,
+				const uint32_t *starts)
+{
+	assert_int_equal(s->opt.nsack, n);
+	for (uint8_t i = 0; i < n; i++)
+		assert_int_equal(s->opt.sack[i].s, starts[i]);
+}
+
 /* Blocks in the order they changed (RFC 2018 4): a block the client was
  * told of is repeated after newer holes open above it, so ACKs lost on
  * the way cost nothing. Reporting the lowest blocks instead let a middle
@@ -941,49 +973,24 @@ static void test_sack_blocks_out(void **st)
 static void test_sack_blocks_recent(void **st)
 {
 	struct sle_tcp_conn *c = handshake(1000);
-	uint8_t d[200];
 	struct sle_tcp_seg s;
 
-	memset(d, 'r', sizeof(d));
-	/* six blocks after holes, sent in order: 1201, 1401, ... 2201 */
-	for (uint32_t k = 1; k <= 6; k++)
-		client(c, 1001 + 200 * k, c->iss + 1, SLE_TCP_ACK, 1000, d, 100,
-		       NULL);
+	keep_after_holes(c, 6); /* 1201, 1401, ... 2201 */
 	/* more data into the second-lowest block (a part of its hole that
 	 * arrived late): it goes first, then the latest others */
-	client(c, 1501, c->iss + 1, SLE_TCP_ACK, 1000, d, 50, NULL);
-	sle_tcp_flush(&T);
-	s = out(F->nout - 1);
+	s = batch_ack(c, 1501, 50);
 	assert_int_equal(s.ack, 1001);
-	assert_int_equal(s.opt.nsack, 4);
-	assert_int_equal(s.opt.sack[0].s, 1401);
+	assert_block_starts(&s, 4, (const uint32_t[]){1401, 2201, 2001, 1801});
 	assert_int_equal(s.opt.sack[0].e, 1551);
-	assert_int_equal(s.opt.sack[1].s, 2201);
-	assert_int_equal(s.opt.sack[2].s, 2001);
-	assert_int_equal(s.opt.sack[3].s, 1801);
 	/* a block merged with its neighbour is reported once, first */
-	F->nout = 0;
-	client(c, 2101, c->iss + 1, SLE_TCP_ACK, 1000, d, 100, NULL);
-	sle_tcp_flush(&T);
-	s = out(0);
-	assert_int_equal(s.opt.nsack, 4);
-	assert_int_equal(s.opt.sack[0].s, 2001);
+	s = batch_ack(c, 2101, 100);
+	assert_block_starts(&s, 4, (const uint32_t[]){2001, 1401, 1801, 1201});
 	assert_int_equal(s.opt.sack[0].e, 2301);
-	assert_int_equal(s.opt.sack[1].s, 1401);
-	assert_int_equal(s.opt.sack[2].s, 1801);
-	assert_int_equal(s.opt.sack[3].s, 1201);
 	/* the hole below filled: blocks below the ACK are gone from the
 	 * reports, the rest keep their order */
-	F->nout = 0;
-	client(c, 1001, c->iss + 1, SLE_TCP_ACK, 1000, d, 200, NULL);
-	sle_tcp_flush(&T);
-	s = out(0);
+	s = batch_ack(c, 1001, 200);
 	assert_int_equal(s.ack, 1301);
-	assert_int_equal(s.opt.nsack, 4);
-	assert_int_equal(s.opt.sack[0].s, 2001);
-	assert_int_equal(s.opt.sack[1].s, 1401);
-	assert_int_equal(s.opt.sack[2].s, 1801);
-	assert_int_equal(s.opt.sack[3].s, 1601);
+	assert_block_starts(&s, 4, (const uint32_t[]){2001, 1401, 1801, 1601});
 }
 
 /* A client that did not offer SACK counts duplicate ACKs for its fast
