@@ -160,13 +160,20 @@ static inline bool sle_seq_le(uint32_t a, uint32_t b)
 struct sle_sack_blk {
 	uint32_t s, e; /* [s, e) */
 };
+static inline bool sle_sack_has(const struct sle_sack_blk *b, uint32_t seq)
+{
+	return sle_seq_le(b->s, seq) && sle_seq_lt(seq, b->e);
+}
+/* The most SACK blocks one TCP option carries without timestamps (40
+ * bytes of options): what we parse, and what our ACKs send. */
+#define SLE_TCP_SACK_BLOCKS 4
 
 struct sle_tcp_opts {
 	uint16_t mss;  /* 0: absent */
 	int8_t wscale; /* -1: absent */
 	bool sack_ok;  /* SACK-permitted */
 	uint8_t nsack; /* SACK blocks in sack[] */
-	struct sle_sack_blk sack[4];
+	struct sle_sack_blk sack[SLE_TCP_SACK_BLOCKS];
 };
 
 /* What the client reported it holds beyond snd_una (RFC 2018 blocks,
@@ -175,14 +182,14 @@ struct sle_tcp_opts {
  * holes, and 16 blocks left the higher ones unknown (measured at 20 ms:
  * 170 -> 174-243 Mbit/s down). */
 #define SLE_SACK_MAX 128
-#define SLE_SACK_RECENT 4 /* blocks an ACK carries (no timestamps: 4 fit) */
 struct sle_sack_board {
 	struct sle_sack_blk b[SLE_SACK_MAX];
 	uint8_t n;
 };
 void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e);
-/* The index of the block that holds seq, or -1. */
-int sle_sack_find(const struct sle_sack_board *sb, uint32_t seq);
+/* The index of the block of b[0..n-1] (sorted, disjoint) that holds seq,
+ * or -1. */
+int sle_sack_find(const struct sle_sack_blk *b, uint8_t n, uint32_t seq);
 /* Forget what lies below una. */
 void sle_sack_trim(struct sle_sack_board *sb, uint32_t una);
 /* The transmit log (tcp_rack.c): each data segment in flight toward the
@@ -439,7 +446,7 @@ struct sle_tcp_conn {
 	 * first: the order our SACK blocks go out in (RFC 2018 4), so a
 	 * block is repeated in the ACKs after the one that reported it and
 	 * an ACK lost on the way costs the client nothing */
-	uint32_t sack_recent[SLE_SACK_RECENT];
+	uint32_t sack_recent[SLE_TCP_SACK_BLOCKS];
 	uint8_t sack_nrecent;
 	/* the ranges kept, merged (the SACK blocks we report without walking
 	 * the list); lossy once more than SLE_SACK_MAX ranges were kept */

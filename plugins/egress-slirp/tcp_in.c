@@ -32,19 +32,15 @@ void sle_tcp_ooo_free(struct sle_tcp_conn *c)
  * that changed lately after it (one entry per block). */
 static void sack_note(struct sle_tcp_conn *c, uint32_t seq)
 {
-	int i = sle_sack_find(&c->ooo_ranges, seq);
+	int i = sle_sack_find(c->ooo_ranges.b, c->ooo_ranges.n, seq);
 	const struct sle_sack_blk *b = i < 0 ? NULL : &c->ooo_ranges.b[i];
-	uint32_t keep[SLE_SACK_RECENT];
+	uint32_t keep[SLE_TCP_SACK_BLOCKS];
 	uint8_t n = 0;
 
 	keep[n++] = seq;
-	for (uint8_t k = 0; k < c->sack_nrecent && n < SLE_SACK_RECENT; k++) {
-		uint32_t r = c->sack_recent[k];
-
-		if (b && sle_seq_le(b->s, r) && sle_seq_lt(r, b->e))
-			continue; /* the same block (merged since) */
-		keep[n++] = r;
-	}
+	for (uint8_t k = 0; k < c->sack_nrecent && n < SLE_TCP_SACK_BLOCKS; k++)
+		if (!b || !sle_sack_has(b, c->sack_recent[k]))
+			keep[n++] = c->sack_recent[k]; /* not merged into b */
 	memcpy(c->sack_recent, keep, n * sizeof(keep[0]));
 	c->sack_nrecent = n;
 }
@@ -133,12 +129,10 @@ static void ooo_drain(struct sle_tcp *t, struct sle_tcp_conn *c)
 		c->ooo_n--;
 		free(q);
 	}
-	if (!c->ooo) {
-		c->ooo_ranges.n = 0;
-		c->ooo_ranges_lossy = false;
-	} else {
+	if (!c->ooo)
+		sle_tcp_ooo_free(c); /* nothing kept: no ranges, no recent */
+	else
 		sle_sack_trim(&c->ooo_ranges, c->rcv_nxt);
-	}
 }
 
 /* A hole is open. Without SACK each segment gets its duplicate ACK at

@@ -106,17 +106,16 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 	if (c->dsack_set && c->sack_ok) /* RFC 2883: the duplicate first */
 		o.sack[o.nsack++] = c->dsack;
 	c->dsack_set = false;
-	for (uint8_t k = 0; k < c->sack_nrecent && o.nsack < SLE_SACK_RECENT;
-	     k++)
-		for (uint8_t i = 0; i < n; i++)
-			if (!used[i] &&
-			    sle_seq_le(all[i].s, c->sack_recent[k]) &&
-			    sle_seq_lt(c->sack_recent[k], all[i].e)) {
-				used[i] = true;
-				o.sack[o.nsack++] = all[i];
-				break;
-			}
-	for (uint8_t i = 0; i < n && o.nsack < SLE_SACK_RECENT; i++)
+	for (uint8_t k = 0;
+	     k < c->sack_nrecent && o.nsack < SLE_TCP_SACK_BLOCKS; k++) {
+		int i = sle_sack_find(all, n, c->sack_recent[k]);
+
+		if (i >= 0 && !used[i]) {
+			used[i] = true;
+			o.sack[o.nsack++] = all[i];
+		}
+	}
+	for (uint8_t i = 0; i < n && o.nsack < SLE_TCP_SACK_BLOCKS; i++)
 		if (!used[i])
 			o.sack[o.nsack++] = all[i];
 	sle_tcp_send_flags(t, c, c->snd_nxt, SLE_TCP_ACK, o.nsack ? &o : NULL);

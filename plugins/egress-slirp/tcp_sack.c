@@ -44,12 +44,21 @@ void sle_sack_add(struct sle_sack_board *sb, uint32_t s, uint32_t e)
 	sb->n++;
 }
 
-int sle_sack_find(const struct sle_sack_board *sb, uint32_t seq)
+int sle_sack_find(const struct sle_sack_blk *b, uint8_t n, uint32_t seq)
 {
-	for (uint8_t i = 0; i < sb->n; i++)
-		if (sle_seq_le(sb->b[i].s, seq) && sle_seq_lt(seq, sb->b[i].e))
-			return i;
-	return -1;
+	uint8_t lo = 0, hi = n;
+
+	/* the first block that ends after seq: the only one that may hold
+	 * it (called for every segment after a hole) */
+	while (lo < hi) {
+		uint8_t mid = (uint8_t)((lo + hi) / 2);
+
+		if (sle_seq_le(b[mid].e, seq))
+			lo = (uint8_t)(mid + 1);
+		else
+			hi = mid;
+	}
+	return lo < n && sle_sack_has(&b[lo], seq) ? lo : -1;
 }
 
 void sle_sack_trim(struct sle_sack_board *sb, uint32_t una)

@@ -67,7 +67,8 @@ static void parse_opts(const uint8_t *o, size_t n, struct sle_tcp_opts *out)
 			if (len >= 10 && (len - 2) % 8 == 0) {
 				uint8_t k = (uint8_t)((len - 2) / 8);
 
-				for (uint8_t j = 0; j < k && out->nsack < 4;
+				for (uint8_t j = 0;
+				     j < k && out->nsack < SLE_TCP_SACK_BLOCKS;
 				     j++) {
 					out->sack[out->nsack].s =
 						rd32(o + i + 2 + 8 * j);
@@ -133,7 +134,9 @@ size_t sle_tcp_build(uint8_t *out, int family, const uint8_t *src,
 		if (opt->sack_ok)
 			o[ol++] = 1, o[ol++] = 1, o[ol++] = 4, o[ol++] = 2;
 		if (opt->nsack) {
-			uint8_t k = opt->nsack > 4 ? 4 : opt->nsack;
+			uint8_t k = opt->nsack > SLE_TCP_SACK_BLOCKS
+					    ? SLE_TCP_SACK_BLOCKS
+					    : opt->nsack;
 
 			o[ol++] = 1, o[ol++] = 1, o[ol++] = 5;
 			o[ol++] = (uint8_t)(2 + 8 * k);

@@ -141,6 +141,25 @@ static void test_sack_board(void **st)
 	sle_sack_add(&b, 10, 20);
 	assert_int_equal(b.n, SLE_SACK_MAX);
 	assert_int_equal(b.b[0].s, 10);
+	/* the block that holds a sequence: edges, holes, both ends */
+	assert_int_equal(sle_sack_find(b.b, b.n, 10), 0);
+	assert_int_equal(sle_sack_find(b.b, b.n, 19), 0);
+	assert_int_equal(sle_sack_find(b.b, b.n, 20), -1);
+	assert_int_equal(sle_sack_find(b.b, b.n, 9), -1);
+	assert_int_equal(sle_sack_find(b.b, b.n, 1004), 1);
+	assert_int_equal(sle_sack_find(b.b, b.n, 1005), -1);
+	assert_int_equal(sle_sack_find(b.b, b.n, 1000 + 126 * 10),
+			 SLE_SACK_MAX - 1);
+	assert_int_equal(sle_sack_find(b.b, b.n, 1000 + 127 * 10), -1);
+	assert_int_equal(sle_sack_find(b.b, 0, 10), -1);
+	/* across the wrap */
+	memset(&b, 0, sizeof(b));
+	sle_sack_add(&b, 0xfffffff0u, 0x10);
+	sle_sack_add(&b, 0x20, 0x30);
+	assert_int_equal(sle_sack_find(b.b, b.n, 0xfffffff8u), 0);
+	assert_int_equal(sle_sack_find(b.b, b.n, 0x8), 0);
+	assert_int_equal(sle_sack_find(b.b, b.n, 0x18), -1);
+	assert_int_equal(sle_sack_find(b.b, b.n, 0x2f), 1);
 }
 
 /* The transmit log and RACK (RFC 8985): ten segments of 100 bytes sent
