@@ -6,7 +6,6 @@
  * segment carries our current ACK and window. See tcp.h.
  */
 #include <errno.h>
-#include <string.h>
 
 #include "tcp.h"
 
@@ -82,25 +81,26 @@ void sle_tcp_send_ack(struct sle_tcp *t, struct sle_tcp_conn *c)
 	 * drops out of the reports while newer data arrives above it -
 	 * reporting the lowest blocks instead made the client resend
 	 * segments held here), then the lowest others */
-	struct sle_sack_blk all[SLE_SACK_MAX];
+	struct sle_sack_blk walk[SLE_SACK_MAX];
+	const struct sle_sack_blk *all = walk;
 	bool used[SLE_SACK_MAX] = {false};
 	uint8_t n = 0;
 
 	if (c->sack_ok && !c->ooo_ranges_lossy) {
 		/* kept merged as segments arrive: no walk of the list */
 		sle_sack_trim(&c->ooo_ranges, c->rcv_nxt);
+		all = c->ooo_ranges.b;
 		n = c->ooo_ranges.n;
-		memcpy(all, c->ooo_ranges.b, n * sizeof(all[0]));
 	}
 	for (q = c->ooo; c->sack_ok && c->ooo_ranges_lossy && q; q = q->next) {
-		if (n && all[n - 1].e == q->seq) {
-			all[n - 1].e = q->seq + q->len;
+		if (n && walk[n - 1].e == q->seq) {
+			walk[n - 1].e = q->seq + q->len;
 			continue;
 		}
 		if (n == SLE_SACK_MAX)
 			break;
-		all[n].s = q->seq;
-		all[n].e = q->seq + q->len;
+		walk[n].s = q->seq;
+		walk[n].e = q->seq + q->len;
 		n++;
 	}
 	if (c->dsack_set && c->sack_ok) /* RFC 2883: the duplicate first */
